@@ -1,0 +1,59 @@
+# Two commands do everything on a fresh machine:  make demo   and   make test
+# DATABASE_URL selects the database (default: SQLite under var/); PORT the demo port (default 8000).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+STAMP  := $(VENV)/.installed-stamp
+DEMO_PETITIONS ?= 3000
+
+.PHONY: install demo serve test test-fast lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the dependency list or the pins change.
+$(STAMP): $(BIN)/python pyproject.toml requirements/constraints.txt
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev,postgres]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+var/secrets.env: | $(STAMP)
+	mkdir -p var
+	umask 077 && $(BIN)/python -m xinfang.core.keygen > var/secrets.env
+
+demo: install var/secrets.env
+	DEBUG=1 $(BIN)/xinfang migrate --noinput
+	DEBUG=1 $(BIN)/xinfang createcachetable
+	DEBUG=1 $(BIN)/xinfang seed --demo --petitions $(DEMO_PETITIONS)
+	DEBUG=1 $(BIN)/xinfang runserver 127.0.0.1:$(PORT)
+
+serve: install var/secrets.env
+	DEBUG=1 $(BIN)/xinfang runserver 127.0.0.1:$(PORT)
+
+# The whole suite, end-to-end browser tests included.  pytest's exit code 5 ("no tests ran") is a
+# failure here, said out loud, never a silent pass.
+test: install
+	@$(BIN)/python -m pytest -p no:cacheprovider; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests - failing"; exit 1; fi; exit $$rc
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not e2e" -x -q
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	DEBUG=1 XINFANG_ENV_FILE=/dev/null $(BIN)/xinfang makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var/xinfang.sqlite3* var/static var/test-media

@@ -1,0 +1,178 @@
+"""Writes to the organisation tree and staff accounts.  Every write is audited in its transaction."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from xinfang.audit.services import record_event
+
+from .choices import ADMIN_ROLES, Level, OrganisationKind
+from .models import PATH_STEP, Organisation, Role, User
+
+
+def _path_for(parent: Organisation | None, pk: int) -> str:
+    return f"{parent.path if parent else ''}{pk:0{PATH_STEP}d}/"
+
+
+def create_organisation(
+    *,
+    name: str,
+    kind: str,
+    level: str,
+    parent: Organisation | None = None,
+    code: str = "",
+    actor: User | None = None,
+) -> Organisation:
+    """Add an organisation under ``parent`` (None for a root) and give it its tree path."""
+    org = Organisation(name=name.strip(), kind=kind, level=level, parent=parent, code=code.strip())
+    org.path = f"tmp-{uuid.uuid4().hex}"  # the real path needs the id
+    org.full_clean(exclude=["path"])
+    with transaction.atomic():
+        org.save()
+        org.path = _path_for(parent, org.pk)
+        org.depth = 0 if parent is None else parent.depth + 1
+        org.save(update_fields=["path", "depth"])
+        record_event(
+            actor=actor, action="organisation.create", obj=org, data={"parent": parent.pk if parent else None}
+        )
+    return org
+
+
+def update_organisation(*, org: Organisation, actor: User | None, **changes: object) -> Organisation:
+    """Rename or recode an organisation (moving it in the tree is not offered: it re-scopes petitions)."""
+    allowed = {"name", "code", "kind", "level", "is_active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    before = {k: getattr(org, k) for k in changes}
+    for key, value in changes.items():
+        setattr(org, key, value)
+    org.full_clean(exclude=["path"])
+    with transaction.atomic():
+        org.save(update_fields=list(changes))
+        record_event(
+            actor=actor, action="organisation.change", obj=org, data={"before": before, "after": changes}
+        )
+    return org
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+CSV_COLUMNS = ("name", "code", "kind", "level", "parent_code", "parent_name")
+
+
+def import_organisations_csv(*, data: bytes | str, actor: User | None) -> ImportResult:
+    """Import organisations from CSV (columns: name, code, kind, level, parent_code, parent_name).
+
+    A parent is found by ``parent_code`` (an area code) or, failing that, by ``parent_name``; it may
+    be a row earlier in the same file.  Rows already present (same parent and name) are skipped.
+    The file is imported whole or not at all: any bad row aborts with every error listed.
+    """
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"name", "kind", "level"} - set(reader.fieldnames or [])
+    if missing:
+        raise ValidationError(_("CSV 缺少列：{cols}").format(cols="、".join(sorted(missing))))
+    result = ImportResult()
+    with transaction.atomic():
+        for lineno, row in enumerate(reader, start=2):
+            try:
+                _import_row(row, actor=actor, result=result)
+            except ValidationError as exc:
+                result.errors.append(_("第{line}行：{msg}").format(line=lineno, msg="；".join(exc.messages)))
+        if result.errors:
+            transaction.set_rollback(True)
+            result.created = 0
+    return result
+
+
+def _import_row(row: dict[str, str], *, actor: User | None, result: ImportResult) -> None:
+    name = (row.get("name") or "").strip()
+    kind = (row.get("kind") or "").strip()
+    level = (row.get("level") or "").strip()
+    if not name:
+        raise ValidationError(_("名称不能为空"))
+    if kind not in OrganisationKind.values:
+        raise ValidationError(_("未知的机构类型 “{kind}”").format(kind=kind))
+    if level not in Level.values:
+        raise ValidationError(_("未知的层级 “{level}”").format(level=level))
+    parent = _find_parent(row)
+    if Organisation.objects.filter(parent=parent, name=name).exists():
+        result.skipped += 1
+        return
+    create_organisation(
+        name=name, kind=kind, level=level, parent=parent, code=row.get("code") or "", actor=actor
+    )
+    result.created += 1
+
+
+def _find_parent(row: dict[str, str]) -> Organisation | None:
+    parent_code = (row.get("parent_code") or "").strip()
+    parent_name = (row.get("parent_name") or "").strip()
+    if not parent_code and not parent_name:
+        return None
+    qs = Organisation.objects.all()
+    matches = list(qs.filter(code=parent_code)[:2]) if parent_code else []
+    if not matches and parent_name:
+        matches = list(qs.filter(name=parent_name)[:2])
+    if len(matches) != 1:
+        raise ValidationError(_("找不到唯一的上级机构（{ref}）").format(ref=parent_code or parent_name))
+    return matches[0]
+
+
+def set_roles(*, user: User, roles: list[str], actor: User | None) -> None:
+    """Give a staff member exactly these roles, refusing to combine two administrator duties (三员分立)."""
+    wanted = set(roles)
+    if len(wanted & ADMIN_ROLES) > 1:
+        raise ValidationError(
+            _("系统管理员、安全管理员、审计管理员三种职责不得由同一人兼任。"), code="admin_duties"
+        )
+    if wanted & ADMIN_ROLES and wanted - ADMIN_ROLES:
+        raise ValidationError(_("管理员账号不得同时承担业务角色。"), code="admin_duties")
+    with transaction.atomic():
+        user.roles.set(Role.objects.filter(code__in=wanted))
+        user.__dict__.pop("role_codes", None)
+        record_event(actor=actor, action="user.roles", obj=user, data={"roles": sorted(wanted)})
+
+
+def create_staff(
+    *,
+    username: str,
+    password: str,
+    organisation: Organisation | None,
+    roles: list[str],
+    full_name: str = "",
+    actor: User | None = None,
+    is_system_account: bool = False,
+) -> User:
+    """Create a staff member with roles; the password is hashed with Argon2."""
+    with transaction.atomic():
+        user = User(
+            username=username,
+            full_name=full_name,
+            organisation=organisation,
+            is_system_account=is_system_account,
+        )
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save()
+        record_event(
+            actor=actor,
+            action="user.create",
+            obj=user,
+            data={"organisation": getattr(organisation, "pk", None)},
+        )
+        set_roles(user=user, roles=roles, actor=actor)
+    return user

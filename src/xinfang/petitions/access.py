@@ -1,0 +1,63 @@
+"""Who may see which petitions: the one choke point for every read (UI, API, search, exports, counts).
+
+Rule (issue #2, point 3): a staff member with a casework role sees the petitions registered by,
+assigned to, or supervised by their organisation and its subtree — and nothing else.  A petition
+office (信访局) oversees petition work for its whole level (条例 Art. 13, 40), so for its staff the
+subtree is that of the government it belongs to: a city petition office sees the city's counties.
+Administrators (the three separated duties) see no petition at all.  A confidential report (检举控告) is never
+visible to the organisation it complains about or to anyone inside it (条例 Art. 30 ¶3).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+
+from xinfang.organisations.choices import CASEWORK_ROLES, OrganisationKind
+from xinfang.organisations.models import Organisation
+
+if TYPE_CHECKING:
+    from .models import Petition, PetitionQuerySet
+
+
+class PetitionNotFound(LookupError):
+    """Raised for a petition that does not exist *or* that the user may not see: the two are
+    indistinguishable to the caller on purpose (no existence leak through 403 vs 404)."""
+
+
+def restrict_petitions(qs: PetitionQuerySet, user: Any, action: str = "view") -> PetitionQuerySet:
+    """Narrow ``qs`` to what ``user`` may ``action`` (only "view" and "change" exist so far)."""
+    from .models import Involvement
+
+    if action not in {"view", "change"}:
+        raise ValueError(f"unknown action {action!r}")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return qs.none()
+    org = user.organisation
+    if org is None or not user.role_codes & CASEWORK_ROLES:
+        return qs.none()
+    visible = Involvement.objects.filter(organisation_path__startswith=scope_root(org).path).values(
+        "petition_id"
+    )
+    own_line = [int(p) for p in org.path.strip("/").split("/") if p]  # my organisation and its ancestors
+    return qs.filter(pk__in=visible).exclude(
+        Q(is_confidential=True) & Q(subject_organisation_id__in=own_line)
+    )
+
+
+def scope_root(org: Organisation) -> Organisation:
+    """The top of the subtree whose petitions the staff of ``org`` see."""
+    if org.kind == OrganisationKind.PETITION_OFFICE and org.parent_id is not None:
+        return org.parent
+    return org
+
+
+def access_petition(user: Any, number: str, action: str = "view") -> Petition:
+    """Fetch a petition by number and authorise in one step; absent and forbidden look the same."""
+    from .models import Petition
+
+    try:
+        return Petition.objects.restrict(user, action).get(number=number)
+    except Petition.DoesNotExist:
+        raise PetitionNotFound(number) from None

@@ -1,0 +1,426 @@
+"""Intake: registering petitions, numbering, repeat detection and revealing personal data.
+
+Every function here is what the staff UI, the portal and the API call; none of them duplicates a rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinfang.audit.services import record_event
+from xinfang.core import crypto
+from xinfang.organisations.choices import Level, OrganisationKind, RoleCode
+from xinfang.organisations.models import Organisation
+
+from . import attachments as att
+from .access import PetitionNotFound, access_petition
+from .choices import COLLECTIVE_HEADCOUNT, MAX_REPRESENTATIVES, Channel, EventKind, InvolvementReason, Purpose
+from .drafts import PetitionDraft, PetitionerDraft
+from .models import Attachment, Category, Involvement, NumberSequence, Petition, Petitioner, PetitionEvent
+from .validators import check_id_number, check_phone, mask_id_number, mask_phone
+
+# 条例 Art. 22: the petition office disposes of a petition within 15 days of receipt.  Issue #3
+# replaces this with the deadline engine (rule profiles per jurisdiction, the legal calendar).
+ACCEPTANCE_PERIOD_DAYS = 15
+QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed by citizens
+QUERY_CODE_LENGTH = 12
+
+
+# --- numbers and codes -----------------------------------------------------------------------
+
+
+def office_code(office: Organisation) -> str:
+    """The code printed in an office's petition numbers: its own code, else its area's, else its id."""
+    if office.code:
+        return office.code
+    for ancestor in reversed(list(office.ancestors())):
+        if ancestor.code:
+            return ancestor.code
+    return str(office.pk)
+
+
+def next_number(office: Organisation, year: int) -> str:
+    """Issue the next petition number of ``office`` in ``year``: ``XF-<office code>-<year>-<seq:06d>``.
+
+    Must run inside the transaction that stores the petition: the UPDATE takes the row lock
+    (PostgreSQL) or the write lock (SQLite), concurrent registrations queue behind it, and a rollback
+    returns the number, so numbers are unique and gap-free.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("next_number() must run inside the registering transaction")
+    updated = NumberSequence.objects.filter(office=office, year=year).update(last=F("last") + 1)
+    if not updated:
+        try:
+            with transaction.atomic():  # savepoint: a racing first insert of the year must not abort us
+                NumberSequence.objects.create(office=office, year=year, last=1)
+        except IntegrityError:
+            NumberSequence.objects.filter(office=office, year=year).update(last=F("last") + 1)
+    seq = NumberSequence.objects.filter(office=office, year=year).values_list("last", flat=True).get()
+    return f"XF-{office_code(office)}-{year}-{seq:06d}"
+
+
+def new_query_code() -> str:
+    """A 12-character random code (~59 bits): shown once, stored only as a keyed hash."""
+    raw = "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def normalise_query_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def hash_query_code(code: str) -> str:
+    return crypto.secret_hash("query-code:" + normalise_query_code(code))
+
+
+# --- routing helpers ---------------------------------------------------------------------------
+
+
+def find_petition_office(locality: Organisation) -> Organisation | None:
+    """The petition office responsible for an area: the nearest one at or above it (属地管理).
+
+    Townships and villages have no petition office of their own here, so their matters go to the
+    county's; a deployment for one county therefore needs exactly one office.
+    """
+    line = list(locality.ancestors().values_list("pk", flat=True))
+    offices = {
+        o.parent_id: o
+        for o in Organisation.objects.filter(
+            parent_id__in=line, kind=OrganisationKind.PETITION_OFFICE, is_active=True
+        )
+    }
+    for area_id in reversed(line):
+        if area_id in offices:
+            return offices[area_id]
+    return None
+
+
+def localities() -> Any:
+    """Areas a matter can arise in (governments of every level)."""
+    return Organisation.objects.filter(kind=OrganisationKind.GOVERNMENT, is_active=True).exclude(
+        level=Level.NATIONAL
+    )
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+@dataclass
+class CleanPetitioner:
+    name: str
+    id_number: str | None
+    phone: str | None
+    address: str
+    is_representative: bool
+
+
+def clean_draft(
+    draft: PetitionDraft, *, attachment_limit: int = att.MAX_ATTACHMENTS
+) -> list[CleanPetitioner]:
+    """Check a draft completely; raise one ValidationError keyed by field with every problem found."""
+    errors: dict[str, list[ValidationError]] = {}
+
+    def add(key: str, error: ValidationError | str) -> None:
+        errors.setdefault(key, []).append(
+            error if isinstance(error, ValidationError) else ValidationError(error)
+        )
+
+    if draft.channel not in Channel.values:
+        add("channel", _("请选择信访形式。"))
+    if draft.purpose not in Purpose.values:
+        add("purpose", _("请选择信访目的。"))
+    if not draft.title.strip():
+        add("title", _("请填写标题。"))
+    elif len(draft.title.strip()) > 200:
+        add("title", _("标题不能超过200字。"))
+    if len(draft.content.strip()) < 10:
+        add("content", _("请填写信访内容（至少10个字），说明诉求、事实和理由。"))
+    if not draft.category_id or not Category.objects.filter(pk=draft.category_id, is_active=True).exists():
+        add("category", _("请选择问题分类。"))
+    if not draft.locality_id or not localities().filter(pk=draft.locality_id).exists():
+        add("locality", _("请选择问题属地。"))
+    if (
+        draft.subject_organisation_id
+        and not Organisation.objects.filter(pk=draft.subject_organisation_id).exists()
+    ):
+        add("subject_organisation", _("被反映单位不存在。"))
+    today = timezone.localdate()
+    if draft.received_on > today:
+        add("received_on", _("收到日期不能晚于今天。"))
+    elif draft.received_on < today - dt.timedelta(days=365 * 5):
+        add("received_on", _("收到日期过早，请核对。"))
+    if draft.headcount < 1:
+        add("headcount", _("人数至少为1。"))
+    elif draft.headcount > 10000:
+        add("headcount", _("人数过大，请核对。"))
+    cleaned = _clean_petitioners(draft, add)
+    try:
+        att.check_attachments(draft.attachments, limit=attachment_limit)
+    except ValidationError as exc:
+        add("attachments", exc)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _clean_petitioners(draft: PetitionDraft, add: Any) -> list[CleanPetitioner]:
+    people = [p for p in draft.petitioners if p.name.strip() or p.id_number.strip() or p.phone.strip()]
+    if not people:
+        add("petitioners", _("请至少填写一位信访人。"))
+        return []
+    if draft.headcount >= COLLECTIVE_HEADCOUNT and len(people) > MAX_REPRESENTATIVES:
+        add("petitioners", _("集体访最多推选5名代表。"))
+    if draft.headcount < len(people):
+        add("headcount", _("人数不能少于所填信访人数。"))
+    cleaned = []
+    for i, person in enumerate(people):
+        prefix = f"petitioners.{i}."
+        name = person.name.strip()
+        if not name:
+            add(prefix + "name", _("请填写信访人姓名。"))
+        elif len(name) > 50:
+            add(prefix + "name", _("姓名不能超过50字。"))
+        id_number = phone = None
+        if person.id_number.strip():
+            try:
+                id_number = check_id_number(person.id_number)
+            except ValidationError as exc:
+                add(prefix + "id_number", exc)
+        if person.phone.strip():
+            try:
+                phone = check_phone(person.phone)
+            except ValidationError as exc:
+                add(prefix + "phone", exc)
+        if len(person.address) > 200:
+            add(prefix + "address", _("住址不能超过200字。"))
+        cleaned.append(
+            CleanPetitioner(name, id_number, phone, person.address.strip(), person.is_representative or i > 0)
+        )
+    return cleaned
+
+
+# --- repeat detection -------------------------------------------------------------------------
+
+
+def find_possible_repeats(
+    user: Any, petitioners: list[PetitionerDraft], *, limit: int = 20
+) -> list[Petition]:
+    """Earlier petitions, within the user's scope, from the same person: by ID number, else by
+    name + phone.  Uses the blind-index columns only — nothing is decrypted to search."""
+    condition = Q()
+    for person in petitioners:
+        try:
+            id_number = check_id_number(person.id_number) if person.id_number.strip() else None
+        except ValidationError:
+            id_number = None
+        if id_number:
+            condition |= Q(petitioners__id_number_hash=crypto.blind_index(id_number, purpose="id"))
+            continue
+        try:
+            phone = check_phone(person.phone) if person.phone.strip() else None
+        except ValidationError:
+            phone = None
+        if phone and person.name.strip():
+            condition |= Q(
+                petitioners__phone_hash=crypto.blind_index(phone, purpose="phone"),
+                petitioners__name=person.name.strip(),
+            )
+    if not condition:
+        return []
+    return list(
+        Petition.objects.restrict(user)
+        .filter(condition)
+        .distinct()
+        .select_related("office", "category")
+        .order_by("-registered_at")[:limit]
+    )
+
+
+# --- registration -----------------------------------------------------------------------------
+
+
+@dataclass
+class Registration:
+    petition: Petition
+    query_code: str
+
+
+def register_petition(
+    *,
+    draft: PetitionDraft,
+    office: Organisation,
+    actor: Any = None,
+    public: bool = False,
+    attachment_limit: int = att.MAX_ATTACHMENTS,
+) -> Registration:
+    """Register a petition (登记) with its petitioners and attachments, all or nothing.
+
+    ``actor`` is the intake clerk (None for a portal submission, then ``public`` is True).  Returns
+    the petition and its query code, which exists in clear only in this return value.
+    """
+    cleaned = clean_draft(draft, attachment_limit=attachment_limit)
+    if actor is not None:
+        _check_may_register(actor, office)
+    repeat_of = None
+    if draft.repeat_of_number:
+        try:
+            repeat_of = access_petition(actor, draft.repeat_of_number)
+        except PetitionNotFound:
+            raise ValidationError({"repeat_of": [_("所选的原信访件不存在或无权查看。")]}) from None
+    query_code = new_query_code()
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            petition = _create_petition(
+                draft, office=office, actor=actor, repeat_of=repeat_of, query_code=query_code
+            )
+            _create_petitioners(petition, cleaned)
+            stored = _store_attachments(petition, draft.attachments, actor=actor)
+            Involvement.objects.create(
+                petition=petition,
+                organisation=office,
+                organisation_path=office.path,
+                reason=InvolvementReason.OFFICE,
+            )
+            _record_registration(petition, actor=actor, public=public, repeat_of=repeat_of)
+    except BaseException:
+        att.delete_stored(stored)
+        raise
+    return Registration(petition=petition, query_code=query_code)
+
+
+def _check_may_register(actor: Any, office: Organisation) -> None:
+    if not actor.has_role(RoleCode.INTAKE) or actor.organisation_id != office.pk:
+        raise PermissionError(_("只有本机构的登记员可以登记信访事项。"))
+
+
+def _create_petition(
+    draft: PetitionDraft, *, office: Organisation, actor: Any, repeat_of: Petition | None, query_code: str
+) -> Petition:
+    now = timezone.now()
+    subject_org = draft.subject_organisation_id
+    petition = Petition(
+        number=next_number(office, timezone.localdate(now).year),
+        office=office,
+        query_code_hash=hash_query_code(query_code),
+        channel=draft.channel,
+        purpose=draft.purpose,
+        title=draft.title.strip(),
+        content=draft.content.strip(),
+        category_id=draft.category_id,
+        locality_id=draft.locality_id,
+        subject_name=draft.subject_name.strip()[:200],
+        subject_organisation_id=subject_org,
+        received_on=draft.received_on,
+        registered_at=now,
+        registered_by=actor,
+        headcount=draft.headcount,
+        is_collective=draft.headcount >= COLLECTIVE_HEADCOUNT,
+        repeat_of=repeat_of,
+        is_repeat=repeat_of is not None,
+        # Reports against officials are confidential from the first moment (条例 Art. 30 ¶3).
+        is_confidential=draft.purpose == Purpose.REPORT,
+        due_on=draft.received_on + dt.timedelta(days=ACCEPTANCE_PERIOD_DAYS),
+    )
+    petition.save(force_insert=True)
+    return petition
+
+
+def _create_petitioners(petition: Petition, cleaned: list[CleanPetitioner]) -> None:
+    rows = []
+    for position, person in enumerate(cleaned):
+        rows.append(
+            Petitioner(
+                petition=petition,
+                position=position,
+                is_representative=person.is_representative,
+                name=person.name,
+                id_number=person.id_number,
+                id_number_hash=crypto.blind_index(person.id_number, purpose="id")
+                if person.id_number
+                else None,
+                id_number_mask=mask_id_number(person.id_number) if person.id_number else "",
+                phone=person.phone,
+                phone_hash=crypto.blind_index(person.phone, purpose="phone") if person.phone else None,
+                phone_mask=mask_phone(person.phone) if person.phone else "",
+                address=person.address,
+            )
+        )
+    Petitioner.objects.bulk_create(rows)
+
+
+def _store_attachments(petition: Petition, uploads: list, *, actor: Any) -> list[str]:
+    stored: list[str] = []
+    for upload in uploads:
+        kind = att.check_attachment(upload)
+        attachment = Attachment(
+            petition=petition,
+            original_name=(upload.name or "")[:200],
+            content_type=kind.content_type,
+            size=upload.size,
+            sha256=att.sha256_of(upload),
+            uploaded_by=actor,
+        )
+        attachment.file.save(upload.name or "attachment", upload, save=False)
+        stored.append(attachment.file.name)
+        attachment.save(force_insert=True)
+    return stored
+
+
+def _record_registration(petition: Petition, *, actor: Any, public: bool, repeat_of: Petition | None) -> None:
+    PetitionEvent.objects.create(
+        petition=petition,
+        at=petition.registered_at,
+        kind=EventKind.REGISTERED,
+        actor=actor,
+        organisation=petition.office,
+        is_public=True,
+        public_note=_("{office}已登记您的信访事项。").format(office=petition.office.name),
+        data={"channel": petition.channel, "portal": public},
+    )
+    if repeat_of is not None:
+        PetitionEvent.objects.create(
+            petition=petition,
+            kind=EventKind.REPEAT_LINKED,
+            actor=actor,
+            organisation=petition.office,
+            data={"repeat_of": repeat_of.number},
+        )
+    record_event(
+        actor=actor,
+        action="petition.register",
+        obj=petition,
+        data={
+            "channel": petition.channel,
+            "portal": public,
+            "repeat_of": repeat_of.number if repeat_of else None,
+        },
+    )
+
+
+# --- personal data ----------------------------------------------------------------------------
+
+
+def reveal_personal_data(*, user: Any, petition: Petition) -> list[dict[str, str]]:
+    """The petitioners' full ID and phone numbers and addresses, for a user who may see the petition.
+
+    Every call writes an audit event (PIPL Art. 51; domain.md §4.3: log every reveal).
+    """
+    petition = access_petition(user, petition.number)
+    people = list(petition.petitioners.all())
+    record_event(
+        actor=user, action="petition.reveal_personal_data", obj=petition, data={"petitioners": len(people)}
+    )
+    return [
+        {"name": p.name, "id_number": p.id_number or "", "phone": p.phone or "", "address": p.address or ""}
+        for p in people
+    ]

@@ -1,0 +1,60 @@
+"""Validators for personal data: resident ID numbers (GB 11643-1999) and phone numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+_ID_RE = re.compile(r"^\d{17}[\dX]$")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+_PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
+
+
+def normalise_id_number(value: str) -> str:
+    return value.strip().upper().replace(" ", "")
+
+
+def id_check_digit(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character of an 18-digit resident ID number."""
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK[total % 11]
+
+
+def check_id_number(value: str) -> str:
+    """Validate an 18-digit ID number (format, birth date, checksum) and return it normalised."""
+    number = normalise_id_number(value)
+    if not _ID_RE.match(number):
+        raise ValidationError(_("身份证号码应为18位，前17位为数字，末位为数字或X。"), code="id_format")
+    try:
+        dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise ValidationError(_("身份证号码中的出生日期无效。"), code="id_birthdate") from None
+    if id_check_digit(number[:17]) != number[17]:
+        raise ValidationError(_("身份证号码校验位不正确，请核对。"), code="id_checksum")
+    return number
+
+
+def normalise_phone(value: str) -> str:
+    return re.sub(r"[\s()（）]", "", value.strip()).replace("+86", "")
+
+
+def check_phone(value: str) -> str:
+    """Validate a mobile or landline number and return it normalised."""
+    phone = normalise_phone(value)
+    if not _PHONE_RE.match(phone):
+        raise ValidationError(_("请输入有效的手机号或固定电话号码。"), code="phone_format")
+    return phone
+
+
+def mask_id_number(number: str) -> str:
+    """``330102199001011234`` → ``3301**********1234``."""
+    return number[:4] + "*" * (len(number) - 8) + number[-4:] if len(number) > 8 else "*" * len(number)
+
+
+def mask_phone(phone: str) -> str:
+    """``13812345678`` → ``138****5678``."""
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "*" * len(phone)

@@ -1,0 +1,191 @@
+"""Xinfang settings: one module, configured from the environment.
+
+Every value that differs between deployments comes from an environment variable (or from the
+file named by ``XINFANG_ENV_FILE``, default ``var/secrets.env``, which ``make demo`` writes with fresh
+random keys).  Required secrets fail fast with ImproperlyConfigured outside DEBUG.
+Policy that differs between organisations (deadline rules …) lives in the database, not here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent  # the package
+PROJECT_DIR = Path(os.environ.get("XINFANG_HOME", Path.cwd()))  # where var/ lives
+VAR_DIR = Path(os.environ.get("XINFANG_VAR_DIR", PROJECT_DIR / "var"))
+
+env = environ.Env()
+_env_file = Path(os.environ.get("XINFANG_ENV_FILE", VAR_DIR / "secrets.env"))
+if _env_file.is_file():
+    environ.Env.read_env(str(_env_file), overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _required(name: str, *, dev_default: str | None = None) -> str:
+    """A secret that must be set in production; DEBUG may fall back to a development value."""
+    value = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG and dev_default is not None:
+        return dev_default
+    raise ImproperlyConfigured(f"Set the environment variable {name} (see docs/deployment.md).")
+
+
+SECRET_KEY = _required("SECRET_KEY", dev_default="dev-only-insecure-key-change-me")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Field-level encryption of personal data (ID and phone numbers).  XINFANG_FIELD_KEYS is a
+# comma-separated list of Fernet keys: the first encrypts, all decrypt (key rotation).
+# XINFANG_BLIND_INDEX_KEY keys the HMAC used to find equal values without decrypting.
+XINFANG_FIELD_KEYS = [k for k in env.list("XINFANG_FIELD_KEYS", default=[]) if k]
+XINFANG_BLIND_INDEX_KEY = env.str("XINFANG_BLIND_INDEX_KEY", default="")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "captcha",
+    "xinfang.core",
+    "xinfang.organisations",
+    "xinfang.audit",
+    "xinfang.petitions",
+    "xinfang.portal",
+    "xinfang.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "xinfang.core.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "xinfang.urls"
+WSGI_APPLICATION = "xinfang.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "xinfang.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database: one URL selects SQLite (the embedded default) or PostgreSQL ---------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'xinfang.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # IMMEDIATE takes the write lock when a transaction starts, so two concurrent
+            # registrations queue instead of failing with "database is locked" on upgrade.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Throttles (portal, API) count in the cache: it must be shared by every web process.  The
+# database cache works everywhere out of the box; large deployments point CACHE_URL at Redis.
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://xinfang_cache")}
+
+AUTH_USER_MODEL = "organisations.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "petitions:queue"
+LOGOUT_REDIRECT_URL = "login"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Sessions end after 30 idle minutes (等保 L3: automatic logout on timeout).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    # Attachments hold personal data: they are never served as static files, only through a
+    # view that checks the reader's scope.  Any Django storage backend can be configured here.
+    "default": {
+        "BACKEND": env.str("XINFANG_MEDIA_STORAGE", default="django.core.files.storage.FileSystemStorage"),
+    },
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_URL = "/media/"  # never routed: attachments go through petitions:attachment
+DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Offline CAPTCHA for the public portal (django-simple-captcha draws it with the bundled font).
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
+CAPTCHA_NOISE_FUNCTIONS = ("captcha.helpers.noise_dots",)
+CAPTCHA_TIMEOUT = 10
+CAPTCHA_TEST_MODE = env.bool("XINFANG_CAPTCHA_TEST_MODE", default=False)
+
+# Number of proxies in front of the app; the client address is read from X-Forwarded-For only then.
+XINFANG_TRUSTED_PROXIES = env.int("XINFANG_TRUSTED_PROXIES", default=0)
+# Portal throttles: "<count>/<seconds>".
+XINFANG_PORTAL_SUBMIT_RATE = env.str("XINFANG_PORTAL_SUBMIT_RATE", default="10/3600")
+XINFANG_PORTAL_TRACK_FAILURE_RATE = env.str("XINFANG_PORTAL_TRACK_FAILURE_RATE", default="5/900")
+XINFANG_API_TOKEN_TTL_HOURS = env.int("XINFANG_API_TOKEN_TTL_HOURS", default=12)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,29 @@
+"""Settings for the test suite: the production module plus explicit test overrides.
+
+Keys are generated afresh for every run, so no key ever sits in the repository.
+"""
+
+import os
+import secrets
+
+from cryptography.fernet import Fernet
+
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("XINFANG_FIELD_KEYS", Fernet.generate_key().decode())
+os.environ.setdefault("XINFANG_BLIND_INDEX_KEY", secrets.token_urlsafe(32))
+os.environ.setdefault("XINFANG_ENV_FILE", "/nonexistent")  # never read a developer's var/secrets.env
+
+from .settings import *  # noqa: E402,F403
+from .settings import VAR_DIR  # noqa: E402
+
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+CAPTCHA_TEST_MODE = True  # the portal form accepts "PASSED"; the throttle is still real
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = str(VAR_DIR / "test-media")

@@ -1,0 +1,20 @@
+"""URL map: staff pages, the public portal and API v1."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from xinfang.api.v1 import api as api_v1
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
+    path("portal/", include("xinfang.portal.urls")),
+    path("staff/login/", auth_views.LoginView.as_view(template_name="staff/login.html"), name="login"),
+    path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("staff/", include("xinfang.petitions.urls")),
+    path("staff/organisations/", include("xinfang.organisations.urls")),
+    path("staff/audit/", include("xinfang.audit.urls")),
+    path("api/v1/", api_v1.urls),
+    path("captcha/", include("captcha.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
