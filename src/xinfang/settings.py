@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "xinfang.petitions",
     "xinfang.portal",
     "xinfang.api",
+    "xinfang.demo",
 ]
 
 MIDDLEWARE = [
