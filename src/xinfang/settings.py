@@ -153,6 +153,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # project-wide assets, vendored (no CDN)
 STORAGES = {
     # Attachments hold personal data: they are never served as static files, only through a
     # view that checks the reader's scope.  Any Django storage backend can be configured here.

@@ -53,7 +53,8 @@ class AuditEvent(models.Model):
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["object_type", "object_id", "-at"], name="audit_object_idx"),
-            models.Index(fields=["actor", "-at"], name="audit_actor_idx"),
+            models.Index(fields=["actor_name", "-at"], name="audit_actor_idx"),
+            models.Index(fields=["object_repr", "-at"], name="audit_object_repr_idx"),
             models.Index(fields=["action", "-at"], name="audit_action_idx"),
         ]
 

@@ -1,2 +1,13 @@
+from django.urls import path
+
+from . import views
+
 app_name = "petitions"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("register/", views.register, name="register"),
+    path("register/repeats/", views.repeat_candidates, name="repeat_candidates"),
+    path("petitions/<str:number>/", views.detail, name="detail"),
+    path("petitions/<str:number>/personal-data/", views.reveal, name="reveal"),
+    path("petitions/<str:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+]

@@ -1,0 +1,54 @@
+"""Admin forms: the organisation tree and staff accounts."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Level, OrganisationKind, RoleCode
+from .models import Organisation, User
+
+
+class OrganisationForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    code = forms.CharField(label=_("代码"), max_length=20, required=False)
+    kind = forms.ChoiceField(label=_("类型"), choices=OrganisationKind.choices)
+    level = forms.ChoiceField(label=_("层级"), choices=Level.choices)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+
+class OrganisationImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV 文件"), help_text=_("UTF-8 编码，列：name, code, kind, level, parent_code, parent_name")
+    )
+
+
+class StaffForm(forms.Form):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    full_name = forms.CharField(label=_("姓名"), max_length=50)
+    organisation = forms.ModelChoiceField(
+        label=_("所属机构"), queryset=Organisation.objects.filter(is_active=True)
+    )
+    roles = forms.MultipleChoiceField(
+        label=_("角色"), choices=RoleCode.choices, widget=forms.CheckboxSelectMultiple
+    )
+    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, strip=False)
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        if User.objects.filter(username=username).exists():
+            raise forms.ValidationError(_("用户名已存在。"))
+        return username
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(
+        label=_("角色"), choices=RoleCode.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    is_active = forms.BooleanField(label=_("启用"), required=False)

@@ -1,0 +1,148 @@
+"""Staff forms for registering petitions."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.core.forms import MultipleFileField
+
+from . import attachments as att
+from .choices import MAX_REPRESENTATIVES, Channel, Purpose
+from .drafts import PetitionDraft, PetitionerDraft
+from .models import Category
+from .services import localities
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Category) -> str:
+        return str(obj)
+
+
+def leaf_categories():
+    return Category.objects.filter(is_active=True, parent__isnull=False).select_related("parent")
+
+
+class PetitionForm(forms.Form):
+    """The petition part of the registration form; petitioners come from PetitionerFormSet."""
+
+    channel = forms.ChoiceField(label=_("信访形式"), choices=Channel.choices)
+    purpose = forms.ChoiceField(label=_("信访目的"), choices=Purpose.choices)
+    received_on = forms.DateField(label=_("收到日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    headcount = forms.IntegerField(
+        label=_("人数"), min_value=1, initial=1, help_text=_("5人及以上为集体访，最多推选5名代表")
+    )
+    title = forms.CharField(label=_("标题"), max_length=200)
+    content = forms.CharField(
+        label=_("信访内容"), widget=forms.Textarea(attrs={"rows": 8}), help_text=_("诉求、事实和理由")
+    )
+    category = CategoryChoiceField(label=_("问题分类"), queryset=leaf_categories(), empty_label=_("请选择"))
+    locality = forms.ModelChoiceField(label=_("问题属地"), queryset=localities(), empty_label=_("请选择"))
+    subject_name = forms.CharField(label=_("被反映人/单位"), max_length=200, required=False)
+    attachments = MultipleFileField(
+        label=_("附件"),
+        required=False,
+        help_text=_("扫描件、照片等，单个不超过10MB，类型：{types}").format(
+            types=" ".join(att.ALLOWED_SUFFIXES)
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = leaf_categories()
+        self.fields["locality"].queryset = localities()
+        self.fields["received_on"].initial = timezone.localdate()
+
+    def to_draft(
+        self, petitioners: list[PetitionerDraft], uploads: list, repeat_of: str = ""
+    ) -> PetitionDraft:
+        data = self.cleaned_data
+        return PetitionDraft(
+            channel=data["channel"],
+            purpose=data["purpose"],
+            title=data["title"],
+            content=data["content"],
+            category_id=data["category"].pk,
+            locality_id=data["locality"].pk,
+            received_on=data["received_on"],
+            headcount=data["headcount"],
+            subject_name=data.get("subject_name", ""),
+            repeat_of_number=repeat_of,
+            petitioners=petitioners,
+            attachments=uploads,
+        )
+
+
+class PetitionerForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50, required=False)
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=18,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "js-repeat-key"}),
+    )
+    phone = forms.CharField(
+        label=_("联系电话"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "js-repeat-key"}),
+    )
+    address = forms.CharField(label=_("住址"), max_length=200, required=False)
+
+    def to_draft(self) -> PetitionerDraft:
+        data = self.cleaned_data
+        return PetitionerDraft(
+            name=data.get("name", ""),
+            id_number=data.get("id_number", ""),
+            phone=data.get("phone", ""),
+            address=data.get("address", ""),
+        )
+
+
+PetitionerFormSet = forms.formset_factory(
+    PetitionerForm, extra=MAX_REPRESENTATIVES, max_num=MAX_REPRESENTATIVES, absolute_max=MAX_REPRESENTATIVES
+)
+
+
+class QueueFilterForm(forms.Form):
+    """The filters of the work queue (also used by exports later)."""
+
+    q = forms.CharField(label=_("编号/标题"), required=False)
+    status = forms.ChoiceField(label=_("状态"), required=False)
+    channel = forms.ChoiceField(
+        label=_("信访形式"), required=False, choices=[("", _("全部"))] + list(Channel.choices)
+    )
+    purpose = forms.ChoiceField(
+        label=_("信访目的"), required=False, choices=[("", _("全部"))] + list(Purpose.choices)
+    )
+    category = forms.ModelChoiceField(
+        label=_("问题分类"),
+        required=False,
+        empty_label=_("全部"),
+        queryset=Category.objects.filter(parent__isnull=True),
+    )
+    received_from = forms.DateField(
+        label=_("收到日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_to = forms.DateField(
+        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    repeat = forms.BooleanField(label=_("重复信访"), required=False)
+    collective = forms.BooleanField(label=_("集体访"), required=False)
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("due_on", _("时限由近到远")),
+            ("-due_on", _("时限由远到近")),
+            ("-registered_at", _("最新登记")),
+            ("received_on", _("收到日期")),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        from .choices import Status
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("全部"))] + list(Status.choices)
+        self.fields["category"].queryset = Category.objects.filter(parent__isnull=True)

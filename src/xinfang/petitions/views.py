@@ -1,0 +1,201 @@
+"""Staff pages for petitions: the work queue, registration and the petition page.
+
+Views parse input, call services and render; every read goes through ``restrict()``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from xinfang.audit.services import record_event
+from xinfang.core.decorators import role_required
+from xinfang.core.forms import add_service_errors
+from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
+
+from .access import PetitionNotFound, access_petition
+from .drafts import PetitionerDraft
+from .filtersets import PetitionFilter
+from .forms import PetitionerFormSet, PetitionForm, QueueFilterForm
+from .models import Petition, Petitioner, PetitionEvent
+from .services import find_possible_repeats, register_petition, reveal_personal_data
+
+QUEUE_PAGE_SIZE = 30
+
+
+def _get_petition(request: HttpRequest, number: str) -> Petition:
+    try:
+        return access_petition(request.user, number)
+    except PetitionNotFound:
+        raise Http404(_("信访事项不存在或无权查看。")) from None
+
+
+@role_required(*CASEWORK_ROLES)
+def queue(request: HttpRequest) -> HttpResponse:
+    """The work queue: petitions of my organisation's scope, soonest deadline first."""
+    form = QueueFilterForm(request.GET or None)
+    flt = PetitionFilter(**form.cleaned_data) if form.is_valid() else PetitionFilter()
+    qs = (
+        flt.apply(Petition.objects.restrict(request.user))
+        .select_related("category", "category__parent", "locality", "office")
+        .prefetch_related(
+            Prefetch("petitioners", queryset=Petitioner.objects.only("id", "petition_id", "name"))
+        )
+    )
+    page = Paginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "petitions/queue.html", {"form": form, "page": page, "sort": flt.sort})
+
+
+def _petitioner_drafts(formset) -> list[PetitionerDraft]:
+    drafts = [f.to_draft() for f in formset.forms if f.is_valid()]
+    for index, draft in enumerate(drafts):
+        draft.is_representative = index > 0
+    return drafts
+
+
+@role_required(RoleCode.INTAKE)
+def register(request: HttpRequest) -> HttpResponse:
+    """Registration (登记).  Before saving, the clerk sees earlier petitions of the same petitioner
+    and decides whether the new one repeats one of them."""
+    office = request.user.organisation
+    candidates: list[Petition] = []
+    if request.method == "POST":
+        form = PetitionForm(request.POST, request.FILES)
+        formset = PetitionerFormSet(request.POST, prefix="p")
+        if form.is_valid() and formset.is_valid():
+            people = _petitioner_drafts(formset)
+            # The clerk has decided once the repeat choice (shown with the candidates) is posted.
+            decided = "repeat_choice" in request.POST
+            if not decided:
+                candidates = find_possible_repeats(request.user, people)
+            if candidates:
+                messages.warning(
+                    request, _("发现同一信访人的既往信访件，请确认是否为重复信访后再提交（附件需重新选择）。")
+                )
+            else:
+                try:
+                    registration = register_petition(
+                        draft=form.to_draft(
+                            people,
+                            form.cleaned_data["attachments"],
+                            repeat_of=request.POST.get("repeat_choice", ""),
+                        ),
+                        office=office,
+                        actor=request.user,
+                    )
+                except ValidationError as exc:
+                    add_service_errors(
+                        form, exc, prefix_map={f"petitioners.{i}.": f for i, f in enumerate(formset.forms)}
+                    )
+                except PermissionError as exc:
+                    raise PermissionDenied(str(exc)) from exc
+                else:
+                    request.session["new_query_code"] = [
+                        registration.petition.number,
+                        registration.query_code,
+                    ]
+                    messages.success(
+                        request, _("登记成功：{number}").format(number=registration.petition.number)
+                    )
+                    return redirect("petitions:detail", number=registration.petition.number)
+    else:
+        form = PetitionForm()
+        formset = PetitionerFormSet(prefix="p")
+    return render(
+        request,
+        "petitions/register.html",
+        {"form": form, "formset": formset, "candidates": candidates, "office": office},
+    )
+
+
+@role_required(RoleCode.INTAKE)
+def repeat_candidates(request: HttpRequest) -> JsonResponse:
+    """JSON for the registration form: earlier petitions of the person typed in so far."""
+    person = PetitionerDraft(
+        name=request.GET.get("name", ""),
+        id_number=request.GET.get("id_number", ""),
+        phone=request.GET.get("phone", ""),
+    )
+    found = find_possible_repeats(request.user, [person], limit=10)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "number": p.number,
+                    "title": p.title,
+                    "received_on": p.received_on.isoformat(),
+                    "status": p.get_status_display(),
+                    "office": p.office.name,
+                }
+                for p in found
+            ]
+        }
+    )
+
+
+@role_required(*CASEWORK_ROLES)
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    """The petition page: details, petitioners (masked), attachments and the whole timeline."""
+    petition = _get_petition(request, number)
+    petition = (
+        Petition.objects.select_related(
+            "category",
+            "category__parent",
+            "locality",
+            "office",
+            "registered_by",
+            "repeat_of",
+            "subject_organisation",
+        )
+        .prefetch_related(
+            "petitioners",
+            "attachments",
+            Prefetch("events", queryset=PetitionEvent.objects.select_related("actor", "organisation")),
+        )
+        .get(pk=petition.pk)
+    )
+    # Opening the page shows personal data (names, masked numbers): logged, as every view of it is.
+    record_event(actor=request.user, action="petition.view", obj=petition)
+    new_code = request.session.pop("new_query_code", None)
+    query_code = new_code[1] if new_code and new_code[0] == petition.number else None
+    repeats = petition.repeats.restrict(request.user).only("number", "title", "received_on")[:20]
+    return render(
+        request,
+        "petitions/detail.html",
+        {
+            "petition": petition,
+            "query_code": query_code,
+            "repeats": repeats,
+            "revealed": None,
+        },
+    )
+
+
+@require_POST
+@role_required(*CASEWORK_ROLES)
+def reveal(request: HttpRequest, number: str) -> HttpResponse:
+    """Show the full ID and phone numbers once, on request; the reveal is audited."""
+    petition = _get_petition(request, number)
+    revealed = reveal_personal_data(user=request.user, petition=petition)
+    return render(request, "petitions/_revealed.html", {"petition": petition, "revealed": revealed})
+
+
+@role_required(*CASEWORK_ROLES)
+def attachment(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
+    """Download an attachment of a petition the user may see; audited like any personal data."""
+    petition = _get_petition(request, number)
+    item = get_object_or_404(petition.attachments, pk=attachment_id)
+    record_event(
+        actor=request.user, action="petition.attachment_download", obj=petition, data={"attachment": item.pk}
+    )
+    response = FileResponse(
+        item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,80 @@
+"""Public forms of the portal (网上信访).  Only public fields; validation rules stay in the services."""
+
+from __future__ import annotations
+
+from captcha.fields import CaptchaField
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.core.forms import MultipleFileField
+from xinfang.petitions import attachments as att
+from xinfang.petitions.choices import Channel, Purpose
+from xinfang.petitions.drafts import PetitionDraft, PetitionerDraft
+from xinfang.petitions.forms import CategoryChoiceField, leaf_categories
+from xinfang.petitions.services import localities
+
+PORTAL_MAX_ATTACHMENTS = 3
+
+
+class SubmitForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=18,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+    phone = forms.CharField(
+        label=_("手机号码"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    address = forms.CharField(label=_("联系地址"), max_length=200, required=False)
+    purpose = forms.ChoiceField(label=_("信访目的"), choices=Purpose.choices)
+    locality = forms.ModelChoiceField(label=_("问题发生地"), queryset=localities(), empty_label=_("请选择"))
+    category = CategoryChoiceField(label=_("问题类别"), queryset=leaf_categories(), empty_label=_("请选择"))
+    title = forms.CharField(label=_("标题"), max_length=200)
+    content = forms.CharField(
+        label=_("诉求内容"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("请写明您的诉求、事实和理由。"),
+    )
+    attachments = MultipleFileField(
+        label=_("附件"),
+        required=False,
+        help_text=_("最多{n}个，单个不超过10MB：{types}").format(
+            n=PORTAL_MAX_ATTACHMENTS, types=" ".join(att.ALLOWED_SUFFIXES)
+        ),
+    )
+    captcha = CaptchaField(label=_("验证码"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["locality"].queryset = localities()
+        self.fields["category"].queryset = leaf_categories()
+
+    def to_draft(self) -> PetitionDraft:
+        data = self.cleaned_data
+        return PetitionDraft(
+            channel=Channel.ONLINE,
+            purpose=data["purpose"],
+            title=data["title"],
+            content=data["content"],
+            category_id=data["category"].pk,
+            locality_id=data["locality"].pk,
+            received_on=timezone.localdate(),
+            petitioners=[
+                PetitionerDraft(
+                    name=data["name"],
+                    id_number=data["id_number"],
+                    phone=data["phone"],
+                    address=data.get("address", ""),
+                )
+            ],
+            attachments=data.get("attachments") or [],
+        )
+
+
+class TrackForm(forms.Form):
+    number = forms.CharField(label=_("信访编号"), max_length=40)
+    code = forms.CharField(
+        label=_("查询码"), max_length=20, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
