@@ -27,3 +27,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = str(VAR_DIR / "test-media")
+PASSWORD_HASHERS = ["xinfang.core.hashers.FastArgon2PasswordHasher"]

@@ -13,6 +13,7 @@ from .choices import MAX_REPRESENTATIVES, Channel, Purpose
 from .drafts import PetitionDraft, PetitionerDraft
 from .models import Category
 from .services import localities
+from .validators import check_id_number, check_phone
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
@@ -54,6 +55,11 @@ class PetitionForm(forms.Form):
         self.fields["locality"].queryset = localities()
         self.fields["received_on"].initial = timezone.localdate()
 
+    def clean_attachments(self) -> list:
+        uploads = self.cleaned_data["attachments"]
+        att.check_attachments(uploads)
+        return uploads
+
     def to_draft(
         self, petitioners: list[PetitionerDraft], uploads: list, repeat_of: str = ""
     ) -> PetitionDraft:
@@ -89,6 +95,15 @@ class PetitionerForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "class": "js-repeat-key"}),
     )
     address = forms.CharField(label=_("住址"), max_length=200, required=False)
+
+    # The service checks these again; checking here too lets the clerk see every error at once.
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data["id_number"]
+        return check_id_number(value) if value.strip() else ""
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data["phone"]
+        return check_phone(value) if value.strip() else ""
 
     def to_draft(self) -> PetitionerDraft:
         data = self.cleaned_data

@@ -1,0 +1,270 @@
+"""Staff pages: permission matrix, scoping, registration through the form, and query counts."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from xinfang.audit.models import AuditEvent
+from xinfang.petitions.models import Attachment, Petition, Petitioner
+
+from ..factories import PASSWORD, leaf_category, make_id_number, register
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def login(client, user) -> None:
+    assert client.login(username=user.username, password=PASSWORD)
+
+
+def form_data(world, **overrides) -> dict:
+    data = {
+        "p-TOTAL_FORMS": "5",
+        "p-INITIAL_FORMS": "0",
+        "p-MIN_NUM_FORMS": "0",
+        "p-MAX_NUM_FORMS": "5",
+        "p-0-name": "李四",
+        "p-0-id_number": make_id_number(),
+        "p-0-phone": "13900001111",
+        "p-0-address": "幸福路2号",
+        "channel": "visit",
+        "purpose": "request",
+        "received_on": timezone.localdate().isoformat(),
+        "headcount": "1",
+        "title": "小区供水长期不正常",
+        "content": "小区自今年八月以来经常停水，物业和供水公司互相推诿，请求解决。",
+        "category": str(leaf_category().pk),
+        "locality": str(world.a.township.pk),
+        "subject_name": "",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- permission matrix ---------------------------------------------------------------------------
+
+STAFF_PAGES = [
+    ("petitions:queue", {}, {"intake_a", "handler_a", "supervisor_a", "leader_a"}),
+    ("petitions:register", {}, {"intake_a"}),
+    ("organisations:tree", {}, {"sysadmin"}),
+    ("organisations:import", {}, {"sysadmin"}),
+    ("organisations:staff", {}, {"secadmin"}),
+    ("audit:log", {}, {"auditor"}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "allowed"), STAFF_PAGES)
+def test_page_permission_matrix(client, world, name, kwargs, allowed):
+    """Anonymous users are sent to login; each page opens for its roles only (三员分立 included)."""
+    url = reverse(name, kwargs=kwargs)
+    # given no login: then the login page
+    response = client.get(url)
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    for username in ["intake_a", "handler_a", "supervisor_a", "leader_a", "sysadmin", "secadmin", "auditor"]:
+        client.force_login(getattr(world, username))
+        status = client.get(url).status_code
+        assert status == (200 if username in allowed else 403), (username, status)
+
+
+def test_detail_is_scoped_and_missing_equals_forbidden(client, world):
+    """County B staff get the same 404 for A's petition as for a number that does not exist."""
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    login(client, world.intake_a)
+    assert client.get(reverse("petitions:detail", args=[petition.number])).status_code == 200
+    client.force_login(world.intake_b)
+    forbidden = client.get(reverse("petitions:detail", args=[petition.number]))
+    missing = client.get(reverse("petitions:detail", args=["XF-000000-2026-999999"]))
+    assert forbidden.status_code == missing.status_code == 404
+    # and the attachment and reveal routes too
+    assert client.post(reverse("petitions:reveal", args=[petition.number])).status_code == 404
+
+
+def test_queue_lists_counts_and_searches_only_own_scope(client, world):
+    """A county B handler's queue, count and search never include county A petitions."""
+    a = register(world.a.office, world.intake_a, world.a.township, title="甲县独有标题").petition
+    register(world.b.office, world.intake_b, world.b.township)
+    client.force_login(world.intake_b)
+    response = client.get(reverse("petitions:queue"), {"q": "甲县独有标题"})
+    assert response.context["page"].paginator.count == 0
+    response = client.get(reverse("petitions:queue"), {"q": a.number})
+    assert response.context["page"].paginator.count == 0
+    assert reverse("petitions:detail", args=[a.number]) not in response.content.decode()
+    response = client.get(reverse("petitions:queue"))
+    assert response.context["page"].paginator.count == 1
+    client.force_login(world.city_supervisor)
+    assert client.get(reverse("petitions:queue")).context["page"].paginator.count == 2
+
+
+def test_queue_filters_and_sort(client, world):
+    register(world.a.office, world.intake_a, world.a.township, channel="visit", headcount=6)
+    register(world.a.office, world.intake_a, world.a.township, channel="letter")
+    client.force_login(world.intake_a)
+    page = client.get(reverse("petitions:queue"), {"channel": "visit"}).context["page"]
+    assert [p.channel for p in page] == ["visit"]
+    page = client.get(reverse("petitions:queue"), {"collective": "on"}).context["page"]
+    assert [p.is_collective for p in page] == [True]
+    page = client.get(reverse("petitions:queue"), {"sort": "-registered_at"}).context["page"]
+    assert page[0].registered_at >= page[1].registered_at
+
+
+def test_queue_query_count_does_not_grow_with_rows(client, world):
+    """No N+1: the queue costs the same number of queries for 2 rows as for 12."""
+    client.force_login(world.intake_a)
+    register(world.a.office, world.intake_a, world.a.township)
+    register(world.a.office, world.intake_a, world.a.township)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("petitions:queue"))
+    for _ in range(10):
+        register(world.a.office, world.intake_a, world.a.township)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("petitions:queue"))
+    assert len(many) == len(few)
+
+
+# --- registration through the form -------------------------------------------------------------
+
+
+def test_register_through_form_shows_query_code_once(client, world):
+    login(client, world.intake_a)
+    upload = SimpleUploadedFile("scan.png", PNG, content_type="image/png")
+    response = client.post(reverse("petitions:register"), {**form_data(world), "attachments": [upload]})
+    assert response.status_code == 302
+    petition = Petition.objects.get()
+    assert petition.channel == "visit" and petition.attachments.count() == 1
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="query-code"' in page
+    # the second visit no longer shows it
+    assert 'id="query-code"' not in client.get(response["Location"]).content.decode()
+
+
+def test_register_with_bad_input_shows_chinese_errors_and_stores_nothing(client, world):
+    login(client, world.intake_a)
+    before = (Petition.objects.count(), Petitioner.objects.count(), Attachment.objects.count())
+    bad = SimpleUploadedFile("scan.png", b"not really a png", content_type="image/png")
+    response = client.post(
+        reverse("petitions:register"),
+        {**form_data(world, **{"p-0-id_number": "330102198001010010", "title": ""}), "attachments": [bad]},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "身份证号码校验位不正确" in html
+    assert "内容与文件类型不符" in html
+    assert (Petition.objects.count(), Petitioner.objects.count(), Attachment.objects.count()) == before
+
+
+def test_register_asks_about_repeats_then_links(client, world):
+    """The same ID number again: the clerk is shown the earlier petition and can mark a repeat."""
+    id_number = make_id_number()
+    first = register(world.a.office, world.intake_a, world.a.township).petition
+    first.petitioners.update()  # no-op: the first petitioner has another ID
+    login(client, world.intake_a)
+    data = form_data(world, **{"p-0-id_number": id_number})
+    client.post(reverse("petitions:register"), data)  # creates the earlier petition of this person
+    earlier = Petition.objects.latest("registered_at")
+    # when the same person comes again
+    response = client.post(reverse("petitions:register"), data)
+    # then the form comes back with the earlier petition to choose from
+    assert response.status_code == 200
+    assert earlier.number in response.content.decode()
+    # and choosing it registers a repeat
+    response = client.post(reverse("petitions:register"), {**data, "repeat_choice": earlier.number})
+    assert response.status_code == 302
+    latest = Petition.objects.latest("registered_at")
+    assert latest.repeat_of == earlier and latest.is_repeat
+
+
+def test_repeat_candidates_json_is_scoped(client, world):
+    id_number = make_id_number()
+    from xinfang.petitions.drafts import PetitionerDraft
+
+    register(
+        world.a.office,
+        world.intake_a,
+        world.a.township,
+        petitioners=[PetitionerDraft(name="王五", id_number=id_number)],
+    )
+    client.force_login(world.intake_a)
+    url = reverse("petitions:repeat_candidates")
+    assert len(client.get(url, {"id_number": id_number}).json()["results"]) == 1
+    client.force_login(world.intake_b)
+    assert client.get(url, {"id_number": id_number}).json()["results"] == []
+
+
+def test_reveal_and_view_are_audited(client, world):
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    client.force_login(world.supervisor_a)
+    client.get(reverse("petitions:detail", args=[petition.number]))
+    response = client.post(reverse("petitions:reveal", args=[petition.number]))
+    full = petition.petitioners.get().id_number
+    assert full in response.content.decode()
+    actions = set(AuditEvent.objects.filter(actor=world.supervisor_a).values_list("action", flat=True))
+    assert {"petition.view", "petition.reveal_personal_data"} <= actions
+
+
+def test_attachment_download_is_scoped(client, world):
+    upload = SimpleUploadedFile("scan.png", PNG, content_type="image/png")
+    petition = register(world.a.office, world.intake_a, world.a.township, attachments=[upload]).petition
+    attachment = petition.attachments.get()
+    url = reverse("petitions:attachment", args=[petition.number, attachment.pk])
+    client.force_login(world.intake_a)
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
+    client.force_login(world.intake_b)
+    assert client.get(url).status_code == 404
+
+
+# --- administration ---------------------------------------------------------------------------
+
+
+def test_sysadmin_creates_and_imports_organisations(client, world):
+    client.force_login(world.sysadmin)
+    response = client.post(
+        reverse("organisations:create"),
+        {
+            "parent": world.a.government.pk,
+            "name": "甲县水利局",
+            "kind": "department",
+            "level": "county",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    csv_ok = "name,code,kind,level,parent_code,parent_name\n丙县人民政府,990103,government,county,990100,\n"
+    response = client.post(
+        reverse("organisations:import"), {"file": SimpleUploadedFile("orgs.csv", csv_ok.encode())}
+    )
+    assert response.status_code == 302
+    bad = "name,code,kind,level,parent_code,parent_name\n丁县,990104,nonsense,county,990100,\n"
+    response = client.post(
+        reverse("organisations:import"), {"file": SimpleUploadedFile("o.csv", bad.encode())}
+    )
+    assert "第2行" in response.content.decode()
+
+
+def test_secadmin_creates_staff_but_cannot_combine_admin_duties(client, world):
+    client.force_login(world.secadmin)
+    data = {
+        "username": "newclerk",
+        "full_name": "新登记员",
+        "organisation": world.a.office.pk,
+        "roles": ["intake"],
+        "password": "Very-strong-Pw-2026",
+    }
+    assert client.post(reverse("organisations:staff_create"), data).status_code == 302
+    response = client.post(
+        reverse("organisations:staff_create"),
+        {**data, "username": "twohats", "roles": ["sysadmin", "auditor"]},
+    )
+    assert response.status_code == 200
+    assert "不得由同一人兼任" in response.content.decode()
+
+
+def test_auditor_reads_the_log(client, world):
+    register(world.a.office, world.intake_a, world.a.township)
+    client.force_login(world.auditor)
+    response = client.get(reverse("audit:log"), {"action": "petition.register"})
+    assert response.context["page"].paginator.count == 1
