@@ -13,8 +13,9 @@ from xinfang.petitions.choices import Channel, Purpose
 from xinfang.petitions.drafts import PetitionDraft, PetitionerDraft
 from xinfang.petitions.forms import CategoryChoiceField, leaf_categories
 from xinfang.petitions.services import localities
+from xinfang.petitions.validators import check_id_number, check_phone
 
-PORTAL_MAX_ATTACHMENTS = 3
+from .services import PORTAL_ATTACHMENT_LIMIT
 
 
 class SubmitForm(forms.Form):
@@ -41,7 +42,7 @@ class SubmitForm(forms.Form):
         label=_("附件"),
         required=False,
         help_text=_("最多{n}个，单个不超过10MB：{types}").format(
-            n=PORTAL_MAX_ATTACHMENTS, types=" ".join(att.ALLOWED_SUFFIXES)
+            n=PORTAL_ATTACHMENT_LIMIT, types=" ".join(att.ALLOWED_SUFFIXES)
         ),
     )
     captcha = CaptchaField(label=_("验证码"))
@@ -50,6 +51,18 @@ class SubmitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["locality"].queryset = localities()
         self.fields["category"].queryset = leaf_categories()
+
+    # The service checks all of this again; checking here too shows every error at once.
+    def clean_id_number(self) -> str:
+        return check_id_number(self.cleaned_data["id_number"])
+
+    def clean_phone(self) -> str:
+        return check_phone(self.cleaned_data["phone"])
+
+    def clean_attachments(self) -> list:
+        uploads = self.cleaned_data["attachments"]
+        att.check_attachments(uploads, limit=PORTAL_ATTACHMENT_LIMIT)
+        return uploads
 
     def to_draft(self) -> PetitionDraft:
         data = self.cleaned_data
