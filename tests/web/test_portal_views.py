@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 
-from xinfang.petitions.models import Petition, PetitionEvent, Petitioner
+from xinfang.petitions.models import Petition, Petitioner, PetitionEvent
 
 from ..factories import leaf_category, make_id_number
 

@@ -30,7 +30,9 @@ class PetitionForm(forms.Form):
 
     channel = forms.ChoiceField(label=_("信访形式"), choices=Channel.choices)
     purpose = forms.ChoiceField(label=_("信访目的"), choices=Purpose.choices)
-    received_on = forms.DateField(label=_("收到日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(
+        label=_("收到日期"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     headcount = forms.IntegerField(
         label=_("人数"), min_value=1, initial=1, help_text=_("5人及以上为集体访，最多推选5名代表")
     )
@@ -138,10 +140,12 @@ class QueueFilterForm(forms.Form):
         queryset=Category.objects.filter(parent__isnull=True),
     )
     received_from = forms.DateField(
-        label=_("收到日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("收到日期从"),
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
     received_to = forms.DateField(
-        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("至"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     repeat = forms.BooleanField(label=_("重复信访"), required=False)
     collective = forms.BooleanField(label=_("集体访"), required=False)
