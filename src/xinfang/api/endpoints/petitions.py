@@ -1,0 +1,82 @@
+"""``/api/v1/petitions``: register, list and read petitions, always inside the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from ninja import Header, Query, Router
+
+from xinfang.organisations.choices import RoleCode
+from xinfang.petitions.models import Petition
+from xinfang.petitions.services import register_petition
+
+from ..auth import auth_user, require_role, token_auth
+from ..drafts import draft_from_input
+from ..filters import petition_list
+from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
+from ..presenters import created_body, json_response, load_petition
+from ..schemas import ErrorOut, PetitionCreatedOut, PetitionFilters, PetitionIn, PetitionOut, PetitionPageOut
+
+router = Router(tags=["petitions"], auth=token_auth)
+
+
+@router.post(
+    "",
+    response={201: PetitionCreatedOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    summary="登记信访事项",
+)
+def create_petition(
+    request: HttpRequest,
+    payload: PetitionIn,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=100, description="幂等键：重试时携带同一键，返回首次结果"),
+    ] = None,
+) -> HttpResponse:
+    """Register a petition for the caller's office (role ``intake``).
+
+    With an ``Idempotency-Key`` header, a retry returns the first response (same status and
+    body, plus ``Idempotent-Replayed: true``) instead of registering twice; the same key with a
+    different body is refused with 422 ``idempotency_conflict``.  Attachments are not accepted
+    here yet (JSON only).
+    """
+    user = require_role(request, RoleCode.INTAKE)
+    draft = draft_from_input(payload)
+
+    def register() -> IdempotentResult:
+        registration = register_petition(draft=draft, office=user.organisation, actor=user)
+        return IdempotentResult(status=201, body=created_body(registration, user=user, draft=draft))
+
+    fingerprint = request_fingerprint(
+        method="POST", path=request.path, payload=payload.model_dump(mode="json")
+    )
+    result = run_idempotent(user=user, key=idempotency_key, fingerprint=fingerprint, action=register)
+    headers = {"Location": reverse("api-v1:get_petition", kwargs={"number": result.body["number"]})}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(request, result.body, status=result.status, headers=headers)
+
+
+@router.get("", response={200: PetitionPageOut, 401: ErrorOut, 422: ErrorOut}, summary="信访事项列表")
+def list_petitions(request: HttpRequest, filters: Query[PetitionFilters]) -> dict[str, object]:
+    """The petitions the caller may see, filtered like the work queue, one page at a time.
+    Petitioners are shown masked (ID and phone numbers are not decrypted for lists)."""
+    qs = petition_list(auth_user(request), filters)
+    page = list(qs[filters.offset : filters.offset + filters.limit])
+    return {"count": qs.count(), "limit": filters.limit, "offset": filters.offset, "results": page}
+
+
+@router.get(
+    "/{number}",
+    response={200: PetitionOut, 401: ErrorOut, 404: ErrorOut},
+    summary="信访事项详情",
+)
+def get_petition(request: HttpRequest, number: str, response: HttpResponse) -> Petition:
+    """One petition with its petitioners (masked), attachments and whole timeline.  A petition
+    that does not exist and one outside the caller's scope give the same 404.  The ``ETag``
+    header carries the version, for ``If-Match`` on future changes."""
+    petition = load_petition(auth_user(request), number)
+    response["ETag"] = petition.etag
+    return petition

@@ -1,0 +1,92 @@
+"""Loading petitions for display and turning them into response bodies (no rules here)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
+
+from xinfang.petitions.access import PetitionNotFound, access_petition
+from xinfang.petitions.drafts import PetitionDraft
+from xinfang.petitions.models import Petition, PetitionEvent
+from xinfang.petitions.services import Registration, find_possible_repeats
+
+from .filters import masked_petitioners
+from .schemas import PetitionOut, PossibleRepeatOut
+
+_renderer = JSONRenderer()
+
+
+def json_response(
+    request: HttpRequest, body: Any, *, status: int, headers: dict[str, str] | None = None
+) -> HttpResponse:
+    """A JSON response rendered the way ninja renders its own, for bodies built ahead of time
+    (a stored idempotent result must replay byte for byte)."""
+    response = HttpResponse(
+        _renderer.render(request, body, response_status=status),
+        status=status,
+        content_type=f"{_renderer.media_type}; charset={_renderer.charset}",
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def load_petition(user: Any, number: str) -> Petition:
+    """The petition ``number`` with what the detail shows, if ``user`` may see it.
+
+    Scope first (``access_petition``: missing and forbidden both raise PetitionNotFound), then one
+    load with every relation: a fixed number of queries however long the timeline is.
+    """
+    petition = access_petition(user, number)
+    return (
+        Petition.objects.select_related(
+            "category", "locality", "office", "subject_organisation", "repeat_of", "registered_by"
+        )
+        .prefetch_related(
+            masked_petitioners(),
+            "attachments",
+            Prefetch("events", queryset=PetitionEvent.objects.select_related("actor", "organisation")),
+        )
+        .get(pk=petition.pk)
+    )
+
+
+def jsonable(data: Any) -> Any:
+    """Plain JSON data encoded exactly as ninja encodes responses (e.g. datetimes to the
+    millisecond), so a body built ahead of time and stored looks like every other response."""
+    return json.loads(json.dumps(data, cls=NinjaJSONEncoder))
+
+
+def petition_body(petition: Petition) -> dict[str, Any]:
+    """The detail of a loaded petition as JSON-ready data."""
+    return jsonable(PetitionOut.from_orm(petition).model_dump())
+
+
+def created_body(registration: Registration, *, user: Any, draft: PetitionDraft) -> dict[str, Any]:
+    """The 201 body of a registration: the detail, the query code (the only time it is shown),
+    and earlier petitions of the same people within the clerk's scope.
+
+    Runs inside the registering transaction: if the new petition is not in the clerk's own scope
+    (a confidential report against the clerk's organisation, 条例 Art. 30 ¶3), PermissionError
+    undoes the registration — after a write, check the object is still visible (STYLE.md §5).
+    """
+    try:
+        petition = load_petition(user, registration.petition.number)
+    except PetitionNotFound:
+        raise PermissionError(_("您无权登记针对本机构的检举控告，请交由上级信访工作机构登记。")) from None
+    repeats = [
+        p
+        for p in find_possible_repeats(user, draft.petitioners)
+        if p.pk != petition.pk and p.pk != petition.repeat_of_id
+    ]
+    return {
+        **petition_body(petition),
+        "query_code": registration.query_code,
+        "possible_repeats": [jsonable(PossibleRepeatOut.from_orm(p).model_dump()) for p in repeats],
+    }

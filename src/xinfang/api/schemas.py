@@ -1,0 +1,270 @@
+"""Request and response schemas of API v1 (pydantic, via django-ninja).
+
+Input schemas check only the *transport*: types, required keys, generous size caps and no unknown
+keys.  The business rules (allowed channels, ID-number checksums, dates, headcounts …) are
+checked by ``petitions.services.clean_draft`` and come back in the same error shape, so there is
+one place for each rule.  Enumerations are still published in the OpenAPI document
+(``json_schema_extra``) for client generators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from xinfang.petitions.choices import Channel, Purpose, Status
+
+# --- errors ----------------------------------------------------------------------------------------
+
+
+class ErrorDetail(Schema):
+    code: str = Field(description="稳定的错误代码，如 validation_error、not_found、throttled")
+    message: str = Field(description="中文错误说明")
+    fields: dict[str, list[str]] | None = Field(
+        None, description="按字段列出的错误，键为字段路径，如 petitioners.0.id_number"
+    )
+
+
+class ErrorOut(Schema):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+# --- authentication --------------------------------------------------------------------------------
+
+
+class InputSchema(Schema):
+    """Refuses unknown keys: a misspelt optional field must not be dropped silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenIn(InputSchema):
+    username: str = Field(max_length=150)
+    password: str = Field(max_length=1024)
+
+
+class TokenOut(Schema):
+    token: str = Field(description="访问令牌，仅在此响应中出现一次")
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_at: dt.datetime | None = Field(description="到期时间；为空表示不过期（系统账号）")
+
+
+# --- petitions: input ------------------------------------------------------------------------------
+
+_CATEGORY_HELP = '问题分类：整数为分类 id，字符串为分类代码（如 "0201"）'
+_LOCALITY_HELP = '问题属地：整数为机构 id，字符串为行政区划代码（如 "330102"）'
+
+
+class PetitionerIn(InputSchema):
+    name: str = Field(min_length=1, max_length=200, description="姓名")
+    id_number: str = Field("", max_length=40, description="身份证号码（18位）")
+    phone: str = Field("", max_length=40, description="联系电话")
+    address: str = Field("", max_length=1000, description="住址")
+    is_representative: bool = Field(False, description="集体访代表；第二位起总是代表")
+
+
+class PublicPetitionIn(InputSchema):
+    """What a citizen may fill in on the public portal."""
+
+    purpose: str = Field(description="信访目的", json_schema_extra={"enum": list(Purpose.values)})
+    title: str = Field(max_length=1000, description="标题")
+    content: str = Field(max_length=50_000, description="信访内容（诉求、事实和理由）")
+    category: int | str = Field(description=_CATEGORY_HELP)
+    locality: int | str = Field(description=_LOCALITY_HELP)
+    headcount: int = Field(1, description="人数；5人及以上为集体访")
+    subject_name: str = Field("", max_length=1000, description="被反映人或单位")
+    petitioners: list[PetitionerIn] = Field(max_length=50, description="信访人；集体访最多5名代表")
+
+
+class PetitionIn(PublicPetitionIn):
+    """A petition registered by an intake clerk or a system account (mirrors PetitionDraft)."""
+
+    channel: str = Field(description="信访形式", json_schema_extra={"enum": list(Channel.values)})
+    received_on: dt.date = Field(description="收到日期")
+    subject_organisation: int | None = Field(None, description="被反映单位的机构 id")
+    repeat_of: str = Field("", max_length=40, description="重复信访所涉原件的信访编号")
+
+
+# --- petitions: output -----------------------------------------------------------------------------
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class OrganisationOut(Schema):
+    id: int
+    name: str
+    code: str
+
+
+class PetitionerOut(Schema):
+    """A petitioner as lists and details show them: masked, never decrypted."""
+
+    name: str
+    id_number_mask: str
+    phone_mask: str
+    is_representative: bool
+
+
+class PetitionSummaryOut(Schema):
+    number: str
+    status: str = Field(json_schema_extra={"enum": list(Status.values)})
+    status_label: str
+    channel: str
+    purpose: str
+    title: str
+    category: CategoryOut
+    locality: OrganisationOut
+    office: OrganisationOut
+    received_on: dt.date
+    registered_at: dt.datetime
+    due_on: dt.date | None
+    headcount: int
+    is_collective: bool
+    is_repeat: bool
+    is_confidential: bool
+    petitioners: list[PetitionerOut]
+
+    @staticmethod
+    def resolve_status_label(obj: Any) -> str:
+        return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_petitioners(obj: Any) -> list[Any]:
+        return list(obj.petitioners.all())  # prefetched by the caller
+
+
+class PetitionPageOut(Schema):
+    count: int = Field(description="符合条件的总数")
+    limit: int
+    offset: int
+    results: list[PetitionSummaryOut]
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str = Field(alias="original_name")
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+
+
+class EventOut(Schema):
+    """A timeline entry for staff: public and internal alike."""
+
+    at: dt.datetime
+    kind: str
+    kind_label: str
+    is_public: bool
+    public_note: str
+    comment: str
+    actor: str | None
+    organisation: str | None
+
+    @staticmethod
+    def resolve_kind_label(obj: Any) -> str:
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_actor(obj: Any) -> str | None:
+        return str(obj.actor) if obj.actor_id else None
+
+    @staticmethod
+    def resolve_organisation(obj: Any) -> str | None:
+        return obj.organisation.name if obj.organisation_id else None
+
+
+class PetitionOut(PetitionSummaryOut):
+    content: str
+    subject_name: str
+    subject_organisation: OrganisationOut | None
+    repeat_of: str | None = Field(description="原件的信访编号")
+    registered_by: str | None
+    version: int
+    attachments: list[AttachmentOut]
+    events: list[EventOut]
+
+    @staticmethod
+    def resolve_repeat_of(obj: Any) -> str | None:
+        return obj.repeat_of.number if obj.repeat_of_id else None
+
+    @staticmethod
+    def resolve_registered_by(obj: Any) -> str | None:
+        return str(obj.registered_by) if obj.registered_by_id else None
+
+    @staticmethod
+    def resolve_attachments(obj: Any) -> list[Any]:
+        return list(obj.attachments.all())
+
+    @staticmethod
+    def resolve_events(obj: Any) -> list[Any]:
+        return list(obj.events.all())
+
+
+class PossibleRepeatOut(Schema):
+    number: str
+    title: str
+    registered_at: dt.datetime
+
+
+class PetitionCreatedOut(PetitionOut):
+    query_code: str = Field(description="查询码：只在本响应中出现，请转告信访人，系统不保存明文")
+    possible_repeats: list[PossibleRepeatOut] = Field(
+        description="同一信访人此前的信访件（在调用者权限范围内），供判断是否重复信访"
+    )
+
+
+# --- petitions: list filters ---------------------------------------------------------------------
+
+Ordering = Literal["due_on", "-due_on", "received_on", "-received_on", "registered_at", "-registered_at"]
+
+
+class PetitionFilters(Schema):
+    """The filters of the staff work queue."""
+
+    status: Literal[tuple(Status.values)] | None = Field(None, description="状态")  # type: ignore[valid-type]
+    channel: Literal[tuple(Channel.values)] | None = Field(None, description="信访形式")  # type: ignore[valid-type]
+    purpose: Literal[tuple(Purpose.values)] | None = Field(None, description="信访目的")  # type: ignore[valid-type]
+    # Two parameters, not one "id or code" as in the body: in a query string every value is text,
+    # and category codes are digits too.
+    category: int | None = Field(None, description="问题分类 id；一级分类包括其下各项")
+    category_code: str | None = Field(None, max_length=20, description="问题分类代码；一级分类包括其下各项")
+    received_from: dt.date | None = Field(None, description="收到日期起（含）")
+    received_to: dt.date | None = Field(None, description="收到日期止（含）")
+    is_repeat: bool | None = Field(None, description="重复信访")
+    is_collective: bool | None = Field(None, description="集体访")
+    q: str | None = Field(None, max_length=100, description="信访编号或标题包含的文字")
+    ordering: Ordering = Field("due_on", description="排序；默认按办理时限")
+    limit: int = Field(50, ge=1, le=200, description="每页条数（最多200）")
+    offset: int = Field(0, ge=0, description="跳过的条数")
+
+
+# --- public portal ---------------------------------------------------------------------------------
+
+
+class PublicSubmittedOut(Schema):
+    number: str = Field(description="信访编号")
+    query_code: str = Field(description="查询码：请妥善保存，凭编号和查询码查询办理进展")
+
+
+class PublicEventOut(Schema):
+    at: dt.datetime
+    kind: str
+    kind_label: str
+    note: str
+
+
+class PublicTrackingOut(Schema):
+    number: str
+    status: str
+    status_label: str
+    events: list[PublicEventOut]

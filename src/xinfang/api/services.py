@@ -1,0 +1,204 @@
+"""API credentials: issuing, checking and revoking bearer tokens.
+
+A token is ``xf_`` followed by 43 random URL-safe characters (256 bits).  Only a keyed hash of it
+is stored (``core.crypto.secret_hash``, HMAC under SECRET_KEY), with its first 8 characters as a
+prefix so people can tell their tokens apart; the clear token exists only in the value returned
+when it is issued.  Every issue, revocation and failed login is written to the audit log in the
+same transaction.
+
+Two ways to get a token:
+
+* ``obtain_token`` — a person logs in with user name and password (``POST /api/v1/auth/token``);
+  the token lives ``XINFANG_API_TOKEN_TTL_HOURS``.  Failed logins are throttled per user name and
+  client address.
+* ``issue_token`` — the security administrator (安全管理员, 三员分立) issues a token to a system
+  account such as the 12345 platform's, with an expiry of their choosing or none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinfang.audit.services import record_event
+from xinfang.core.crypto import secret_hash
+from xinfang.organisations.choices import RoleCode
+from xinfang.organisations.models import User
+from xinfang.portal import throttle
+
+from .models import ApiToken
+
+__all__ = [
+    "IssuedToken",
+    "LoginFailed",
+    "authenticate_token",
+    "issue_token",
+    "obtain_token",
+    "revoke_token",
+]
+
+TOKEN_PREFIX = "xf_"  # noqa: S105 - marks our tokens (for secret scanners), not a secret
+PREFIX_LENGTH = 8  # ApiToken.prefix's max_length
+_MAX_TOKEN_LENGTH = 200  # longer values are not ours; refused before hashing
+# 5 failed logins per user name and address per 15 minutes (等保: limit failed logins);
+# a deployment may set XINFANG_API_LOGIN_FAILURE_RATE to change it.
+DEFAULT_LOGIN_FAILURE_RATE = "5/900"
+LOGIN_FAILURE_SCOPE = "api-login-failure"
+# last_used_at is written at most this often per token: one UPDATE per request would turn every
+# read into a write.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
+
+
+class LoginFailed(Exception):
+    """Wrong user name or password, or an inactive account: one exception for all three."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token: ``token`` is the clear value, shown once and never stored."""
+
+    token: str
+    record: ApiToken
+
+    @property
+    def expires_at(self) -> dt.datetime | None:
+        return self.record.expires_at
+
+
+def _token_hash(token: str) -> str:
+    return secret_hash("api-token:" + token)
+
+
+def _create_token(
+    *, user: User, name: str, expires_at: dt.datetime | None, created_by: User | None
+) -> IssuedToken:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken.objects.create(
+        user=user,
+        name=name[:100],
+        key_hash=_token_hash(token),
+        prefix=token[:PREFIX_LENGTH],
+        expires_at=expires_at,
+        created_by=created_by,
+    )
+    return IssuedToken(token=token, record=record)
+
+
+def login_failure_rate() -> str:
+    return getattr(settings, "XINFANG_API_LOGIN_FAILURE_RATE", DEFAULT_LOGIN_FAILURE_RATE)
+
+
+def obtain_token(*, username: str, password: str, ip: str) -> IssuedToken:
+    """Log in with a password and issue a token valid for ``XINFANG_API_TOKEN_TTL_HOURS``.
+
+    Raises :class:`LoginFailed` (audited as ``api.login.failed``) or
+    :class:`xinfang.portal.throttle.Throttled` once the user name has failed too often from
+    ``ip`` — then even the right password is refused until the window ends, or guessing could
+    simply continue.
+    """
+    ident = f"{username.strip().lower()}|{ip}"
+    rate = login_failure_rate()
+    throttle.check(LOGIN_FAILURE_SCOPE, ident, rate)
+    user = authenticate(request=None, username=username, password=password)
+    if user is None:  # unknown, wrong password or inactive: Django's backend runs the hasher anyway
+        throttle.hit(LOGIN_FAILURE_SCOPE, ident, rate)
+        record_event(actor=None, action="api.login.failed", data={"username": username[:150]}, ip=ip)
+        raise LoginFailed(username)
+    expires_at = timezone.now() + dt.timedelta(hours=settings.XINFANG_API_TOKEN_TTL_HOURS)
+    with transaction.atomic():
+        issued = _create_token(user=user, name=_("密码登录"), expires_at=expires_at, created_by=user)
+        record_event(
+            actor=user,
+            action="api.token.issue",
+            obj=issued.record,
+            data={"via": "password", "prefix": issued.record.prefix, "expires_at": expires_at.isoformat()},
+            ip=ip,
+        )
+    return issued
+
+
+def issue_token(
+    *, user: User, name: str, actor: User | None, expires_at: dt.datetime | None = None
+) -> IssuedToken:
+    """Issue a token to a system account (e.g. the 12345 platform), by the security administrator.
+
+    ``actor`` must hold the ``secadmin`` role; ``None`` stands for the server's operator running
+    ``xinfang issue_token`` on the command line.  ``expires_at=None`` issues a token that does not
+    expire: integrations cannot log in interactively, so such a token lives until it is revoked
+    with :func:`revoke_token`.  Raises PermissionError or ValidationError; audited as
+    ``api.token.issue``.
+    """
+    if actor is not None and not actor.has_role(RoleCode.SECADMIN):
+        raise PermissionError(_("只有安全管理员可以签发接口令牌。"))
+    errors: dict[str, list[str]] = {}
+    if not user.is_system_account:
+        # A token for a person would let the administrator act as that person.
+        errors["user"] = [_("只能为系统账号签发接口令牌。")]
+    elif not user.is_active:
+        errors["user"] = [_("该账号已停用。")]
+    if not name.strip():
+        errors["name"] = [_("请填写令牌用途。")]
+    elif len(name.strip()) > 100:
+        errors["name"] = [_("用途不能超过100字。")]
+    if expires_at is not None and expires_at <= timezone.now():
+        errors["expires_at"] = [_("到期时间应晚于现在。")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        issued = _create_token(user=user, name=name.strip(), expires_at=expires_at, created_by=actor)
+        record_event(
+            actor=actor,
+            action="api.token.issue",
+            obj=issued.record,
+            data={
+                "via": "admin" if actor is not None else "command",
+                "user": user.get_username(),
+                "prefix": issued.record.prefix,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
+    return issued
+
+
+def revoke_token(*, token: ApiToken, actor: User | None) -> None:
+    """Revoke a token at once.  Its owner may revoke it (logout); so may the security
+    administrator, or the operator on the command line (``actor=None``)."""
+    if actor is not None and actor.pk != token.user_id and not actor.has_role(RoleCode.SECADMIN):
+        raise PermissionError(_("只有令牌所有人或安全管理员可以吊销令牌。"))
+    if token.revoked_at is not None:
+        return
+    with transaction.atomic():
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_event(actor=actor, action="api.token.revoke", obj=token, data={"prefix": token.prefix})
+
+
+def authenticate_token(token: str) -> ApiToken | None:
+    """The live token record for a bearer value (with its user and organisation loaded), or None
+    for an unknown, revoked or expired token or an inactive user."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    # The look-up is by keyed hash on a unique index: the clear token is never compared, so
+    # there is no timing signal about how much of a guess was right.
+    record = (
+        ApiToken.objects.select_related("user", "user__organisation")
+        .filter(key_hash=_token_hash(token))
+        .first()
+    )
+    now = timezone.now()
+    if record is None or record.revoked_at is not None or not record.user.is_active:
+        return None
+    if record.expires_at is not None and record.expires_at <= now:
+        return None
+    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        record.last_used_at = now
+    return record

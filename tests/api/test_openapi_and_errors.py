@@ -1,0 +1,83 @@
+"""The OpenAPI document (served, complete, and equal to the committed copy) and the error shape."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from xinfang.api.endpoints import petitions as petition_endpoints
+from xinfang.api.management.commands.openapi_schema import openapi_document
+
+SNAPSHOT = Path(__file__).resolve().parents[2] / "docs" / "openapi-v1.json"
+ENDPOINTS = {
+    ("/api/v1/auth/token", "post"),
+    ("/api/v1/auth/token", "delete"),
+    ("/api/v1/petitions", "post"),
+    ("/api/v1/petitions", "get"),
+    ("/api/v1/petitions/{number}", "get"),
+    ("/api/v1/portal/petitions", "post"),
+    ("/api/v1/portal/petitions/{number}", "get"),
+}
+PUBLIC = {
+    ("/api/v1/auth/token", "post"),
+    ("/api/v1/portal/petitions", "post"),
+    ("/api/v1/portal/petitions/{number}", "get"),
+}
+
+
+def test_openapi_document_is_served_and_lists_every_endpoint(client):
+    # when
+    response = client.get("/api/v1/openapi.json")
+    # then
+    assert response.status_code == 200
+    schema = response.json()
+    operations = {(path, method) for path, item in schema["paths"].items() for method in item}
+    assert operations == ENDPOINTS
+    assert schema["components"]["securitySchemes"]["TokenAuth"] == {"type": "http", "scheme": "bearer"}
+    for path, method in ENDPOINTS:
+        operation = schema["paths"][path][method]
+        assert bool(operation.get("security")) == ((path, method) not in PUBLIC), (path, method)
+        assert operation["summary"]
+    create = schema["paths"]["/api/v1/petitions"]["post"]
+    assert [p["name"] for p in create["parameters"]] == ["Idempotency-Key"]
+    assert {"201", "401", "403", "422"} <= set(create["responses"])
+
+
+def test_committed_openapi_document_matches_the_code():
+    """docs/openapi-v1.json is the reviewed contract.  After an intended API change, regenerate it:
+    ``xinfang openapi_schema --output docs/openapi-v1.json`` (with DJANGO_SETTINGS_MODULE set)."""
+    assert SNAPSHOT.read_text(encoding="utf-8") == openapi_document(), (
+        "The API changed: regenerate docs/openapi-v1.json with "
+        "`xinfang openapi_schema --output docs/openapi-v1.json` and review the difference."
+    )
+
+
+def test_unexpected_errors_keep_the_error_shape_and_are_logged(world, api, token_of, monkeypatch, caplog):
+    # given
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(petition_endpoints, "petition_list", broken)
+    # when
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        response = api.get("/api/v1/petitions", token=token_of(world.supervisor_a))
+    # then
+    assert response.status_code == 500
+    assert response.json() == {"error": {"code": "server_error", "message": "服务器内部错误，请稍后再试。"}}
+    assert "boom" not in response.content.decode()
+    assert any(record.exc_info and "boom" in str(record.exc_info[1]) for record in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/api/v1/petitions"), ("get", "/api/v1/petitions/XF-1"), ("delete", "/api/v1/auth/token")],
+)
+def test_every_refusal_has_code_and_message(world, api, method, path):
+    response = getattr(api, method)(path)
+    error = response.json()["error"]
+    assert set(error) == {"code", "message"}
+    assert error["code"] == "unauthorized"
+    assert json.dumps(error, ensure_ascii=False).isprintable()
