@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.utils import timezone
 
 from xinfang.organisations.choices import Level, OrganisationKind
@@ -88,3 +89,52 @@ def register(office: Organisation, clerk: User | None, locality: Organisation, *
     return register_petition(
         draft=make_draft(locality, **overrides), office=office, actor=clerk, public=clerk is None
     )
+
+
+# --- helpers for the domain-service tests ------------------------------------------------------
+
+# The smallest byte strings each accepted attachment type is recognised by (attachments.ALLOWED_KINDS).
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 16
+
+
+def make_upload(name: str, content: bytes, content_type: str = "application/octet-stream"):
+    """An uploaded file as a form or the API hands it to the services."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def involve(petition, organisation: Organisation, reason: str = "unit"):
+    """Give ``organisation`` a reason to see ``petition`` (责任单位 by default).
+
+    Stands in for the assign / supervise services of the workflow (issue #3), which will write
+    the same Involvement row; the tree path is copied as those services must copy it.
+    """
+    from xinfang.petitions.models import Involvement
+
+    return Involvement.objects.create(
+        petition=petition, organisation=organisation, organisation_path=organisation.path, reason=reason
+    )
+
+
+def make_id_number_with_check(check: str, birth: str = "19800101", region: str = "330102") -> str:
+    """A valid ID number whose check character is ``check`` (for example "X")."""
+    for seq in range(1000):
+        first17 = f"{region}{birth}{seq:03d}"
+        if id_check_digit(first17) == check:
+            return first17 + check
+    raise ValueError(check)
+
+
+class FastArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2 (the production algorithm, same "argon2$" format) at the lowest cost parameters.
+
+    Production hashing takes ~250 ms per password; the ``world`` fixture creates 14 accounts.
+    Tests of the production parameters read ``xinfang.settings.PASSWORD_HASHERS`` instead.
+    """
+
+    time_cost = 1
+    memory_cost = 8
+    parallelism = 1

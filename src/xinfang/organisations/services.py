@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.audit.services import record_event
 
-from .choices import ADMIN_ROLES, Level, OrganisationKind
+from .choices import ADMIN_ROLES, Level, OrganisationKind, RoleCode
 from .models import PATH_STEP, Organisation, Role, User
 
 
@@ -135,6 +135,11 @@ def _find_parent(row: dict[str, str]) -> Organisation | None:
 def set_roles(*, user: User, roles: list[str], actor: User | None) -> None:
     """Give a staff member exactly these roles, refusing to combine two administrator duties (三员分立)."""
     wanted = set(roles)
+    unknown = wanted - set(RoleCode.values)
+    if unknown:  # Role.objects.filter() would drop them silently while the audit event lists them
+        raise ValidationError(
+            _("未知的角色：{codes}").format(codes="、".join(sorted(unknown))), code="unknown_role"
+        )
     if len(wanted & ADMIN_ROLES) > 1:
         raise ValidationError(
             _("系统管理员、安全管理员、审计管理员三种职责不得由同一人兼任。"), code="admin_duties"

@@ -284,7 +284,7 @@ def register_petition(
                 draft, office=office, actor=actor, repeat_of=repeat_of, query_code=query_code
             )
             _create_petitioners(petition, cleaned)
-            stored = _store_attachments(petition, draft.attachments, actor=actor)
+            _store_attachments(petition, draft.attachments, actor=actor, stored=stored)
             Involvement.objects.create(
                 petition=petition,
                 organisation=office,
@@ -358,8 +358,9 @@ def _create_petitioners(petition: Petition, cleaned: list[CleanPetitioner]) -> N
     Petitioner.objects.bulk_create(rows)
 
 
-def _store_attachments(petition: Petition, uploads: list, *, actor: Any) -> list[str]:
-    stored: list[str] = []
+def _store_attachments(petition: Petition, uploads: list, *, actor: Any, stored: list[str]) -> None:
+    """Write each upload and its row; ``stored`` grows file by file, so that the caller can remove
+    every file already written if a later one (or anything after) fails."""
     for upload in uploads:
         kind = att.check_attachment(upload)
         attachment = Attachment(
@@ -373,7 +374,6 @@ def _store_attachments(petition: Petition, uploads: list, *, actor: Any) -> list
         attachment.file.save(upload.name or "attachment", upload, save=False)
         stored.append(attachment.file.name)
         attachment.save(force_insert=True)
-    return stored
 
 
 def _record_registration(petition: Petition, *, actor: Any, public: bool, repeat_of: Petition | None) -> None:
