@@ -182,6 +182,8 @@ XINFANG_TRUSTED_PROXIES = env.int("XINFANG_TRUSTED_PROXIES", default=0)
 # Portal throttles: "<count>/<seconds>".
 XINFANG_PORTAL_SUBMIT_RATE = env.str("XINFANG_PORTAL_SUBMIT_RATE", default="10/3600")
 XINFANG_PORTAL_TRACK_FAILURE_RATE = env.str("XINFANG_PORTAL_TRACK_FAILURE_RATE", default="5/900")
+# Failed password logins (staff pages and API together) per user name and address (等保 L3).
+XINFANG_LOGIN_FAILURE_RATE = env.str("XINFANG_LOGIN_FAILURE_RATE", default="5/900")
 XINFANG_API_TOKEN_TTL_HOURS = env.int("XINFANG_API_TOKEN_TTL_HOURS", default=12)
 
 LOGGING = {

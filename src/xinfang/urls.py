@@ -5,11 +5,16 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from xinfang.api.v1 import api as api_v1
+from xinfang.organisations.forms import StaffLoginForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
     path("portal/", include("xinfang.portal.urls")),
-    path("staff/login/", auth_views.LoginView.as_view(template_name="staff/login.html"), name="login"),
+    path(
+        "staff/login/",
+        auth_views.LoginView.as_view(template_name="staff/login.html", authentication_form=StaffLoginForm),
+        name="login",
+    ),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/", include("xinfang.petitions.urls")),
     path("staff/organisations/", include("xinfang.organisations.urls")),

@@ -77,7 +77,7 @@ def test_wrong_password_is_401_and_audited(world, api):
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
     assert wrong.json()["error"]["code"] == "unauthorized"
-    failures = AuditEvent.objects.filter(action="api.login.failed")
+    failures = AuditEvent.objects.filter(action="login.failed")
     assert sorted(e.data["username"] for e in failures) == ["intake_a", "nobody"]
     assert not ApiToken.objects.exists()
 

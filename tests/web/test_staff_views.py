@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -268,3 +270,21 @@ def test_auditor_reads_the_log(client, world):
     client.force_login(world.auditor)
     response = client.get(reverse("audit:log"), {"action": "petition.register"})
     assert response.context["page"].paginator.count == 1
+
+
+@override_settings(XINFANG_LOGIN_FAILURE_RATE="3/900")
+def test_login_failures_lock_the_account_for_a_while_and_are_audited(client, world):
+    """After 3 wrong passwords even the right one is refused, with a Chinese message; all audited."""
+    cache.clear()
+    url = reverse("login")
+    for _ in range(3):
+        response = client.post(url, {"username": "intake_a", "password": "wrong"})
+        assert response.status_code == 200 and 'id="login-error"' in response.content.decode()
+    response = client.post(url, {"username": "intake_a", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "登录失败次数过多" in response.content.decode()
+    assert AuditEvent.objects.filter(action="login.failed").count() == 3
+    cache.clear()
+    response = client.post(url, {"username": "intake_a", "password": PASSWORD})
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="login", actor=world.intake_a).exists()

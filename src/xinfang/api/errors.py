@@ -22,9 +22,9 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import Throttled as NinjaThrottled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from xinfang.core.throttle import Throttled
 from xinfang.petitions.access import PetitionNotFound
 from xinfang.portal.services import TrackingFailed
-from xinfang.portal.throttle import Throttled
 
 from .idempotency import IdempotencyConflict
 

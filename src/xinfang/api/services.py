@@ -22,7 +22,6 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -32,7 +31,7 @@ from xinfang.audit.services import record_event
 from xinfang.core.crypto import secret_hash
 from xinfang.organisations.choices import RoleCode
 from xinfang.organisations.models import User
-from xinfang.portal import throttle
+from xinfang.organisations.services import LoginFailed, authenticate_staff
 
 from .models import ApiToken
 
@@ -48,17 +47,9 @@ __all__ = [
 TOKEN_PREFIX = "xf_"  # noqa: S105 - marks our tokens (for secret scanners), not a secret
 PREFIX_LENGTH = 8  # ApiToken.prefix's max_length
 _MAX_TOKEN_LENGTH = 200  # longer values are not ours; refused before hashing
-# 5 failed logins per user name and address per 15 minutes (等保: limit failed logins);
-# a deployment may set XINFANG_API_LOGIN_FAILURE_RATE to change it.
-DEFAULT_LOGIN_FAILURE_RATE = "5/900"
-LOGIN_FAILURE_SCOPE = "api-login-failure"
 # last_used_at is written at most this often per token: one UPDATE per request would turn every
 # read into a write.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
-
-
-class LoginFailed(Exception):
-    """Wrong user name or password, or an inactive account: one exception for all three."""
 
 
 @dataclass(frozen=True)
@@ -92,26 +83,13 @@ def _create_token(
     return IssuedToken(token=token, record=record)
 
 
-def login_failure_rate() -> str:
-    return getattr(settings, "XINFANG_API_LOGIN_FAILURE_RATE", DEFAULT_LOGIN_FAILURE_RATE)
-
-
 def obtain_token(*, username: str, password: str, ip: str) -> IssuedToken:
     """Log in with a password and issue a token valid for ``XINFANG_API_TOKEN_TTL_HOURS``.
 
-    Raises :class:`LoginFailed` (audited as ``api.login.failed``) or
-    :class:`xinfang.portal.throttle.Throttled` once the user name has failed too often from
-    ``ip`` — then even the right password is refused until the window ends, or guessing could
-    simply continue.
+    Raises :class:`LoginFailed` or :class:`xinfang.core.throttle.Throttled`; the same failure
+    counter guards the staff login page (``organisations.services.authenticate_staff``).
     """
-    ident = f"{username.strip().lower()}|{ip}"
-    rate = login_failure_rate()
-    throttle.check(LOGIN_FAILURE_SCOPE, ident, rate)
-    user = authenticate(request=None, username=username, password=password)
-    if user is None:  # unknown, wrong password or inactive: Django's backend runs the hasher anyway
-        throttle.hit(LOGIN_FAILURE_SCOPE, ident, rate)
-        record_event(actor=None, action="api.login.failed", data={"username": username[:150]}, ip=ip)
-        raise LoginFailed(username)
+    user = authenticate_staff(username=username, password=password, ip=ip, channel="api")
     expires_at = timezone.now() + dt.timedelta(hours=settings.XINFANG_API_TOKEN_TTL_HOURS)
     with transaction.atomic():
         issued = _create_token(user=user, name=_("密码登录"), expires_at=expires_at, created_by=user)

@@ -28,6 +28,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinfang.core import throttle
+from xinfang.core.throttle import Throttled
 from xinfang.petitions.choices import Channel
 from xinfang.petitions.drafts import PetitionDraft
 from xinfang.petitions.models import Petition, PetitionEvent
@@ -39,9 +41,6 @@ from xinfang.petitions.services import (
     localities,
     register_petition,
 )
-
-from . import throttle
-from .throttle import Throttled
 
 __all__ = [
     "PORTAL_ATTACHMENT_LIMIT",
