@@ -11,6 +11,7 @@ from xinfang.core.forms import MultipleFileField
 from . import attachments as att
 from .choices import MAX_REPRESENTATIVES, Channel, Purpose
 from .drafts import PetitionDraft, PetitionerDraft
+from .filtersets import PetitionFilter
 from .models import Category
 from .services import localities
 from .validators import check_id_number, check_phone
@@ -158,6 +159,22 @@ class QueueFilterForm(forms.Form):
             ("received_on", _("收到日期")),
         ],
     )
+
+    def to_filter(self) -> PetitionFilter:
+        data = self.cleaned_data
+        return PetitionFilter(
+            q=data["q"],
+            status=data["status"],
+            channel=data["channel"],
+            purpose=data["purpose"],
+            category=data["category"],
+            received_from=data["received_from"],
+            received_to=data["received_to"],
+            # A ticked box narrows to the flagged petitions; an empty one does not filter.
+            is_repeat=True if data["repeat"] else None,
+            is_collective=True if data["collective"] else None,
+            ordering=data["sort"] or "due_on",
+        )
 
     def __init__(self, *args, **kwargs) -> None:
         from .choices import Status

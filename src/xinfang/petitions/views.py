@@ -40,7 +40,7 @@ def _get_petition(request: HttpRequest, number: str) -> Petition:
 def queue(request: HttpRequest) -> HttpResponse:
     """The work queue: petitions of my organisation's scope, soonest deadline first."""
     form = QueueFilterForm(request.GET or None)
-    flt = PetitionFilter(**form.cleaned_data) if form.is_valid() else PetitionFilter()
+    flt = form.to_filter() if form.is_valid() else PetitionFilter()
     qs = (
         flt.apply(Petition.objects.restrict(request.user))
         .select_related("category", "category__parent", "locality", "office")
@@ -49,7 +49,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         )
     )
     page = Paginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "petitions/queue.html", {"form": form, "page": page, "sort": flt.sort})
+    return render(request, "petitions/queue.html", {"form": form, "page": page, "sort": flt.ordering})
 
 
 def _petitioner_drafts(formset) -> list[PetitionerDraft]:
