@@ -93,13 +93,6 @@ def test_each_office_has_its_own_sequence(world):
     assert last_issued(world.b.office, year) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: office_code() gives every organisation without a code of its own the code of its area, "
-    "so two registering organisations of one area print the same prefix and their numbers collide "
-    "(IntegrityError on petitions_petition.number). Fixing it means choosing the number format of such "
-    "offices (or requiring a code of every registering office): a product decision, reported.",
-)
 @pytest.mark.parametrize("kind", [OrganisationKind.PETITION_OFFICE, OrganisationKind.DEPARTMENT])
 def test_two_registering_organisations_of_one_area_never_clash(world, kind):
     """Two organisations of one area, neither with a code of its own, issue distinct numbers.

@@ -39,13 +39,29 @@ QUERY_CODE_LENGTH = 12
 
 
 def office_code(office: Organisation) -> str:
-    """The code printed in an office's petition numbers: its own code, else its area's, else its id."""
+    """The code printed in an office's petition numbers.
+
+    Its own code if it has one.  Otherwise the area's petition office (the first one without a
+    code of its own) prints the area's administrative code, ``XF-330102-…``, and any other
+    registering organisation of the area the area's code and its id, ``XF-330102-17-…``, so two
+    organisations never share a prefix (and their numbers never collide).
+    """
     if office.code:
         return office.code
-    for ancestor in reversed(list(office.ancestors())):
-        if ancestor.code:
-            return ancestor.code
-    return str(office.pk)
+    area_code = next((a.code for a in reversed(list(office.ancestors())) if a.code and a.pk != office.pk), "")
+    if not area_code:
+        return str(office.pk)
+    first_office = (
+        Organisation.objects.filter(
+            parent_id=office.parent_id, kind=OrganisationKind.PETITION_OFFICE, code=""
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if office.kind == OrganisationKind.PETITION_OFFICE and first_office == office.pk:
+        return area_code
+    return f"{area_code}-{office.pk}"
 
 
 def next_number(office: Organisation, year: int) -> str:
