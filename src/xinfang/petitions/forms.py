@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.core.forms import MultipleFileField
@@ -47,8 +48,9 @@ class PetitionForm(forms.Form):
     attachments = MultipleFileField(
         label=_("附件"),
         required=False,
-        help_text=_("扫描件、照片等，单个不超过10MB，类型：{types}").format(
-            types=" ".join(att.ALLOWED_SUFFIXES)
+        # format_lazy: formatted per request, in the reader's language (not once at import).
+        help_text=format_lazy(
+            _("扫描件、照片等，单个不超过10MB，类型：{types}"), types=" ".join(att.ALLOWED_SUFFIXES)
         ),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from captcha.fields import CaptchaField
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.core.forms import MultipleFileField
@@ -41,8 +42,11 @@ class SubmitForm(forms.Form):
     attachments = MultipleFileField(
         label=_("附件"),
         required=False,
-        help_text=_("最多{n}个，单个不超过10MB：{types}").format(
-            n=PORTAL_ATTACHMENT_LIMIT, types=" ".join(att.ALLOWED_SUFFIXES)
+        # format_lazy: formatted per request, in the reader's language (not once at import).
+        help_text=format_lazy(
+            _("最多{n}个，单个不超过10MB：{types}"),
+            n=PORTAL_ATTACHMENT_LIMIT,
+            types=" ".join(att.ALLOWED_SUFFIXES),
         ),
     )
     captcha = CaptchaField(label=_("验证码"))
