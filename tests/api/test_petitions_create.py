@@ -309,16 +309,15 @@ def test_malformed_idempotency_key_is_a_validation_error(world, api, token_of, k
     assert not Petition.objects.exists()
 
 
-def test_registration_the_clerk_could_not_see_is_undone(world, api, token_of):
-    """A confidential report against the clerk's own office would vanish from their scope the
-    moment it is stored; the API refuses it and keeps nothing (the re-check after a write)."""
+def test_report_against_the_clerks_own_government_stays_with_the_registering_office(world, api, token_of):
+    """A confidential report against the county government is kept by the office that registered
+    it (it is in the handling chain) but hidden from the rest of the accused government."""
     # given
-    token = token_of(world.intake_a)
-    before = _counts()
-    payload = petition_payload(world.a.township, purpose="report", subject_organisation=world.a.office.pk)
+    payload = petition_payload(world.a.township, purpose="report", subject_organisation=world.a.government.pk)
     # when
-    response = api.post(URL, payload, token=token)
+    response = api.post(URL, payload, token=token_of(world.intake_a))
     # then
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "forbidden"
-    assert _counts() == before
+    assert response.status_code == 201
+    number = response.json()["number"]
+    assert api.get(f"{URL}/{number}", token=token_of(world.intake_a)).status_code == 200
+    assert api.get(f"{URL}/{number}", token=token_of(world.leader_a)).status_code == 404

@@ -233,10 +233,13 @@ def test_every_reveal_is_audited(world, petition):
 
 @pytest.mark.parametrize("username", ["intake_b", "handler_a", "sysadmin", "auditor"])
 def test_reveal_outside_scope_is_refused(world, petition, username):
-    """Someone who may not see the petition gets 'not found' and no data; no reveal is logged."""
+    """Someone who may not see the petition gets 'not found' and no data; the refused attempt is
+    audited (等保: failures too), no reveal is."""
     with pytest.raises(PetitionNotFound):
         reveal_personal_data(user=getattr(world, username), petition=petition)
     assert not AuditEvent.objects.filter(action="petition.reveal_personal_data").exists()
+    denied = AuditEvent.objects.get(action="petition.reveal_denied")
+    assert denied.actor_name == username and denied.data == {"number": petition.number}
 
 
 # --- the encrypted field -------------------------------------------------------------------------

@@ -111,6 +111,15 @@ def test_name_and_phone_must_belong_to_the_same_petitioner(world):
     assert find_possible_repeats(world.intake_a, [PetitionerDraft(name="李四", phone=PHONE)]) == []
 
 
+def test_id_number_given_now_still_finds_earlier_phone_only_petition(world, by_phone):
+    """A petitioner who once called (name + phone, no ID) is found when they now bring an ID too."""
+    found = find_possible_repeats(
+        world.intake_a,
+        [PetitionerDraft(name="李四", id_number=make_id_number(birth="19660101"), phone=PHONE)],
+    )
+    assert found == [by_phone]
+
+
 def test_invalid_id_number_falls_back_to_name_and_phone(world, by_phone):
     """A mistyped ID number is ignored and the name + phone are used instead."""
     searched = PetitionerDraft(name="李四", id_number="123", phone=PHONE)

@@ -5,7 +5,8 @@ assigned to, or supervised by their organisation and its subtree — and nothing
 office (信访局) oversees petition work for its whole level (条例 Art. 13, 40), so for its staff the
 subtree is that of the government it belongs to: a city petition office sees the city's counties.
 Administrators (the three separated duties) see no petition at all.  A confidential report (检举控告) is never
-visible to the organisation it complains about or to anyone inside it (条例 Art. 30 ¶3).
+visible to the organisation it complains about or to anyone inside it (条例 Art. 30 ¶3), except
+the office that registered it.
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ def restrict_petitions(qs: PetitionQuerySet, user: Any, action: str = "view") ->
         "petition_id"
     )
     own_line = [int(p) for p in org.path.strip("/").split("/") if p]  # my organisation and its ancestors
-    return qs.filter(pk__in=visible).exclude(
-        Q(is_confidential=True) & Q(subject_organisation_id__in=own_line)
-    )
+    # The office that registered a report is in its handling chain and keeps it, even when the
+    # report names the government that office belongs to; everyone else inside the accused
+    # organisation loses sight of it (Art. 30 ¶3).
+    accused_me = Q(is_confidential=True) & Q(subject_organisation_id__in=own_line) & ~Q(office_id=org.pk)
+    return qs.filter(pk__in=visible).exclude(accused_me)
 
 
 def scope_root(org: Organisation) -> Organisation:

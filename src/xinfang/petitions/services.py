@@ -240,7 +240,8 @@ def find_possible_repeats(
             id_number = None
         if id_number:
             condition |= Q(petitioners__id_number_hash=crypto.blind_index(id_number, purpose="id"))
-            continue
+        # Name + phone too, even with an ID number: earlier petitions may have been recorded
+        # from a phone call, without one.
         try:
             phone = check_phone(person.phone) if person.phone.strip() else None
         except ValidationError:
@@ -431,7 +432,12 @@ def reveal_personal_data(*, user: Any, petition: Petition) -> list[dict[str, str
 
     Every call writes an audit event (PIPL Art. 51; domain.md §4.3: log every reveal).
     """
-    petition = access_petition(user, petition.number)
+    try:
+        petition = access_petition(user, petition.number)
+    except PetitionNotFound:
+        # 等保 asks for failed attempts to be audited as well as successful ones.
+        record_event(actor=user, action="petition.reveal_denied", data={"number": petition.number})
+        raise
     people = list(petition.petitioners.all())
     record_event(
         actor=user, action="petition.reveal_personal_data", obj=petition, data={"petitioners": len(people)}
