@@ -1,4 +1,8 @@
-"""Shared fixtures: two counties in one city, with staff of every casework role."""
+"""Shared fixtures: two counties in one city, with staff of every casework role.
+
+Passwords are hashed with Argon2 at minimal cost everywhere (test_settings), the language is the
+default one and the cache (throttles) is empty at the start of every test.
+"""
 
 from __future__ import annotations
 
@@ -125,16 +129,7 @@ def _audit_triggers_around_flush(request: pytest.FixtureRequest):
     _set_audit_triggers(installed=False)
 
 
-@pytest.fixture
-def fast_password_hashing(settings) -> None:
-    """Hash passwords with Argon2 at minimal cost (``factories.FastArgon2PasswordHasher``).
-
-    Opt in (an autouse fixture in a directory's conftest) where many accounts are created.
-    """
-    settings.PASSWORD_HASHERS = ["tests.factories.FastArgon2PasswordHasher"]
-
-
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def default_language():
     """Run in the default language (zh-hans) whatever an earlier test left active on the thread.
 
@@ -146,3 +141,13 @@ def default_language():
 
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters live in the cache, which outlives a test's database transaction."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -6,7 +6,6 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass
 
-from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.utils import timezone
 
 from xinfang.organisations.choices import Level, OrganisationKind
@@ -126,15 +125,3 @@ def make_id_number_with_check(check: str, birth: str = "19800101", region: str =
         if id_check_digit(first17) == check:
             return first17 + check
     raise ValueError(check)
-
-
-class FastArgon2PasswordHasher(Argon2PasswordHasher):
-    """Argon2 (the production algorithm, same "argon2$" format) at the lowest cost parameters.
-
-    Production hashing takes ~250 ms per password; the ``world`` fixture creates 14 accounts.
-    Tests of the production parameters read ``xinfang.settings.PASSWORD_HASHERS`` instead.
-    """
-
-    time_cost = 1
-    memory_cost = 8
-    parallelism = 1

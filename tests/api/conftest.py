@@ -1,4 +1,4 @@
-"""Fixtures for the API tests: a JSON client, bearer tokens, and a clean throttle cache."""
+"""Fixtures for the API tests: a JSON client and bearer tokens."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from xinfang.api.services import obtain_token
@@ -14,20 +13,6 @@ from xinfang.organisations.models import User
 from xinfang.petitions.models import Category
 
 from ..factories import PASSWORD, make_id_number
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Argon2 makes each ``world`` cost seconds; these tests are about the API, not the hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttles():
-    """Throttle counters live in the cache, which outlives a test's database transaction."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class ApiClient:

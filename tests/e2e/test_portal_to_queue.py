@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 
 from ..factories import PASSWORD, make_id_number
 
@@ -15,7 +14,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 
 
 def test_citizen_submits_and_tracks_then_clerk_finds_it(live_server, page, shot, world):
-    cache.clear()
     base = live_server.url
     # given a citizen on the portal
     page.goto(base + "/portal/")

@@ -23,12 +23,6 @@ from ..factories import register
 
 
 @pytest.fixture(autouse=True)
-def _service_test_defaults(fast_password_hashing, default_language) -> None:
-    """Argon2 at minimal cost (the world fixture creates fourteen accounts) and the default language
-    (messages are compared in Chinese), for every test here; see tests/conftest.py."""
-
-
-@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path) -> Path:
     """Each test writes attachments to its own directory, never to the shared var/test-media."""
     root = tmp_path / "media"

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 
 from xinfang.petitions.models import Petition, Petitioner, PetitionEvent
 
 from ..factories import leaf_category, make_id_number
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttles():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def submit_data(world, **overrides) -> dict:
