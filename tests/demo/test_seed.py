@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
 from xinfang.core import crypto
 from xinfang.demo.accounts import DEMO_PASSWORD
@@ -106,9 +107,13 @@ def test_demo_builds_tree_accounts_and_petitions(demo):
         assert user.check_password(DEMO_PASSWORD)
         assert re.search(rf"^\s+{username}\s+.*{DEMO_PASSWORD}$", demo, re.M)
     assert tree.other_city_county.government.parent.name == CITIES[1].name
-    # and the petitions are there
+    # and the petitions are there, received over the last two years
     assert Petition.objects.count() == 50
     assert "50 created" in demo
+    received = sorted(Petition.objects.values_list("received_on", flat=True))
+    today = timezone.localdate()
+    assert today - dt.timedelta(days=731) <= received[0] and received[-1] < today
+    assert (received[-1] - received[0]).days > 600
 
 
 def test_second_run_adds_nothing(demo):

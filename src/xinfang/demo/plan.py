@@ -196,16 +196,22 @@ class Planner:
 
     def daily_counts(self) -> list[tuple[dt.date, int]]:
         """How many petitions arrive each day of the span: fewer at weekends, a slow upward trend,
-        and exactly ``count`` in all (largest-remainder rounding)."""
+        and exactly ``count`` in all.
+
+        Rounded on the running total, so that a small count (fewer petitions than days) is still
+        spread over the whole span instead of landing on the heaviest days.
+        """
         first = self.today - dt.timedelta(days=SPAN_DAYS)
         days = [first + dt.timedelta(days=i) for i in range(SPAN_DAYS)]  # ends yesterday
         weights = [_WEEKDAY_LOAD[d.weekday()] * (0.8 + 0.4 * i / SPAN_DAYS) for i, d in enumerate(days)]
         total = sum(weights)
-        exact = [self.count * w / total for w in weights]
-        counts = [int(x) for x in exact]
-        by_remainder = sorted(range(len(days)), key=lambda i: exact[i] - counts[i], reverse=True)
-        for i in by_remainder[: self.count - sum(counts)]:
-            counts[i] += 1
+        counts, running, issued = [], 0.0, 0
+        for w in weights:
+            running += w
+            upto = round(self.count * running / total)
+            counts.append(upto - issued)
+            issued = upto
+        counts[-1] += self.count - issued  # float rounding at the very end
         return list(zip(days, counts, strict=True))
 
     def __iter__(self) -> Iterator[PlannedPetition]:
