@@ -288,3 +288,33 @@ def test_login_failures_lock_the_account_for_a_while_and_are_audited(client, wor
     response = client.post(url, {"username": "intake_a", "password": PASSWORD})
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="login", actor=world.intake_a).exists()
+
+
+def test_secadmin_issues_a_token_to_a_system_account_once_and_revokes_it(client, world):
+    from xinfang.api.models import ApiToken
+    from xinfang.organisations.services import create_staff
+
+    hotline = create_staff(
+        username="hotline12345",
+        password=PASSWORD,
+        organisation=world.a.office,
+        roles=["intake"],
+        is_system_account=True,
+    )
+    url = reverse("api-staff:tokens")
+    client.force_login(world.intake_a)
+    assert client.get(url).status_code == 403
+    client.force_login(world.secadmin)
+    response = client.post(url, {"user": hotline.pk, "name": "12345热线对接", "days": "30"})
+    html = response.content.decode()
+    token = ApiToken.objects.get(user=hotline)
+    assert 'id="issued-token"' in html and token.prefix in html
+    # the clear token works on the API
+    clear = html.split('<p class="code">')[1].split("</p>")[0].strip()
+    api = client.get("/api/v1/petitions", HTTP_AUTHORIZATION=f"Bearer {clear}")
+    assert api.status_code == 200
+    assert 'id="issued-token"' not in client.get(url).content.decode()
+    client.post(reverse("api-staff:revoke", args=[token.pk]))
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert client.get("/api/v1/petitions", HTTP_AUTHORIZATION=f"Bearer {clear}").status_code == 401

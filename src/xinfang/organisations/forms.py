@@ -65,6 +65,9 @@ class StaffForm(forms.Form):
         label=_("角色"), choices=RoleCode.choices, widget=forms.CheckboxSelectMultiple
     )
     password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, strip=False)
+    is_system_account = forms.BooleanField(
+        label=_("系统账号"), required=False, help_text=_("供12345平台等系统对接使用，凭接口令牌访问")
+    )
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()

@@ -123,6 +123,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
                 full_name=data["full_name"],
                 organisation=data["organisation"],
                 roles=data["roles"],
+                is_system_account=data["is_system_account"],
                 actor=request.user,
             )
         except ValidationError as exc:
