@@ -248,6 +248,15 @@ def test_staff_work_queue_in_english(client, world):
         assert label not in html
 
 
+def test_api_token_page_in_english(client, world):
+    assert client.login(username=world.secadmin.username, password=PASSWORD)
+    html = english_page(client, reverse("api-staff:tokens"))
+    for text in ("API tokens", "Issue a token to a system account", "Valid for (days)", "No tokens yet."):
+        assert text in html
+    for label in ("接口令牌", "签发", "有效天数", "暂无令牌", "退出"):  # data such as unit names stay Chinese
+        assert label not in html
+
+
 def test_choices_and_validation_messages_in_english():
     with translation.override("en"):
         assert str(Channel.VISIT.label) == "Visit"
