@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from xinfang.core import crypto
 from xinfang.demo.accounts import ensure_accounts
@@ -68,6 +69,8 @@ class Command(BaseCommand):
             target = DEFAULT_DEMO_PETITIONS
         if target < 0 or options["batch_size"] < 1:
             raise CommandError("--petitions must be >= 0 and --batch-size >= 1.")
+        if options["method"] == "copy" and connection.vendor != "postgresql":
+            raise CommandError("--method copy needs PostgreSQL.")
         if accounts and not settings.DEBUG:
             # The demo password is published: such accounts on a real system would be an open door.
             raise CommandError(
