@@ -1,0 +1,28 @@
+"""``make bench``: every benchmark in turn, each printing its own figures.
+
+Benchmarks are never part of ``make test``; results worth keeping go into docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = [
+    ["seed_million.py"],  # 1,000,000 petitions into a fresh database, timed, then dropped
+    ["queue_bench.py", "--drop"],  # lists and look-ups at 1,000,000 petitions
+]
+
+
+def main() -> int:
+    status = 0
+    for argv in BENCHMARKS:
+        print(f"\n##### bench/{' '.join(argv)}", flush=True)
+        status |= subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]]).returncode
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
