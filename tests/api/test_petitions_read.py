@@ -255,3 +255,14 @@ def test_detail_query_count_is_fixed(world, api, token_of, two_counties):
     with CaptureQueriesContext(connection) as ctx:
         assert api.get(detail(a2.number), token=token).status_code == 200
     assert len(ctx) <= 10
+
+
+def test_count_stops_at_the_cap_and_says_so(world, api, token_of, two_counties, monkeypatch):
+    """Past COUNT_CAP the list reports the cap and ``count_exact: false`` instead of a full count."""
+    from xinfang.core import pagination
+
+    token = token_of(world.city_supervisor)
+    assert api.get(LIST, token=token).json()["count_exact"] is True
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)
+    body = api.get(LIST, token=token).json()
+    assert (body["count"], body["count_exact"], len(body["results"])) == (2, False, 3)

@@ -318,3 +318,21 @@ def test_secadmin_issues_a_token_to_a_system_account_once_and_revokes_it(client,
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert client.get("/api/v1/petitions", HTTP_AUTHORIZATION=f"Bearer {clear}").status_code == 401
+
+
+def test_queue_count_stops_at_the_cap(client, world, monkeypatch):
+    """Past the cap the queue says "more than N" instead of counting every row in scope."""
+    from xinfang.core import pagination
+
+    for _ in range(4):
+        register(world.a.office, world.intake_a, world.a.township)
+    client.force_login(world.intake_a)
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    response = client.get(reverse("petitions:queue"))
+    assert response.context["page"].paginator.count == 3
+    assert "超过 3 件" in response.content.decode()
+    api = client.get("/api/v1/petitions", HTTP_AUTHORIZATION="Bearer none")
+    assert api.status_code == 401
+    monkeypatch.setattr(pagination, "COUNT_CAP", 4)
+    response = client.get(reverse("petitions:queue"))
+    assert response.context["page"].paginator.count_exact and "共 4 件" in response.content.decode()

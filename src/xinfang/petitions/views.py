@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from xinfang.audit.services import record_event
 from xinfang.core.decorators import role_required
 from xinfang.core.forms import add_service_errors
+from xinfang.core.pagination import CappedPaginator
 from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
 
 from .access import PetitionNotFound, access_petition
@@ -48,7 +48,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             Prefetch("petitioners", queryset=Petitioner.objects.only("id", "petition_id", "name"))
         )
     )
-    page = Paginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "petitions/queue.html", {"form": form, "page": page, "sort": flt.ordering})
 
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Header, Query, Router
 
+from xinfang.core.pagination import capped_count
 from xinfang.organisations.choices import RoleCode
 from xinfang.petitions.models import Petition
 from xinfang.petitions.services import register_petition
@@ -65,7 +66,14 @@ def list_petitions(request: HttpRequest, filters: Query[PetitionFilters]) -> dic
     Petitioners are shown masked (ID and phone numbers are not decrypted for lists)."""
     qs = petition_list(auth_user(request), filters)
     page = list(qs[filters.offset : filters.offset + filters.limit])
-    return {"count": qs.count(), "limit": filters.limit, "offset": filters.offset, "results": page}
+    count, exact = capped_count(qs)
+    return {
+        "count": count,
+        "count_exact": exact,
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "results": page,
+    }
 
 
 @router.get(
