@@ -4,13 +4,15 @@ and the API list (and, later, exports)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q
+from django.db.models import F
 
 from .models import Category, PetitionQuerySet
 
+NUMBER_RE = re.compile(r"^XF-[0-9A-Z-]+-\d{4}-\d{6}$", re.IGNORECASE)
 ORDERINGS = ("due_on", "-due_on", "received_on", "-received_on", "registered_at", "-registered_at")
 
 
@@ -35,18 +37,14 @@ class PetitionFilter:
         """Narrow an already restricted queryset and order it."""
         if self.q and self.q.strip():
             text = self.q.strip()
-            # The number is matched whole (unique index); the title by substring.
-            qs = qs.filter(Q(number=text.upper()) | Q(title__contains=text))
+            # A petition number is matched whole, through its unique index; anything else searches
+            # the titles (OR-ing the two would turn every number search into a scan of the titles).
+            qs = qs.filter(number=text.upper()) if NUMBER_RE.match(text) else qs.filter(title__contains=text)
         for field in ("status", "channel", "purpose"):
             if getattr(self, field):
                 qs = qs.filter(**{field: getattr(self, field)})
         if self.category is not None or self.category_code:
-            category_id = self._category_id()
-            qs = (
-                qs.filter(Q(category_id=category_id) | Q(category__parent_id=category_id))
-                if category_id
-                else qs.none()
-            )
+            qs = qs.filter(category_id__in=self._category_ids())
         if self.received_from:
             qs = qs.filter(received_on__gte=self.received_from)
         if self.received_to:
@@ -57,19 +55,32 @@ class PetitionFilter:
             qs = qs.filter(is_collective=self.is_collective)
         return qs.order_by(*ordering_expressions(self.ordering))
 
-    def _category_id(self) -> int | None:
+    def _category_ids(self) -> list[int]:
+        """The category and its entries, as ids: ``category_id IN (…)`` can use the
+        (category, due_on) index, where a join to the category table with an OR cannot."""
         if isinstance(self.category, Category):
-            return self.category.pk
-        if self.category is not None:
-            return self.category
-        return Category.objects.filter(code=self.category_code.strip()).values_list("pk", flat=True).first()
+            root: int | None = self.category.pk
+        elif self.category is not None:
+            root = self.category
+        else:
+            root = (
+                Category.objects.filter(code=self.category_code.strip()).values_list("pk", flat=True).first()
+            )
+        if root is None:
+            return []
+        return [root, *Category.objects.filter(parent_id=root).values_list("pk", flat=True)]
 
 
 def ordering_expressions(key: str) -> list[Any]:
     """The requested order, then the id: without a unique tie-breaker, pages could overlap.
-    Undated petitions go last either way, the same on SQLite and PostgreSQL."""
+
+    NULL placement is spelt out so that SQLite and PostgreSQL agree, and chosen to match a B-tree
+    index read forwards (``NULLS LAST``) or backwards (``NULLS FIRST``); any other placement makes
+    PostgreSQL sort the whole scope instead of walking the index.  Only ``due_on`` can be NULL:
+    undated petitions come last when the soonest deadline is first, and first the other way round.
+    """
     key = key if key in ORDERINGS else "due_on"
     field = key.lstrip("-")
     if key.startswith("-"):
-        return [F(field).desc(nulls_last=True), "-id"]
+        return [F(field).desc(nulls_first=True), "-id"]
     return [F(field).asc(nulls_last=True), "id"]
