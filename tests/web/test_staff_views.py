@@ -336,3 +336,37 @@ def test_queue_count_stops_at_the_cap(client, world, monkeypatch):
     monkeypatch.setattr(pagination, "COUNT_CAP", 4)
     response = client.get(reverse("petitions:queue"))
     assert response.context["page"].paginator.count_exact and "共 4 件" in response.content.decode()
+
+
+def test_sysadmin_edits_the_category_tree(client, world):
+    """Categories are configurable: add an entry, retire it; three levels are refused; audited."""
+    from xinfang.petitions.models import Category
+
+    root = Category.objects.get(code="01")
+    client.force_login(world.intake_a)
+    assert client.get(reverse("petitions:categories")).status_code == 403
+    client.force_login(world.sysadmin)
+    assert "城乡建设" in client.get(reverse("petitions:categories")).content.decode()
+    response = client.post(
+        reverse("petitions:category_create"),
+        {"name": "老旧小区改造", "code": "0199", "parent": root.pk, "sort_order": 9, "is_active": "on"},
+    )
+    assert response.status_code == 302
+    entry = Category.objects.get(code="0199")
+    assert entry.parent == root
+    # a third level is refused with a Chinese message, nothing saved
+    response = client.post(
+        reverse("petitions:category_create"),
+        {"name": "三级", "code": "019901", "parent": entry.pk, "sort_order": 0},
+    )
+    assert response.status_code == 200 and not Category.objects.filter(code="019901").exists()
+    # retiring it removes it from the registration form
+    client.post(
+        reverse("petitions:category_edit", args=[entry.pk]),
+        {"name": "老旧小区改造", "code": "0199", "parent": root.pk, "sort_order": 9},
+    )
+    entry.refresh_from_db()
+    assert not entry.is_active
+    client.force_login(world.intake_a)
+    assert "老旧小区改造" not in client.get(reverse("petitions:register")).content.decode()
+    assert AuditEvent.objects.filter(action__in=["category.create", "category.change"]).count() == 2

@@ -184,3 +184,18 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("全部"))] + list(Status.choices)
         self.fields["category"].queryset = Category.objects.filter(parent__isnull=True)
+
+
+class CategoryForm(forms.Form):
+    """A node of the issue-category tree (system administrator)."""
+
+    name = forms.CharField(label=_("名称"), max_length=50)
+    code = forms.CharField(label=_("代码"), max_length=20)
+    parent = forms.ModelChoiceField(
+        label=_("上级分类"),
+        required=False,
+        empty_label=_("（一级分类）"),
+        queryset=Category.objects.filter(parent__isnull=True),
+    )
+    sort_order = forms.IntegerField(label=_("排序"), min_value=0, initial=0)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)

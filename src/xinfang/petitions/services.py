@@ -446,3 +446,48 @@ def reveal_personal_data(*, user: Any, petition: Petition) -> list[dict[str, str
         {"name": p.name, "id_number": p.id_number or "", "phone": p.phone or "", "address": p.address or ""}
         for p in people
     ]
+
+
+# --- the category tree ------------------------------------------------------------------------
+
+
+def save_category(
+    *,
+    actor: Any,
+    name: str,
+    code: str,
+    parent: Category | None = None,
+    sort_order: int = 0,
+    is_active: bool = True,
+    category: Category | None = None,
+) -> Category:
+    """Create a category (``category=None``) or change one; the tree is two levels deep.
+
+    Categories in use are never deleted: a retired one is switched off (``is_active``), so old
+    petitions keep their classification and new ones cannot choose it.
+    """
+    target = category or Category()
+    before = {f: getattr(target, f) for f in ("name", "code", "parent_id", "sort_order", "is_active")}
+    target.name, target.code, target.parent = name.strip(), code.strip(), parent
+    target.sort_order, target.is_active = sort_order, is_active
+    errors: dict[str, list[str]] = {}
+    if parent is not None and (parent.parent_id is not None or parent.pk == target.pk):
+        errors["parent"] = [_("问题分类最多两级：上级必须是一级分类。")]
+    if parent is not None and target.pk and target.children.exists():
+        errors["parent"] = [_("该分类下还有子分类，不能再挂到其他分类之下。")]
+    try:
+        target.full_clean()
+    except ValidationError as exc:
+        for key, messages in exc.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        target.save()
+        record_event(
+            actor=actor,
+            action="category.change" if category else "category.create",
+            obj=target,
+            data={"before": before if category else None, "parent": parent.pk if parent else None},
+        )
+    return target

@@ -10,4 +10,7 @@ urlpatterns = [
     path("petitions/<str:number>/", views.detail, name="detail"),
     path("petitions/<str:number>/personal-data/", views.reveal, name="reveal"),
     path("petitions/<str:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("categories/", views.categories, name="categories"),
+    path("categories/new/", views.category_edit, name="category_create"),
+    path("categories/<int:pk>/", views.category_edit, name="category_edit"),
 ]

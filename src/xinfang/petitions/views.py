@@ -22,9 +22,9 @@ from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
 from .access import PetitionNotFound, access_petition
 from .drafts import PetitionerDraft
 from .filtersets import PetitionFilter
-from .forms import PetitionerFormSet, PetitionForm, QueueFilterForm
-from .models import Petition, Petitioner, PetitionEvent
-from .services import find_possible_repeats, register_petition, reveal_personal_data
+from .forms import CategoryForm, PetitionerFormSet, PetitionForm, QueueFilterForm
+from .models import Category, Petition, Petitioner, PetitionEvent
+from .services import find_possible_repeats, register_petition, reveal_personal_data, save_category
 
 QUEUE_PAGE_SIZE = 30
 
@@ -199,3 +199,32 @@ def attachment(request: HttpRequest, number: str, attachment_id: int) -> FileRes
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@role_required(RoleCode.SYSADMIN)
+def categories(request: HttpRequest) -> HttpResponse:
+    """The issue-category tree, first-level classes each followed by their entries."""
+    roots = Category.objects.filter(parent__isnull=True).prefetch_related(
+        Prefetch("children", queryset=Category.objects.order_by("sort_order", "code"))
+    )
+    return render(request, "petitions/categories.html", {"roots": roots})
+
+
+@role_required(RoleCode.SYSADMIN)
+def category_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    category = get_object_or_404(Category, pk=pk) if pk else None
+    initial = (
+        {"name": category.name, "code": category.code, "parent": category.parent_id,
+         "sort_order": category.sort_order, "is_active": category.is_active}
+        if category else {"parent": request.GET.get("parent")}
+    )  # fmt: skip
+    form = CategoryForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_category(actor=request.user, category=category, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("petitions:categories")
+    return render(request, "petitions/category_form.html", {"form": form, "category": category})
