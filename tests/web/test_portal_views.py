@@ -107,3 +107,11 @@ def test_captcha_is_required(client, world):
     response = client.post(reverse("portal:submit"), submit_data(world, captcha_1=""))
     assert response.status_code == 400
     assert Petition.objects.count() == 0
+
+
+def test_chinese_by_default_whatever_the_browser_asks(client, world):
+    """An English browser still gets Chinese until the user picks English in the language menu."""
+    html = client.get(reverse("portal:home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "我要信访" in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/portal/"})
+    assert "我要信访" not in client.get(reverse("portal:home")).content.decode()
