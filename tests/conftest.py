@@ -116,6 +116,17 @@ def _set_audit_triggers(*, installed: bool) -> None:
         (migration.forwards if installed else migration.backwards)(apps, editor)
 
 
+def _restore_reference_data() -> None:
+    """Roles and the category tree come from data migrations; a transactional test's flush empties
+    them, so the next transactional test puts them back with the migrations' own functions."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("xinfang.organisations.migrations.0002_roles").create_roles(apps, None)
+    importlib.import_module("xinfang.petitions.migrations.0002_categories").seed_categories(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _audit_triggers_around_flush(request: pytest.FixtureRequest):
     """Keep the audit triggers on during every test, yet let a transactional test's flush run."""
@@ -125,6 +136,7 @@ def _audit_triggers_around_flush(request: pytest.FixtureRequest):
     # Set the database up first, so that this teardown runs before the flush.
     request.getfixturevalue("transactional_db")
     _set_audit_triggers(installed=True)
+    _restore_reference_data()
     yield
     _set_audit_triggers(installed=False)
 

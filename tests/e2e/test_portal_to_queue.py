@@ -8,9 +8,9 @@ import pytest
 
 from ..factories import PASSWORD, make_id_number
 
-# serialized_rollback restores the reference data (roles, categories) that migrations seed and that
-# a transactional test flushes.
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# Transactional: the live server's thread must see the test's data.  The reference data (roles,
+# categories) that a flush removes is restored by tests/conftest.py.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_citizen_submits_and_tracks_then_clerk_finds_it(live_server, page, shot, world):
