@@ -424,6 +424,40 @@ def _record_registration(petition: Petition, *, actor: Any, public: bool, repeat
     )
 
 
+# --- attachments after registration ----------------------------------------------------------
+
+
+def add_attachments(*, user: Any, number: str, uploads: list) -> list[Attachment]:
+    """Attach more scans or evidence to a petition the user may change (intake clerks and
+    handlers), all or nothing: the limit counts what is already attached, and files written
+    before a failure are removed again."""
+    petition = access_petition(user, number, "change")
+    if not user.has_role(RoleCode.INTAKE, RoleCode.HANDLER):
+        raise PermissionError(_("只有登记员或承办人可以添加附件。"))
+    already = petition.attachments.count()
+    if not uploads:
+        raise ValidationError({"attachments": [_("请选择要上传的附件。")]})
+    if already + len(uploads) > att.MAX_ATTACHMENTS:
+        raise ValidationError({"attachments": [
+            _("每件信访事项最多 {n} 个附件，已有 {m} 个。").format(n=att.MAX_ATTACHMENTS, m=already)
+        ]})  # fmt: skip
+    try:
+        att.check_attachments(uploads)
+    except ValidationError as exc:
+        raise ValidationError({"attachments": exc.messages}) from None
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            _store_attachments(petition, uploads, actor=user, stored=stored)
+            record_event(
+                actor=user, action="petition.attachments_add", obj=petition, data={"files": len(uploads)}
+            )
+    except BaseException:
+        att.delete_stored(stored)
+        raise
+    return list(petition.attachments.order_by("-id")[: len(uploads)])[::-1]
+
+
 # --- personal data ----------------------------------------------------------------------------
 
 

@@ -6,19 +6,28 @@ from typing import Annotated
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import Header, Query, Router
+from ninja import File, Header, Query, Router, Status
+from ninja.files import UploadedFile
 
 from xinfang.core.pagination import capped_count
 from xinfang.organisations.choices import RoleCode
 from xinfang.petitions.models import Petition
-from xinfang.petitions.services import register_petition
+from xinfang.petitions.services import add_attachments, register_petition
 
 from ..auth import auth_user, require_role, token_auth
 from ..drafts import draft_from_input
 from ..filters import petition_list
 from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
 from ..presenters import created_body, json_response, load_petition
-from ..schemas import ErrorOut, PetitionCreatedOut, PetitionFilters, PetitionIn, PetitionOut, PetitionPageOut
+from ..schemas import (
+    AttachmentOut,
+    ErrorOut,
+    PetitionCreatedOut,
+    PetitionFilters,
+    PetitionIn,
+    PetitionOut,
+    PetitionPageOut,
+)
 
 router = Router(tags=["petitions"], auth=token_auth)
 
@@ -41,7 +50,7 @@ def create_petition(
     With an ``Idempotency-Key`` header, a retry returns the first response (same status and
     body, plus ``Idempotent-Replayed: true``) instead of registering twice; the same key with a
     different body is refused with 422 ``idempotency_conflict``.  Attachments are not accepted
-    here yet (JSON only).
+    here (JSON only): upload them afterwards with ``POST /petitions/{number}/attachments``.
     """
     user = require_role(request, RoleCode.INTAKE)
     draft = draft_from_input(payload)
@@ -88,3 +97,21 @@ def get_petition(request: HttpRequest, number: str, response: HttpResponse) -> P
     petition = load_petition(auth_user(request), number)
     response["ETag"] = petition.etag
     return petition
+
+
+@router.post(
+    "/{number}/attachments",
+    response={201: list[AttachmentOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="上传附件",
+)
+def upload_attachments(
+    request: HttpRequest,
+    number: str,
+    files: list[UploadedFile] = File(..., description="附件文件"),  # noqa: B008
+) -> Status:
+    """Attach scans, photos or documents to a petition (multipart ``files``, one or more).
+
+    For intake clerks and handlers who may see the petition; types are checked by content, at most
+    10 files per petition and 10 MB each; all or nothing.
+    """
+    return Status(201, add_attachments(user=auth_user(request), number=number, uploads=list(files)))
