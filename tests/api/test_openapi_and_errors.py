@@ -18,6 +18,7 @@ ENDPOINTS = {
     ("/api/v1/petitions", "post"),
     ("/api/v1/petitions", "get"),
     ("/api/v1/petitions/{number}", "get"),
+    ("/api/v1/petitions/{number}/attachments", "post"),
     ("/api/v1/portal/petitions", "post"),
     ("/api/v1/portal/petitions/{number}", "get"),
 }
