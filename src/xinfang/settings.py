@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "xinfang.organisations",
     "xinfang.audit",
     "xinfang.petitions",
+    "xinfang.workflow",
     "xinfang.portal",
     "xinfang.api",
     "xinfang.demo",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("staff/", include("xinfang.petitions.urls")),
     path("staff/organisations/", include("xinfang.organisations.urls")),
     path("staff/audit/", include("xinfang.audit.urls")),
+    path("staff/workflow/", include("xinfang.workflow.urls")),
     path("staff/tokens/", include("xinfang.api.urls")),
     path("api/v1/", api_v1.urls),
     path("captcha/", include("captcha.urls")),

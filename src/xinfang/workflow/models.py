@@ -1,0 +1,267 @@
+"""Deadline rules as data, and the hand-kept part of the legal calendar.
+
+Time limits differ between jurisdictions (domain.md §1.2): the national 《信访工作条例》 (2022) is the
+default, and a province may set its own (Zhejiang counts working days and allows 30 + up to 60 days
+for handling).  So the limits live in the database (STYLE.md rule 23) as one ``RuleProfile`` per
+jurisdiction with one ``PeriodRule`` per step, editable by the system administrator; the numbers in
+code are only the seed of migration 0002.  docs/procedure.md lists every rule with its article.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.organisations.choices import Level
+from xinfang.organisations.models import Organisation
+
+
+class Step(models.TextChoices):
+    """The steps of the procedure that have a time limit (GLOSSARY.md names; articles of the 2022 条例)."""
+
+    DISPOSAL = "disposal", _("信访部门处理（转送、交办、受理、不予受理或告知）")  # Art. 22
+    UNIT_ACCEPTANCE = "unit_acceptance", _("承办单位确认受理")  # Art. 23 ¶3
+    OBJECTION = "objection", _("承办单位提出异议（退回）")  # Art. 23 ¶3
+    HANDLING = "handling", _("办理")  # Art. 34
+    EXTENSION = "extension", _("延长办理期限（上限）")  # Art. 34
+    REVIEW_REQUEST = "review_request", _("申请复查")  # Art. 35
+    REVIEW = "review", _("复查")  # Art. 35
+    RECHECK_REQUEST = "recheck_request", _("申请复核")  # Art. 36
+    RECHECK = "recheck", _("复核")  # Art. 36, hearing days excluded
+    EVALUATION = "evaluation", _("满意度评价")  # 国信发〔2022〕11号; window unconfirmed
+
+
+# The event whose date starts each clock; that day itself is not counted (民法典 Art. 201).
+STEP_STARTS: dict[str, Any] = {
+    Step.DISPOSAL: _("信访部门收到信访事项之日"),
+    Step.UNIT_ACCEPTANCE: _("承办单位收到转送、交办的信访事项之日"),
+    Step.OBJECTION: _("承办单位收到转送、交办的信访事项之日"),
+    Step.HANDLING: _("受理之日"),
+    Step.EXTENSION: _("原办理期限届满之日"),
+    Step.REVIEW_REQUEST: _("信访人收到书面答复之日"),
+    Step.REVIEW: _("复查机关收到复查请求之日"),
+    Step.RECHECK_REQUEST: _("信访人收到复查意见之日"),
+    Step.RECHECK: _("复核机关收到复核请求之日"),
+    Step.EVALUATION: _("信访人收到书面答复之日"),
+}
+
+
+class PeriodUnit(models.TextChoices):
+    """How a period is counted: the 条例 writes “日” (calendar days) except in Art. 23 (“个工作日”)."""
+
+    CALENDAR_DAYS = "calendar_days", _("日（自然日）")
+    WORKING_DAYS = "working_days", _("工作日")
+
+
+class RuleProfileQuerySet(models.QuerySet):
+    def default(self) -> RuleProfile | None:
+        return self.filter(is_default=True).first()
+
+
+class RuleProfile(models.Model):
+    """The time limits of one jurisdiction: the national default, or a province's own regulation.
+
+    A province profile lists only the steps where the province differs; every other step falls back
+    to the default profile's rule (deadlines.rule_for).  The profile applying to an organisation is the
+    one bound to its province (the level=province node above it), else the default.
+    """
+
+    name = models.CharField(_("名称"), max_length=100)
+    code = models.SlugField(_("代码"), max_length=40, unique=True)
+    description = models.TextField(_("说明"), blank=True)
+    is_default = models.BooleanField(
+        _("全国默认"), default=False, help_text=_("未绑定本省规则的机构使用全国默认规则；只能有一套。")
+    )
+    province = models.ForeignKey(
+        Organisation,
+        verbose_name=_("适用省份"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rule_profiles",
+        limit_choices_to={"level": Level.PROVINCE},
+        help_text=_("该省（含下辖各级机构）适用本套规则；未设定的步骤沿用全国默认规则。"),
+    )
+
+    objects = RuleProfileQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("时限规则")
+        verbose_name_plural = _("时限规则")
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="workflow_one_default_profile",
+                violation_error_message=_("只能有一套全国默认规则。"),
+            ),
+            models.UniqueConstraint(
+                fields=["province"],
+                name="workflow_one_profile_per_province",
+                violation_error_message=_("该省份已绑定了另一套时限规则。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_default=False) | Q(province__isnull=True),
+                name="workflow_default_profile_unbound",
+                violation_error_message=_("全国默认规则不能绑定省份。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _rules_changed()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        _rules_changed()
+        return result
+
+    def clean(self) -> None:
+        # Bound to a department or a city, the profile would silently never be selected.
+        if self.province_id is not None and (
+            self.province.level != Level.PROVINCE or not self.province.is_area
+        ):
+            raise ValidationError({"province": _("只能绑定省级机构。")})
+
+
+class PeriodRule(models.Model):
+    """One time limit: how long a step may take in a profile, how it is counted, and where it comes from."""
+
+    profile = models.ForeignKey(
+        RuleProfile, verbose_name=_("时限规则"), on_delete=models.CASCADE, related_name="rules"
+    )
+    step = models.CharField(_("环节"), max_length=30, choices=Step.choices)
+    length = models.PositiveSmallIntegerField(
+        _("期限"), validators=[MinValueValidator(1), MaxValueValidator(366)]
+    )
+    unit = models.CharField(_("计算单位"), max_length=20, choices=PeriodUnit.choices)
+    roll_forward = models.BooleanField(
+        _("期末遇节假日顺延"),
+        default=True,
+        help_text=_(
+            "按日计算的期限，最后一日是法定节假日或休息日的，以其后的第一个工作日为最后一日（民法典第二百零三条）。"
+        ),
+    )
+    source = models.CharField(_("依据"), max_length=200, help_text=_("例如：《信访工作条例》第二十二条"))
+    confirmed = models.BooleanField(
+        _("已核对原文"), default=True, help_text=_("未勾选表示该期限是推定或待核实的，见程序说明。")
+    )
+    note = models.TextField(_("备注"), blank=True)
+
+    class Meta:
+        verbose_name = _("期限")
+        verbose_name_plural = _("期限")
+        ordering = ["profile", "step"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile", "step"],
+                name="workflow_one_rule_per_step",
+                violation_error_message=_("该规则中已有这一环节的期限。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(length__gte=1) & Q(length__lte=366),
+                name="workflow_rule_length_range",
+                violation_error_message=_("期限应在1至366之间。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile}: {self.get_step_display()} {self.length} {self.get_unit_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _rules_changed()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        _rules_changed()
+        return result
+
+
+class CalendarOverride(models.Model):
+    """One day whose status the administrator sets by hand; it wins over the holiday package.
+
+    For years the ``chinesecalendar`` package does not know yet (the State Council publishes each
+    year's arrangement around November), and for local rest days a province declares.
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    is_working_day = models.BooleanField(
+        _("工作日"), help_text=_("勾选：当天上班（含调休上班）；不勾选：当天放假。")
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True, help_text=_("例如：2027年春节"))
+
+    class Meta:
+        verbose_name = _("节假日调整")
+        verbose_name_plural = _("节假日调整")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {_('上班') if self.is_working_day else _('放假')}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _calendar_changed()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        _calendar_changed()
+        return result
+
+
+class CalendarYear(models.Model):
+    """A year whose full holiday arrangement the administrator has entered as overrides.
+
+    Without it, a deadline in a year the package does not know carries a warning: weekends alone are
+    used, which is wrong around every public holiday.  The administrator marks the year done once all
+    its holidays and 调休 working days are entered, and the warning goes away.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True, validators=[MinValueValidator(2000)])
+    note = models.CharField(_("说明"), max_length=200, blank=True, help_text=_("例如：国办发明电〔2026〕X号"))
+
+    class Meta:
+        verbose_name = _("已录入节假日安排的年份")
+        verbose_name_plural = _("已录入节假日安排的年份")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _calendar_changed()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        _calendar_changed()
+        return result
+
+
+# The calendar and the rule book are cached per process (calendar.py, deadlines.py).  A save drops
+# this process's copy at once and again after commit (a copy reloaded inside the transaction would
+# otherwise keep uncommitted rows if it rolled back); other processes reload within a minute.
+# Imported late: both modules import this one.
+
+
+def _calendar_changed() -> None:
+    from .calendar import clear_cache
+
+    clear_cache()
+    transaction.on_commit(clear_cache)
+
+
+def _rules_changed() -> None:
+    from .deadlines import clear_cache
+
+    clear_cache()
+    transaction.on_commit(clear_cache)

@@ -1,0 +1,18 @@
+"""Staff pages of the deadline engine, under /staff/workflow/ (system administrator only)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "workflow"
+
+urlpatterns = [
+    path("", views.rules, name="rules"),
+    path("profiles/new/", views.profile_edit, name="profile_create"),
+    path("profiles/<int:pk>/", views.profile_edit, name="profile_edit"),
+    path("profiles/<int:pk>/rules/<str:step>/", views.rule_edit, name="rule_edit"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/new/", views.override_edit, name="override_create"),
+    path("calendar/<int:pk>/", views.override_edit, name="override_edit"),
+    path("calendar/years/", views.year_entered, name="year_entered"),
+]
