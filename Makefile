@@ -37,7 +37,7 @@ serve: install var/secrets.env
 # The whole suite, end-to-end browser tests included.  pytest's exit code 5 ("no tests ran") is a
 # failure here, said out loud, never a silent pass.
 test: install
-	@$(BIN)/python -m pytest -p no:cacheprovider; rc=$$?; \
+	@$(BIN)/python -m pytest -p no:cacheprovider --cov --cov-report=term:skip-covered; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests - failing"; exit 1; fi; exit $$rc
 
 test-fast: install
