@@ -178,9 +178,10 @@ def calendar(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     legal = get_calendar()
     first, last = package_years()
+    entered = set(CalendarYear.objects.values_list("year", flat=True))
+    # Last year to two years ahead: the years deadlines being computed now can fall in.
     years = [
         {"year": y, "package": first <= y <= last, "entered": y in entered, "known": legal.has_data(y)}
-        for entered in [set(CalendarYear.objects.values_list("year", flat=True))]
         for y in range(today.year - 1, today.year + 3)
     ]
     context = {
