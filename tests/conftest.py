@@ -117,14 +117,16 @@ def _set_audit_triggers(*, installed: bool) -> None:
 
 
 def _restore_reference_data() -> None:
-    """Roles and the category tree come from data migrations; a transactional test's flush empties
-    them, so the next transactional test puts them back with the migrations' own functions."""
+    """Roles, the category tree and the deadline rules come from data migrations; a transactional
+    test's flush empties them, so the next transactional test puts them back with the migrations'
+    own functions."""
     import importlib
 
     from django.apps import apps
 
     importlib.import_module("xinfang.organisations.migrations.0002_roles").create_roles(apps, None)
     importlib.import_module("xinfang.petitions.migrations.0002_categories").seed_categories(apps, None)
+    importlib.import_module("xinfang.workflow.migrations.0002_rule_profiles").seed_rule_profiles(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -157,9 +159,17 @@ def default_language():
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters live in the cache, which outlives a test's database transaction."""
+    """Throttle counters (Django's cache) and the deadline engine's per-process caches of rules and
+    holiday overrides outlive a test's database transaction: empty them around every test."""
     from django.core.cache import cache
 
-    cache.clear()
+    from xinfang.workflow import calendar, deadlines
+
+    def clear() -> None:
+        cache.clear()
+        calendar.clear_cache()
+        deadlines.clear_cache()
+
+    clear()
     yield
-    cache.clear()
+    clear()
