@@ -22,8 +22,6 @@ minute (``CACHE_SECONDS``); a save through the models drops it at once in the sa
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -33,6 +31,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import record_event
+from xinfang.core.caching import ProcessCache
 
 if TYPE_CHECKING:
     from .models import CalendarOverride
@@ -137,31 +136,27 @@ class LegalCalendar:
 
 # --- the process-wide calendar, read from the database -------------------------------------------
 
-_lock = threading.Lock()
-_cached: tuple[float, LegalCalendar] | None = None
+
+def _load_calendar() -> LegalCalendar:
+    from .models import CalendarOverride, CalendarYear
+
+    return LegalCalendar(
+        overrides=dict(CalendarOverride.objects.values_list("date", "is_working_day")),
+        entered_years=CalendarYear.objects.values_list("year", flat=True),
+    )
+
+
+_calendar: ProcessCache[LegalCalendar] = ProcessCache(_load_calendar, CACHE_SECONDS)
 
 
 def get_calendar() -> LegalCalendar:
     """The calendar with the current overrides, reloaded at most once a minute per process."""
-    global _cached
-    snapshot = _cached
-    if snapshot is not None and time.monotonic() - snapshot[0] < CACHE_SECONDS:
-        return snapshot[1]
-    with _lock:
-        from .models import CalendarOverride, CalendarYear
-
-        calendar = LegalCalendar(
-            overrides=dict(CalendarOverride.objects.values_list("date", "is_working_day")),
-            entered_years=CalendarYear.objects.values_list("year", flat=True),
-        )
-        _cached = (time.monotonic(), calendar)
-        return calendar
+    return _calendar.get()
 
 
 def clear_cache() -> None:
     """Forget the cached calendar; the next look-up reads the override table again."""
-    global _cached
-    _cached = None
+    _calendar.clear()
 
 
 def is_working_day(day: dt.date) -> bool:

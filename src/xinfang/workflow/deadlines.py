@@ -23,8 +23,6 @@ Usage by the workflow transitions (which store the result on the petition, STYLE
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import record_event
+from xinfang.core.caching import ProcessCache
 from xinfang.organisations.models import Organisation
 
 from .calendar import LegalCalendar, get_calendar, missing_year_warning
@@ -143,26 +142,17 @@ class RuleBook:
         return [(step, own.get(step) or default.get(step), step not in own) for step in Step.values]
 
 
-_lock = threading.Lock()
-_cached: tuple[float, RuleBook] | None = None
+_rule_book: ProcessCache[RuleBook] = ProcessCache(RuleBook.load, CACHE_SECONDS)
 
 
 def get_rule_book() -> RuleBook:
     """The cached rule book, reloaded at most once a minute per process (and at once after a save)."""
-    global _cached
-    snapshot = _cached
-    if snapshot is not None and time.monotonic() - snapshot[0] < CACHE_SECONDS:
-        return snapshot[1]
-    with _lock:
-        book = RuleBook.load()
-        _cached = (time.monotonic(), book)
-        return book
+    return _rule_book.get()
 
 
 def clear_cache() -> None:
     """Forget the cached rule book; the next deadline reads the rules again."""
-    global _cached
-    _cached = None
+    _rule_book.clear()
 
 
 def profile_for(organisation: Organisation | None) -> RuleProfile:
