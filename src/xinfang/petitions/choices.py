@@ -23,9 +23,16 @@ class Purpose(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    """Where a petition stands.  Issue #3 (the statutory workflow) adds the states after registration."""
+    """Where a petition stands in the procedure of the 2022 条例 (the transitions between these
+    states are the table in ``workflow/transitions.py``)."""
 
-    REGISTERED = "registered", _("已登记")
+    REGISTERED = "registered", _("已登记")  # the petition office must dispose of it (Art. 22)
+    FORWARDED = "forwarded", _("已转送")  # the unit must accept or object (Art. 23 ¶3)
+    ASSIGNED = "assigned", _("已交办")  # as forwarded, plus a completion report (Art. 22(3))
+    RETURNED = "returned", _("已退回")  # the unit objected; the office agrees or overrules
+    ACCEPTED = "accepted", _("已受理")  # handling, 60 days (Art. 34)
+    DECLINED = "declined", _("不予受理")
+    REDIRECTED = "redirected", _("已告知其他途径")
 
 
 class InvolvementReason(models.TextChoices):
@@ -39,6 +46,13 @@ class InvolvementReason(models.TextChoices):
 class EventKind(models.TextChoices):
     REGISTERED = "registered", _("登记")
     REPEAT_LINKED = "repeat_linked", _("标记为重复信访")
+    FORWARDED = "forwarded", _("转送")
+    ASSIGNED = "assigned", _("交办")
+    ACCEPTED = "accepted", _("受理")
+    DECLINED = "declined", _("不予受理")
+    REDIRECTED = "redirected", _("告知其他途径")
+    RETURNED = "returned", _("退回")
+    RETURN_OVERRULED = "return_overruled", _("退回未获同意")
 
 
 # 集体访: five people or more (domain.md §1.7; common practice).

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.organisations.choices import Level
@@ -265,3 +267,47 @@ def _rules_changed() -> None:
 
     clear_cache()
     transaction.on_commit(clear_cache)
+
+
+class AssignmentKind(models.TextChoices):
+    FORWARD = "forward", _("转送")
+    ASSIGN = "assign", _("交办")
+
+
+class Assignment(models.Model):
+    """A petition sent by the petition office to a responsible unit (转送 or 交办).
+
+    The open assignment (``ended_at`` NULL) names the unit that must act now; ended ones are the
+    routing history (returned, re-routed).  An assignment (交办) also requires a completion report
+    by the office's own due date (Art. 22(3)).
+    """
+
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey(
+        Organisation, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("方式"), max_length=10, choices=AssignmentKind.choices)
+    report_required = models.BooleanField(_("须报送办结报告"), default=False)
+    report_due_on = models.DateField(_("限办日期"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(_("时间"), default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("转送交办")
+        verbose_name_plural = _("转送交办")
+        ordering = ["petition", "assigned_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition"],
+                condition=Q(ended_at__isnull=True),
+                name="assignment_one_open_per_petition",
+            )
+        ]
+        indexes = [models.Index(fields=["unit", "ended_at"], name="assignment_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} → {self.unit_id} ({self.kind})"

@@ -1,0 +1,128 @@
+"""Performing a transition: the checks every action shares, in one place.
+
+``perform`` locks the petition row, checks the state against the transition table, the actor's role
+and side (petition office or responsible unit) and, when given, the version the actor saw
+(optimistic locking: two people acting on the same petition cannot both succeed).  Then the
+action's own effect runs, the petition moves to the target state, and the timeline event and the
+audit event are written — all in one transaction, so a refused or failed action changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinfang.audit.services import record_event
+from xinfang.organisations.models import Organisation
+from xinfang.petitions.access import access_petition
+from xinfang.petitions.models import Petition, PetitionEvent
+
+from .transitions import OFFICE, TRANSITIONS, Transition
+
+
+class TransitionRefused(ValidationError):
+    """An action that is not allowed now: wrong state, wrong role or side, stale version, out of
+    window.  Carries a stable ``code`` (for the API) and a Chinese message (for people)."""
+
+
+@dataclass
+class Effect:
+    """What an action did, for the timeline: a note the petitioner may read (``public_note``,
+    shown on the portal), an internal ``comment``, structured ``data``, and optionally a target
+    state other than the table's (e.g. an overruled objection goes back to forwarded *or* assigned)."""
+
+    public_note: str = ""
+    comment: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    organisation: Organisation | None = None
+    target: str | None = None
+
+
+def acting_side(petition: Petition, user: Any) -> set[str]:
+    """The sides ``user`` acts for on ``petition``: the registering office and/or the open unit."""
+    sides: set[str] = set()
+    org = user.organisation
+    if org is None:
+        return sides
+    if org.pk == petition.office_id:
+        sides.add(OFFICE)
+    assignment = open_assignment(petition)
+    if assignment is not None and org.is_within(assignment.unit):
+        sides.add("unit")
+    return sides
+
+
+def open_assignment(petition: Petition) -> Any:
+    from .models import Assignment
+
+    return Assignment.objects.filter(petition=petition, ended_at__isnull=True).select_related("unit").first()
+
+
+def check_allowed(petition: Petition, user: Any, transition: Transition) -> None:
+    """Raise TransitionRefused unless ``user`` may take ``transition`` on ``petition`` now."""
+    if petition.status not in transition.sources:
+        raise TransitionRefused(
+            _("信访事项当前状态为“{status}”，不能{action}。").format(
+                status=petition.get_status_display(), action=transition.label
+            ),
+            code="wrong_state",
+        )
+    if transition.side not in acting_side(petition, user) or not user.role_codes & transition.roles:
+        raise TransitionRefused(
+            _("您无权对该信访事项{action}。").format(action=transition.label), code="not_allowed"
+        )
+
+
+def allowed_actions(petition: Petition, user: Any) -> list[Transition]:
+    """The actions ``user`` may take on ``petition`` now (for the UI; ``perform`` checks again)."""
+    result = []
+    for transition in TRANSITIONS.values():
+        try:
+            check_allowed(petition, user, transition)
+        except TransitionRefused:
+            continue
+        result.append(transition)
+    return result
+
+
+def perform(
+    *, user: Any, number: str, action: str, apply: Callable[[Petition], Effect], version: int | None = None
+) -> Petition:
+    """Take ``action`` on petition ``number`` as ``user``; ``apply`` does the action's own work."""
+    transition = TRANSITIONS[action]
+    with transaction.atomic():
+        seen = access_petition(user, number, "change")  # not found and forbidden look the same
+        petition = Petition.objects.select_for_update().get(pk=seen.pk)
+        if version is not None and petition.version != version:
+            raise TransitionRefused(_("该信访事项已被他人更新，请刷新后重试。"), code="stale_version")
+        check_allowed(petition, user, transition)
+        source = petition.status
+        effect = apply(petition)
+        petition.status = effect.target or transition.target
+        # F() keeps the increment atomic even if a caller forgot the row lock.
+        petition.version = F("version") + 1
+        petition.save(update_fields=["status", "version", "due_on", "updated_at"])
+        petition.refresh_from_db(fields=["version"])
+        PetitionEvent.objects.create(
+            petition=petition,
+            at=timezone.now(),
+            kind=transition.event,
+            actor=user,
+            organisation=effect.organisation or user.organisation,
+            is_public=bool(effect.public_note),
+            public_note=effect.public_note,
+            comment=effect.comment,
+            data={"from": source, "to": petition.status, **effect.data},
+        )
+        record_event(
+            actor=user, action=f"petition.{action}", obj=petition,
+            data={"from": source, "to": petition.status, **effect.data},
+        )  # fmt: skip
+    return petition
