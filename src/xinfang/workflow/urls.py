@@ -1,8 +1,9 @@
-"""Staff pages of the deadline engine, under /staff/workflow/ (system administrator only)."""
+"""Staff pages of the workflow app, under /staff/workflow/: deadline rules and the holiday calendar
+(system administrator), and the transitions performed from the petition page."""
 
 from django.urls import path
 
-from . import views
+from . import actions, views
 
 app_name = "workflow"
 
@@ -15,4 +16,5 @@ urlpatterns = [
     path("calendar/new/", views.override_edit, name="override_create"),
     path("calendar/<int:pk>/", views.override_edit, name="override_edit"),
     path("calendar/years/", views.year_entered, name="year_entered"),
+    path("petitions/<str:number>/<str:action>/", actions.act, name="act"),
 ]

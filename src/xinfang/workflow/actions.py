@@ -1,0 +1,119 @@
+"""Staff pages for the transitions: the action panel on the petition page and the POST that
+performs an action.  Parsing only; every rule is in ``services`` and ``engine``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from xinfang.organisations.choices import OrganisationKind
+from xinfang.organisations.models import Organisation
+from xinfang.petitions.access import PetitionNotFound
+from xinfang.petitions.models import Petition
+
+from . import services
+from .engine import TransitionRefused
+
+
+def unit_choices(petition: Petition) -> Any:
+    """Units a petition office may route to: the organisations of its own government's area
+    (属地管理、分级负责), other than petition offices."""
+    area = petition.office.parent or petition.office
+    return (
+        Organisation.objects.subtree(area)
+        .filter(is_active=True)
+        .exclude(kind=OrganisationKind.PETITION_OFFICE)
+        .order_by("path")
+    )
+
+
+class ActionForm(forms.Form):
+    """Every field any action may need; each action reads only its own (the services check them)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    unit = forms.ModelChoiceField(
+        label=gettext_lazy("责任单位"), queryset=Organisation.objects.none(), required=False
+    )
+    report_due_on = forms.DateField(
+        label=gettext_lazy("限办日期"), required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+    )  # fmt: skip
+    reasons = forms.CharField(
+        label=gettext_lazy("理由"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    channel = forms.CharField(label=gettext_lazy("法定途径"), required=False)
+    comment = forms.CharField(
+        label=gettext_lazy("内部意见"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, petition: Petition, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = unit_choices(petition)
+
+
+# The fields each action shows, and how its service is called with the cleaned data.
+ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "forward": ("unit", "comment"),
+    "assign": ("unit", "report_due_on", "comment"),
+    "accept": ("comment",),
+    "decline": ("reasons",),
+    "redirect": ("channel",),
+    "unit_accept": ("comment",),
+    "return": ("reasons",),
+    "overrule_return": ("comment",),
+}
+SERVICES: dict[str, Callable[..., Petition]] = {
+    "forward": services.forward,
+    "assign": services.assign,
+    "accept": services.accept,
+    "decline": services.decline,
+    "redirect": services.redirect,
+    "unit_accept": services.unit_accept,
+    "return": services.return_petition,
+    "overrule_return": services.overrule_return,
+}
+
+
+@require_POST
+@login_required
+def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """Perform ``action`` on petition ``number`` and go back to its page with the outcome."""
+    if action not in SERVICES:
+        raise Http404
+    try:
+        petition = Petition.objects.restrict(request.user).get(number=number)
+    except Petition.DoesNotExist:
+        raise Http404(_("信访事项不存在或无权查看。")) from None
+    form = ActionForm(request.POST, petition=petition)
+    if not form.is_valid():
+        messages.error(request, _("提交的内容有误：{errors}").format(errors=form.errors.as_text()))
+        return redirect("petitions:detail", number=number)
+    data = form.cleaned_data
+    kwargs = {name: data[name] for name in ACTION_FIELDS[action]}
+    if "unit" in kwargs and kwargs["unit"] is None:
+        messages.error(request, _("请选择责任单位。"))
+        return redirect("petitions:detail", number=number)
+    try:
+        SERVICES[action](user=request.user, number=number, version=data["version"], **kwargs)
+    except PetitionNotFound:
+        raise Http404(_("信访事项不存在或无权查看。")) from None
+    except TransitionRefused as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已办理：{action}").format(action=_label(action)))
+    return redirect("petitions:detail", number=number)
+
+
+def _label(action: str) -> str:
+    from .transitions import TRANSITIONS
+
+    return str(TRANSITIONS[action].label)

@@ -1,0 +1,54 @@
+"""The action panel on the petition page and the POST behind each action."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from ..factories import register
+
+
+def test_office_sees_disposal_actions_and_forwards(client, world):
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    client.force_login(world.intake_a)
+    page = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
+    for action in ("forward", "assign", "accept", "decline", "redirect"):
+        assert f'id="action-{action}"' in page
+    response = client.post(
+        reverse("workflow:act", args=[petition.number, "forward"]),
+        {"version": petition.version, "unit": world.a.department.pk, "comment": "请办理"},
+    )
+    assert response.status_code == 302
+    petition.refresh_from_db()
+    assert petition.status == "forwarded"
+    # the unit's handler now sees the unit's actions, the office none
+    client.force_login(world.handler_a)
+    page = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
+    assert 'id="action-unit_accept"' in page and 'id="action-return"' in page
+    client.force_login(world.intake_a)
+    assert (
+        "当前没有需要您办理的操作"
+        in client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
+    )
+
+
+def test_refused_action_shows_the_reason_and_changes_nothing(client, world):
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    client.force_login(world.intake_a)
+    url = reverse("workflow:act", args=[petition.number, "decline"])
+    response = client.post(url, {"version": petition.version, "reasons": ""}, follow=True)
+    assert "请填写不予受理的理由" in response.content.decode()
+    petition.refresh_from_db()
+    assert petition.status == "registered" and petition.version == 1
+    # a stale form (someone else acted first) is refused too
+    client.post(url, {"version": petition.version, "reasons": "不属于信访事项"})
+    response = client.post(
+        reverse("workflow:act", args=[petition.number, "accept"]), {"version": 1}, follow=True
+    )
+    assert "已被他人更新" in response.content.decode()
+
+
+def test_out_of_scope_action_is_404(client, world):
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    client.force_login(world.intake_b)
+    response = client.post(reverse("workflow:act", args=[petition.number, "accept"]), {"version": 1})
+    assert response.status_code == 404
