@@ -184,3 +184,15 @@ def test_allowed_actions_follow_state_and_side(world, petition):
     petition.refresh_from_db()
     assert {t.action for t in allowed_actions(petition, world.handler_a)} == {"unit_accept", "return"}
     assert allowed_actions(petition, world.intake_a) == []
+
+
+def test_registration_starts_the_disposal_clock_under_the_rule_profile(world):
+    """Registered through the workflow, a petition received on 2025-09-16 must be disposed of by
+    2025-10-09: day 15 is National Day, and the period moves past the holiday (Art. 22; 民法典 203)."""
+    from xinfang.workflow.services import register as register_through_workflow
+
+    from ..factories import make_draft
+
+    draft = make_draft(world.a.township, received_on=dt.date(2025, 9, 16))
+    petition = register_through_workflow(draft=draft, office=world.a.office, actor=world.intake_a).petition
+    assert petition.due_on == dt.date(2025, 10, 9)

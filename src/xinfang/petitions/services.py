@@ -28,8 +28,9 @@ from .drafts import PetitionDraft, PetitionerDraft
 from .models import Attachment, Category, Involvement, NumberSequence, Petition, Petitioner, PetitionEvent
 from .validators import check_id_number, check_phone, mask_id_number, mask_phone
 
-# 条例 Art. 22: the petition office disposes of a petition within 15 days of receipt.  Issue #3
-# replaces this with the deadline engine (rule profiles per jurisdiction, the legal calendar).
+# 条例 Art. 22: the petition office disposes of a petition within 15 days of receipt.  The real
+# deadline (rule profile, legal calendar) comes from workflow.deadlines via workflow.services.register;
+# this plain count is only the fallback of intake used on its own.
 ACCEPTANCE_PERIOD_DAYS = 15
 QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud and typed by citizens
 QUERY_CODE_LENGTH = 12
@@ -278,11 +279,14 @@ def register_petition(
     actor: Any = None,
     public: bool = False,
     attachment_limit: int = att.MAX_ATTACHMENTS,
+    due_on: dt.date | None = None,
 ) -> Registration:
     """Register a petition (登记) with its petitioners and attachments, all or nothing.
 
     ``actor`` is the intake clerk (None for a portal submission, then ``public`` is True).  Returns
-    the petition and its query code, which exists in clear only in this return value.
+    the petition and its query code, which exists in clear only in this return value.  ``due_on``
+    is the petition office's disposal deadline; callers get it from the deadline engine through
+    ``workflow.services.register`` (without it: receipt + 15 calendar days, for intake-only use).
     """
     cleaned = clean_draft(draft, attachment_limit=attachment_limit)
     if actor is not None:
@@ -298,7 +302,7 @@ def register_petition(
     try:
         with transaction.atomic():
             petition = _create_petition(
-                draft, office=office, actor=actor, repeat_of=repeat_of, query_code=query_code
+                draft, office=office, actor=actor, repeat_of=repeat_of, query_code=query_code, due_on=due_on
             )
             _create_petitioners(petition, cleaned)
             _store_attachments(petition, draft.attachments, actor=actor, stored=stored)
@@ -321,7 +325,13 @@ def _check_may_register(actor: Any, office: Organisation) -> None:
 
 
 def _create_petition(
-    draft: PetitionDraft, *, office: Organisation, actor: Any, repeat_of: Petition | None, query_code: str
+    draft: PetitionDraft,
+    *,
+    office: Organisation,
+    actor: Any,
+    repeat_of: Petition | None,
+    query_code: str,
+    due_on: dt.date | None,
 ) -> Petition:
     now = timezone.now()
     subject_org = draft.subject_organisation_id
@@ -346,7 +356,7 @@ def _create_petition(
         is_repeat=repeat_of is not None,
         # Reports against officials are confidential from the first moment (条例 Art. 30 ¶3).
         is_confidential=draft.purpose == Purpose.REPORT,
-        due_on=draft.received_on + dt.timedelta(days=ACCEPTANCE_PERIOD_DAYS),
+        due_on=due_on or draft.received_on + dt.timedelta(days=ACCEPTANCE_PERIOD_DAYS),
     )
     petition.save(force_insert=True)
     return petition

@@ -18,13 +18,14 @@ from xinfang.core.decorators import role_required
 from xinfang.core.forms import add_service_errors
 from xinfang.core.pagination import CappedPaginator
 from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
+from xinfang.workflow import services as workflow
 
 from .access import PetitionNotFound, access_petition
 from .drafts import PetitionerDraft
 from .filtersets import PetitionFilter
 from .forms import CategoryForm, PetitionerFormSet, PetitionForm, QueueFilterForm
 from .models import Category, Petition, Petitioner, PetitionEvent
-from .services import find_possible_repeats, register_petition, reveal_personal_data, save_category
+from .services import find_possible_repeats, reveal_personal_data, save_category
 
 QUEUE_PAGE_SIZE = 30
 
@@ -80,7 +81,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 try:
-                    registration = register_petition(
+                    registration = workflow.register(
                         draft=form.to_draft(
                             people,
                             form.cleaned_data["attachments"],

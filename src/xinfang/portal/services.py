@@ -39,8 +39,8 @@ from xinfang.petitions.services import (
     find_petition_office,
     hash_query_code,
     localities,
-    register_petition,
 )
+from xinfang.workflow.services import register
 
 __all__ = [
     "PORTAL_ATTACHMENT_LIMIT",
@@ -106,7 +106,7 @@ def submit_public_petition(*, draft: PetitionDraft, ip: str) -> Registration:
     office = find_petition_office(locality) if locality is not None else None
     if office is None:
         _raise_without_office(draft, locality_known=locality is not None)
-    return register_petition(
+    return register(
         draft=draft, office=office, actor=None, public=True, attachment_limit=PORTAL_ATTACHMENT_LIMIT
     )
 

@@ -11,12 +11,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.organisations.models import Organisation
+from xinfang.petitions import services as intake
 from xinfang.petitions.choices import InvolvementReason, Status
+from xinfang.petitions.drafts import PetitionDraft
 from xinfang.petitions.models import Involvement, Petition
 
 from .deadlines import due_date
 from .engine import Effect, TransitionRefused, open_assignment, perform
 from .models import Assignment, AssignmentKind, Step
+
+
+def register(
+    *, draft: PetitionDraft, office: Organisation, actor: Any = None, public: bool = False, **options: Any
+) -> intake.Registration:
+    """登记: register a petition and start the petition office's disposal clock (Art. 22): the
+    deadline is counted from the date of receipt under the office's rule profile and calendar."""
+    due_on = due_date(Step.DISPOSAL, draft.received_on, office).due_on
+    return intake.register_petition(
+        draft=draft, office=office, actor=actor, public=public, due_on=due_on, **options
+    )
 
 
 def _required(text: str, what: str) -> str:

@@ -12,7 +12,8 @@ from ninja.files import UploadedFile
 from xinfang.core.pagination import capped_count
 from xinfang.organisations.choices import RoleCode
 from xinfang.petitions.models import Petition
-from xinfang.petitions.services import add_attachments, register_petition
+from xinfang.petitions.services import add_attachments
+from xinfang.workflow import services as workflow
 
 from ..auth import auth_user, require_role, token_auth
 from ..drafts import draft_from_input
@@ -56,7 +57,7 @@ def create_petition(
     draft = draft_from_input(payload)
 
     def register() -> IdempotentResult:
-        registration = register_petition(draft=draft, office=user.organisation, actor=user)
+        registration = workflow.register(draft=draft, office=user.organisation, actor=user)
         return IdempotentResult(status=201, body=created_body(registration, user=user, draft=draft))
 
     fingerprint = request_fingerprint(
