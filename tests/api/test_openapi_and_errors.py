@@ -19,6 +19,7 @@ ENDPOINTS = {
     ("/api/v1/petitions", "get"),
     ("/api/v1/petitions/{number}", "get"),
     ("/api/v1/petitions/{number}/attachments", "post"),
+    ("/api/v1/petitions/{number}/actions/{action}", "post"),
     ("/api/v1/portal/petitions", "post"),
     ("/api/v1/portal/petitions/{number}", "get"),
 }

@@ -25,6 +25,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from xinfang.core.throttle import Throttled
 from xinfang.petitions.access import PetitionNotFound
 from xinfang.portal.services import TrackingFailed
+from xinfang.workflow.engine import TransitionRefused
 
 from .idempotency import IdempotencyConflict
 
@@ -46,6 +47,8 @@ class ErrorCode:
     BAD_REQUEST = "bad_request"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     SERVER_ERROR = "server_error"
+    UNKNOWN_ACTION = "unknown_action"
+    # A refused workflow action keeps the code of its TransitionRefused (see REFUSAL_STATUS).
 
 
 class ApiError(Exception):
@@ -79,6 +82,38 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
 def not_found() -> ApiError:
     """The single 404 for a petition that is missing or out of the caller's scope."""
     return ApiError(404, ErrorCode.NOT_FOUND, _("信访事项不存在，或您无权查看。"))
+
+
+# --- refused workflow actions ---------------------------------------------------------------------
+
+# The HTTP status of each TransitionRefused code (workflow.engine); the code itself is passed on
+# unchanged.  409: the petition's state does not allow the action now; 412: the If-Match version
+# is not the current one; 403: the caller sees the petition but may not take this action;
+# 422: the input is wrong.  A code not listed here is a conflict (409).
+REFUSAL_STATUS = {
+    "wrong_state": 409,
+    "out_of_window": 409,
+    "stale_version": 412,
+    "not_allowed": 403,
+    "missing_reason": 422,
+    "invalid_unit": 422,
+    "accused_unit": 422,
+    "invalid_date": 422,
+}
+# The body field a refusal is about, where the code alone says so (the endpoint adds the field of
+# a missing reason, which depends on the action).
+REFUSAL_FIELDS = {"invalid_unit": "unit", "accused_unit": "unit", "invalid_date": "report_due_on"}
+
+
+def refusal_error(exc: TransitionRefused, *, field: str | None = None) -> ApiError:
+    """A refused action as an API error: status by code, ``code`` = the refusal's code, and
+    ``fields`` when the refusal is about one input field."""
+    code = exc.code or "refused"
+    message = exc.messages[0]
+    status = REFUSAL_STATUS.get(code, 409)
+    field = field or REFUSAL_FIELDS.get(code)
+    fields = {field: [message]} if status == 422 and field else None
+    return ApiError(status, code, message, fields=fields)
 
 
 # --- pydantic / ninja schema errors ---------------------------------------------------------------
@@ -169,6 +204,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
             request, ApiError(422, ErrorCode.VALIDATION, _("提交的数据有误，请检查。"), fields=fields)
         )
 
+    def on_transition_refused(request: HttpRequest, exc: TransitionRefused) -> HttpResponse:
+        return respond(request, refusal_error(exc))
+
     def on_idempotency_conflict(request: HttpRequest, exc: IdempotencyConflict) -> HttpResponse:
         message = _("此幂等键已用于另一个内容不同的请求，请为新请求使用新的幂等键。")
         return respond(request, ApiError(422, ErrorCode.IDEMPOTENCY_CONFLICT, message))
@@ -227,6 +265,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(ApiError, on_api_error)
     api.add_exception_handler(NinjaValidationError, on_schema_error)
     api.add_exception_handler(DjangoValidationError, on_django_validation)
+    api.add_exception_handler(TransitionRefused, on_transition_refused)
     api.add_exception_handler(IdempotencyConflict, on_idempotency_conflict)
     api.add_exception_handler(PermissionError, on_permission)
     api.add_exception_handler(PetitionNotFound, on_not_found)

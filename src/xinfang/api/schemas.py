@@ -269,3 +269,27 @@ class PublicTrackingOut(Schema):
     status: str
     status_label: str
     events: list[PublicEventOut]
+
+
+# --- workflow actions ------------------------------------------------------------------------------
+
+_UNIT_HELP = "责任单位：整数为机构 id，字符串为机构代码或行政区划代码（须唯一对应一个机构）"
+
+
+class ActionIn(InputSchema):
+    """The body of ``POST /petitions/{number}/actions/{action}``: one schema for every action.
+
+    Which fields an action takes, and which it requires, is checked per action by the endpoint
+    (see docs/api.md); a field the action does not take is refused, not dropped."""
+
+    unit: int | str | None = Field(None, description=_UNIT_HELP + "；forward、assign 必填")
+    report_due_on: dt.date | None = Field(None, description="限办日期（仅 assign），须晚于今天")
+    comment: str | None = Field(
+        None,
+        max_length=5000,
+        description="内部意见（forward、assign、accept、unit_accept；overrule_return 必填，为其理由）",
+    )
+    reasons: str | None = Field(
+        None, max_length=5000, description="理由（decline 必填，告知信访人；return 必填，详细退回理由）"
+    )
+    channel: str | None = Field(None, max_length=2000, description="应当通过的法定途径（redirect 必填）")

@@ -11,7 +11,7 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError, ValidationErrorContext
 from ninja.operation import Operation
 
-from .endpoints import auth, petitions, portal
+from .endpoints import actions, auth, petitions, portal
 from .errors import install_error_handlers
 
 
@@ -56,4 +56,5 @@ api = XinfangAPI(
 install_error_handlers(api)
 api.add_router("/auth", auth.router)
 api.add_router("/petitions", petitions.router)
+api.add_router("/petitions", actions.router)
 api.add_router("/portal", portal.router)

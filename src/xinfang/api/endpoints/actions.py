@@ -1,0 +1,161 @@
+"""``/api/v1/petitions/{number}/actions/{action}``: every transition of the procedure (issue #3).
+
+Thin, like the other endpoints: scope first (a petition out of reach is the usual 404), then the
+body is checked against what the action takes, and ``workflow.services`` does the rest — state,
+role, side, version, timeline and audit, all in ``engine.perform``.  A refusal keeps the code of
+its TransitionRefused (errors.REFUSAL_STATUS gives the HTTP status).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Header, Path, Router
+
+from xinfang.organisations.models import Organisation
+from xinfang.petitions.access import access_petition
+from xinfang.petitions.models import Petition
+from xinfang.workflow import services
+from xinfang.workflow.engine import TransitionRefused
+from xinfang.workflow.transitions import TRANSITIONS
+
+from ..auth import auth_user, token_auth
+from ..errors import ApiError, ErrorCode, refusal_error
+from ..presenters import load_petition
+from ..schemas import ActionIn, ErrorOut, PetitionOut
+
+router = Router(tags=["workflow"], auth=token_auth)
+
+# The service of each action of the transition table; the body's field names are the services'
+# keyword arguments.
+SERVICES: dict[str, Callable[..., Petition]] = {
+    "forward": services.forward,
+    "assign": services.assign,
+    "accept": services.accept,
+    "decline": services.decline,
+    "redirect": services.redirect,
+    "unit_accept": services.unit_accept,
+    "return": services.return_petition,
+    "overrule_return": services.overrule_return,
+}
+
+# action: (fields it requires, fields it may take besides).  A required text (a reason) is left to
+# the service, which refuses a blank one with ``missing_reason``; a missing ``unit`` is a plain
+# validation error.  Any other field is refused rather than silently dropped.
+FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "forward": (("unit",), ("comment",)),
+    "assign": (("unit",), ("report_due_on", "comment")),
+    "accept": ((), ("comment",)),
+    "decline": (("reasons",), ()),
+    "redirect": (("channel",), ()),
+    "unit_accept": ((), ("comment",)),
+    "return": (("reasons",), ()),
+    "overrule_return": (("comment",), ()),
+}
+# The reason each action requires, for the ``fields`` of a ``missing_reason`` refusal.
+REASON_FIELD = {
+    "decline": "reasons",
+    "redirect": "channel",
+    "return": "reasons",
+    "overrule_return": "comment",
+}
+
+# Not an enum in the schema: an unknown action is a 404 ``unknown_action``, not a validation error.
+_ACTION_HELP = "操作：" + "、".join(TRANSITIONS)
+
+_ETAG = re.compile(r'"(\d+)-(\d+)"')
+
+
+def expected_version(if_match: str | None, petition: Petition) -> int | None:
+    """The version an ``If-Match`` header names (None: no header, or ``*``).  A value that is not
+    this petition's ETag cannot match, so it fails the precondition like an old version."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG.fullmatch(if_match.strip())
+    if match is None or int(match[1]) != petition.pk:
+        raise TransitionRefused(_("该信访事项已被他人更新，请刷新后重试。"), code="stale_version")
+    return int(match[2])
+
+
+def resolve_unit(ref: int | str) -> Organisation:
+    """The organisation an id (integer) or a code (string, naming exactly one organisation) refers to."""
+    if isinstance(ref, int):
+        matches = list(Organisation.objects.filter(pk=ref))
+    else:
+        matches = list(Organisation.objects.filter(code=ref.strip())[:2]) if ref.strip() else []
+    if len(matches) != 1:
+        message = _("请选择有效的责任单位。")
+        raise ApiError(422, "invalid_unit", message, fields={"unit": [message]})
+    return matches[0]
+
+
+def action_arguments(action: str, payload: ActionIn | None) -> dict[str, Any]:
+    """The service's keyword arguments from the body, checked against what ``action`` takes."""
+    required, optional = FIELDS[action]
+    given = payload.model_dump() if payload is not None else {}
+    sent = {name: value for name, value in given.items() if value is not None}
+    fields: dict[str, list[str]] = {}
+    for name in sent:
+        if name not in required and name not in optional:
+            fields[name] = [_("此操作不使用此项。")]
+    if "unit" in required and "unit" not in sent:
+        fields["unit"] = [_("请选择责任单位。")]
+    if fields:
+        raise ApiError(422, ErrorCode.VALIDATION, _("提交的数据有误，请检查。"), fields=fields)
+    for name in required:
+        sent.setdefault(name, "")  # a missing reason: the service refuses it in its own words
+    if "unit" in sent:
+        sent["unit"] = resolve_unit(sent["unit"])
+    return sent
+
+
+@router.post(
+    "/{number}/actions/{action}",
+    response={
+        200: PetitionOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        412: ErrorOut,
+        422: ErrorOut,
+    },
+    summary="办理操作（转送、交办、受理、不予受理、告知、确认受理、退回、不同意退回）",
+)
+def perform_action(
+    request: HttpRequest,
+    number: str,
+    action: Annotated[str, Path(description=_ACTION_HELP)],
+    response: HttpResponse,
+    payload: ActionIn | None = None,
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", max_length=100, description="详情响应的 ETag；版本已变化时返回 412"),
+    ] = None,
+) -> Petition:
+    """Take ``action`` on the petition, as the caller.
+
+    The actions and the body fields each takes are in docs/api.md.  With ``If-Match`` (the
+    ``ETag`` of the detail) the action runs only if nobody changed the petition since (else 412
+    ``stale_version``).  A petition that does not exist and one outside the caller's scope give
+    the same 404; a refusal keeps the workflow's code (``wrong_state``, ``not_allowed`` …) and
+    changes nothing.  The response is the petition's detail, with its new ``ETag``.
+    """
+    user = auth_user(request)
+    if action not in SERVICES:
+        raise ApiError(404, ErrorCode.UNKNOWN_ACTION, _("没有此办理操作。"))
+    petition = access_petition(user, number)
+    version = expected_version(if_match, petition)
+    arguments = action_arguments(action, payload)
+    try:
+        SERVICES[action](user=user, number=number, version=version, **arguments)
+    except TransitionRefused as exc:
+        field = REASON_FIELD.get(action) if exc.code == "missing_reason" else None
+        raise refusal_error(exc, field=field) from None
+    petition = load_petition(user, number)
+    response["ETag"] = petition.etag
+    return petition
