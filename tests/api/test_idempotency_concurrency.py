@@ -57,13 +57,13 @@ def committed_db(_audit_truncate_restored, django_db_serialized_rollback, transa
 def test_concurrent_duplicates_wait_for_the_first_and_replay_it(committed_db, world, token_of, monkeypatch):
     """The second request blocks on the key's unique index until the first commits, then replays."""
     # given: registration made slow enough that the two requests surely overlap
-    real_register = petition_endpoints.register_petition
+    real_register = petition_endpoints.workflow.register
 
     def slow_register(**kwargs):
         time.sleep(0.5)
         return real_register(**kwargs)
 
-    monkeypatch.setattr(petition_endpoints, "register_petition", slow_register)
+    monkeypatch.setattr(petition_endpoints.workflow, "register", slow_register)
     token = token_of(world.intake_a)
     payload = petition_payload(world.a.township)
     barrier = threading.Barrier(2)
