@@ -99,10 +99,22 @@ REFUSAL_STATUS = {
     "invalid_unit": 422,
     "accused_unit": 422,
     "invalid_date": 422,
+    "extension_too_long": 422,
+    "missing_outcome": 422,
+    "already_extended": 409,
+    "extension_pending": 409,
+    "no_pending_extension": 409,
+    "no_completion_report": 409,
 }
 # The body field a refusal is about, where the code alone says so (the endpoint adds the field of
 # a missing reason, which depends on the action).
-REFUSAL_FIELDS = {"invalid_unit": "unit", "accused_unit": "unit", "invalid_date": "report_due_on"}
+REFUSAL_FIELDS = {
+    "invalid_unit": "unit",
+    "accused_unit": "unit",
+    "invalid_date": "report_due_on",
+    "extension_too_long": "days",
+    "missing_outcome": "outcome",
+}
 
 
 def refusal_error(exc: TransitionRefused, *, field: str | None = None) -> ApiError:

@@ -287,9 +287,26 @@ class ActionIn(InputSchema):
     comment: str | None = Field(
         None,
         max_length=5000,
-        description="内部意见（forward、assign、accept、unit_accept；overrule_return 必填，为其理由）",
+        description=(
+            "内部意见（forward、assign、accept、unit_accept、approve_extension、approve_completion；"
+            "overrule_return 必填，为其理由）"
+        ),
     )
     reasons: str | None = Field(
-        None, max_length=5000, description="理由（decline 必填，告知信访人；return 必填，详细退回理由）"
+        None,
+        max_length=5000,
+        description=(
+            "理由（decline 必填，告知信访人；return 必填，详细退回理由；request_extension 必填，延期理由，"
+            "批准后告知信访人；reject_extension、reject_completion 必填）"
+        ),
     )
     channel: str | None = Field(None, max_length=2000, description="应当通过的法定途径（redirect 必填）")
+    days: int | None = Field(
+        None, ge=1, le=366, description="申请延长的天数（request_extension 必填），不得超过本地规则的延期上限"
+    )
+    outcome: Literal["support", "explain", "not_supported"] | None = Field(
+        None, description="处理结果（reply 必填）：support 支持、explain 解释说明、not_supported 不予支持"
+    )
+    facts: str | None = Field(None, max_length=20000, description="查明的事实（reply 必填）")
+    basis: str | None = Field(None, max_length=5000, description="法律、政策依据（reply 必填）")
+    opinion: str | None = Field(None, max_length=20000, description="处理意见（reply 必填）")

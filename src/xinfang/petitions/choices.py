@@ -33,6 +33,7 @@ class Status(models.TextChoices):
     ACCEPTED = "accepted", _("已受理")  # handling, 60 days (Art. 34)
     DECLINED = "declined", _("不予受理")
     REDIRECTED = "redirected", _("已告知其他途径")
+    REPLIED = "replied", _("已答复")  # decision letter issued (Art. 32); review window runs (Art. 35)
 
 
 class InvolvementReason(models.TextChoices):
@@ -53,6 +54,12 @@ class EventKind(models.TextChoices):
     REDIRECTED = "redirected", _("告知其他途径")
     RETURNED = "returned", _("退回")
     RETURN_OVERRULED = "return_overruled", _("退回未获同意")
+    EXTENSION_REQUESTED = "extension_requested", _("申请延期")
+    EXTENSION_APPROVED = "extension_approved", _("批准延期")
+    EXTENSION_REJECTED = "extension_rejected", _("不批准延期")
+    REPLIED = "replied", _("答复")
+    COMPLETION_APPROVED = "completion_approved", _("办结报告审核通过")
+    COMPLETION_REJECTED = "completion_rejected", _("办结报告退回重办")
 
 
 # 集体访: five people or more (domain.md §1.7; common practice).

@@ -22,6 +22,7 @@ from xinfang.petitions.models import Petition
 
 from . import services
 from .engine import TransitionRefused
+from .models import ReplyOutcome
 
 
 def unit_choices(petition: Petition) -> Any:
@@ -51,6 +52,20 @@ class ActionForm(forms.Form):
         label=gettext_lazy("理由"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     channel = forms.CharField(label=gettext_lazy("法定途径"), required=False)
+    days = forms.IntegerField(label=gettext_lazy("申请延长天数"), required=False, min_value=1)
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("处理结果"), required=False,
+        choices=[("", "---------"), *ReplyOutcome.choices],
+    )  # fmt: skip
+    facts = forms.CharField(
+        label=gettext_lazy("查明事实"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    basis = forms.CharField(
+        label=gettext_lazy("法律政策依据"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    opinion = forms.CharField(
+        label=gettext_lazy("处理意见"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     comment = forms.CharField(
         label=gettext_lazy("内部意见"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -70,6 +85,12 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "unit_accept": ("comment",),
     "return": ("reasons",),
     "overrule_return": ("comment",),
+    "request_extension": ("days", "reasons"),
+    "approve_extension": ("comment",),
+    "reject_extension": ("reasons",),
+    "reply": ("outcome", "facts", "basis", "opinion"),
+    "approve_completion": ("comment",),
+    "reject_completion": ("reasons",),
 }
 SERVICES: dict[str, Callable[..., Petition]] = {
     "forward": services.forward,
@@ -80,6 +101,12 @@ SERVICES: dict[str, Callable[..., Petition]] = {
     "unit_accept": services.unit_accept,
     "return": services.return_petition,
     "overrule_return": services.overrule_return,
+    "request_extension": services.request_extension,
+    "approve_extension": services.approve_extension,
+    "reject_extension": services.reject_extension,
+    "reply": services.reply,
+    "approve_completion": services.approve_completion,
+    "reject_completion": services.reject_completion,
 }
 
 

@@ -24,7 +24,7 @@ from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import access_petition
 from xinfang.petitions.models import Petition, PetitionEvent
 
-from .transitions import OFFICE, TRANSITIONS, Transition
+from .transitions import APPROVER, HANDLING, OFFICE, TRANSITIONS, UNIT, Transition
 
 
 class TransitionRefused(ValidationError):
@@ -45,8 +45,15 @@ class Effect:
     target: str | None = None
 
 
+def handling_organisation(petition: Petition) -> Organisation:
+    """The body handling the petition: the open unit, else the registering office (its own matter)."""
+    assignment = open_assignment(petition)
+    return assignment.unit if assignment is not None else petition.office
+
+
 def acting_side(petition: Petition, user: Any) -> set[str]:
-    """The sides ``user`` acts for on ``petition``: the registering office and/or the open unit."""
+    """The sides ``user`` acts for on ``petition``: the registering office, the open unit, the
+    handling body (unit or office), and the leader line of the handling body."""
     sides: set[str] = set()
     org = user.organisation
     if org is None:
@@ -55,8 +62,26 @@ def acting_side(petition: Petition, user: Any) -> set[str]:
         sides.add(OFFICE)
     assignment = open_assignment(petition)
     if assignment is not None and org.is_within(assignment.unit):
-        sides.add("unit")
+        sides.add(UNIT)
+    handler = assignment.unit if assignment is not None else petition.office
+    if org.is_within(handler):
+        sides.add(HANDLING)
+    if org.pk in {o.pk for o in leader_line(handler)}:
+        sides.add(APPROVER)
     return sides
+
+
+def leader_line(organisation: Organisation) -> list[Organisation]:
+    """Whose leaders approve for ``organisation``: itself and the bodies above it, up to and
+    including the nearest level of government (a department's leaders or its government's)."""
+    line = [organisation]
+    for ancestor in reversed(list(organisation.ancestors().exclude(pk=organisation.pk))):
+        if organisation.is_area:
+            break
+        line.append(ancestor)
+        if ancestor.is_area:
+            break
+    return line
 
 
 def open_assignment(petition: Petition) -> Any:
@@ -78,6 +103,8 @@ def check_allowed(petition: Petition, user: Any, transition: Transition) -> None
         raise TransitionRefused(
             _("您无权对该信访事项{action}。").format(action=transition.label), code="not_allowed"
         )
+    if transition.guard is not None:
+        transition.guard(petition)
 
 
 def allowed_actions(petition: Petition, user: Any) -> list[Transition]:

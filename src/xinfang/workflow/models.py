@@ -311,3 +311,93 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} → {self.unit_id} ({self.kind})"
+
+
+class ExtensionDecision(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
+
+
+class ExtensionRequest(models.Model):
+    """A request to extend the handling period (延期, Art. 34) and the leader's decision on it.
+
+    A model of its own rather than fields on the petition or the assignment: the request, who asked,
+    the reason, the days asked for and the decision (who, when, the new date) stay on record as one
+    row, an office that accepted its own matter (no assignment) extends the same way, and the rule
+    "one extension per petition" is a database constraint: at most one request per petition that is
+    pending or approved.  A rejected request does not use up the extension — the unit may ask again
+    with better reasons; once one is approved, no further request is taken.
+    """
+
+    petition = models.ForeignKey(
+        "petitions.Petition", on_delete=models.CASCADE, related_name="extension_requests"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("办理单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    days = models.PositiveSmallIntegerField(_("申请延长天数"))
+    reason = models.TextField(_("延期理由"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decision = models.CharField(
+        _("审批结果"), max_length=10, choices=ExtensionDecision.choices, default=ExtensionDecision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+    old_due_on = models.DateField(_("原办理期限"), null=True, blank=True)
+    new_due_on = models.DateField(_("延长后的办理期限"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        ordering = ["petition", "requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition"],
+                condition=Q(decision__in=["pending", "approved"]),
+                name="extension_one_per_petition",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} +{self.days} ({self.decision})"
+
+
+class ReplyOutcome(models.TextChoices):
+    """The three outcomes of a written reply (Art. 32)."""
+
+    SUPPORT = "support", _("支持")
+    EXPLAIN = "explain", _("解释说明")
+    NOT_SUPPORTED = "not_supported", _("不予支持")
+
+
+class DecisionLetter(models.Model):
+    """处理意见书: the written reply to the petitioner (Art. 32), with the review notice (Art. 35)."""
+
+    petition = models.ForeignKey(
+        "petitions.Petition", on_delete=models.CASCADE, related_name="decision_letters"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("答复单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(_("处理结果"), max_length=20, choices=ReplyOutcome.choices)
+    request_summary = models.TextField(_("信访请求"))
+    facts = models.TextField(_("查明事实"))
+    basis = models.TextField(_("法律政策依据"))
+    opinion = models.TextField(_("处理意见"))
+    review_notice = models.TextField(_("复查权利告知"))
+    issued_at = models.DateTimeField(_("出具时间"), default=timezone.now)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    handling_due_on = models.DateField(_("答复时的办理期限"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("处理意见书")
+        verbose_name_plural = _("处理意见书")
+        ordering = ["petition", "issued_at"]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.outcome}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,9 +17,17 @@ from xinfang.petitions.choices import InvolvementReason, Status
 from xinfang.petitions.drafts import PetitionDraft
 from xinfang.petitions.models import Involvement, Petition
 
-from .deadlines import due_date
-from .engine import Effect, TransitionRefused, open_assignment, perform
-from .models import Assignment, AssignmentKind, Step
+from .deadlines import Deadline, due_date, extend, rule_for
+from .engine import Effect, TransitionRefused, handling_organisation, open_assignment, perform
+from .models import (
+    Assignment,
+    AssignmentKind,
+    DecisionLetter,
+    ExtensionDecision,
+    ExtensionRequest,
+    ReplyOutcome,
+    Step,
+)
 
 
 def register(
@@ -32,10 +41,14 @@ def register(
     )
 
 
-def _required(text: str, what: str) -> str:
+def _required(text: str, what: str, field: str | None = None) -> str:
+    """``text`` stripped, or a ``missing_reason`` refusal; ``field`` names the input for the API
+    when an action requires more than one text."""
     text = (text or "").strip()
     if not text:
-        raise TransitionRefused(_("请填写{what}。").format(what=what), code="missing_reason")
+        raise TransitionRefused(
+            _("请填写{what}。").format(what=what), code="missing_reason", params={"field": field}
+        )
     return text
 
 
@@ -200,3 +213,174 @@ def overrule_return(*, user: Any, number: str, comment: str, version: int | None
         return Effect(comment=comment, target=target, data={"unit": last.unit_id})
 
     return perform(user=user, number=number, action="overrule_return", apply=apply, version=version)
+
+
+# --- handling: extension, reply, completion report (Arts. 22(3), 32, 34) -------------------------
+
+
+def _pending_extension(petition: Petition) -> ExtensionRequest:
+    return ExtensionRequest.objects.select_for_update().get(
+        petition=petition, decision=ExtensionDecision.PENDING
+    )
+
+
+def request_extension(
+    *, user: Any, number: str, reasons: str, days: int | None, version: int | None = None
+) -> Petition:
+    """申请延期: the handling body asks its leader for more time, with the reason and the days (at
+    most the EXTENSION rule of its profile).  Only one extension per petition (Art. 34)."""
+    reasons = _required(reasons, _("延期理由"))
+
+    def apply(petition: Petition) -> Effect:
+        organisation = handling_organisation(petition)
+        rule = rule_for(Step.EXTENSION, organisation)
+        if days is None or not 1 <= days <= rule.length:
+            raise TransitionRefused(
+                _("延长期限应在1至{max}{unit}之间（{source}）。").format(
+                    max=rule.length, unit=rule.get_unit_display(), source=rule.source
+                ),
+                code="extension_too_long",
+            )
+        ExtensionRequest.objects.create(
+            petition=petition, organisation=organisation, days=days, reason=reasons, requested_by=user,
+            old_due_on=petition.due_on,
+        )  # fmt: skip
+        return Effect(comment=reasons, organisation=organisation, data={"days": days})
+
+    return perform(user=user, number=number, action="request_extension", apply=apply, version=version)
+
+
+def approve_extension(*, user: Any, number: str, comment: str = "", version: int | None = None) -> Petition:
+    """批准延期: the leader approves; the handling deadline moves by the days asked for (deadlines.extend)
+    and the petitioner is told the reason and the new date (Art. 34)."""
+
+    def apply(petition: Petition) -> Effect:
+        request = _pending_extension(petition)
+        base = petition.due_on or due_date(Step.HANDLING, timezone.localdate(), request.organisation).due_on
+        current = Deadline(
+            step=Step.HANDLING, start=base, due_on=base, rule=rule_for(Step.HANDLING, request.organisation),
+            length=0, nominal_end=base,
+        )  # fmt: skip
+        try:
+            new_due_on = extend(current, organisation=request.organisation, days=request.days).due_on
+        except ValidationError as exc:  # the rule was shortened since the request
+            raise TransitionRefused(exc.messages[0], code="extension_too_long") from None
+        request.decision, request.decided_by, request.decided_at = (
+            ExtensionDecision.APPROVED,
+            user,
+            timezone.now(),
+        )
+        request.decision_note, request.old_due_on, request.new_due_on = comment, petition.due_on, new_due_on
+        request.save()
+        petition.due_on = new_due_on
+        return Effect(
+            public_note=_("您的信访事项办理期限已延长至{date}。延期理由：{reason}").format(
+                date=new_due_on.isoformat(), reason=request.reason
+            ),
+            comment=comment, organisation=request.organisation,
+            data={"days": request.days, "due_on": new_due_on.isoformat()},
+        )  # fmt: skip
+
+    return perform(user=user, number=number, action="approve_extension", apply=apply, version=version)
+
+
+def reject_extension(*, user: Any, number: str, reasons: str, version: int | None = None) -> Petition:
+    """不批准延期: the leader refuses, with reasons (internal); the handling deadline stays."""
+    reasons = _required(reasons, _("不批准延期的理由"))
+
+    def apply(petition: Petition) -> Effect:
+        request = _pending_extension(petition)
+        request.decision, request.decided_by, request.decided_at = (
+            ExtensionDecision.REJECTED,
+            user,
+            timezone.now(),
+        )
+        request.decision_note = reasons
+        request.save()
+        return Effect(comment=reasons, organisation=request.organisation, data={"days": request.days})
+
+    return perform(user=user, number=number, action="reject_extension", apply=apply, version=version)
+
+
+def review_notice(organisation: Organisation) -> str:
+    """The right to request review (Art. 35): within the REVIEW_REQUEST period, from the body above
+    the replying one."""
+    rule = rule_for(Step.REVIEW_REQUEST, organisation)
+    reviewer = organisation.parent.name if organisation.parent_id else _("上一级机关、单位")
+    return _(
+        "信访人对处理意见不服的，可以自收到本处理意见书之日起{days}{unit}内，向{reviewer}请求复查。"
+    ).format(days=rule.length, unit=rule.get_unit_display(), reviewer=reviewer)
+
+
+def reply(
+    *,
+    user: Any,
+    number: str,
+    outcome: str,
+    facts: str,
+    basis: str,
+    opinion: str,
+    version: int | None = None,
+) -> Petition:
+    """答复: the handling body issues the written decision letter (处理意见书, Art. 32) — outcome
+    (support / explain / not supported), facts found, legal or policy basis, the decision — with the
+    right to request review.  The clock becomes the petitioner's review-request window (Art. 35),
+    counted from today under the replying body's profile."""
+    if outcome not in ReplyOutcome.values:
+        raise TransitionRefused(_("请选择处理结果。"), code="missing_outcome")
+    facts = _required(facts, _("查明的事实"), "facts")
+    basis = _required(basis, _("法律政策依据"), "basis")
+    opinion = _required(opinion, _("处理意见"), "opinion")
+
+    def apply(petition: Petition) -> Effect:
+        organisation = handling_organisation(petition)
+        notice = review_notice(organisation)
+        DecisionLetter.objects.create(
+            petition=petition, organisation=organisation, outcome=outcome, request_summary=petition.content,
+            facts=facts, basis=basis, opinion=opinion, review_notice=notice, issued_by=user,
+            handling_due_on=petition.due_on,
+        )  # fmt: skip
+        petition.due_on = due_date(Step.REVIEW_REQUEST, timezone.localdate(), organisation).due_on
+        return Effect(
+            public_note=_("{unit}已对您的信访事项作出书面答复，处理结果：{outcome}。{notice}").format(
+                unit=organisation.name, outcome=ReplyOutcome(outcome).label, notice=notice
+            ),
+            organisation=organisation, data={"outcome": outcome},
+        )  # fmt: skip
+
+    return perform(user=user, number=number, action="reply", apply=apply, version=version)
+
+
+def approve_completion(*, user: Any, number: str, comment: str = "", version: int | None = None) -> Petition:
+    """The petition office accepts the completion report of an assigned petition (Art. 22(3)): the
+    assignment is closed (ended, reason ``completed``); the petition stays replied."""
+
+    def apply(petition: Petition) -> Effect:
+        assignment = open_assignment(petition)
+        assignment.ended_at, assignment.end_reason = timezone.now(), "completed"
+        assignment.save(update_fields=["ended_at", "end_reason"])
+        return Effect(comment=comment, data={"unit": assignment.unit_id})
+
+    return perform(user=user, number=number, action="approve_completion", apply=apply, version=version)
+
+
+def reject_completion(*, user: Any, number: str, reasons: str, version: int | None = None) -> Petition:
+    """退回重办: the office sends the report back and the unit handles the petition again.
+
+    The handling deadline is the one that ran when the unit replied (kept on the decision letter),
+    not a fresh 60 days: sending it back does not give the unit more time than the law allows.  If
+    that date has already passed the petition is overdue at once, which is what the office should
+    see.  The decision letter stays on record; the unit replies again with a new one.
+    """
+    reasons = _required(reasons, _("退回重办的理由"))
+
+    def apply(petition: Petition) -> Effect:
+        assignment = open_assignment(petition)
+        letter = DecisionLetter.objects.filter(petition=petition).order_by("-issued_at", "-pk").first()
+        petition.due_on = letter.handling_due_on if letter is not None else petition.due_on
+        return Effect(
+            public_note=_("您的信访事项已退回{unit}重新办理。").format(unit=assignment.unit.name),
+            comment=reasons, data={"unit": assignment.unit_id},
+        )  # fmt: skip
+
+    return perform(user=user, number=number, action="reject_completion", apply=apply, version=version)

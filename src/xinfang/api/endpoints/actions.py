@@ -41,6 +41,12 @@ SERVICES: dict[str, Callable[..., Petition]] = {
     "unit_accept": services.unit_accept,
     "return": services.return_petition,
     "overrule_return": services.overrule_return,
+    "request_extension": services.request_extension,
+    "approve_extension": services.approve_extension,
+    "reject_extension": services.reject_extension,
+    "reply": services.reply,
+    "approve_completion": services.approve_completion,
+    "reject_completion": services.reject_completion,
 }
 
 # action: (fields it requires, fields it may take besides).  A required text (a reason) is left to
@@ -55,6 +61,12 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "unit_accept": ((), ("comment",)),
     "return": (("reasons",), ()),
     "overrule_return": (("comment",), ()),
+    "request_extension": (("days", "reasons"), ()),
+    "approve_extension": ((), ("comment",)),
+    "reject_extension": (("reasons",), ()),
+    "reply": (("outcome", "facts", "basis", "opinion"), ()),
+    "approve_completion": ((), ("comment",)),
+    "reject_completion": (("reasons",), ()),
 }
 # The reason each action requires, for the ``fields`` of a ``missing_reason`` refusal.
 REASON_FIELD = {
@@ -62,6 +74,9 @@ REASON_FIELD = {
     "redirect": "channel",
     "return": "reasons",
     "overrule_return": "comment",
+    "request_extension": "reasons",
+    "reject_extension": "reasons",
+    "reject_completion": "reasons",
 }
 
 # Not an enum in the schema: an unknown action is a 404 ``unknown_action``, not a validation error.
@@ -107,7 +122,12 @@ def action_arguments(action: str, payload: ActionIn | None) -> dict[str, Any]:
     if fields:
         raise ApiError(422, ErrorCode.VALIDATION, _("提交的数据有误，请检查。"), fields=fields)
     for name in required:
-        sent.setdefault(name, "")  # a missing reason: the service refuses it in its own words
+        if name == "days" and name not in sent:
+            fields[name] = [_("请填写申请延长天数。")]
+        # a missing reason or text: the service refuses it in its own words
+        sent.setdefault(name, "")
+    if fields:
+        raise ApiError(422, ErrorCode.VALIDATION, _("提交的数据有误，请检查。"), fields=fields)
     if "unit" in sent:
         sent["unit"] = resolve_unit(sent["unit"])
     return sent
@@ -124,7 +144,10 @@ def action_arguments(action: str, payload: ActionIn | None) -> dict[str, Any]:
         412: ErrorOut,
         422: ErrorOut,
     },
-    summary="办理操作（转送、交办、受理、不予受理、告知、确认受理、退回、不同意退回）",
+    summary=(
+        "办理操作（转送、交办、受理、不予受理、告知、确认受理、退回、不同意退回、"
+        "申请延期、批准延期、不批准延期、答复、办结报告审核通过、退回重办）"
+    ),
 )
 def perform_action(
     request: HttpRequest,
@@ -154,7 +177,9 @@ def perform_action(
     try:
         SERVICES[action](user=user, number=number, version=version, **arguments)
     except TransitionRefused as exc:
-        field = REASON_FIELD.get(action) if exc.code == "missing_reason" else None
+        field = None
+        if exc.code == "missing_reason":
+            field = (exc.params or {}).get("field") or REASON_FIELD.get(action)
         raise refusal_error(exc, field=field) from None
     petition = load_petition(user, number)
     response["ETag"] = petition.etag
