@@ -54,6 +54,31 @@ def returned(world, petition: Petition) -> Petition:
     return petition
 
 
+def accepted(world, petition: Petition) -> Petition:
+    services.assign(user=world.intake_a, number=petition.number, unit=world.a.department)
+    services.unit_accept(user=world.handler_a, number=petition.number)
+    petition.refresh_from_db()
+    return petition
+
+
+def extension_pending(world, petition: Petition) -> Petition:
+    accepted(world, petition)
+    services.request_extension(user=world.handler_a, number=petition.number, days=10, reasons="需鉴定")
+    petition.refresh_from_db()
+    return petition
+
+
+REPLY = {"outcome": "explain", "facts": "经查，已按标准发放。", "basis": "《社会保险法》第二条",
+         "opinion": "向信访人解释说明有关政策。"}  # fmt: skip
+
+
+def replied(world, petition: Petition) -> Petition:
+    accepted(world, petition)
+    services.reply(user=world.handler_a, number=petition.number, **REPLY)
+    petition.refresh_from_db()
+    return petition
+
+
 def test_every_transition_is_reachable():
     assert set(SERVICES) == set(FIELDS) == set(TRANSITIONS)
 
@@ -70,6 +95,12 @@ ALLOWED = [
     ("unit_accept", "handler_a", forwarded, {}, "accepted"),
     ("return", "handler_a", forwarded, {"reasons": "该事项属自然资源部门职责"}, "returned"),
     ("overrule_return", "supervisor_a", returned, {"comment": "属你单位职责，请办理"}, "assigned"),
+    ("request_extension", "handler_a", accepted, {"days": 15, "reasons": "需现场核查"}, "accepted"),
+    ("approve_extension", "leader_a", extension_pending, {}, "accepted"),
+    ("reject_extension", "leader_a", extension_pending, {"reasons": "理由不充分"}, "accepted"),
+    ("reply", "handler_a", accepted, REPLY, "replied"),
+    ("approve_completion", "supervisor_a", replied, {}, "replied"),
+    ("reject_completion", "intake_a", replied, {"reasons": "事实未查清"}, "accepted"),
 ]
 
 
@@ -330,3 +361,41 @@ def test_an_objection_after_the_window_is_409(world, api, token_of, petition):
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "out_of_window"
     assert snapshot(petition) == before
+
+
+# --- handling: the new fields and their refusals --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        ({**REPLY, "basis": " "}, 422, "missing_reason", "basis"),
+        ({k: v for k, v in REPLY.items() if k != "outcome"}, 422, "missing_outcome", "outcome"),
+        ({**REPLY, "outcome": "perhaps"}, 422, "validation_error", None),
+    ],
+)
+def test_reply_refusals_name_the_field(world, api, token_of, petition, body, status, code, field):
+    accepted(world, petition)
+    before = snapshot(petition)
+    response = api.post(action_url(petition.number, "reply"), body, token=token_of(world.handler_a))
+    assert response.status_code == status, response.json()
+    assert response.json()["error"]["code"] == code
+    if field:
+        assert field in response.json()["error"]["fields"]
+    assert snapshot(petition) == before
+
+
+def test_extension_refusals(world, api, token_of, petition):
+    accepted(world, petition)
+    handler, leader = token_of(world.handler_a), token_of(world.leader_a)
+    url = action_url(petition.number, "request_extension")
+    too_long = api.post(url, {"days": 365, "reasons": "需鉴定"}, token=handler)
+    assert too_long.status_code == 422 and too_long.json()["error"]["code"] == "extension_too_long"
+    assert "days" in too_long.json()["error"]["fields"]
+    no_days = api.post(url, {"reasons": "需鉴定"}, token=handler)
+    assert no_days.status_code == 422 and "days" in no_days.json()["error"]["fields"]
+    nothing = api.post(action_url(petition.number, "approve_extension"), {}, token=leader)
+    assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "no_pending_extension"
+    assert api.post(url, {"days": 10, "reasons": "需鉴定"}, token=handler).status_code == 200
+    again = api.post(url, {"days": 10, "reasons": "需鉴定"}, token=handler)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "extension_pending"
