@@ -52,3 +52,44 @@ def test_out_of_scope_action_is_404(client, world):
     client.force_login(world.intake_b)
     response = client.post(reverse("workflow:act", args=[petition.number, "accept"]), {"version": 1})
     assert response.status_code == 404
+
+
+def test_handling_actions_through_the_panel(client, world):
+    from xinfang.workflow import services
+
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    services.assign(user=world.intake_a, number=petition.number, unit=world.a.department)
+    services.unit_accept(user=world.handler_a, number=petition.number)
+    petition.refresh_from_db()
+    client.force_login(world.handler_a)
+    page = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
+    assert 'id="action-request_extension"' in page and 'id="action-reply"' in page
+    assert 'name="outcome"' in page and 'name="days"' in page
+    client.post(
+        reverse("workflow:act", args=[petition.number, "request_extension"]),
+        {"version": petition.version, "days": 10, "reasons": "需现场核查"},
+    )
+    # the county leader decides the request
+    client.force_login(world.leader_a)
+    page = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
+    assert 'id="action-approve_extension"' in page
+    petition.refresh_from_db()
+    client.post(
+        reverse("workflow:act", args=[petition.number, "approve_extension"]), {"version": petition.version}
+    )
+    client.force_login(world.handler_a)
+    petition.refresh_from_db()
+    response = client.post(
+        reverse("workflow:act", args=[petition.number, "reply"]),
+        {
+            "version": petition.version,
+            "outcome": "support",
+            "facts": "经查属实",
+            "basis": "有关规定",
+            "opinion": "予以支持",
+        },  # fmt: skip
+        follow=True,
+    )
+    assert "已办理：答复" in response.content.decode()
+    petition.refresh_from_db()
+    assert petition.status == "replied" and petition.extension_requests.get().decision == "approved"
