@@ -1,7 +1,7 @@
-"""One service per transition of the procedure (the first steps: disposal by the petition office,
-acceptance or objection by the responsible unit).  Staff pages and the API call these; each runs
-through ``engine.perform``, which checks state, role, side and version and writes the timeline and
-the audit log in the same transaction."""
+"""One service per transition of the procedure (so far: disposal by the petition office,
+acceptance or objection by the responsible unit, extension, reply and the completion report).
+Staff pages and the API call these; each runs through ``engine.perform``, which checks state, role,
+side and version and writes the timeline and the audit log in the same transaction."""
 
 from __future__ import annotations
 
