@@ -52,8 +52,8 @@ from xinfang.workflow.transitions import OFFICE, TRANSITIONS
 from ..factories import make_staff, register
 
 MACHINE_SETTINGS = settings(
-    max_examples=60,
-    stateful_step_count=12,
+    max_examples=40,
+    stateful_step_count=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -266,9 +266,9 @@ def test_no_sequence_of_actions_reaches_a_forbidden_state(world):
                 == audits_before + 1
             )
             assert AuditEvent.objects.filter(object_repr=petition.number).count() == before[4] + 1
-            event = PetitionEvent.objects.filter(petition=petition).latest("pk")
-            assert event.kind == transition.event and event.actor_id == actor.pk
-            assert event.data["from"] == source and event.data["to"] == petition.status
+            row = PetitionEvent.objects.filter(petition=petition).latest("pk")
+            assert row.kind == transition.event and row.actor_id == actor.pk
+            assert row.data["from"] == source and row.data["to"] == petition.status
             if action in NEEDS_UNIT:
                 assert self._unit_is_valid(unit)
             self.history.append(petition.status)
