@@ -187,7 +187,7 @@ def test_no_sequence_of_actions_reaches_a_forbidden_state(world):
             legal = [a for a, t in TRANSITIONS.items() if a in CALLS and status in t.sources]
             aimed = bool(legal) and data.draw(st.integers(0, 4), label="aim") > 0
             if aimed:
-                weighted = [*legal, *[a for a in legal if a in ROUTING] * 3]
+                weighted = [*legal, *[a for a in legal if a in ROUTING] * 5]
                 action = data.draw(st.sampled_from(weighted), label="action")
                 actor = data.draw(st.sampled_from(self._insiders(TRANSITIONS[action].side)), label="actor")
             else:
