@@ -93,3 +93,16 @@ def test_handling_actions_through_the_panel(client, world):
     assert "已办理：答复" in response.content.decode()
     petition.refresh_from_db()
     assert petition.status == "replied" and petition.extension_requests.get().decision == "approved"
+
+
+def test_the_petition_page_shows_the_decision_letter(client, world):
+    from xinfang.workflow import services
+
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    services.accept(user=world.supervisor_a, number=petition.number)
+    services.reply(user=world.supervisor_a, number=petition.number, outcome="support",
+                   facts="经核查，工程款已拨付到位。", basis="《保障农民工工资支付条例》第三十条",
+                   opinion="责令施工单位十日内足额支付。")  # fmt: skip
+    client.force_login(world.intake_a)
+    page = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
+    assert "处理意见书" in page and "责令施工单位十日内足额支付。" in page

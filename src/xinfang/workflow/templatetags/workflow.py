@@ -23,3 +23,10 @@ def petition_actions(context: dict[str, Any], petition: Any) -> dict[str, Any]:
     ]
     return {"petition": petition, "actions": actions, "version": form["version"],
             "assignment": open_assignment(petition), "csrf_token": context.get("csrf_token")}  # fmt: skip
+
+
+@register.inclusion_tag("workflow/_decisions.html")
+def petition_decisions(petition: Any) -> dict[str, Any]:
+    """The decision letters (处理意见书) issued on a petition, newest first."""
+    letters = petition.decision_letters.select_related("organisation", "issued_by").order_by("-issued_at")
+    return {"letters": list(letters)}
