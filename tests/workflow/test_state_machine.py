@@ -237,12 +237,9 @@ def test_no_sequence_of_actions_reaches_a_forbidden_state(world):
                 # Refused: nothing changed at all.
                 assert _snapshot(petition) == before, (action, actor.username, refusal)
                 if args_valid and action in offered:
-                    # Known gap (see the xfail test below): allowed_actions ignores who may see a
-                    # confidential report.  Anyone else offered an action must be able to take it.
-                    hidden = not Petition.objects.restrict(actor, "change").filter(pk=petition.pk).exists()
-                    assert hidden and isinstance(refusal, PetitionNotFound), (
+                    raise AssertionError(
                         f"{action} was offered to {actor.username} in {source} but refused: {refusal!r}"
-                    )
+                    ) from refusal
                 return
             # Succeeded: it was offered, legal from the previous state, and recorded exactly once.
             petition.refresh_from_db()
@@ -310,16 +307,12 @@ def test_no_sequence_of_actions_reaches_a_forbidden_state(world):
     run_state_machine_as_test(Procedure, settings=MACHINE_SETTINGS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="allowed_actions offers the unit's actions to staff inside the accused organisation of a "
-    "confidential report, who cannot see it (perform then raises PetitionNotFound)",
-)
 def test_allowed_actions_are_not_offered_to_the_accused_inside_the_unit(world):
-    """Found by the state machine.  A report against county A's department is forwarded to the county
-    government (a valid unit: not within the accused).  The department's handler is inside that
-    government, so ``acting_side`` puts them on the unit side, but Art. 30 ¶3 hides the report from
-    them: every action they are offered fails with PetitionNotFound."""
+    """Found by the state machine: allowed_actions used to offer them every unit action, which
+    ``perform`` then refused as PetitionNotFound.  A report against county A's department is
+    forwarded to the county government (a valid unit: not within the accused).  The department's
+    handler is inside that government, so ``acting_side`` puts them on the unit side, but Art. 30 ¶3
+    hides the report from them: they must be offered nothing."""
     petition = register(
         world.a.office, world.intake_a, world.a.township,
         purpose=Purpose.REPORT, subject_organisation_id=world.a.department.pk,
