@@ -108,7 +108,14 @@ def check_allowed(petition: Petition, user: Any, transition: Transition) -> None
 
 
 def allowed_actions(petition: Petition, user: Any) -> list[Transition]:
-    """The actions ``user`` may take on ``petition`` now (for the UI; ``perform`` checks again)."""
+    """The actions ``user`` may take on ``petition`` now (for the UI; ``perform`` checks again).
+
+    Nothing for someone outside the petition's scope: being on a side (e.g. inside the responsible
+    unit) is not enough when the scope hides the petition (a report against the user's own
+    organisation, Art. 30 ¶3) — ``perform`` would refuse every such action as not found.
+    """
+    if not Petition.objects.restrict(user, "change").filter(pk=petition.pk).exists():
+        return []
     result = []
     for transition in TRANSITIONS.values():
         try:
