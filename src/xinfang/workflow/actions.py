@@ -3,7 +3,6 @@ performs an action.  Parsing only; every rule is in ``services`` and ``engine``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -92,22 +91,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "approve_completion": ("comment",),
     "reject_completion": ("reasons",),
 }
-SERVICES: dict[str, Callable[..., Petition]] = {
-    "forward": services.forward,
-    "assign": services.assign,
-    "accept": services.accept,
-    "decline": services.decline,
-    "redirect": services.redirect,
-    "unit_accept": services.unit_accept,
-    "return": services.return_petition,
-    "overrule_return": services.overrule_return,
-    "request_extension": services.request_extension,
-    "approve_extension": services.approve_extension,
-    "reject_extension": services.reject_extension,
-    "reply": services.reply,
-    "approve_completion": services.approve_completion,
-    "reject_completion": services.reject_completion,
-}
+SERVICES = services.ACTION_SERVICES
 
 
 @require_POST

@@ -5,6 +5,7 @@ side and version and writes the timeline and the audit log in the same transacti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -384,3 +385,23 @@ def reject_completion(*, user: Any, number: str, reasons: str, version: int | No
         )  # fmt: skip
 
     return perform(user=user, number=number, action="reject_completion", apply=apply, version=version)
+
+
+# The service of each action of the transition table, for callers that dispatch by name (the
+# action panel, the API).  Their keyword arguments are the action's fields.
+ACTION_SERVICES: dict[str, Callable[..., Petition]] = {
+    "forward": forward,
+    "assign": assign,
+    "accept": accept,
+    "decline": decline,
+    "redirect": redirect,
+    "unit_accept": unit_accept,
+    "return": return_petition,
+    "overrule_return": overrule_return,
+    "request_extension": request_extension,
+    "approve_extension": approve_extension,
+    "reject_extension": reject_extension,
+    "reply": reply,
+    "approve_completion": approve_completion,
+    "reject_completion": reject_completion,
+}

@@ -9,7 +9,6 @@ its TransitionRefused (errors.REFUSAL_STATUS gives the HTTP status).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
@@ -30,24 +29,7 @@ from ..schemas import ActionIn, ErrorOut, PetitionOut
 
 router = Router(tags=["workflow"], auth=token_auth)
 
-# The service of each action of the transition table; the body's field names are the services'
-# keyword arguments.
-SERVICES: dict[str, Callable[..., Petition]] = {
-    "forward": services.forward,
-    "assign": services.assign,
-    "accept": services.accept,
-    "decline": services.decline,
-    "redirect": services.redirect,
-    "unit_accept": services.unit_accept,
-    "return": services.return_petition,
-    "overrule_return": services.overrule_return,
-    "request_extension": services.request_extension,
-    "approve_extension": services.approve_extension,
-    "reject_extension": services.reject_extension,
-    "reply": services.reply,
-    "approve_completion": services.approve_completion,
-    "reject_completion": services.reject_completion,
-}
+SERVICES = services.ACTION_SERVICES
 
 # action: (fields it requires, fields it may take besides).  A required text (a reason) is left to
 # the service, which refuses a blank one with ``missing_reason``; a missing ``unit`` is a plain
