@@ -126,6 +126,7 @@ def _restore_reference_data() -> None:
 
     importlib.import_module("xinfang.organisations.migrations.0002_roles").create_roles(apps, None)
     importlib.import_module("xinfang.petitions.migrations.0002_categories").seed_categories(apps, None)
+    importlib.import_module("xinfang.petitions.migrations.0006_special_channels").set_channels(apps, None)
     importlib.import_module("xinfang.workflow.migrations.0002_rule_profiles").seed_rule_profiles(apps, None)
 
 

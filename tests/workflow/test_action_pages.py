@@ -24,11 +24,11 @@ def test_office_sees_disposal_actions_and_forwards(client, world):
     client.force_login(world.handler_a)
     page = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
     assert 'id="action-unit_accept"' in page and 'id="action-return"' in page
+    # the office: no more disposal, no unit actions; only what stays open until the end
     client.force_login(world.intake_a)
-    assert (
-        "当前没有需要您办理的操作"
-        in client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
-    )
+    page = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
+    assert 'id="action-forward"' not in page and 'id="action-unit_accept"' not in page
+    assert 'id="action-withdraw"' in page and 'id="action-report_urgent"' in page
 
 
 def test_refused_action_shows_the_reason_and_changes_nothing(client, world):

@@ -177,13 +177,17 @@ def test_a_report_is_never_sent_to_the_accused_unit(world):
     assert report.status == "registered"
 
 
+# Open until the petition ends: withdrawal, the urgent report (office) and recusal (anyone in the chain).
+ANYTIME = {"withdraw", "report_urgent", "recuse"}
+
+
 def test_allowed_actions_follow_state_and_side(world, petition):
     assert {t.action for t in allowed_actions(petition, world.intake_a)} == {
-        "forward", "assign", "accept", "decline", "redirect"}  # fmt: skip
+        "forward", "assign", "accept", "decline", "redirect", "merge", *ANYTIME}  # fmt: skip
     services.forward(user=world.intake_a, number=petition.number, unit=world.a.department)
     petition.refresh_from_db()
-    assert {t.action for t in allowed_actions(petition, world.handler_a)} == {"unit_accept", "return"}
-    assert allowed_actions(petition, world.intake_a) == []
+    assert {t.action for t in allowed_actions(petition, world.handler_a)} == {"unit_accept", "return", "recuse"}
+    assert {t.action for t in allowed_actions(petition, world.intake_a)} == ANYTIME
 
 
 def test_registration_starts_the_disposal_clock_under_the_rule_profile(world):

@@ -304,9 +304,33 @@ class ActionIn(InputSchema):
     days: int | None = Field(
         None, ge=1, le=366, description="申请延长的天数（request_extension 必填），不得超过本地规则的延期上限"
     )
-    outcome: Literal["support", "explain", "not_supported"] | None = Field(
-        None, description="处理结果（reply 必填）：support 支持、explain 解释说明、not_supported 不予支持"
+    outcome: Literal["support", "explain", "not_supported", "uphold", "change", "rehandle"] | None = Field(
+        None,
+        description=(
+            "处理结果（reply 必填）：support 支持、explain 解释说明、not_supported 不予支持；"
+            "复查复核结论（review、recheck 必填）：uphold 维持、change 变更、"
+            "rehandle 责令重新办理（仅 review）"
+        ),
     )
     facts: str | None = Field(None, max_length=20000, description="查明的事实（reply 必填）")
     basis: str | None = Field(None, max_length=5000, description="法律、政策依据（reply 必填）")
-    opinion: str | None = Field(None, max_length=20000, description="处理意见（reply 必填）")
+    opinion: str | None = Field(None, max_length=20000, description="处理意见（reply、review、recheck 必填）")
+    office_rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = Field(
+        None,
+        description=(
+            "对信访部门的评价（evaluate 必填）：satisfied 满意、basically_satisfied 基本满意、"
+            "dissatisfied 不满意"
+        ),
+    )
+    unit_rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = Field(
+        None, description="对办理单位的评价（evaluate 必填）；任一项为不满意的，reasons 必填"
+    )
+    conclusion: Literal["review_lapsed", "recheck_lapsed", "agreement"] | None = Field(
+        None,
+        description=(
+            "终结理由（conclude 必填）：review_lapsed 逾期未请求复查、recheck_lapsed 逾期未请求复核、"
+            "agreement 达成协议并履行"
+        ),
+    )
+    into: str | None = Field(None, max_length=40, description="合并到的信访事项编号（merge 必填）")
+    staff: str | None = Field(None, max_length=150, description="回避人员的用户名（recuse；留空为本人）")

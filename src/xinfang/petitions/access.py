@@ -6,7 +6,8 @@ office (信访局) oversees petition work for its whole level (条例 Art. 13, 4
 subtree is that of the government it belongs to: a city petition office sees the city's counties.
 Administrators (the three separated duties) see no petition at all.  A confidential report (检举控告) is never
 visible to the organisation it complains about or to anyone inside it (条例 Art. 30 ¶3), except
-the office that registered it.
+the office that registered it.  A staff member who stepped aside (回避, Art. 28 ¶3) no longer
+sees the petition.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class PetitionNotFound(LookupError):
 
 def restrict_petitions(qs: PetitionQuerySet, user: Any, action: str = "view") -> PetitionQuerySet:
     """Narrow ``qs`` to what ``user`` may ``action`` (only "view" and "change" exist so far)."""
-    from .models import Involvement
+    from .models import Involvement, Recusal
 
     if action not in {"view", "change"}:
         raise ValueError(f"unknown action {action!r}")
@@ -46,7 +47,8 @@ def restrict_petitions(qs: PetitionQuerySet, user: Any, action: str = "view") ->
     # report names the government that office belongs to; everyone else inside the accused
     # organisation loses sight of it (Art. 30 ¶3).
     accused_me = Q(is_confidential=True) & Q(subject_organisation_id__in=own_line) & ~Q(office_id=org.pk)
-    return qs.filter(pk__in=visible).exclude(accused_me)
+    recused = Recusal.objects.filter(user=user).values("petition_id")  # Art. 28 ¶3
+    return qs.filter(pk__in=visible).exclude(accused_me).exclude(pk__in=recused)
 
 
 def scope_root(org: Organisation) -> Organisation:

@@ -34,6 +34,27 @@ class Status(models.TextChoices):
     DECLINED = "declined", _("不予受理")
     REDIRECTED = "redirected", _("已告知其他途径")
     REPLIED = "replied", _("已答复")  # decision letter issued (Art. 32); review window runs (Art. 35)
+    UNDER_REVIEW = "under_review", _("复查中")  # the level above reviews, 30 days (Art. 35)
+    REVIEWED = "reviewed", _("已复查")  # review opinion issued; recheck window runs (Art. 36)
+    UNDER_RECHECK = "under_recheck", _("复核中")  # the level above the reviewer, 30 days + hearing (Art. 36)
+    CONCLUDED = "concluded", _("已终结")  # recheck opinion, lapsed window or agreement: not accepted again
+    WITHDRAWN = "withdrawn", _("已撤回")  # the petitioner withdrew it
+    MERGED = "merged", _("已合并")  # a duplicate, merged into the petition it repeats
+
+
+# States in which nothing is pending any more: no deadline runs and no action but reading is left.
+FINAL_STATUSES = frozenset(
+    {Status.DECLINED, Status.REDIRECTED, Status.CONCLUDED, Status.WITHDRAWN, Status.MERGED}
+)
+
+
+class Conclusion(models.TextChoices):
+    """Why a matter was concluded (终结, Art. 36 ¶3; 浙江条例 Art. 25)."""
+
+    RECHECKED = "rechecked", _("复核意见已送达")
+    REVIEW_LAPSED = "review_lapsed", _("未在规定期限内请求复查")
+    RECHECK_LAPSED = "recheck_lapsed", _("未在规定期限内请求复核")
+    AGREEMENT = "agreement", _("达成调解或和解协议并已履行")
 
 
 class InvolvementReason(models.TextChoices):
@@ -42,6 +63,7 @@ class InvolvementReason(models.TextChoices):
     OFFICE = "office", _("登记机构")
     UNIT = "unit", _("责任单位")
     SUPERVISOR = "supervisor", _("督办机构")
+    REVIEW = "review", _("复查复核机关")
 
 
 class EventKind(models.TextChoices):
@@ -60,6 +82,19 @@ class EventKind(models.TextChoices):
     REPLIED = "replied", _("答复")
     COMPLETION_APPROVED = "completion_approved", _("办结报告审核通过")
     COMPLETION_REJECTED = "completion_rejected", _("办结报告退回重办")
+    EVALUATED = "evaluated", _("满意度评价")
+    REVIEW_REQUESTED = "review_requested", _("请求复查")
+    REVIEWED = "reviewed", _("复查意见")
+    RECHECK_REQUESTED = "recheck_requested", _("请求复核")
+    HEARING_STARTED = "hearing_started", _("听证开始")
+    HEARING_ENDED = "hearing_ended", _("听证结束")
+    RECHECKED = "rechecked", _("复核意见")
+    CONCLUDED = "concluded", _("终结")
+    NOT_ACCEPTED_AGAIN = "not_accepted_again", _("不再受理")
+    WITHDRAWN = "withdrawn", _("撤回")
+    MERGED = "merged", _("合并")
+    REPORTED_URGENT = "reported_urgent", _("重大紧急信访事项上报")
+    RECUSED = "recused", _("回避")
 
 
 # 集体访: five people or more (domain.md §1.7; common practice).

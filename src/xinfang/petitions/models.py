@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.core.fields import EncryptedTextField
+from xinfang.organisations.choices import OrganisationKind
 from xinfang.organisations.models import Organisation
 
-from .choices import Channel, EventKind, InvolvementReason, Purpose, Status
+from .choices import Channel, Conclusion, EventKind, InvolvementReason, Purpose, Status
 
 
 class Category(models.Model):
@@ -32,6 +33,18 @@ class Category(models.Model):
     )
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
+    # 诉访分离 and 纪检监察 routing (issue #3): matters of this category go to the political-legal
+    # organs or to discipline inspection, whatever the locality's ordinary routing rules say.
+    route_to = models.CharField(
+        _("专门渠道"),
+        max_length=20,
+        blank=True,
+        choices=[
+            (OrganisationKind.POLITICAL_LEGAL, _("政法机关（诉访分离）")),
+            (OrganisationKind.DISCIPLINE, _("纪检监察机关")),
+        ],
+        help_text=_("涉法涉诉事项导入政法机关，党员干部违纪违法检举导入纪检监察机关。"),
+    )
 
     class Meta:
         verbose_name = _("问题分类")
@@ -103,6 +116,10 @@ class Petition(models.Model):
     )
     is_repeat = models.BooleanField(_("重复信访"), default=False)
     is_confidential = models.BooleanField(_("保密"), default=False)
+    # Art. 25: a major or urgent matter is reported up the chain at once (report_urgent action).
+    is_urgent = models.BooleanField(_("重大紧急"), default=False)
+    conclusion = models.CharField(_("终结理由"), max_length=20, choices=Conclusion.choices, blank=True)
+    concluded_on = models.DateField(_("终结日期"), null=True, blank=True)
     due_on = models.DateField(_("办理时限"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -127,6 +144,7 @@ class Petition(models.Model):
             models.Index(
                 fields=["is_collective"], name="petition_collective_idx", condition=Q(is_collective=True)
             ),
+            models.Index(fields=["is_urgent"], name="petition_urgent_idx", condition=Q(is_urgent=True)),
         ]
 
     def __str__(self) -> str:
@@ -258,6 +276,31 @@ class PetitionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.kind} {self.at:%Y-%m-%d}"
+
+
+class Recusal(models.Model):
+    """A staff member stepping aside from one petition (回避, 条例 Art. 28 ¶3): a direct interest in
+    the matter or a relationship with the petitioner.  The scope (access.py) hides the petition from
+    the recused person from then on, for every read and every action."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="recusals")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("回避人员"),
+        on_delete=models.PROTECT,
+        related_name="recusals",
+    )
+    reason = models.TextField(_("回避理由"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("回避")
+        verbose_name_plural = _("回避")
+        constraints = [models.UniqueConstraint(fields=["user", "petition"], name="recusal_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ⟂ {self.petition_id}"
 
 
 class NumberSequence(models.Model):

@@ -17,11 +17,12 @@ from django.views.decorators.http import require_POST
 from xinfang.organisations.choices import OrganisationKind
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound
+from xinfang.petitions.choices import Conclusion
 from xinfang.petitions.models import Petition
 
 from . import services
 from .engine import TransitionRefused
-from .models import ReplyOutcome
+from .models import AppealOutcome, Rating, ReplyOutcome
 
 
 def unit_choices(petition: Petition) -> Any:
@@ -68,6 +69,23 @@ class ActionForm(forms.Form):
     comment = forms.CharField(
         label=gettext_lazy("内部意见"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    office_rating = forms.ChoiceField(
+        label=gettext_lazy("对信访部门的评价"), required=False, choices=[("", "---------"), *Rating.choices]
+    )
+    unit_rating = forms.ChoiceField(
+        label=gettext_lazy("对办理单位的评价"), required=False, choices=[("", "---------"), *Rating.choices]
+    )
+    appeal_outcome = forms.ChoiceField(
+        label=gettext_lazy("结论"), required=False, choices=[("", "---------"), *AppealOutcome.choices]
+    )
+    conclusion = forms.ChoiceField(
+        label=gettext_lazy("终结理由"), required=False,
+        choices=[("", "---------"), *[c for c in Conclusion.choices if c[0] != Conclusion.RECHECKED]],
+    )  # fmt: skip
+    into = forms.CharField(label=gettext_lazy("合并到信访事项（编号）"), required=False, max_length=40)
+    staff = forms.CharField(
+        label=gettext_lazy("回避人员（用户名，留空为本人）"), required=False, max_length=150
+    )
 
     def __init__(self, *args: Any, petition: Petition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,7 +108,23 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "reply": ("outcome", "facts", "basis", "opinion"),
     "approve_completion": ("comment",),
     "reject_completion": ("reasons",),
+    "evaluate": ("office_rating", "unit_rating", "reasons"),
+    "request_review": ("reasons",),
+    "review": ("appeal_outcome", "facts", "basis", "opinion"),
+    "request_recheck": ("reasons",),
+    "start_hearing": ("comment",),
+    "end_hearing": ("comment",),
+    "recheck": ("appeal_outcome", "facts", "basis", "opinion"),
+    "conclude": ("conclusion", "comment"),
+    "refuse_repeat": ("comment",),
+    "withdraw": ("reasons",),
+    "merge": ("into", "comment"),
+    "report_urgent": ("reasons",),
+    "recuse": ("staff", "reasons"),
 }
+# A form field whose service argument has another name (the reply and the appeals both take
+# ``outcome``, with different choices).
+ARGUMENT_NAMES = {"appeal_outcome": "outcome"}
 SERVICES = services.ACTION_SERVICES
 
 
@@ -109,7 +143,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         messages.error(request, _("提交的内容有误：{errors}").format(errors=form.errors.as_text()))
         return redirect("petitions:detail", number=number)
     data = form.cleaned_data
-    kwargs = {name: data[name] for name in ACTION_FIELDS[action]}
+    kwargs = {ARGUMENT_NAMES.get(name, name): data[name] for name in ACTION_FIELDS[action]}
     if "unit" in kwargs and kwargs["unit"] is None:
         messages.error(request, _("请选择责任单位。"))
         return redirect("petitions:detail", number=number)

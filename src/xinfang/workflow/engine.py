@@ -20,11 +20,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import record_event
+from xinfang.organisations.choices import OrganisationKind
 from xinfang.organisations.models import Organisation
-from xinfang.petitions.access import access_petition
+from xinfang.petitions.access import PetitionNotFound, access_petition
 from xinfang.petitions.models import Petition, PetitionEvent
 
-from .transitions import APPROVER, HANDLING, OFFICE, TRANSITIONS, UNIT, Transition
+from .transitions import (
+    APPROVER,
+    HANDLING,
+    OFFICE,
+    PETITIONER,
+    RECHECKER,
+    REVIEWER,
+    SIDE_ROLES,
+    TRANSITIONS,
+    UNIT,
+    Transition,
+)
 
 
 class TransitionRefused(ValidationError):
@@ -43,6 +55,30 @@ class Effect:
     data: dict[str, Any] = field(default_factory=dict)
     organisation: Organisation | None = None
     target: str | None = None
+    fields: tuple[str, ...] = ()  # further petition fields the action changed, saved with the state
+
+
+def _authorised_pk(user: Any, number: str) -> int:
+    """The petition's key if ``user`` may act on it; not found and forbidden look the same."""
+    if isinstance(user, Citizen):
+        pk = Petition.objects.filter(pk=user.petition_id, number=number).values_list("pk", flat=True).first()
+        if pk is None:
+            raise PetitionNotFound(number)
+        return pk
+    return access_petition(user, number, "change").pk
+
+
+@dataclass(frozen=True)
+class Citizen:
+    """The petitioner acting on the portal: proved by the query code, bound to one petition.
+
+    Stands where a staff user would in ``perform``; has no organisation and no role, and is never
+    authenticated as staff (the audit log records the public as actor None)."""
+
+    petition_id: int
+    is_authenticated: bool = False
+    organisation: None = None
+    role_codes: frozenset[str] = frozenset()
 
 
 def handling_organisation(petition: Petition) -> Organisation:
@@ -55,6 +91,8 @@ def acting_side(petition: Petition, user: Any) -> set[str]:
     """The sides ``user`` acts for on ``petition``: the registering office, the open unit, the
     handling body (unit or office), and the leader line of the handling body."""
     sides: set[str] = set()
+    if isinstance(user, Citizen):
+        return {PETITIONER} if user.petition_id == petition.pk else sides
     org = user.organisation
     if org is None:
         return sides
@@ -68,7 +106,27 @@ def acting_side(petition: Petition, user: Any) -> set[str]:
         sides.add(HANDLING)
     if org.pk in {o.pk for o in leader_line(handler)}:
         sides.add(APPROVER)
+    appeal = open_appeal(petition)
+    if appeal is not None and acts_for(org, appeal.body):
+        sides.add(REVIEWER if appeal.kind == "review" else RECHECKER)
     return sides
+
+
+def acts_for(org: Organisation, body: Organisation) -> bool:
+    """Whether staff of ``org`` act for ``body``: its own staff, or the petition office of a
+    government, which does a government's review and recheck work (复查复核) on its behalf."""
+    return org.pk == body.pk or (org.kind == OrganisationKind.PETITION_OFFICE and org.parent_id == body.pk)
+
+
+def open_appeal(petition: Petition) -> Any:
+    """The review or recheck now under way, if any (one at a time)."""
+    from xinfang.petitions.choices import Status
+
+    from .models import Appeal
+
+    if petition.status not in {Status.UNDER_REVIEW, Status.UNDER_RECHECK}:
+        return None
+    return Appeal.objects.filter(petition=petition, decided_on__isnull=True).select_related("body").first()
 
 
 def leader_line(organisation: Organisation) -> list[Organisation]:
@@ -99,7 +157,9 @@ def check_allowed(petition: Petition, user: Any, transition: Transition) -> None
             ),
             code="wrong_state",
         )
-    if transition.side not in acting_side(petition, user) or not user.role_codes & transition.roles:
+    sides = acting_side(petition, user)
+    roles = user.role_codes
+    if not any(s in sides and (s == PETITIONER or roles & SIDE_ROLES[s]) for s in transition.sides):
         raise TransitionRefused(
             _("您无权对该信访事项{action}。").format(action=transition.label), code="not_allowed"
         )
@@ -114,7 +174,10 @@ def allowed_actions(petition: Petition, user: Any) -> list[Transition]:
     unit) is not enough when the scope hides the petition (a report against the user's own
     organisation, Art. 30 ¶3) — ``perform`` would refuse every such action as not found.
     """
-    if not Petition.objects.restrict(user, "change").filter(pk=petition.pk).exists():
+    if isinstance(user, Citizen):
+        if user.petition_id != petition.pk:
+            return []
+    elif not Petition.objects.restrict(user, "change").filter(pk=petition.pk).exists():
         return []
     result = []
     for transition in TRANSITIONS.values():
@@ -132,23 +195,22 @@ def perform(
     """Take ``action`` on petition ``number`` as ``user``; ``apply`` does the action's own work."""
     transition = TRANSITIONS[action]
     with transaction.atomic():
-        seen = access_petition(user, number, "change")  # not found and forbidden look the same
-        petition = Petition.objects.select_for_update().get(pk=seen.pk)
+        petition = Petition.objects.select_for_update().get(pk=_authorised_pk(user, number))
         if version is not None and petition.version != version:
             raise TransitionRefused(_("该信访事项已被他人更新，请刷新后重试。"), code="stale_version")
         check_allowed(petition, user, transition)
         source = petition.status
         effect = apply(petition)
-        petition.status = effect.target or transition.target
+        petition.status = effect.target or transition.target or source
         # F() keeps the increment atomic even if a caller forgot the row lock.
         petition.version = F("version") + 1
-        petition.save(update_fields=["status", "version", "due_on", "updated_at"])
+        petition.save(update_fields=["status", "version", "due_on", "updated_at", *effect.fields])
         petition.refresh_from_db(fields=["version"])
         PetitionEvent.objects.create(
             petition=petition,
             at=timezone.now(),
             kind=transition.event,
-            actor=user,
+            actor=None if isinstance(user, Citizen) else user,
             organisation=effect.organisation or user.organisation,
             is_public=bool(effect.public_note),
             public_note=effect.public_note,

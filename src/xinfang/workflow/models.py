@@ -401,3 +401,167 @@ class DecisionLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.outcome}"
+
+
+# --- evaluation, review and recheck (Arts. 35–36; 国信发〔2022〕11号) -------------------------------
+
+
+class Rating(models.TextChoices):
+    """The three levels of the satisfaction evaluation (满意度评价)."""
+
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+    DISSATISFIED = "dissatisfied", _("不满意")
+
+
+class EvaluationSource(models.TextChoices):
+    PORTAL = "portal", _("信访人网上评价")
+    FOLLOW_UP = "follow_up", _("工作人员回访录入")
+
+
+class EvaluationStatus(models.TextChoices):
+    """Derived, never stored: a lapsed or pending evaluation is never counted as satisfied."""
+
+    PENDING = "pending", _("待评价")
+    EVALUATED = "evaluated", _("已评价")
+    LAPSED = "lapsed", _("超期未评价")
+
+
+class Evaluation(models.Model):
+    """The petitioner's rating of a reply, separately for the petition office (信访部门) and for the
+    handling unit, given on the portal or recorded by staff from a follow-up call (回访).  One per
+    petition: the first reply is the one the figures judge (谁初次办理、谁接受评价)."""
+
+    petition = models.OneToOneField("petitions.Petition", on_delete=models.CASCADE, related_name="evaluation")
+    letter = models.ForeignKey(DecisionLetter, on_delete=models.PROTECT, related_name="+")
+    office = models.ForeignKey(
+        Organisation, verbose_name=_("信访部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Organisation, verbose_name=_("办理单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    office_rating = models.CharField(_("对信访部门的评价"), max_length=20, choices=Rating.choices)
+    unit_rating = models.CharField(_("对办理单位的评价"), max_length=20, choices=Rating.choices)
+    reason = models.TextField(_("不满意的理由"), blank=True)
+    source = models.CharField(_("评价方式"), max_length=10, choices=EvaluationSource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("评价时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("满意度评价")
+        verbose_name_plural = _("满意度评价")
+        indexes = [
+            models.Index(fields=["office", "office_rating"], name="evaluation_office_idx"),
+            models.Index(fields=["unit", "unit_rating"], name="evaluation_unit_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~(Q(office_rating="dissatisfied") | Q(unit_rating="dissatisfied")) | ~Q(reason=""),
+                name="evaluation_dissatisfied_needs_reason",
+                violation_error_message=_("评价为不满意的，须填写理由。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.office_rating}/{self.unit_rating}"
+
+
+class AppealKind(models.TextChoices):
+    REVIEW = "review", _("复查")  # Art. 35
+    RECHECK = "recheck", _("复核")  # Art. 36
+
+
+class AppealOutcome(models.TextChoices):
+    """What a review or recheck opinion decides (上海条例 Art. 39: 维持、变更、责令重新办理)."""
+
+    UPHOLD = "uphold", _("维持原处理意见")
+    CHANGE = "change", _("变更原处理意见")
+    REHANDLE = "rehandle", _("撤销原处理意见，责令重新办理")
+
+
+class Appeal(models.Model):
+    """A request for review (复查) or recheck (复核) and the opinion on it.
+
+    The ``body`` is the organ one level above the one whose opinion is contested (Art. 35–36); its
+    period is counted from ``received_on``, lengthened by the days of any hearing (Art. 36).
+    """
+
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="appeals")
+    kind = models.CharField(_("类别"), max_length=10, choices=AppealKind.choices)
+    body = models.ForeignKey(
+        Organisation, verbose_name=_("复查复核机关"), on_delete=models.PROTECT, related_name="+"
+    )
+    request = models.TextField(_("请求及理由"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    received_on = models.DateField(_("收到请求日期"))
+    outcome = models.CharField(_("结论"), max_length=10, choices=AppealOutcome.choices, blank=True)
+    facts = models.TextField(_("查明事实"), blank=True)
+    basis = models.TextField(_("法律政策依据"), blank=True)
+    opinion = models.TextField(_("意见"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_on = models.DateField(_("出具日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("复查复核")
+        verbose_name_plural = _("复查复核")
+        ordering = ["petition", "received_on", "pk"]
+        constraints = [
+            # One open appeal at a time; a petition re-handled on a review's order may be reviewed again.
+            models.UniqueConstraint(
+                fields=["petition"], condition=Q(decided_on__isnull=True), name="appeal_one_open_per_petition"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.kind}"
+
+
+class Hearing(models.Model):
+    """A hearing (听证) held during a recheck: its days do not count against the recheck period
+    (Art. 36).  ``ended_on`` is the day the clock runs again; NULL while the hearing is open."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="hearings")
+    started_on = models.DateField(_("听证开始日期"))
+    ended_on = models.DateField(_("听证结束后恢复计时日期"), null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("听证")
+        verbose_name_plural = _("听证")
+        ordering = ["appeal", "started_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal"], condition=Q(ended_on__isnull=True), name="hearing_one_open_per_appeal"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} {self.started_on}–{self.ended_on or ''}"
+
+
+class RoutingRule(models.Model):
+    """谁主管、谁负责: in ``area`` (a government and everything under it), petitions of ``category``
+    (or of any entry under it) go to ``unit``.  The most specific rule wins: the deepest area, then
+    the entry over its class (routing.propose_unit)."""
+
+    area = models.ForeignKey(Organisation, verbose_name=_("属地"), on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(
+        "petitions.Category", verbose_name=_("问题分类"), on_delete=models.CASCADE, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Organisation, verbose_name=_("责任单位"), on_delete=models.CASCADE, related_name="routing_rules"
+    )
+
+    class Meta:
+        verbose_name = _("分办规则")
+        verbose_name_plural = _("分办规则")
+        constraints = [models.UniqueConstraint(fields=["area", "category"], name="routing_rule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id}/{self.category_id} → {self.unit_id}"

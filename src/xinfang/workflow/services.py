@@ -12,12 +12,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinfang.organisations.choices import RoleCode
 from xinfang.organisations.models import Organisation
 from xinfang.petitions import services as intake
-from xinfang.petitions.choices import InvolvementReason, Status
+from xinfang.petitions.choices import FINAL_STATUSES, InvolvementReason, Status
 from xinfang.petitions.drafts import PetitionDraft
-from xinfang.petitions.models import Involvement, Petition
+from xinfang.petitions.models import Involvement, Petition, Recusal
 
+from . import appeals
 from .deadlines import Deadline, due_date, extend, rule_for
 from .engine import Effect, TransitionRefused, handling_organisation, open_assignment, perform
 from .models import (
@@ -387,6 +389,152 @@ def reject_completion(*, user: Any, number: str, reasons: str, version: int | No
     return perform(user=user, number=number, action="reject_completion", apply=apply, version=version)
 
 
+def reopen_handling(petition: Petition, *, user: Any, organisation: Organisation) -> Organisation:
+    """Handling starts again at ``organisation`` (a review ordered it, 责令重新办理) with a fresh
+    handling period; a unit other than the office gets an open assignment again."""
+    if organisation.pk != petition.office_id:
+        last = (
+            Assignment.objects.filter(petition=petition, unit=organisation).order_by("-assigned_at").first()
+        )
+        kind = last.kind if last is not None else AssignmentKind.ASSIGN
+        _route(petition, user=user, unit=organisation, kind=kind)
+    petition.due_on = due_date(Step.HANDLING, timezone.localdate(), organisation).due_on
+    return organisation
+
+
+# --- closing without a reply, flags and recusal ------------------------------------------------
+
+
+def _end_assignment(petition: Petition, reason: str) -> None:
+    Assignment.objects.filter(petition=petition, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=reason
+    )
+
+
+def withdraw(*, user: Any, number: str, reasons: str = "", version: int | None = None) -> Petition:
+    """撤回: the petitioner withdraws the petition before it is answered (portal, or a clerk on
+    their behalf with the reason).  Nothing remains to be done; the record stays."""
+    from .engine import Citizen
+
+    reason = (reasons or "").strip()
+    if not isinstance(user, Citizen):
+        reason = _required(reason, _("撤回的情况说明"), "reasons")
+
+    def apply(petition: Petition) -> Effect:
+        _end_assignment(petition, "withdrawn")
+        petition.due_on = None
+        return Effect(public_note=_("信访人已撤回该信访事项。"), comment=reason)
+
+    return perform(user=user, number=number, action="withdraw", apply=apply, version=version)
+
+
+def merge(*, user: Any, number: str, into: str, comment: str = "", version: int | None = None) -> Petition:
+    """合并: a duplicate of a petition already under way (same person, same facts) is merged into it
+    and handled there; it is marked a repeat of that petition and closed."""
+    into = (into or "").strip()
+
+    def apply(petition: Petition) -> Effect:
+        target = Petition.objects.restrict(user).filter(number=into).first()
+        if target is None or target.pk == petition.pk or target.status in FINAL_STATUSES:
+            raise TransitionRefused(
+                _("请填写本机构可见、仍在办理中的另一件信访事项编号。"), code="invalid_target",
+                params={"field": "into"},
+            )  # fmt: skip
+        _end_assignment(petition, "merged")
+        petition.repeat_of, petition.is_repeat, petition.due_on = target, True, None
+        return Effect(
+            public_note=_("您的信访事项与{number}内容相同，已合并办理。").format(number=target.number),
+            comment=comment, fields=("repeat_of", "is_repeat"), data={"into": target.number},
+        )  # fmt: skip
+
+    return perform(user=user, number=number, action="merge", apply=apply, version=version)
+
+
+def refuse_repeat(*, user: Any, number: str, comment: str = "", version: int | None = None) -> Petition:
+    """不再受理: the petition repeats, with the same facts and reasons, a matter that is concluded
+    (Art. 36 ¶3) or that is being handled within its time limit (Art. 19 ¶3).  The clerk linked it
+    at intake; the earlier petition must really be in one of those states."""
+
+    def apply(petition: Petition) -> Effect:
+        earlier = petition.repeat_of
+        in_time = earlier.status not in FINAL_STATUSES and (
+            earlier.due_on is None or earlier.due_on >= timezone.localdate()
+        )
+        if earlier.status == Status.CONCLUDED:
+            note = _("您反映的事项已于{date}依法终结（{number}），对同一事实和理由不再受理。").format(
+                date=earlier.concluded_on.isoformat() if earlier.concluded_on else "", number=earlier.number
+            )
+        elif in_time:
+            note = _("您反映的事项正在依法办理（{number}），且仍在办理期限内，本次不再重复受理。").format(
+                number=earlier.number
+            )
+        else:
+            raise TransitionRefused(
+                _("关联的信访事项既未终结，也不在办理期限内，应当依法处理。"), code="not_settled"
+            )
+        petition.due_on = None
+        return Effect(public_note=note, comment=comment, data={"repeat_of": earlier.number})
+
+    return perform(user=user, number=number, action="refuse_repeat", apply=apply, version=version)
+
+
+def report_urgent(*, user: Any, number: str, reasons: str, version: int | None = None) -> Petition:
+    """重大紧急: report the matter up the chain at once (Art. 25).  The petition is flagged, and the
+    petition office one level up sees it (and its urgent list) from now on."""
+    reasons = _required(reasons, _("重大紧急的情况"), "reasons")
+
+    def apply(petition: Petition) -> Effect:
+        petition.is_urgent = True
+        upper = petition.office.parent.parent if petition.office.parent_id else None
+        if upper is not None:
+            Involvement.objects.get_or_create(
+                petition=petition, organisation=upper, reason=InvolvementReason.SUPERVISOR,
+                defaults={"organisation_path": upper.path},
+            )  # fmt: skip
+        return Effect(
+            comment=reasons, fields=("is_urgent",), data={"reported_to": upper.pk if upper else None}
+        )
+
+    return perform(user=user, number=number, action="report_urgent", apply=apply, version=version)
+
+
+def recuse(
+    *, user: Any, number: str, reasons: str, staff: str | None = None, version: int | None = None
+) -> Petition:
+    """回避 (Art. 28 ¶3): a staff member with a conflict of interest steps aside — themselves, or on
+    the order of a leader or supervisor of their organisation.  From then on the scope hides the
+    petition from them (access.py), so they can neither read it nor act on it."""
+    reasons = _required(reasons, _("回避理由"), "reasons")
+    if staff and staff.strip() != user.get_username():
+        from xinfang.organisations.models import User
+
+        person = (
+            User.objects.filter(username=staff.strip(), is_active=True).select_related("organisation").first()
+        )
+        if person is None:
+            raise TransitionRefused(_("没有这名工作人员。"), code="invalid_staff", params={"field": "staff"})
+    else:
+        person = user
+
+    def apply(petition: Petition) -> Effect:
+        if person.pk != user.pk and not (
+            user.has_role(RoleCode.LEADER, RoleCode.SUPERVISOR)
+            and person.organisation is not None
+            and person.organisation.is_within(user.organisation)
+        ):
+            raise TransitionRefused(
+                _("只能决定本单位工作人员回避。"), code="not_allowed", params={"field": "staff"}
+            )
+        _recusal, created = Recusal.objects.get_or_create(
+            petition=petition, user=person, defaults={"reason": reasons, "decided_by": user}
+        )
+        if not created:
+            raise TransitionRefused(_("该工作人员已回避。"), code="already_recused")
+        return Effect(comment=reasons, data={"staff": person.get_username()})
+
+    return perform(user=user, number=number, action="recuse", apply=apply, version=version)
+
+
 # The service of each action of the transition table, for callers that dispatch by name (the
 # action panel, the API).  Their keyword arguments are the action's fields.
 ACTION_SERVICES: dict[str, Callable[..., Petition]] = {
@@ -404,4 +552,17 @@ ACTION_SERVICES: dict[str, Callable[..., Petition]] = {
     "reply": reply,
     "approve_completion": approve_completion,
     "reject_completion": reject_completion,
+    "evaluate": appeals.evaluate,
+    "request_review": appeals.request_review,
+    "review": appeals.review,
+    "request_recheck": appeals.request_recheck,
+    "start_hearing": appeals.start_hearing,
+    "end_hearing": appeals.end_hearing,
+    "recheck": appeals.recheck,
+    "conclude": appeals.conclude,
+    "refuse_repeat": refuse_repeat,
+    "withdraw": withdraw,
+    "merge": merge,
+    "report_urgent": report_urgent,
+    "recuse": recuse,
 }

@@ -20,7 +20,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.organisations.choices import RoleCode
-from xinfang.petitions.choices import EventKind, Status
+from xinfang.petitions.choices import FINAL_STATUSES, EventKind, Status
 
 # Who acts: the petition office that registered the petition, or the unit now responsible for it.
 OFFICE = "office"
@@ -31,31 +31,54 @@ HANDLING = "handling"
 # The leader line of the handling side: the handling organisation or a body above it up to and
 # including the nearest level of government (Art. 34: 经本机关、单位负责人批准).
 APPROVER = "approver"
+# The organ reviewing (复查) or rechecking (复核) the petition: the body of the open appeal, or the
+# petition office of that body's government, which does the work on its behalf.
+REVIEWER = "reviewer"
+RECHECKER = "rechecker"
+# The petitioner on the portal (proved by the query code); no staff role applies.
+PETITIONER = "petitioner"
 
 OFFICE_ROLES = frozenset({RoleCode.INTAKE, RoleCode.SUPERVISOR, RoleCode.LEADER})
 UNIT_ROLES = frozenset({RoleCode.HANDLER, RoleCode.LEADER})
 HANDLING_ROLES = frozenset({RoleCode.HANDLER, RoleCode.SUPERVISOR, RoleCode.LEADER})
 APPROVER_ROLES = frozenset({RoleCode.LEADER})
-_SIDE_ROLES = {OFFICE: OFFICE_ROLES, UNIT: UNIT_ROLES, HANDLING: HANDLING_ROLES, APPROVER: APPROVER_ROLES}
+APPEAL_ROLES = frozenset({RoleCode.HANDLER, RoleCode.SUPERVISOR, RoleCode.LEADER})
+SIDE_ROLES: dict[str, frozenset[str]] = {
+    OFFICE: OFFICE_ROLES,
+    UNIT: UNIT_ROLES,
+    HANDLING: HANDLING_ROLES,
+    APPROVER: APPROVER_ROLES,
+    REVIEWER: APPEAL_ROLES,
+    RECHECKER: APPEAL_ROLES,
+    PETITIONER: frozenset(),
+}
 
 
 @dataclass(frozen=True)
 class Transition:
+    """``target`` None: the state does not change (a flag, a pause, a recusal).  ``sides``: who may
+    act, each side with its own roles (SIDE_ROLES); the petitioner needs no role."""
+
     action: str
     label: str
     sources: frozenset[str]
-    target: str
-    side: str
-    roles: frozenset[str]
+    target: str | None
+    sides: tuple[str, ...]
     event: str
     article: str
     guard: Callable[[Any], None] | None = None
 
+    def roles_for(self, side: str) -> frozenset[str]:
+        return SIDE_ROLES[side]
 
-def _t(action, label, sources, target, side, event, article, guard=None) -> Transition:  # noqa: ANN001
-    return Transition(
-        action, label, frozenset(sources), target, side, _SIDE_ROLES[side], event, article, guard
-    )
+    @property
+    def by_petitioner(self) -> bool:
+        return PETITIONER in self.sides
+
+
+def _t(action, label, sources, target, sides, event, article, guard=None) -> Transition:  # noqa: ANN001
+    sides = (sides,) if isinstance(sides, str) else tuple(sides)
+    return Transition(action, label, frozenset(sources), target, sides, event, article, guard)
 
 
 # --- guards (lazy imports: the engine and the models import this module) --------------------------
@@ -99,7 +122,83 @@ def _completion_report_due(petition: Any) -> None:
         _refuse(gettext("该信访事项没有待审核的办结报告。"), "no_completion_report")
 
 
+def _evaluable(petition: Any) -> None:
+    """One evaluation per petition, of its first reply, within the EVALUATION window."""
+    from django.utils.translation import gettext
+
+    from .appeals import evaluation_window
+    from .models import Evaluation
+
+    if Evaluation.objects.filter(petition=petition).exists():
+        _refuse(gettext("该信访事项已经评价过。"), "already_evaluated")
+    window = evaluation_window(petition)
+    if window is None:
+        _refuse(gettext("该信访事项尚未答复，不能评价。"), "wrong_state")
+    _check_window(window, gettext("满意度评价"))
+
+
+def _check_window(window: Any, what: str) -> None:
+    from django.utils import timezone
+    from django.utils.translation import gettext
+
+    if timezone.localdate() > window.due_on:
+        _refuse(
+            gettext("{what}的期限已于{date}届满。").format(what=what, date=window.due_on.isoformat()),
+            "out_of_window",
+        )
+
+
+def _review_requestable(petition: Any) -> None:
+    from django.utils.translation import gettext
+
+    from .appeals import review_request_window
+
+    _check_window(review_request_window(petition), gettext("请求复查"))
+
+
+def _recheck_requestable(petition: Any) -> None:
+    from django.utils.translation import gettext
+
+    from .appeals import recheck_request_window
+
+    _check_window(recheck_request_window(petition), gettext("请求复核"))
+
+
+def _hearing(*, open_: bool) -> Callable[[Any], None]:
+    def guard(petition: Any) -> None:
+        from django.utils.translation import gettext
+
+        from .models import Hearing
+
+        is_open = Hearing.objects.filter(appeal__petition=petition, ended_on__isnull=True).exists()
+        if is_open and not open_:
+            _refuse(gettext("听证尚未结束。"), "hearing_open")
+        if open_ and not is_open:
+            _refuse(gettext("没有正在进行的听证。"), "no_hearing")
+
+    return guard
+
+
+def _not_urgent(petition: Any) -> None:
+    from django.utils.translation import gettext
+
+    if petition.is_urgent:
+        _refuse(gettext("该信访事项已作为重大紧急事项上报。"), "already_reported")
+
+
+def _repeats_settled_matter(petition: Any) -> None:
+    """不再受理 needs the earlier petition this one repeats (linked at intake, Art. 19 ¶3, 36 ¶3)."""
+    from django.utils.translation import gettext
+
+    if petition.repeat_of_id is None:
+        _refuse(gettext("请先在登记页关联该信访人此前的信访事项。"), "no_repeat_link")
+
+
 _DISPOSABLE = {Status.REGISTERED, Status.RETURNED}
+# Before the reply the petitioner may still withdraw; after it, only the appeals remain.
+_BEFORE_REPLY = {Status.REGISTERED, Status.FORWARDED, Status.ASSIGNED, Status.RETURNED, Status.ACCEPTED}
+_OPEN = set(Status.values) - FINAL_STATUSES
+_REPLIED_ONCE = {Status.REPLIED, Status.UNDER_REVIEW, Status.REVIEWED, Status.UNDER_RECHECK, Status.CONCLUDED}
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
@@ -136,5 +235,37 @@ TRANSITIONS: dict[str, Transition] = {
            EventKind.COMPLETION_APPROVED, "第二十二条", _completion_report_due),
         _t("reject_completion", _("退回重办"), {Status.REPLIED}, Status.ACCEPTED, OFFICE,
            EventKind.COMPLETION_REJECTED, "第二十二条", _completion_report_due),
+        # 满意度评价 of the reply, on the portal or from the office's follow-up call (回访).
+        _t("evaluate", _("满意度评价"), _REPLIED_ONCE, None, (PETITIONER, OFFICE), EventKind.EVALUATED,
+           "国信发〔2022〕11号", _evaluable),
+        # Art. 35: review by the organ above the replying one, asked within 30 days of the reply.
+        _t("request_review", _("请求复查"), {Status.REPLIED}, Status.UNDER_REVIEW, (PETITIONER, OFFICE),
+           EventKind.REVIEW_REQUESTED, "第三十五条", _review_requestable),
+        _t("review", _("出具复查意见"), {Status.UNDER_REVIEW}, Status.REVIEWED, REVIEWER, EventKind.REVIEWED,
+           "第三十五条"),
+        # Art. 36: recheck by the organ above the reviewer; hearing days are not counted.
+        _t("request_recheck", _("请求复核"), {Status.REVIEWED}, Status.UNDER_RECHECK, (PETITIONER, OFFICE),
+           EventKind.RECHECK_REQUESTED, "第三十六条", _recheck_requestable),
+        _t("start_hearing", _("举行听证"), {Status.UNDER_RECHECK}, None, RECHECKER, EventKind.HEARING_STARTED,
+           "第三十六条", _hearing(open_=False)),
+        _t("end_hearing", _("听证结束"), {Status.UNDER_RECHECK}, None, RECHECKER, EventKind.HEARING_ENDED,
+           "第三十六条", _hearing(open_=True)),
+        _t("recheck", _("出具复核意见"), {Status.UNDER_RECHECK}, Status.CONCLUDED, RECHECKER,
+           EventKind.RECHECKED, "第三十六条", _hearing(open_=False)),
+        # Art. 36 ¶3 and the provinces' 终结 rules: a window passed unused, or an agreement carried out.
+        _t("conclude", _("终结"), {Status.REPLIED, Status.REVIEWED}, Status.CONCLUDED, OFFICE,
+           EventKind.CONCLUDED, "第三十六条第三款"),
+        # Art. 19 ¶3, 36 ¶3: a concluded matter, or one handled within its time limit, is not taken again.
+        _t("refuse_repeat", _("不再受理"), {Status.REGISTERED}, Status.DECLINED, OFFICE,
+           EventKind.NOT_ACCEPTED_AGAIN, "第十九条第三款、第三十六条第三款", _repeats_settled_matter),
+        _t("withdraw", _("撤回"), _BEFORE_REPLY, Status.WITHDRAWN, (PETITIONER, OFFICE), EventKind.WITHDRAWN,
+           "依信访人申请"),
+        _t("merge", _("合并重复件"), _DISPOSABLE, Status.MERGED, OFFICE, EventKind.MERGED, "第十九条第三款"),
+        # Art. 25: a major or urgent matter is reported up the chain at once.
+        _t("report_urgent", _("上报重大紧急事项"), _OPEN, None, OFFICE, EventKind.REPORTED_URGENT,
+           "第二十五条", _not_urgent),
+        # Art. 28 ¶3: staff with a conflict of interest step aside (and lose sight of the petition).
+        _t("recuse", _("回避"), _OPEN, None, (OFFICE, UNIT, HANDLING, REVIEWER, RECHECKER), EventKind.RECUSED,
+           "第二十八条第三款"),
     ]
 }  # fmt: skip

@@ -49,6 +49,19 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "reply": (("outcome", "facts", "basis", "opinion"), ()),
     "approve_completion": ((), ("comment",)),
     "reject_completion": (("reasons",), ()),
+    "evaluate": (("office_rating", "unit_rating"), ("reasons",)),
+    "request_review": (("reasons",), ()),
+    "review": (("outcome", "facts", "basis", "opinion"), ()),
+    "request_recheck": (("reasons",), ()),
+    "start_hearing": ((), ("comment",)),
+    "end_hearing": ((), ("comment",)),
+    "recheck": (("outcome", "facts", "basis", "opinion"), ()),
+    "conclude": (("conclusion",), ("comment",)),
+    "refuse_repeat": ((), ("comment",)),
+    "withdraw": (("reasons",), ()),
+    "merge": (("into",), ("comment",)),
+    "report_urgent": (("reasons",), ()),
+    "recuse": (("reasons",), ("staff",)),
 }
 # The reason each action requires, for the ``fields`` of a ``missing_reason`` refusal.
 REASON_FIELD = {
@@ -59,7 +72,7 @@ REASON_FIELD = {
     "request_extension": "reasons",
     "reject_extension": "reasons",
     "reject_completion": "reasons",
-}
+}  # the newer services name the field in the refusal itself (params["field"])
 
 # Not an enum in the schema: an unknown action is a 404 ``unknown_action``, not a validation error.
 _ACTION_HELP = "操作：" + "、".join(TRANSITIONS)
@@ -126,10 +139,7 @@ def action_arguments(action: str, payload: ActionIn | None) -> dict[str, Any]:
         412: ErrorOut,
         422: ErrorOut,
     },
-    summary=(
-        "办理操作（转送、交办、受理、不予受理、告知、确认受理、退回、不同意退回、"
-        "申请延期、批准延期、不批准延期、答复、办结报告审核通过、退回重办）"
-    ),
+    summary="办理操作（" + "、".join(str(t.label) for t in TRANSITIONS.values()) + "）",
 )
 def perform_action(
     request: HttpRequest,

@@ -1,0 +1,375 @@
+"""After the reply: the petitioner's evaluation, review (复查), recheck (复核) with hearings, and the
+conclusion (终结) of the matter — Arts. 35–36 of the 2022 条例 and 国信发〔2022〕11号.
+
+Every window is computed here from the event that opens it (the reply, the review opinion) with
+the rule profile of the body whose opinion is contested (``deadlines.due_date``).  The date the
+petitioner *received* a letter (送达) is not recorded yet, so windows count from the date the letter
+was issued: the petitioner never gets less time than the law gives by that, only a day or two more
+when the post is slow (see docs/procedure.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xinfang.organisations.choices import OrganisationKind
+from xinfang.organisations.models import Organisation
+from xinfang.petitions.choices import Conclusion, InvolvementReason, Status
+from xinfang.petitions.models import Involvement, Petition
+
+from .deadlines import Deadline, due_date, paused_days_between, rule_for
+from .engine import Effect, TransitionRefused, open_appeal, perform
+from .models import (
+    Appeal,
+    AppealKind,
+    AppealOutcome,
+    DecisionLetter,
+    Evaluation,
+    EvaluationSource,
+    EvaluationStatus,
+    Hearing,
+    Rating,
+    Step,
+)
+
+# --- windows and bodies -------------------------------------------------------------------------
+
+
+def reviewing_body(organisation: Organisation) -> Organisation | None:
+    """The organ one level above ``organisation`` that reviews its opinion (Art. 35–36).
+
+    A department's or a government's is the body it belongs to.  A petition office that handled its
+    own matter is part of its government, which reviews through that same office; so its opinion
+    goes one level further up, to the government above, and nobody reviews their own reply.
+    """
+    body = organisation.parent
+    if body is not None and organisation.kind == OrganisationKind.PETITION_OFFICE:
+        body = body.parent
+    return body if body is not None and body.is_active else None
+
+
+def first_letter(petition: Petition) -> DecisionLetter | None:
+    return DecisionLetter.objects.filter(petition=petition).order_by("issued_at", "pk").first()
+
+
+def last_letter(petition: Petition) -> DecisionLetter | None:
+    return DecisionLetter.objects.filter(petition=petition).order_by("-issued_at", "-pk").first()
+
+
+def last_appeal(petition: Petition, kind: str) -> Appeal | None:
+    return Appeal.objects.filter(petition=petition, kind=kind).order_by("-received_on", "-pk").first()
+
+
+def evaluation_window(petition: Petition) -> Deadline | None:
+    """The evaluation window, counted from the first reply (None before any reply)."""
+    letter = first_letter(petition)
+    if letter is None:
+        return None
+    return due_date(Step.EVALUATION, letter.issued_at, letter.organisation)
+
+
+def evaluation_status(petition: Petition, today: dt.date | None = None) -> str | None:
+    """pending / evaluated / lapsed; None before the reply.  A lapsed one never counts as satisfied."""
+    if Evaluation.objects.filter(petition=petition).exists():
+        return EvaluationStatus.EVALUATED
+    window = evaluation_window(petition)
+    if window is None:
+        return None
+    today = today or timezone.localdate()
+    return EvaluationStatus.LAPSED if today > window.due_on else EvaluationStatus.PENDING
+
+
+def review_request_window(petition: Petition) -> Deadline:
+    """30 days from the (latest) reply to ask the body above the replying one for a review."""
+    letter = last_letter(petition)
+    if letter is None:
+        raise TransitionRefused(_("该信访事项尚未答复。"), code="wrong_state")
+    return due_date(Step.REVIEW_REQUEST, letter.issued_at, letter.organisation)
+
+
+def recheck_request_window(petition: Petition) -> Deadline:
+    """30 days from the review opinion to ask the body above the reviewer for a recheck."""
+    review = last_appeal(petition, AppealKind.REVIEW)
+    if review is None or review.decided_on is None:
+        raise TransitionRefused(_("该信访事项尚无复查意见。"), code="wrong_state")
+    return due_date(Step.RECHECK_REQUEST, review.decided_on, review.body)
+
+
+def appeal_deadline(appeal: Appeal) -> Deadline:
+    """The review or recheck period from the day the request was received, lengthened by exactly the
+    days of every finished hearing (Art. 36)."""
+    step = Step.REVIEW if appeal.kind == AppealKind.REVIEW else Step.RECHECK
+    rule = rule_for(step, appeal.body)
+    paused = sum(
+        paused_days_between(h.started_on, h.ended_on, unit=rule.unit)
+        for h in appeal.hearings.filter(ended_on__isnull=False)
+    )
+    return due_date(step, appeal.received_on, appeal.body, paused_days=paused)
+
+
+def window_open(window: Deadline, today: dt.date | None = None) -> bool:
+    return (today or timezone.localdate()) <= window.due_on
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+
+def _check_rating(value: str, whom: str) -> None:
+    if value not in Rating.values:
+        raise TransitionRefused(
+            _("请选择对{whom}的评价。").format(whom=whom), code="missing_rating", params={"field": whom}
+        )
+
+
+def evaluate(
+    *,
+    user: Any,
+    number: str,
+    office_rating: str,
+    unit_rating: str,
+    reasons: str = "",
+    version: int | None = None,
+) -> Petition:
+    """满意度评价: the petitioner rates the petition office and the handling unit separately, on the
+    portal (``user`` a Citizen) or staff record it from a follow-up call.  "Dissatisfied" needs a
+    reason.  The evaluation is never shown as satisfied unless the petitioner said so."""
+    from .engine import Citizen
+
+    _check_rating(office_rating, _("信访部门"))
+    _check_rating(unit_rating, _("办理单位"))
+    reason = (reasons or "").strip()
+    if Rating.DISSATISFIED in {office_rating, unit_rating} and not reason:
+        raise TransitionRefused(
+            _("评价为不满意的，请填写理由。"), code="missing_reason", params={"field": "reasons"}
+        )
+    portal = isinstance(user, Citizen)
+
+    def apply(petition: Petition) -> Effect:
+        letter = first_letter(petition)
+        Evaluation.objects.create(
+            petition=petition, letter=letter, office=petition.office, unit=letter.organisation,
+            office_rating=office_rating, unit_rating=unit_rating, reason=reason,
+            source=EvaluationSource.PORTAL if portal else EvaluationSource.FOLLOW_UP,
+            recorded_by=None if portal else user,
+        )  # fmt: skip
+        note = _("已收到您的评价：对信访部门{office}，对办理单位{unit}。").format(
+            office=Rating(office_rating).label, unit=Rating(unit_rating).label
+        )
+        data = {
+            "office_rating": office_rating,
+            "unit_rating": unit_rating,
+            "source": "portal" if portal else "follow_up",
+        }
+        return Effect(public_note=note, comment=reason, data=data)
+
+    return perform(user=user, number=number, action="evaluate", apply=apply, version=version)
+
+
+# --- review and recheck -------------------------------------------------------------------------
+
+
+def _open_appeal(petition: Petition, kind: str, body: Organisation | None, request: str, user: Any) -> Appeal:
+    if body is None:
+        raise TransitionRefused(_("没有可以受理该请求的上一级机关。"), code="no_higher_body")
+    appeal = Appeal.objects.create(
+        petition=petition, kind=kind, body=body, request=request, received_on=timezone.localdate(),
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+    )  # fmt: skip
+    Involvement.objects.get_or_create(
+        petition=petition, organisation=body, reason=InvolvementReason.REVIEW,
+        defaults={"organisation_path": body.path},
+    )  # fmt: skip
+    petition.due_on = appeal_deadline(appeal).due_on
+    return appeal
+
+
+def _request_text(request: str) -> str:
+    request = (request or "").strip()
+    if not request:
+        raise TransitionRefused(_("请填写请求及理由。"), code="missing_reason", params={"field": "reasons"})
+    return request
+
+
+def request_review(*, user: Any, number: str, reasons: str, version: int | None = None) -> Petition:
+    """请求复查: within the window after the reply, the petitioner (or a clerk on their behalf) asks the
+    organ above the replying one; that organ has 30 days (Art. 35)."""
+    request = _request_text(reasons)
+
+    def apply(petition: Petition) -> Effect:
+        letter = last_letter(petition)
+        appeal = _open_appeal(petition, AppealKind.REVIEW, reviewing_body(letter.organisation), request, user)
+        return Effect(
+            public_note=_("您的复查请求已提交{body}，复查期限至{date}。").format(
+                body=appeal.body.name, date=petition.due_on.isoformat()
+            ),
+            comment=request, organisation=appeal.body, data={"body": appeal.body_id},
+        )  # fmt: skip
+
+    return perform(user=user, number=number, action="request_review", apply=apply, version=version)
+
+
+def request_recheck(*, user: Any, number: str, reasons: str, version: int | None = None) -> Petition:
+    """请求复核: within the window after the review opinion, to the organ above the reviewer; 30 days
+    for the recheck opinion, hearing days not counted (Art. 36)."""
+    request = _request_text(reasons)
+
+    def apply(petition: Petition) -> Effect:
+        review = last_appeal(petition, AppealKind.REVIEW)
+        appeal = _open_appeal(petition, AppealKind.RECHECK, reviewing_body(review.body), request, user)
+        return Effect(
+            public_note=_("您的复核请求已提交{body}，复核期限至{date}（听证时间不计入）。").format(
+                body=appeal.body.name, date=petition.due_on.isoformat()
+            ),
+            comment=request, organisation=appeal.body, data={"body": appeal.body_id},
+        )  # fmt: skip
+
+    return perform(user=user, number=number, action="request_recheck", apply=apply, version=version)
+
+
+def _opinion_fields(outcome: str, facts: str, basis: str, opinion: str) -> tuple[str, str, str]:
+    from .services import _required
+
+    if outcome not in AppealOutcome.values:
+        raise TransitionRefused(_("请选择结论。"), code="missing_outcome", params={"field": "outcome"})
+    return (
+        _required(facts, _("查明的事实"), "facts"),
+        _required(basis, _("法律政策依据"), "basis"),
+        _required(opinion, _("意见"), "opinion"),
+    )
+
+
+def _decide(appeal: Appeal, user: Any, outcome: str, facts: str, basis: str, opinion: str) -> None:
+    appeal.outcome, appeal.facts, appeal.basis, appeal.opinion = outcome, facts, basis, opinion
+    appeal.decided_by, appeal.decided_on = user, timezone.localdate()
+    appeal.save()
+
+
+def review(
+    *, user: Any, number: str, outcome: str, facts: str, basis: str, opinion: str, version: int | None = None
+) -> Petition:
+    """复查意见: the reviewing organ upholds or changes the reply, or orders it handled again.  Upheld
+    or changed, the petitioner's recheck window opens; re-handling sends the petition back to the
+    replying body with a fresh handling period, and its new reply may be reviewed again."""
+    facts, basis, opinion = _opinion_fields(outcome, facts, basis, opinion)
+
+    def apply(petition: Petition) -> Effect:
+        appeal = open_appeal(petition)
+        _decide(appeal, user, outcome, facts, basis, opinion)
+        label = AppealOutcome(outcome).label
+        if outcome == AppealOutcome.REHANDLE:
+            from .services import reopen_handling
+
+            unit = reopen_handling(petition, user=user, organisation=last_letter(petition).organisation)
+            note = _("复查意见：{label}。{unit}将重新办理并书面答复。").format(label=label, unit=unit.name)
+            return Effect(public_note=note, comment=opinion, organisation=appeal.body, target=Status.ACCEPTED,
+                          data={"outcome": outcome})  # fmt: skip
+        petition.due_on = recheck_request_window(petition).due_on
+        recheck_body = reviewing_body(appeal.body)
+        note = _("复查意见：{label}。{opinion}").format(label=label, opinion=opinion)
+        if recheck_body is not None:
+            note += _("对复查意见不服的，可以自收到之日起{days}日内向{body}请求复核。").format(
+                days=rule_for(Step.RECHECK_REQUEST, appeal.body).length, body=recheck_body.name
+            )
+        return Effect(public_note=note, organisation=appeal.body, data={"outcome": outcome})
+
+    return perform(user=user, number=number, action="review", apply=apply, version=version)
+
+
+def start_hearing(*, user: Any, number: str, comment: str = "", version: int | None = None) -> Petition:
+    """听证: the recheck clock stops from today until the hearing ends (Art. 36)."""
+
+    def apply(petition: Petition) -> Effect:
+        appeal = open_appeal(petition)
+        today = timezone.localdate()
+        if today <= appeal.received_on:
+            raise TransitionRefused(_("听证应在收到复核请求之后举行。"), code="invalid_date")
+        Hearing.objects.create(appeal=appeal, started_on=today, note=comment)
+        return Effect(
+            public_note=_("复核机关举行听证，听证期间不计入复核期限。"),
+            comment=comment, organisation=appeal.body, data={"started_on": today.isoformat()},
+        )  # fmt: skip
+
+    return perform(user=user, number=number, action="start_hearing", apply=apply, version=version)
+
+
+def end_hearing(*, user: Any, number: str, comment: str = "", version: int | None = None) -> Petition:
+    """The hearing ends; the clock runs again from today and the deadline moves by exactly the
+    paused days (deadlines.paused_days_between)."""
+
+    def apply(petition: Petition) -> Effect:
+        appeal = open_appeal(petition)
+        hearing = appeal.hearings.get(ended_on__isnull=True)
+        hearing.ended_on = timezone.localdate()
+        hearing.save(update_fields=["ended_on"])
+        petition.due_on = appeal_deadline(appeal).due_on
+        return Effect(
+            public_note=_("听证已结束，复核期限顺延至{date}。").format(date=petition.due_on.isoformat()),
+            comment=comment, organisation=appeal.body, data={"due_on": petition.due_on.isoformat()},
+        )  # fmt: skip
+
+    return perform(user=user, number=number, action="end_hearing", apply=apply, version=version)
+
+
+def recheck(
+    *, user: Any, number: str, outcome: str, facts: str, basis: str, opinion: str, version: int | None = None
+) -> Petition:
+    """复核意见: final (Art. 36 ¶3).  The matter is concluded; the same facts and reasons are not
+    accepted again anywhere."""
+    if outcome == AppealOutcome.REHANDLE:  # a recheck decides; it does not send the matter round again
+        raise TransitionRefused(_("复核意见为最终意见，请选择维持或变更。"), code="missing_outcome")
+    facts, basis, opinion = _opinion_fields(outcome, facts, basis, opinion)
+
+    def apply(petition: Petition) -> Effect:
+        appeal = open_appeal(petition)
+        _decide(appeal, user, outcome, facts, basis, opinion)
+        _set_concluded(petition, Conclusion.RECHECKED)
+        note = _("复核意见：{label}。{opinion} 本复核意见为最终意见，该信访事项已终结。").format(
+            label=AppealOutcome(outcome).label, opinion=opinion
+        )
+        return Effect(public_note=note, organisation=appeal.body, fields=("conclusion", "concluded_on"),
+                      data={"outcome": outcome, "conclusion": Conclusion.RECHECKED})  # fmt: skip
+
+    return perform(user=user, number=number, action="recheck", apply=apply, version=version)
+
+
+def _set_concluded(petition: Petition, reason: str) -> None:
+    petition.conclusion, petition.concluded_on, petition.due_on = reason, timezone.localdate(), None
+
+
+def conclude(
+    *, user: Any, number: str, conclusion: str, comment: str = "", version: int | None = None
+) -> Petition:
+    """终结 by the petition office: the review (or recheck) window passed unused, or an agreement was
+    reached and carried out.  A lapse is checked against the window, not taken on trust."""
+    reason = conclusion
+    if reason not in {Conclusion.REVIEW_LAPSED, Conclusion.RECHECK_LAPSED, Conclusion.AGREEMENT}:
+        raise TransitionRefused(_("请选择终结理由。"), code="missing_reason", params={"field": "conclusion"})
+
+    def apply(petition: Petition) -> Effect:
+        if reason != Conclusion.AGREEMENT:
+            expected = (
+                Conclusion.REVIEW_LAPSED if petition.status == Status.REPLIED else Conclusion.RECHECK_LAPSED
+            )
+            window = (
+                review_request_window if expected == Conclusion.REVIEW_LAPSED else recheck_request_window
+            )(petition)
+            if reason != expected or window_open(window):
+                raise TransitionRefused(
+                    _("请求期限至{date}，尚未届满，不能以逾期未请求为由终结。").format(
+                        date=window.due_on.isoformat()
+                    ),
+                    code="window_open",
+                )
+        _set_concluded(petition, reason)
+        return Effect(
+            public_note=_("该信访事项已终结（{reason}）。同一事实和理由的信访事项不再受理。").format(
+                reason=Conclusion(reason).label
+            ),
+            comment=comment, fields=("conclusion", "concluded_on"), data={"conclusion": reason},
+        )  # fmt: skip
+
+    return perform(user=user, number=number, action="conclude", apply=apply, version=version)
