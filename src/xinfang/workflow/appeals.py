@@ -104,8 +104,11 @@ def appeal_deadline(appeal: Appeal) -> Deadline:
     days of every finished hearing (Art. 36)."""
     step = Step.REVIEW if appeal.kind == AppealKind.REVIEW else Step.RECHECK
     rule = rule_for(step, appeal.body)
+    # The day the request arrived is not counted anyway (民法典 Art. 201), so a hearing begun that
+    # day pauses the clock only from the next one.
+    first_counted = appeal.received_on + dt.timedelta(days=1)
     paused = sum(
-        paused_days_between(h.started_on, h.ended_on, unit=rule.unit)
+        paused_days_between(max(h.started_on, first_counted), max(h.ended_on, first_counted), unit=rule.unit)
         for h in appeal.hearings.filter(ended_on__isnull=False)
     )
     return due_date(step, appeal.received_on, appeal.body, paused_days=paused)
@@ -285,8 +288,6 @@ def start_hearing(*, user: Any, number: str, comment: str = "", version: int | N
     def apply(petition: Petition) -> Effect:
         appeal = open_appeal(petition)
         today = timezone.localdate()
-        if today <= appeal.received_on:
-            raise TransitionRefused(_("听证应在收到复核请求之后举行。"), code="invalid_date")
         Hearing.objects.create(appeal=appeal, started_on=today, note=comment)
         return Effect(
             public_note=_("复核机关举行听证，听证期间不计入复核期限。"),
