@@ -3,10 +3,12 @@ each with its form.  Lives here so the petition page (petitions app) needs no im
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import template
 
+from .. import deadlines
 from ..actions import ACTION_FIELDS, ActionForm
 from ..engine import allowed_actions, open_assignment
 
@@ -30,3 +32,19 @@ def petition_decisions(petition: Any) -> dict[str, Any]:
     """The decision letters (处理意见书) issued on a petition, newest first."""
     letters = petition.decision_letters.select_related("organisation", "issued_by").order_by("-issued_at")
     return {"letters": list(letters)}
+
+
+# --- deadline filters (moved here from core's ``xinfang`` library: one definition, in deadlines) ---
+
+
+@register.filter
+def days_left(due_on: dt.date | None) -> int | None:
+    """Calendar days to ``due_on`` (negative once overdue); None when there is no deadline."""
+    return None if due_on is None else deadlines.days_left(due_on)
+
+
+@register.filter
+def deadline_light(due_on: dt.date | None) -> str:
+    """green, yellow (3 days or fewer left) or red (overdue): the traffic light of issue #3;
+    ``none`` without a deadline."""
+    return deadlines.deadline_light(due_on)
