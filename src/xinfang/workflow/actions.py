@@ -14,27 +14,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from xinfang.organisations.choices import OrganisationKind
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound
 from xinfang.petitions.choices import Conclusion
 from xinfang.petitions.models import Petition
 
-from . import services
+from . import routing, services
 from .engine import TransitionRefused
 from .models import AppealOutcome, Rating, ReplyOutcome
 
 
 def unit_choices(petition: Petition) -> Any:
-    """Units a petition office may route to: the organisations of its own government's area
-    (属地管理、分级负责), other than petition offices."""
-    area = petition.office.parent or petition.office
-    return (
-        Organisation.objects.subtree(area)
-        .filter(is_active=True)
-        .exclude(kind=OrganisationKind.PETITION_OFFICE)
-        .order_by("path")
-    )
+    """Units a petition office may route to (``routing.unit_choices``): its own government's area,
+    plus the special-channel organs when the category demands them."""
+    return routing.unit_choices(petition)
 
 
 class ActionForm(forms.Form):

@@ -78,6 +78,17 @@ def special_channel_label(route_to: str) -> str:
     return _("检举控告事项导入纪检监察机关")
 
 
+def special_channel_warning(route_to: str) -> str:
+    """The warning on the forward/assign forms of a category with a special channel."""
+    if route_to == OrganisationKind.POLITICAL_LEGAL:
+        return _(
+            "涉法涉诉事项应导入政法机关依法处理（诉访分离，《信访工作条例》第二十二条第二款），不作为普通信访事项转送交办。"
+        )
+    return _(
+        "属于纪检监察机关职权的检举控告事项，应转送纪检监察机关处理（《信访工作条例》第二十二条第二款）。"
+    )
+
+
 def special_channel_organs(petition: Petition) -> Any:
     """The organs of the category's special channel in the locality's area chain, nearest first;
     an empty queryset for an ordinary category.  An organ belongs to an area as its child, or as the
@@ -133,6 +144,7 @@ def _history(petition: Petition, area: Organisation, today: dt.date | None = Non
             unit__path__startswith=area.path,
         )
         .exclude(end_reason__in=MISROUTED)
+        .exclude(unit__kind=OrganisationKind.PETITION_OFFICE)
         .exclude(unit_id=petition.office_id)
         .exclude(petition_id=petition.pk)
     )

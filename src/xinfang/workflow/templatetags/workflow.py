@@ -1,5 +1,7 @@
 """``{% petition_actions petition %}``: the actions the signed-in user may take on a petition now,
-each with its form.  Lives here so the petition page (petitions app) needs no import of workflow."""
+each with its form (forward and assign with the proposed unit pre-selected);
+``{% petition_after_reply petition %}``: the evaluation, appeals, hearings, conclusion and recusals.
+Lives here so the petition page (petitions app) needs no import of workflow."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ from typing import Any
 
 from django import template
 
-from .. import deadlines
+from .. import deadlines, routing
 from ..actions import ACTION_FIELDS, ActionForm
 from ..engine import allowed_actions, open_assignment
+
+# The actions whose form names a unit: the routing proposal is pre-selected in them.
+ROUTING_ACTIONS = frozenset({"forward", "assign"})
 
 register = template.Library()
 
@@ -18,12 +23,23 @@ register = template.Library()
 @register.inclusion_tag("workflow/_actions.html", takes_context=True)
 def petition_actions(context: dict[str, Any], petition: Any) -> dict[str, Any]:
     user = context["request"].user
-    form = ActionForm(petition=petition, initial={"version": petition.version})
+    transitions = allowed_actions(petition, user)
+    initial: dict[str, Any] = {"version": petition.version}
+    proposal = channel = None
+    if any(t.action in ROUTING_ACTIONS for t in transitions):
+        proposal = routing.propose_unit(petition)
+        if proposal is not None:
+            initial["unit"] = proposal.unit.pk
+        if petition.category.route_to:
+            channel = routing.special_channel_warning(petition.category.route_to)
+    form = ActionForm(petition=petition, initial=initial)
     actions = [
-        {"transition": t, "fields": [form[name] for name in ACTION_FIELDS[t.action]]}
-        for t in allowed_actions(petition, user)
-    ]
+        {"transition": t, "fields": [form[name] for name in ACTION_FIELDS[t.action]],
+         "routing": t.action in ROUTING_ACTIONS}
+        for t in transitions
+    ]  # fmt: skip
     return {"petition": petition, "actions": actions, "version": form["version"],
+            "proposal": proposal, "channel": channel,
             "assignment": open_assignment(petition), "csrf_token": context.get("csrf_token")}  # fmt: skip
 
 
