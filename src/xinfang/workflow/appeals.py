@@ -338,6 +338,11 @@ def recheck(
 
 
 def _set_concluded(petition: Petition, reason: str) -> None:
+    """The matter is closed: like every other final state, it leaves no unit's assignment open (a
+    completion report of a concluded matter can no longer be approved)."""
+    from .services import _end_assignment
+
+    _end_assignment(petition, "concluded")
     petition.conclusion, petition.concluded_on, petition.due_on = reason, timezone.localdate(), None
 
 
