@@ -95,3 +95,147 @@ def test_no_proposal_work_for_a_user_who_cannot_route(client, world):
     services.forward(user=world.intake_a, number=petition.number, unit=world.a.department)
     page = _page(client, world.handler_a, petition)
     assert 'id="action-forward"' not in page and "建议：" not in page
+
+
+# --- after the reply --------------------------------------------------------------------------
+
+REPLY = {"outcome": "explain", "facts": "经查属实。", "basis": "有关规定", "opinion": "已解释说明。"}
+OPINION = {"facts": "原答复属实。", "basis": "《信访工作条例》", "opinion": "维持原处理意见。"}
+
+
+def _replied(world) -> str:
+    from xinfang.workflow import services
+
+    number = register(world.a.office, world.intake_a, world.a.township).petition.number
+    services.assign(user=world.intake_a, number=number, unit=world.a.department)
+    services.unit_accept(user=world.handler_a, number=number)
+    services.reply(user=world.handler_a, number=number, **REPLY)
+    return number
+
+
+def _under_recheck(world) -> str:
+    from xinfang.workflow import appeals
+
+    number = _replied(world)
+    appeals.evaluate(
+        user=world.intake_a, number=number, office_rating="satisfied", unit_rating="dissatisfied",
+        reasons="答复未解决实际问题",
+    )  # fmt: skip
+    appeals.request_review(user=world.intake_a, number=number, reasons="对答复不服，请求复查")
+    appeals.review(user=world.supervisor_a, number=number, outcome="uphold", **OPINION)
+    appeals.request_recheck(user=world.intake_a, number=number, reasons="对复查意见不服，请求复核")
+    appeals.start_hearing(user=world.city_supervisor, number=number, comment="公开听证")
+    appeals.end_hearing(user=world.city_supervisor, number=number)
+    return number
+
+
+def test_after_reply_records_on_the_staff_page(client, world):
+    """Evaluation with both ratings, source and status; both appeals with body, dates, outcome and
+    opinion, the running one with its due date; the hearing; then the conclusion."""
+    from xinfang.petitions.models import Petition
+    from xinfang.workflow import appeals
+
+    # given
+    number = _under_recheck(world)
+    petition = Petition.objects.get(number=number)
+    recheck = petition.appeals.get(kind="recheck")
+    # when
+    page = _page(client, world.intake_a, petition)
+    # then
+    evaluation = page.split('id="evaluation"', 1)[1].split("</dl>", 1)[0]
+    assert "已评价" in evaluation and "满意" in evaluation and "不满意" in evaluation
+    assert "甲县信访局" in evaluation and "甲县人社局" in evaluation
+    assert "工作人员回访录入" in evaluation and "答复未解决实际问题" in evaluation
+    assert "对答复不服，请求复查" in page and "维持原处理意见" in page
+    due = appeals.appeal_deadline(recheck).due_on
+    assert f"应于{due:%Y-%m-%d}前出具意见" in page
+    assert "起暂停计时" in page and "恢复计时" in page
+    assert 'id="conclusion"' not in page
+    # when the recheck is decided, the matter is concluded
+    appeals.recheck(user=world.city_supervisor, number=number, outcome="uphold", **OPINION)
+    page = _page(client, world.intake_a, petition)
+    assert "应于" not in page
+    conclusion = page.split('id="conclusion"', 1)[1].split("</p>", 1)[0]
+    assert "复核意见已送达" in conclusion
+
+
+def test_evaluation_pending_before_any_rating(client, world):
+    from xinfang.petitions.models import Petition
+
+    petition = Petition.objects.get(number=_replied(world))
+    page = _page(client, world.intake_a, petition)
+    assert "待评价" in page.split('id="evaluation"', 1)[1]
+
+
+def test_nothing_after_reply_before_the_reply(client, world):
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    assert 'id="after-reply"' not in _page(client, world.intake_a, petition)
+
+
+def test_recusals_are_shown_to_the_office_and_leaders_only(client, world):
+    from xinfang.petitions.models import Petition
+    from xinfang.workflow import services
+
+    from ..factories import make_staff
+
+    # given: a second handler of the unit steps aside
+    colleague = make_staff("handler_a2", world.a.department, "handler")
+    number = _replied(world)
+    services.recuse(user=colleague, number=number, reasons="与信访人系近亲属")
+    petition = Petition.objects.get(number=number)
+    # then
+    for viewer in (world.intake_a, world.leader_a):
+        page = _page(client, viewer, petition)
+        assert "与信访人系近亲属" in page.split('id="recusals"', 1)[1]
+    assert "与信访人系近亲属" not in _page(client, world.handler_a, petition).split('id="timeline"')[0]
+
+
+def test_urgent_badge(client, world):
+    from xinfang.workflow import services
+
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    assert 'id="urgent-badge"' not in _page(client, world.intake_a, petition)
+    services.report_urgent(user=world.intake_a, number=petition.number, reasons="二十人以上集体上访")
+    assert 'id="urgent-badge"' in _page(client, world.intake_a, petition)
+
+
+def test_after_reply_tag_runs_a_fixed_number_of_queries(rf, world, django_assert_max_num_queries):
+    """No N+1: more appeals' hearings and more recusals cost no more queries."""
+    import datetime as dt
+
+    from django.template import Context, Template
+
+    from xinfang.petitions.models import Petition, Recusal
+    from xinfang.workflow.models import Hearing
+
+    from ..factories import make_staff
+
+    number = _under_recheck(world)
+    petition = Petition.objects.get(number=number)
+    request = rf.get("/")
+    request.user = world.intake_a
+    world.intake_a.role_codes  # noqa: B018 - read once, as the request's middleware would
+    template = Template("{% load workflow %}{% petition_after_reply petition %}")
+
+    def render() -> str:
+        return template.render(Context({"request": request, "petition": petition}))
+
+    render()  # warm the rule book and calendar caches
+    with django_assert_max_num_queries(5) as few:  # evaluation, appeals, hearings, open deadline, recusals
+        render()
+    # more hearings on both appeals and more recusals
+    for appeal in petition.appeals.all():
+        for days in (1, 2, 3):
+            Hearing.objects.create(
+                appeal=appeal,
+                started_on=appeal.received_on,
+                ended_on=appeal.received_on + dt.timedelta(days=days),
+            )
+    for i in range(3):
+        Recusal.objects.create(
+            petition=petition, user=make_staff(f"r{i}", world.a.department, "handler"), reason=f"理由{i}",
+            decided_by=world.leader_a,
+        )  # fmt: skip
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = render()
+    assert "理由2" in html

@@ -9,10 +9,15 @@ import datetime as dt
 from typing import Any
 
 from django import template
+from django.db.models import Prefetch
 
-from .. import deadlines, routing
+from xinfang.organisations.choices import RoleCode
+from xinfang.petitions.models import Recusal
+
+from .. import appeals, deadlines, routing
 from ..actions import ACTION_FIELDS, ActionForm
 from ..engine import allowed_actions, open_assignment
+from ..models import Appeal, Evaluation, EvaluationStatus, Hearing
 
 # The actions whose form names a unit: the routing proposal is pre-selected in them.
 ROUTING_ACTIONS = frozenset({"forward", "assign"})
@@ -64,3 +69,54 @@ def deadline_light(due_on: dt.date | None) -> str:
     """green, yellow (3 days or fewer left) or red (overdue): the traffic light of issue #3;
     ``none`` without a deadline."""
     return deadlines.deadline_light(due_on)
+
+
+# --- after the reply ----------------------------------------------------------------------------
+
+
+def sees_recusals(user: Any, petition: Any) -> bool:
+    """Who stepped aside, and why, is shown to the petition's office and to leaders only (回避,
+    Art. 28 ¶3): a unit's clerk need not know a colleague's conflict of interest."""
+    if getattr(user, "organisation_id", None) == petition.office_id:
+        return True
+    return bool(getattr(user, "has_role", None) and user.has_role(RoleCode.LEADER))
+
+
+@register.inclusion_tag("workflow/_after_reply.html", takes_context=True)
+def petition_after_reply(context: dict[str, Any], petition: Any) -> dict[str, Any]:
+    """The records after the reply: the evaluation and its status, the appeals (复查、复核) with
+    their hearings and the running one's due date, the conclusion, and the recusals.
+
+    A fixed number of queries whatever the number of appeals, hearings or recusals (prefetched);
+    only the open appeal (at most one, a database constraint) has its due date computed — a decided
+    one shows the date of its opinion instead."""
+    user = context["request"].user
+    evaluation = (
+        Evaluation.objects.filter(petition=petition).select_related("office", "unit", "recorded_by").first()
+    )
+    status = EvaluationStatus.EVALUATED if evaluation else appeals.evaluation_status(petition)
+    appeal_rows = []
+    for appeal in (
+        Appeal.objects.filter(petition=petition)
+        .select_related("body", "decided_by")
+        .prefetch_related(Prefetch("hearings", queryset=Hearing.objects.order_by("started_on", "pk")))
+    ):
+        due = appeals.appeal_deadline(appeal) if appeal.decided_on is None else None
+        appeal_rows.append({"appeal": appeal, "due": due, "hearings": list(appeal.hearings.all())})
+    recusals = (
+        list(
+            Recusal.objects.filter(petition=petition)
+            .select_related("user", "decided_by")
+            .order_by("decided_at")
+        )
+        if sees_recusals(user, petition)
+        else []
+    )
+    return {
+        "petition": petition,
+        "evaluation": evaluation,
+        "evaluation_status": EvaluationStatus(status) if status else None,
+        "appeals": appeal_rows,
+        "recusals": recusals,
+        "shown": bool(evaluation or status or appeal_rows or recusals or petition.conclusion),
+    }
