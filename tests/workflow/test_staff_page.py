@@ -239,3 +239,78 @@ def test_after_reply_tag_runs_a_fixed_number_of_queries(rf, world, django_assert
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = render()
     assert "理由2" in html
+
+
+# --- intake: the repeat look-up ---------------------------------------------------------------
+
+
+def _earlier_of(world, id_number: str):
+    from xinfang.petitions.drafts import PetitionerDraft
+
+    return register(
+        world.a.office, world.intake_a, world.a.township,
+        petitioners=[PetitionerDraft(name="王五", id_number=id_number, phone="13900001111")],
+    ).petition  # fmt: skip
+
+
+def test_repeat_lookup_marks_concluded_and_in_handling(client, world):
+    """Art. 36 ¶3: concluded; Art. 19 ¶3: in handling within its time limit; an overdue one is not
+    marked (a higher body may take it up)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xinfang.petitions.models import Petition
+
+    from ..factories import make_id_number
+
+    # given
+    id_number = make_id_number()
+    in_handling = _earlier_of(world, id_number)
+    concluded = _earlier_of(world, id_number)
+    overdue = _earlier_of(world, id_number)
+    Petition.objects.filter(pk=concluded.pk).update(status="concluded", conclusion="rechecked", due_on=None)
+    Petition.objects.filter(pk=overdue.pk).update(due_on=timezone.localdate() - dt.timedelta(days=1))
+    client.force_login(world.intake_a)
+    # when
+    results = client.get(reverse("petitions:repeat_candidates"), {"id_number": id_number}).json()["results"]
+    # then
+    standing = {r["number"]: (r["standing"], r["standing_note"]) for r in results}
+    assert standing == {
+        in_handling.number: ("in_handling", "正在办理中（第十九条第三款）"),
+        concluded.number: ("concluded", "已终结，同一事实和理由不再受理"),
+        overdue.number: ("", ""),
+    }
+
+
+def test_register_page_marks_the_concluded_earlier_petition_then_refuse_repeat(client, world):
+    """The clerk sees the mark, links the earlier petition, and 不再受理 is then offered and works."""
+    from django.utils import timezone
+
+    from xinfang.petitions.models import Petition
+
+    from ..factories import leaf_category, make_id_number
+
+    id_number = make_id_number()
+    earlier = _earlier_of(world, id_number)
+    Petition.objects.filter(pk=earlier.pk).update(status="concluded", conclusion="rechecked", due_on=None)
+    data = {
+        "p-TOTAL_FORMS": "5", "p-INITIAL_FORMS": "0", "p-MIN_NUM_FORMS": "0", "p-MAX_NUM_FORMS": "5",
+        "p-0-name": "王五", "p-0-id_number": id_number, "p-0-phone": "13900001111",
+        "p-0-address": "幸福路2号", "channel": "visit", "purpose": "request",
+        "received_on": timezone.localdate().isoformat(), "headcount": "1", "title": "小区供水长期不正常",
+        "content": "同一事实和理由再次反映，请求解决供水问题。",
+        "category": str(leaf_category().pk), "locality": str(world.a.township.pk), "subject_name": "",
+    }  # fmt: skip
+    client.force_login(world.intake_a)
+    page = client.post(reverse("petitions:register"), data).content.decode()
+    assert "已终结，同一事实和理由不再受理" in page
+    response = client.post(reverse("petitions:register"), {**data, "repeat_choice": earlier.number})
+    assert response.status_code == 302
+    latest = Petition.objects.latest("registered_at")
+    assert latest.repeat_of == earlier
+    page = _page(client, world.intake_a, latest)
+    assert 'id="action-refuse_repeat"' in page
+    client.post(reverse("workflow:act", args=[latest.number, "refuse_repeat"]), {"version": latest.version})
+    latest.refresh_from_db()
+    assert latest.status == "declined"

@@ -5,11 +5,14 @@ Views parse input, call services and render; every read goes through ``restrict(
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,6 +24,7 @@ from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
 from xinfang.workflow import services as workflow
 
 from .access import PetitionNotFound, access_petition
+from .choices import Status
 from .drafts import PetitionerDraft
 from .filtersets import PetitionFilter
 from .forms import CategoryForm, PetitionerFormSet, PetitionForm, QueueFilterForm
@@ -75,6 +79,8 @@ def register(request: HttpRequest) -> HttpResponse:
             decided = "repeat_choice" in request.POST
             if not decided:
                 candidates = find_possible_repeats(request.user, people)
+                for candidate in candidates:
+                    candidate.standing, candidate.standing_note = repeat_standing(candidate)
             if candidates:
                 messages.warning(
                     request, _("发现同一信访人的既往信访件，请确认是否为重复信访后再提交（附件需重新选择）。")
@@ -115,6 +121,29 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Art. 19 ¶3: a matter already accepted or being handled is not taken again (by a higher body) while
+# its time limit runs; these are the states in which it is being handled.
+IN_HANDLING = frozenset(
+    {
+        Status.REGISTERED, Status.FORWARDED, Status.ASSIGNED, Status.RETURNED, Status.ACCEPTED,
+        Status.UNDER_REVIEW, Status.UNDER_RECHECK,
+    }
+)  # fmt: skip
+
+
+def repeat_standing(petition: Petition, today: dt.date | None = None) -> tuple[str, str]:
+    """Whether an earlier petition bars a new one on the same facts and reasons, for the repeat
+    look-up: ``("concluded", …)`` once concluded (Art. 36 ¶3), ``("in_handling", …)`` while it is
+    handled within its time limit (Art. 19 ¶3), else ``("", "")``.  The clerk then links the new
+    petition to it and uses 不再受理."""
+    if petition.status == Status.CONCLUDED:
+        return "concluded", _("已终结，同一事实和理由不再受理")
+    today = today or timezone.localdate()
+    if petition.status in IN_HANDLING and (petition.due_on is None or petition.due_on >= today):
+        return "in_handling", _("正在办理中（第十九条第三款）")
+    return "", ""
+
+
 @role_required(RoleCode.INTAKE)
 def repeat_candidates(request: HttpRequest) -> JsonResponse:
     """JSON for the registration form: earlier petitions of the person typed in so far."""
@@ -124,6 +153,7 @@ def repeat_candidates(request: HttpRequest) -> JsonResponse:
         phone=request.GET.get("phone", ""),
     )
     found = find_possible_repeats(request.user, [person], limit=10)
+    today = timezone.localdate()
     return JsonResponse(
         {
             "results": [
@@ -133,8 +163,11 @@ def repeat_candidates(request: HttpRequest) -> JsonResponse:
                     "received_on": p.received_on.isoformat(),
                     "status": p.get_status_display(),
                     "office": p.office.name,
+                    "standing": standing,
+                    "standing_note": note,
                 }
                 for p in found
+                for standing, note in [repeat_standing(p, today)]
             ]
         }
     )

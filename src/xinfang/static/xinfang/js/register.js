@@ -35,6 +35,12 @@
           radio.type = "radio"; radio.name = "repeat_choice"; radio.value = p.number;
           label.appendChild(radio);
           label.appendChild(text("span", " " + [p.number, p.title, p.received_on, p.status, p.office].join(" · ")));
+          // Concluded, or in handling within its time limit: the same matter is not taken again.
+          if (p.standing) {
+            var note = text("strong", " " + p.standing_note);
+            note.className = "repeat-standing " + p.standing;
+            label.appendChild(note);
+          }
           li.appendChild(label);
           list.appendChild(li);
         });
