@@ -48,9 +48,10 @@ def test_submit_then_track(client, world):
     PetitionEvent.objects.create(
         petition=petition, kind="registered", comment="内部意见：此人多次来访", is_public=False
     )
-    # when the citizen tracks it
-    response = client.post(reverse("portal:track"), {"number": number, "code": code})
+    # when the citizen tracks it (post, then redirect to the petition's page)
+    response = client.post(reverse("portal:track"), {"number": number, "code": code}, follow=True)
     html = response.content.decode()
+    assert response.redirect_chain == [(reverse("portal:petition", args=[number]), 302)]
     # then the public timeline shows, and nothing internal or personal does
     assert response.status_code == 200 and "已登记您的信访事项" in html
     assert "此人多次来访" not in html

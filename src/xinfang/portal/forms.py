@@ -15,6 +15,7 @@ from xinfang.petitions.drafts import PetitionDraft, PetitionerDraft
 from xinfang.petitions.forms import CategoryChoiceField, leaf_categories
 from xinfang.petitions.services import localities
 from xinfang.petitions.validators import check_id_number, check_phone
+from xinfang.workflow.models import Rating
 
 from .services import PORTAL_ATTACHMENT_LIMIT
 
@@ -95,3 +96,70 @@ class TrackForm(forms.Form):
     code = forms.CharField(
         label=_("查询码"), max_length=20, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
+
+
+# --- the petitioner's actions on the tracking page (issue #3) ---------------------------------------
+# Each form posts to its own URL; the field names are the service's keyword arguments.  What the
+# workflow checks (a reason for "dissatisfied", a non-blank request, the state and the windows) is
+# left to the service, whose Chinese refusal is shown at the field it names.
+
+_REASONS_MAX = 5000
+
+
+class EvaluateForm(forms.Form):
+    """满意度评价: the petition office and the handling unit are rated separately."""
+
+    office_rating = forms.ChoiceField(
+        label=_("对信访部门的评价"),
+        choices=Rating.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择对信访部门的评价。")},
+    )
+    unit_rating = forms.ChoiceField(
+        label=_("对办理单位的评价"),
+        choices=Rating.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择对办理单位的评价。")},
+    )
+    reasons = forms.CharField(
+        label=_("理由"),
+        required=False,
+        max_length=_REASONS_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("评价为不满意的，请填写理由。"),
+    )
+
+
+class ReviewRequestForm(forms.Form):
+    """请求复查 / 请求复核: the request and its reasons (the service refuses a blank one)."""
+
+    reasons = forms.CharField(
+        label=_("请求及理由"),
+        required=False,
+        max_length=_REASONS_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class WithdrawForm(forms.Form):
+    """撤回: the petitioner needs to give no reason."""
+
+    reasons = forms.CharField(
+        label=_("撤回理由（可不填）"),
+        required=False,
+        max_length=_REASONS_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+ACTION_FORMS: dict[str, type[forms.Form]] = {
+    "evaluate": EvaluateForm,
+    "request_review": ReviewRequestForm,
+    "request_recheck": ReviewRequestForm,
+    "withdraw": WithdrawForm,
+}
+
+
+def action_form(action: str, data: dict | None = None) -> forms.Form:
+    """The form of ``action``, with ids prefixed by the action: several forms share a page."""
+    return ACTION_FORMS[action](data, auto_id=action + "-%s")

@@ -1,6 +1,6 @@
 """Public portal logic, shared by the portal's HTML views and the API (``/api/v1/portal/…``).
 
-Two operations, each a plain function the views call after parsing their own input:
+The operations, each a plain function the views call after parsing their own input:
 
 ``submit_public_petition(draft=…, ip=…) -> Registration``
     Registers a petition sent by a citizen: the channel is forced to "online", the date of receipt
@@ -13,6 +13,19 @@ Two operations, each a plain function the views call after parsing their own inp
     else.  Raises :class:`TrackingFailed` for an unknown number *and* for a wrong code (one
     exception, so callers cannot tell the two apart by accident), or :class:`Throttled`.
 
+``find_petition(number=…, code=…, ip=…) -> Petition``
+    The same check of number and code (and the same failure throttle), returning the petition; the
+    portal binds it to the browser session, the API acts on it.
+
+``public_view(petition) -> PublicView``
+    What the holder of the code may see, for a petition already proved by the code (or bound to
+    the session): steps, public timeline, decision letters, review and recheck opinions, windows
+    and the actions the petitioner may take now (issue #3).
+
+``act_as_petitioner(petition=…, action=…, **fields) -> Petition``
+    One of the petitioner's own actions (:data:`PETITIONER_ACTIONS`), through the workflow service
+    with a :class:`~xinfang.workflow.engine.Citizen`.  Raises ``TransitionRefused`` unchanged.
+
 Only public fields leave this module (STYLE.md §5 rule 20): never comments, staff names,
 petitioner data or other petitions.
 """
@@ -21,7 +34,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,7 +44,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.core import throttle
 from xinfang.core.throttle import Throttled
-from xinfang.petitions.choices import Channel
+from xinfang.petitions.choices import Channel, EventKind, Status
 from xinfang.petitions.drafts import PetitionDraft
 from xinfang.petitions.models import Petition, PetitionEvent
 from xinfang.petitions.services import (
@@ -40,14 +54,26 @@ from xinfang.petitions.services import (
     hash_query_code,
     localities,
 )
+from xinfang.workflow import appeals
+from xinfang.workflow import services as workflow
+from xinfang.workflow.engine import Citizen, allowed_actions
+from xinfang.workflow.models import Appeal, AppealKind, AppealOutcome, DecisionLetter, ReplyOutcome
 from xinfang.workflow.services import register
 
 __all__ = [
+    "PETITIONER_ACTIONS",
     "PORTAL_ATTACHMENT_LIMIT",
+    "PublicAppeal",
     "PublicEvent",
+    "PublicLetter",
+    "PublicStep",
     "PublicView",
+    "PublicWindows",
     "Throttled",
     "TrackingFailed",
+    "act_as_petitioner",
+    "find_petition",
+    "public_view",
     "submit_public_petition",
     "track_petition",
 ]
@@ -77,6 +103,69 @@ class PublicEvent:
 
 
 @dataclass(frozen=True)
+class PublicStep:
+    """One step of the procedure as the petitioner sees it (登记 → … → 终结).
+
+    ``state``: ``done``, ``current`` (where the matter stands), ``upcoming``, or for the evaluation,
+    which runs beside the review window rather than before it, ``pending`` / ``lapsed``."""
+
+    key: str
+    label: str
+    state: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class PublicLetter:
+    """The public part of a decision letter (处理意见书): who replied, when, the result and the
+    right to request review.  Never who signed it."""
+
+    organisation: str
+    issued_on: dt.date
+    outcome: str
+    outcome_label: str
+    opinion: str
+    review_notice: str
+
+
+@dataclass(frozen=True)
+class PublicAppeal:
+    """A review (复查) or recheck (复核): the body, when it received the request, and its opinion
+    once given, else the day it is due (hearing days not counted).  The request text itself is not
+    repeated (it is stored as an internal note too)."""
+
+    kind: str
+    kind_label: str
+    body: str
+    received_on: dt.date
+    due_on: dt.date | None
+    decided_on: dt.date | None
+    outcome: str
+    outcome_label: str
+    opinion: str
+
+
+@dataclass(frozen=True)
+class PublicWindows:
+    """The petitioner's windows: evaluation (pending / evaluated / lapsed, None before the reply),
+    and the last day to request a review or a recheck — each None unless the petition stands where
+    that request can be made (replied; reviewed)."""
+
+    evaluation_status: str | None = None
+    evaluation_due_on: dt.date | None = None
+    review_request_due_on: dt.date | None = None
+    recheck_request_due_on: dt.date | None = None
+
+    @property
+    def review_request_open(self) -> bool:
+        return self.review_request_due_on is not None and timezone.localdate() <= self.review_request_due_on
+
+    @property
+    def recheck_request_open(self) -> bool:
+        return self.recheck_request_due_on is not None and timezone.localdate() <= self.recheck_request_due_on
+
+
+@dataclass(frozen=True)
 class PublicView:
     """Everything the portal shows about a petition to the holder of its query code."""
 
@@ -84,6 +173,11 @@ class PublicView:
     status: str
     status_label: str
     events: list[PublicEvent]
+    steps: list[PublicStep] = field(default_factory=list)
+    letters: list[PublicLetter] = field(default_factory=list)
+    appeals: list[PublicAppeal] = field(default_factory=list)
+    windows: PublicWindows = field(default_factory=PublicWindows)
+    allowed_actions: list[str] = field(default_factory=list)
 
 
 def submit_public_petition(*, draft: PetitionDraft, ip: str) -> Registration:
@@ -126,8 +220,8 @@ def _raise_without_office(draft: PetitionDraft, *, locality_known: bool) -> None
     raise ValidationError(errors)
 
 
-def track_petition(*, number: str, code: str, ip: str) -> PublicView:
-    """Status and public timeline of petition ``number``, for the holder of its query ``code``.
+def find_petition(*, number: str, code: str, ip: str) -> Petition:
+    """The petition ``number`` if ``code`` is its query code; the one check of the code.
 
     Failures per ``ip`` are counted against ``XINFANG_PORTAL_TRACK_FAILURE_RATE``; once over it,
     every look-up from that address is refused with :class:`Throttled` until the window ends,
@@ -138,15 +232,51 @@ def track_petition(*, number: str, code: str, ip: str) -> PublicView:
     number = (number or "").strip().upper()
     petition = None
     if 0 < len(number) <= _MAX_NUMBER_LENGTH:
-        petition = (
-            Petition.objects.filter(number=number).only("pk", "number", "status", "query_code_hash").first()
-        )
+        petition = Petition.objects.filter(number=number).first()
     expected = petition.query_code_hash if petition is not None else _NO_SUCH_HASH
     given = hash_query_code(code or "")
     if petition is None or not hmac.compare_digest(expected, given):
         throttle.hit(TRACK_FAILURE_SCOPE, ip, rate)
         raise TrackingFailed(number)
+    return petition
+
+
+def track_petition(*, number: str, code: str, ip: str) -> PublicView:
+    """Status, steps, public timeline, opinions, windows and allowed actions of petition
+    ``number``, for the holder of its query ``code`` (checked by :func:`find_petition`)."""
+    return public_view(find_petition(number=number, code=code, ip=ip))
+
+
+# --- what the petitioner sees -----------------------------------------------------------------------
+
+# The petitioner's own actions on the portal (the ``by_petitioner`` transitions), in page order.
+PETITIONER_ACTIONS = ("evaluate", "request_review", "request_recheck", "withdraw")
+
+# Where each status stands on the route 登记 → 受理/转送/交办 → 办理 → 答复 → (评价) → 复查 → 复核 → 终结.
+_ROUTE = ("registered", "disposal", "handling", "reply", "evaluation", "review", "recheck", "concluded")
+_POSITION = {
+    Status.REGISTERED: "registered",
+    Status.RETURNED: "registered",  # the office routes it again
+    Status.FORWARDED: "disposal",
+    Status.ASSIGNED: "disposal",
+    Status.ACCEPTED: "handling",
+    Status.REPLIED: "reply",
+    Status.UNDER_REVIEW: "review",
+    Status.REVIEWED: "review",
+    Status.UNDER_RECHECK: "recheck",
+    Status.CONCLUDED: "concluded",
+}
+
+
+def public_view(petition: Petition) -> PublicView:
+    """What the holder of the query code may see of ``petition`` (already proved by the code or
+    bound to the session): only public notes, organisation names and the petitioner's own dates —
+    never internal comments, staff, petitioner data or the request texts."""
     events = PetitionEvent.objects.filter(petition=petition, is_public=True).only("at", "kind", "public_note")
+    letters = list(DecisionLetter.objects.filter(petition=petition).select_related("organisation"))
+    appeal_rows = list(Appeal.objects.filter(petition=petition).select_related("body"))
+    citizen = Citizen(petition_id=petition.pk)
+    windows = _windows(petition, has_letter=bool(letters))
     return PublicView(
         number=petition.number,
         status=petition.status,
@@ -155,4 +285,146 @@ def track_petition(*, number: str, code: str, ip: str) -> PublicView:
             PublicEvent(at=e.at, kind=e.kind, kind_label=str(e.get_kind_display()), note=e.public_note)
             for e in events.order_by("at", "id")
         ],
+        steps=_steps(petition, evaluation_status=windows.evaluation_status, appeals=appeal_rows),
+        letters=[
+            PublicLetter(
+                organisation=letter.organisation.name,
+                issued_on=timezone.localdate(letter.issued_at),
+                outcome=letter.outcome,
+                outcome_label=str(ReplyOutcome(letter.outcome).label),
+                opinion=letter.opinion,
+                review_notice=letter.review_notice,
+            )
+            for letter in sorted(letters, key=lambda letter: (letter.issued_at, letter.pk))
+        ],
+        appeals=[
+            PublicAppeal(
+                kind=a.kind,
+                kind_label=str(AppealKind(a.kind).label),
+                body=a.body.name,
+                received_on=a.received_on,
+                due_on=None if a.decided_on else appeals.appeal_deadline(a).due_on,
+                decided_on=a.decided_on,
+                outcome=a.outcome,
+                outcome_label=str(AppealOutcome(a.outcome).label) if a.outcome else "",
+                opinion=a.opinion if a.decided_on else "",
+            )
+            for a in appeal_rows
+        ],
+        windows=windows,
+        allowed_actions=[
+            t.action for t in allowed_actions(petition, citizen) if t.action in PETITIONER_ACTIONS
+        ],
     )
+
+
+def _windows(petition: Petition, *, has_letter: bool) -> PublicWindows:
+    if not has_letter:
+        return PublicWindows()
+    evaluation = appeals.evaluation_window(petition)
+    review_due = recheck_due = None
+    if petition.status == Status.REPLIED:
+        review_due = appeals.review_request_window(petition).due_on
+    elif petition.status == Status.REVIEWED:
+        recheck_due = appeals.recheck_request_window(petition).due_on
+    return PublicWindows(
+        evaluation_status=appeals.evaluation_status(petition),
+        evaluation_due_on=evaluation.due_on if evaluation is not None else None,
+        review_request_due_on=review_due,
+        recheck_request_due_on=recheck_due,
+    )
+
+
+def _disposal_label(petition: Petition) -> str:
+    """转送 or 交办 when the office sent it to a unit, 受理 when it took the matter itself."""
+    kinds = list(
+        PetitionEvent.objects.filter(
+            petition=petition, kind__in=[EventKind.FORWARDED, EventKind.ASSIGNED, EventKind.ACCEPTED]
+        )
+        .order_by("at", "id")
+        .values_list("kind", flat=True)
+    )
+    routed = [k for k in kinds if k in {EventKind.FORWARDED, EventKind.ASSIGNED}]
+    if routed:
+        return _("转送") if routed[-1] == EventKind.FORWARDED else _("交办")
+    if kinds:
+        return _("受理")
+    return _("受理/转送/交办")
+
+
+def _steps(petition: Petition, *, evaluation_status: str | None, appeals: list[Appeal]) -> list[PublicStep]:
+    """The step list: the route with where the matter stands highlighted.
+
+    A matter that ended early (declined, redirected, withdrawn, merged) shows the steps it went
+    through and then how it ended; a concluded one omits the review and recheck nobody asked for.
+    """
+    labels: dict[str, str] = {
+        "registered": _("登记"),
+        "disposal": _disposal_label(petition),
+        "handling": _("办理"),
+        "reply": _("答复"),
+        "evaluation": _("评价"),
+        "review": _("复查"),
+        "recheck": _("复核"),
+        "concluded": _("终结"),
+    }
+    kinds = {a.kind for a in appeals}
+    evaluation_state, evaluation_note = {
+        None: ("upcoming", ""),
+        "evaluated": ("done", _("已评价")),
+        "lapsed": ("lapsed", _("超期未评价")),
+    }.get(evaluation_status, ("pending", _("待评价")))
+    position = _POSITION.get(petition.status)
+    if position is None:
+        # Ended before a reply: the steps reached, then the end itself as the current step.
+        reached = {"registered"}
+        if labels["disposal"] != _("受理/转送/交办"):
+            reached.add("disposal")
+        steps = [PublicStep(key, labels[key], "done") for key in _ROUTE if key in reached]
+        steps.append(PublicStep(petition.status, str(petition.get_status_display()), "current"))
+        return steps
+    current = _ROUTE.index(position)
+    steps = []
+    for index, key in enumerate(_ROUTE):
+        if key == "evaluation":
+            steps.append(PublicStep(key, labels[key], evaluation_state, evaluation_note))
+            continue
+        if petition.status == Status.CONCLUDED and key in {"review", "recheck"} and key not in kinds:
+            continue  # the matter ended without this appeal
+        state = "done" if index < current else "current" if index == current else "upcoming"
+        note = ""
+        if key == "review" and state == "upcoming":
+            note = _("对答复不服的，可以请求复查")
+        elif key == "recheck" and state == "upcoming":
+            note = _("对复查意见不服的，可以请求复核")
+        elif state == "current" and key in {"review", "recheck"}:
+            note = str(petition.get_status_display())
+        steps.append(PublicStep(key, labels[key], state, note))
+    return steps
+
+
+# --- the petitioner's own actions ------------------------------------------------------------------
+
+_ACTION_SERVICES: dict[str, Callable[..., Petition]] = {
+    "evaluate": appeals.evaluate,
+    "request_review": appeals.request_review,
+    "request_recheck": appeals.request_recheck,
+    "withdraw": workflow.withdraw,
+}
+# The fields each action takes (the rest of a request is refused by the callers).
+ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "evaluate": ("office_rating", "unit_rating", "reasons"),
+    "request_review": ("reasons",),
+    "request_recheck": ("reasons",),
+    "withdraw": ("reasons",),
+}
+
+
+def act_as_petitioner(*, petition: Petition, action: str, **fields: str) -> Petition:
+    """Take one of :data:`PETITIONER_ACTIONS` on ``petition`` as its petitioner (a Citizen bound to
+    it).  The caller has proved the right to act (the code, or a session bound by the code); the
+    workflow checks state, window and input and raises ``TransitionRefused`` with nothing changed.
+    """
+    service = _ACTION_SERVICES[action]
+    arguments = {name: fields.get(name) or "" for name in ACTION_FIELDS[action]}
+    return service(user=Citizen(petition_id=petition.pk), number=petition.number, **arguments)

@@ -8,4 +8,8 @@ urlpatterns = [
     path("submit/", views.submit, name="submit"),
     path("submitted/", views.submitted, name="submitted"),
     path("track/", views.track, name="track"),
+    # The petition bound to this browser session by a successful track (never the code in a URL).
+    path("track/<str:number>/", views.petition, name="petition"),
+    path("track/<str:number>/forget/", views.forget, name="forget"),
+    path("track/<str:number>/<slug:action>/", views.act, name="act"),
 ]
