@@ -213,3 +213,64 @@ def test_rule_to_a_petition_office_is_refused(world):
             actor=world.sysadmin, area=world.a.department, category=_category("0102"), unit=world.a.office
         )
     assert set(info.value.message_dict) == {"area", "unit"}
+
+
+# --- the administrator's pages ------------------------------------------------------------------
+
+
+def test_routing_rule_pages_are_for_the_system_administrator_only(client, world):
+    from django.urls import reverse
+
+    url = reverse("workflow:routing_rules")
+    assert client.get(url).status_code == 302  # anonymous: the login page
+    for user in (world.intake_a, world.leader_a, world.secadmin):
+        client.force_login(user)
+        assert client.get(url).status_code == 403
+        assert client.post(url, {}).status_code == 403
+    client.force_login(world.sysadmin)
+    assert client.get(url).status_code == 200
+
+
+def test_add_change_and_delete_a_rule_through_the_page(client, world, housing):
+    from django.urls import reverse
+
+    # given
+    client.force_login(world.sysadmin)
+    url = reverse("workflow:routing_rules")
+    data = {"area": world.a.government.pk, "category": _category("0102").pk, "unit": housing.pk}
+    # when: added, then the same area and category again with another unit
+    assert client.post(url, data).status_code == 302
+    assert client.post(url, {**data, "unit": world.a.department.pk}).status_code == 302
+    # then: one rule, now to the department, listed
+    rule = RoutingRule.objects.get()
+    assert rule.unit == world.a.department
+    page = client.get(url).content.decode()
+    assert f'id="routing-rule-{rule.pk}"' in page and "甲县人社局" in page
+    # a petition office is refused with the reason on the form
+    response = client.post(url, {**data, "unit": world.a.office.pk})
+    assert response.status_code == 200 and RoutingRule.objects.get().unit == world.a.department
+    # delete: GET is not allowed, POST removes it
+    delete = reverse("workflow:routing_rule_delete", args=[rule.pk])
+    assert client.get(delete).status_code == 405
+    assert client.post(delete).status_code == 302
+    assert not RoutingRule.objects.exists()
+    actions = list(
+        AuditEvent.objects.filter(actor=world.sysadmin, action__startswith="workflow.routing_rule")
+        .order_by("pk")
+        .values_list("action", flat=True)
+    )
+    assert actions == [
+        "workflow.routing_rule.create",
+        "workflow.routing_rule.change",
+        "workflow.routing_rule.delete",
+    ]
+
+
+def test_rule_list_query_count(client, world, housing, django_assert_max_num_queries):
+    from django.urls import reverse
+
+    for code in ("0101", "0102", "0103", "0104"):
+        RoutingRule.objects.create(area=world.a.government, category=_category(code), unit=housing)
+    client.force_login(world.sysadmin)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("workflow:routing_rules")).status_code == 200

@@ -24,7 +24,7 @@ from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
 from xinfang.workflow import services as workflow
 
 from .access import PetitionNotFound, access_petition
-from .choices import Status
+from .choices import FINAL_STATUSES, Status
 from .drafts import PetitionerDraft
 from .filtersets import PetitionFilter
 from .forms import CategoryForm, PetitionerFormSet, PetitionForm, QueueFilterForm
@@ -121,25 +121,16 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
-# Art. 19 ¶3: a matter already accepted or being handled is not taken again (by a higher body) while
-# its time limit runs; these are the states in which it is being handled.
-IN_HANDLING = frozenset(
-    {
-        Status.REGISTERED, Status.FORWARDED, Status.ASSIGNED, Status.RETURNED, Status.ACCEPTED,
-        Status.UNDER_REVIEW, Status.UNDER_RECHECK,
-    }
-)  # fmt: skip
-
-
 def repeat_standing(petition: Petition, today: dt.date | None = None) -> tuple[str, str]:
     """Whether an earlier petition bars a new one on the same facts and reasons, for the repeat
     look-up: ``("concluded", …)`` once concluded (Art. 36 ¶3), ``("in_handling", …)`` while it is
     handled within its time limit (Art. 19 ¶3), else ``("", "")``.  The clerk then links the new
-    petition to it and uses 不再受理."""
+    petition to it and uses 不再受理; the same test as ``workflow.services.refuse_repeat``, so what is
+    marked here is what that action accepts."""
     if petition.status == Status.CONCLUDED:
         return "concluded", _("已终结，同一事实和理由不再受理")
     today = today or timezone.localdate()
-    if petition.status in IN_HANDLING and (petition.due_on is None or petition.due_on >= today):
+    if petition.status not in FINAL_STATUSES and (petition.due_on is None or petition.due_on >= today):
         return "in_handling", _("正在办理中（第十九条第三款）")
     return "", ""
 

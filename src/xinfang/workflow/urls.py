@@ -1,5 +1,5 @@
 """Staff pages of the workflow app, under /staff/workflow/: deadline rules and the holiday calendar
-(system administrator), and the transitions performed from the petition page."""
+and the routing rules (system administrator), and the transitions performed from the petition page."""
 
 from django.urls import path
 
@@ -16,5 +16,7 @@ urlpatterns = [
     path("calendar/new/", views.override_edit, name="override_create"),
     path("calendar/<int:pk>/", views.override_edit, name="override_edit"),
     path("calendar/years/", views.year_entered, name="year_entered"),
+    path("routing/", views.routing_rules, name="routing_rules"),
+    path("routing/<int:pk>/delete/", views.routing_rule_delete, name="routing_rule_delete"),
     path("petitions/<str:number>/<str:action>/", actions.act, name="act"),
 ]

@@ -1,4 +1,5 @@
-"""Staff pages of the system administrator: the deadline rules and the holiday overrides.
+"""Staff pages of the system administrator: the deadline rules, the holiday overrides and the
+routing rules.
 
 Views parse input, call the services of deadlines.py and calendar.py (which audit every change) and
 render.  The small forms live here because only these pages use them.
@@ -22,6 +23,7 @@ from xinfang.core.decorators import role_required
 from xinfang.core.forms import add_service_errors
 from xinfang.organisations.choices import Level, OrganisationKind, RoleCode
 from xinfang.organisations.models import Organisation
+from xinfang.petitions.models import Category
 
 from .calendar import (
     delete_calendar_override,
@@ -31,7 +33,17 @@ from .calendar import (
     set_year_entered,
 )
 from .deadlines import delete_period_rule, get_rule_book, save_period_rule, save_rule_profile
-from .models import STEP_STARTS, CalendarOverride, CalendarYear, PeriodRule, PeriodUnit, RuleProfile, Step
+from .models import (
+    STEP_STARTS,
+    CalendarOverride,
+    CalendarYear,
+    PeriodRule,
+    PeriodUnit,
+    RoutingRule,
+    RuleProfile,
+    Step,
+)
+from .routing import delete_routing_rule, save_routing_rule
 
 # --- forms ---------------------------------------------------------------------------------------
 
@@ -247,3 +259,54 @@ def year_entered(request: HttpRequest) -> HttpResponse:
         )
     messages.success(request, _("已保存。"))
     return redirect("workflow:calendar")
+
+
+# --- routing rules (分办规则) ------------------------------------------------------------------
+
+
+class RoutingRuleForm(forms.Form):
+    area = forms.ModelChoiceField(
+        label=gettext_lazy("属地"),
+        queryset=Organisation.objects.filter(
+            is_active=True, kind__in=[OrganisationKind.GOVERNMENT, OrganisationKind.PARTY]
+        ),
+        help_text=gettext_lazy("该行政区域及其下辖区域的信访事项适用本规则；下级区域的规则优先。"),
+    )
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("问题分类"),
+        queryset=Category.objects.filter(is_active=True).select_related("parent"),
+        help_text=gettext_lazy("选一级分类适用其下全部细类；同一属地内细类的规则优先。"),
+    )
+    unit = forms.ModelChoiceField(
+        label=gettext_lazy("责任单位"),
+        queryset=Organisation.objects.filter(is_active=True).exclude(kind=OrganisationKind.PETITION_OFFICE),
+    )
+
+
+@role_required(RoleCode.SYSADMIN)
+def routing_rules(request: HttpRequest) -> HttpResponse:
+    """The routing rules (谁主管、谁负责), and the form to add one; adding one for an area and category
+    that already has a rule changes its unit."""
+    form = RoutingRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_routing_rule(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("workflow:routing_rules")
+    rules = RoutingRule.objects.select_related("area", "category", "category__parent", "unit").order_by(
+        "area__path", "category__code"
+    )
+    return render(request, "workflow/routing_rules.html", {"rules": rules, "form": form})
+
+
+@require_POST
+@role_required(RoleCode.SYSADMIN)
+def routing_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete one routing rule (audited)."""
+    rule = get_object_or_404(RoutingRule, pk=pk)
+    delete_routing_rule(actor=request.user, rule=rule)
+    messages.success(request, _("已删除。"))
+    return redirect("workflow:routing_rules")
