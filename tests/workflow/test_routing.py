@@ -15,7 +15,7 @@ from xinfang.petitions.models import Category, Petition
 from xinfang.workflow import routing, services
 from xinfang.workflow.models import Assignment, RoutingRule
 
-from ..factories import register
+from ..factories import make_staff, register
 
 pytestmark = pytest.mark.django_db
 
@@ -274,3 +274,21 @@ def test_rule_list_query_count(client, world, housing, django_assert_max_num_que
     client.force_login(world.sysadmin)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("workflow:routing_rules")).status_code == 200
+
+
+def test_a_returned_petition_is_not_proposed_to_the_unit_that_sent_it_back(world, housing):
+    """Art. 23 ¶3: re-disposing of a returned petition accepts the objection; the rule's unit is
+    skipped and the class rule's unit proposed instead."""
+    # given
+    RoutingRule.objects.create(area=world.a.government, category=_category("0102"), unit=housing)
+    RoutingRule.objects.create(area=world.a.government, category=_category("01"), unit=world.a.department)
+    petition = _petition(world)
+    services.forward(user=world.intake_a, number=petition.number, unit=housing)
+    housing_staff = make_staff("housing_handler", housing, "handler")
+    services.return_petition(user=housing_staff, number=petition.number, reasons="不属于本单位职责")
+    petition = Petition.objects.select_related("category", "locality", "office", "subject_organisation").get(
+        pk=petition.pk
+    )
+    assert petition.status == "returned"
+    # when / then
+    assert routing.propose_unit(petition).unit == world.a.department

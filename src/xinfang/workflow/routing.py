@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from xinfang.audit.services import record_event
 from xinfang.organisations.choices import OrganisationKind
 from xinfang.organisations.models import Organisation
+from xinfang.petitions.choices import Status
 from xinfang.petitions.models import Category, Petition
 
 from .models import Assignment, RoutingRule
@@ -62,10 +63,10 @@ def routing_area(office: Organisation) -> Organisation:
     return office.parent or office
 
 
-def is_proposable(petition: Petition, unit: Organisation) -> bool:
-    """The unit may receive the petition: active, not the office itself, and not (inside) the
-    accused organisation of a confidential report."""
-    if not unit.is_active or unit.pk == petition.office_id:
+def is_proposable(petition: Petition, unit: Organisation, returned: frozenset[int] = frozenset()) -> bool:
+    """The unit may receive the petition: active, not the office itself, not a unit that sent this
+    petition back (``returned``), and not (inside) the accused organisation of a confidential report."""
+    if not unit.is_active or unit.pk == petition.office_id or unit.pk in returned:
         return False
     subject = petition.subject_organisation if petition.subject_organisation_id else None
     return not (petition.is_confidential and subject is not None and unit.is_within(subject))
@@ -104,14 +105,14 @@ def special_channel_organs(petition: Petition) -> Any:
     )
 
 
-def _special_channel(petition: Petition) -> Proposal | None:
+def _special_channel(petition: Petition, returned: frozenset[int]) -> Proposal | None:
     for organ in special_channel_organs(petition):  # one query
-        if is_proposable(petition, organ):
+        if is_proposable(petition, organ, returned):
             return Proposal(organ, special_channel_label(petition.category.route_to))
     return None
 
 
-def _routing_rule(petition: Petition, area: Organisation) -> Proposal | None:
+def _routing_rule(petition: Petition, area: Organisation, returned: frozenset[int]) -> Proposal | None:
     category = petition.category
     chain = area_chain(petition.locality)
     rules = list(
@@ -124,13 +125,13 @@ def _routing_rule(petition: Petition, area: Organisation) -> Proposal | None:
     # The deepest area first; inside one area, the entry itself before its first-level class.
     rules.sort(key=lambda r: (-r.area.depth, r.category_id != category.pk))
     for rule in rules:
-        if is_proposable(petition, rule.unit):
+        if is_proposable(petition, rule.unit, returned):
             reason = _("分办规则：{area}·{category}").format(area=rule.area.name, category=rule.category.name)
             return Proposal(rule.unit, reason)
     return None
 
 
-def _history(petition: Petition, area: Organisation, today: dt.date | None = None) -> Proposal | None:
+def _history(petition: Petition, area: Organisation, returned: frozenset[int]) -> Proposal | None:
     locality = petition.locality
     # The area the matter arose in: the locality itself, or the government a department belongs to.
     where = locality if locality.is_area or locality.parent_id is None else locality.parent
@@ -145,7 +146,7 @@ def _history(petition: Petition, area: Organisation, today: dt.date | None = Non
         )
         .exclude(end_reason__in=MISROUTED)
         .exclude(unit__kind=OrganisationKind.PETITION_OFFICE)
-        .exclude(unit_id=petition.office_id)
+        .exclude(unit_id__in={petition.office_id, *returned})
         .exclude(petition_id=petition.pk)
     )
     subject = petition.subject_organisation if petition.subject_organisation_id else None
@@ -163,12 +164,21 @@ def _history(petition: Petition, area: Organisation, today: dt.date | None = Non
 def propose_unit(petition: Petition) -> Proposal | None:
     """The unit to propose for forwarding or assigning ``petition``, with the reason; None when
     nothing fits.  Expects ``category``, ``locality``, ``office`` and ``subject_organisation``
-    loaded (select_related), then runs at most four queries."""
-    proposal = _special_channel(petition)
+    loaded (select_related), then runs at most four queries (five for a returned petition)."""
+    returned: frozenset[int] = frozenset()
+    if petition.status == Status.RETURNED:
+        # Disposing of a returned petition again means the office accepted the unit's objection
+        # (Art. 23 ¶3): never propose the unit that sent it back.
+        returned = frozenset(
+            Assignment.objects.filter(petition=petition, end_reason="returned").values_list(
+                "unit_id", flat=True
+            )
+        )
+    proposal = _special_channel(petition, returned)
     if proposal is not None:
         return proposal
     area = routing_area(petition.office)
-    return _routing_rule(petition, area) or _history(petition, area)
+    return _routing_rule(petition, area, returned) or _history(petition, area, returned)
 
 
 def unit_choices(petition: Petition) -> Any:
