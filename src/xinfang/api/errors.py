@@ -105,6 +105,19 @@ REFUSAL_STATUS = {
     "extension_pending": 409,
     "no_pending_extension": 409,
     "no_completion_report": 409,
+    # after the reply (evaluation, review, recheck, conclusion) and the closing actions
+    "already_evaluated": 409,
+    "hearing_open": 409,
+    "no_hearing": 409,
+    "already_reported": 409,
+    "no_repeat_link": 409,
+    "not_settled": 409,
+    "window_open": 409,
+    "no_higher_body": 409,
+    "already_recused": 409,
+    "missing_rating": 422,
+    "invalid_target": 422,
+    "invalid_staff": 422,
 }
 # The body field a refusal is about, where the code alone says so (the endpoint adds the field of
 # a missing reason, which depends on the action).
@@ -114,6 +127,9 @@ REFUSAL_FIELDS = {
     "invalid_date": "report_due_on",
     "extension_too_long": "days",
     "missing_outcome": "outcome",
+    "missing_rating": "office_rating",  # the service names unit_rating when that is the one missing
+    "invalid_target": "into",
+    "invalid_staff": "staff",
 }
 
 

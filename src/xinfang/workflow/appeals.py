@@ -121,10 +121,10 @@ def window_open(window: Deadline, today: dt.date | None = None) -> bool:
 # --- evaluation -----------------------------------------------------------------------------------
 
 
-def _check_rating(value: str, whom: str) -> None:
+def _check_rating(value: str, whom: str, field: str) -> None:
     if value not in Rating.values:
         raise TransitionRefused(
-            _("请选择对{whom}的评价。").format(whom=whom), code="missing_rating", params={"field": whom}
+            _("请选择对{whom}的评价。").format(whom=whom), code="missing_rating", params={"field": field}
         )
 
 
@@ -142,8 +142,8 @@ def evaluate(
     reason.  The evaluation is never shown as satisfied unless the petitioner said so."""
     from .engine import Citizen
 
-    _check_rating(office_rating, _("信访部门"))
-    _check_rating(unit_rating, _("办理单位"))
+    _check_rating(office_rating, _("信访部门"), "office_rating")
+    _check_rating(unit_rating, _("办理单位"), "unit_rating")
     reason = (reasons or "").strip()
     if Rating.DISSATISFIED in {office_rating, unit_rating} and not reason:
         raise TransitionRefused(

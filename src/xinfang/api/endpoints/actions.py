@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Header, Path, Router
 
 from xinfang.organisations.models import Organisation
-from xinfang.petitions.access import access_petition
+from xinfang.petitions.access import PetitionNotFound, access_petition
 from xinfang.petitions.models import Petition
 from xinfang.workflow import services
 from xinfang.workflow.engine import TransitionRefused
@@ -132,6 +132,7 @@ def action_arguments(action: str, payload: ActionIn | None) -> dict[str, Any]:
     "/{number}/actions/{action}",
     response={
         200: PetitionOut,
+        204: None,
         401: ErrorOut,
         403: ErrorOut,
         404: ErrorOut,
@@ -151,14 +152,16 @@ def perform_action(
         str | None,
         Header(alias="If-Match", max_length=100, description="详情响应的 ETag；版本已变化时返回 412"),
     ] = None,
-) -> Petition:
+) -> Petition | tuple[int, None]:
     """Take ``action`` on the petition, as the caller.
 
     The actions and the body fields each takes are in docs/api.md.  With ``If-Match`` (the
     ``ETag`` of the detail) the action runs only if nobody changed the petition since (else 412
     ``stale_version``).  A petition that does not exist and one outside the caller's scope give
     the same 404; a refusal keeps the workflow's code (``wrong_state``, ``not_allowed`` …) and
-    changes nothing.  The response is the petition's detail, with its new ``ETag``.
+    changes nothing.  The response is the petition's detail, with its new ``ETag`` — or 204
+    without a body when the action took the petition out of the caller's sight (``recuse`` of
+    oneself).
     """
     user = auth_user(request)
     if action not in SERVICES:
@@ -169,10 +172,17 @@ def perform_action(
     try:
         SERVICES[action](user=user, number=number, version=version, **arguments)
     except TransitionRefused as exc:
-        field = None
-        if exc.code == "missing_reason":
-            field = (exc.params or {}).get("field") or REASON_FIELD.get(action)
+        # The input a refusal is about: named by the service (params["field"]), else the reason
+        # the action requires, else the code's own field (errors.REFUSAL_FIELDS).
+        field = (exc.params or {}).get("field")
+        if exc.code == "missing_reason" and not field:
+            field = REASON_FIELD.get(action)
         raise refusal_error(exc, field=field) from None
-    petition = load_petition(user, number)
+    try:
+        petition = load_petition(user, number)
+    except PetitionNotFound:
+        # Done, and the caller may no longer see the petition (they stepped aside, 回避): no
+        # detail and no ETag, but not a 404 either, which would say that nothing happened.
+        return 204, None
     response["ETag"] = petition.etag
     return petition
