@@ -148,8 +148,11 @@ def open_assignment(petition: Petition) -> Any:
     return Assignment.objects.filter(petition=petition, ended_at__isnull=True).select_related("unit").first()
 
 
-def check_allowed(petition: Petition, user: Any, transition: Transition) -> None:
-    """Raise TransitionRefused unless ``user`` may take ``transition`` on ``petition`` now."""
+def check_allowed(
+    petition: Petition, user: Any, transition: Transition, sides: set[str] | None = None
+) -> None:
+    """Raise TransitionRefused unless ``user`` may take ``transition`` on ``petition`` now.
+    ``sides``: the user's ``acting_side`` when the caller already has it (it costs queries)."""
     if petition.status not in transition.sources:
         raise TransitionRefused(
             _("信访事项当前状态为“{status}”，不能{action}。").format(
@@ -157,7 +160,7 @@ def check_allowed(petition: Petition, user: Any, transition: Transition) -> None
             ),
             code="wrong_state",
         )
-    sides = acting_side(petition, user)
+    sides = acting_side(petition, user) if sides is None else sides
     roles = user.role_codes
     if not any(s in sides and (s == PETITIONER or roles & SIDE_ROLES[s]) for s in transition.sides):
         raise TransitionRefused(
@@ -180,9 +183,10 @@ def allowed_actions(petition: Petition, user: Any) -> list[Transition]:
     elif not Petition.objects.restrict(user, "change").filter(pk=petition.pk).exists():
         return []
     result = []
+    sides = acting_side(petition, user)  # once, not once per transition
     for transition in TRANSITIONS.values():
         try:
-            check_allowed(petition, user, transition)
+            check_allowed(petition, user, transition, sides)
         except TransitionRefused:
             continue
         result.append(transition)
