@@ -134,7 +134,10 @@ def test_tracking_shows_status_and_public_timeline_only(world, api, submitted):
     # then
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"number", "status", "status_label", "events"}
+    assert set(body) == {"number", "status", "status_label", "events", "steps", "letters", "appeals",
+                         "windows", "allowed_actions"}  # fmt: skip
+    assert body["allowed_actions"] == ["withdraw"]
+    assert body["letters"] == body["appeals"] == []
     assert body["status"] == "registered"
     assert [e["kind"] for e in body["events"]] == ["registered"]
     assert set(body["events"][0]) == {"at", "kind", "kind_label", "note"}

@@ -334,3 +334,86 @@ class ActionIn(InputSchema):
     )
     into: str | None = Field(None, max_length=40, description="合并到的信访事项编号（merge 必填）")
     staff: str | None = Field(None, max_length=150, description="回避人员的用户名（recuse；留空为本人）")
+
+
+# --- public portal: the petitioner's view and own actions (issue #3) ---------------------------------
+
+_RATING_HELP = "satisfied 满意、basically_satisfied 基本满意、dissatisfied 不满意"
+
+
+class PublicStepOut(Schema):
+    key: str = Field(
+        description=(
+            "registered、disposal、handling、reply、evaluation、review、recheck、concluded；"
+            "提前结束的（撤回、不予受理等）最后一步为其状态"
+        )
+    )
+    label: str = Field(description="环节名称，如 登记、交办、答复")
+    state: Literal["done", "current", "upcoming", "pending", "lapsed"] = Field(
+        description="done 已完成、current 当前、upcoming 未开始；评价另有 pending 待评价、lapsed 超期未评价"
+    )
+    note: str
+
+
+class PublicLetterOut(Schema):
+    organisation: str = Field(description="答复单位")
+    issued_on: dt.date
+    outcome: str = Field(description="support 支持、explain 解释说明、not_supported 不予支持")
+    outcome_label: str
+    opinion: str = Field(description="处理意见")
+    review_notice: str = Field(description="复查权利告知")
+
+
+class PublicAppealOut(Schema):
+    kind: Literal["review", "recheck"]
+    kind_label: str
+    body: str = Field(description="复查或复核机关")
+    received_on: dt.date
+    due_on: dt.date | None = Field(description="尚未作出意见时的期限（听证时间不计入）")
+    decided_on: dt.date | None
+    outcome: str = Field(description="uphold 维持、change 变更、rehandle 责令重新办理；未作出意见时为空")
+    outcome_label: str
+    opinion: str
+
+
+class PublicWindowsOut(Schema):
+    evaluation_status: Literal["pending", "evaluated", "lapsed"] | None = Field(
+        description="满意度评价：pending 待评价、evaluated 已评价、lapsed 超期未评价；答复前为空"
+    )
+    evaluation_due_on: dt.date | None = Field(description="满意度评价的最后一日")
+    review_request_due_on: dt.date | None = Field(description="请求复查的最后一日（仅已答复时）")
+    recheck_request_due_on: dt.date | None = Field(description="请求复核的最后一日（仅已复查时）")
+
+
+class PublicPetitionOut(PublicTrackingOut):
+    """What the holder of the query code sees: status and public timeline, plus the steps, the
+    decision letters, the review and recheck opinions, the windows and the actions allowed now."""
+
+    steps: list[PublicStepOut]
+    letters: list[PublicLetterOut]
+    appeals: list[PublicAppealOut]
+    windows: PublicWindowsOut
+    allowed_actions: list[str] = Field(
+        description="信访人现在可以进行的操作：evaluate、request_review、request_recheck、withdraw"
+    )
+
+
+class PortalActionIn(InputSchema):
+    """The body of ``POST /portal/petitions/{number}/actions/{action}``: the query code, and the
+    fields of the action (a field the action does not take is refused)."""
+
+    code: str = Field(max_length=40, description="查询码")
+    office_rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = Field(
+        None, description="对信访部门的评价（evaluate 必填）：" + _RATING_HELP
+    )
+    unit_rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = Field(
+        None, description="对办理单位的评价（evaluate 必填）：" + _RATING_HELP
+    )
+    reasons: str | None = Field(
+        None,
+        max_length=5000,
+        description=(
+            "理由：evaluate 中任一项为不满意时必填；request_review、request_recheck 必填（请求及理由）；"
+            "withdraw 可不填"
+        ),
+    )
