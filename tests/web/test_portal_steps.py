@@ -487,3 +487,34 @@ def test_withdraw_after_the_reply_is_refused(client, world):
     assert response.status_code == 409
     assert "不能撤回" in response.content.decode()
     assert snapshot(petition) == before
+
+
+# --- steps of a matter that ended early, and the cost of the page ------------------------------------
+
+
+def test_a_declined_petition_shows_where_it_ended(client, world):
+    petition, code = registered(world)
+    services.decline(user=world.intake_a, number=petition.number, reasons="属于诉讼途径解决的事项")
+    bind(client, petition, code)
+    html = page(client, petition)
+    assert re.findall(r'data-step="(\w+)"', html) == ["registered", "declined"]
+    assert current_step(html) == "declined"
+    assert 'id="windows"' not in html and forms_on(html) == set()
+
+
+def test_the_page_costs_the_same_queries_however_long_the_timeline(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    petition, code = replied(world)
+    bind(client, petition, code)
+    with CaptureQueriesContext(connection) as first:
+        page(client, petition)
+    for n in range(10):
+        PetitionEvent.objects.create(
+            petition=petition, kind="replied", is_public=True, public_note=f"公开记录{n}"
+        )
+    with CaptureQueriesContext(connection) as second:
+        html = page(client, petition)
+    assert "公开记录9" in html
+    assert len(second.captured_queries) == len(first.captured_queries) <= 25
