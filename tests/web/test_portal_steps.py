@@ -518,3 +518,28 @@ def test_the_page_costs_the_same_queries_however_long_the_timeline(client, world
         html = page(client, petition)
     assert "公开记录9" in html
     assert len(second.captured_queries) == len(first.captured_queries) <= 25
+
+
+def test_a_review_that_orders_rehandling_shows_handling_again(client, world):
+    petition, code = under_review(world)
+    appeals.review(user=world.supervisor_a, number=petition.number, **{**REVIEW, "outcome": "rehandle"})
+    bind(client, petition, code)
+    html = page(client, petition)
+    assert current_step(html) == "handling"
+    assert "撤销原处理意见，责令重新办理" in html and REPLY["opinion"] in html
+    assert 'id="window-review"' not in html
+
+
+def test_a_matter_concluded_after_the_review_window_lapsed_omits_the_appeals(client, world):
+    from xinfang.petitions.choices import Conclusion
+
+    petition, code = replied(world)
+    with freeze_time(day_after(appeals.review_request_window(petition).due_on)):
+        appeals.conclude(user=world.intake_a, number=petition.number, conclusion=Conclusion.REVIEW_LAPSED)
+        bind(client, petition, code)
+        html = page(client, petition)
+    steps = re.findall(r'data-step="(\w+)"', html)
+    assert steps == ["registered", "disposal", "handling", "reply", "evaluation", "concluded"]
+    assert current_step(html) == "concluded"
+    assert forms_on(html) == set()
+    assert "超期未评价" in html
