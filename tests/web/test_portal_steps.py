@@ -543,3 +543,15 @@ def test_a_matter_concluded_after_the_review_window_lapsed_omits_the_appeals(cli
     assert current_step(html) == "concluded"
     assert forms_on(html) == set()
     assert "超期未评价" in html
+
+
+def test_the_portal_offers_exactly_the_petitioners_transitions():
+    """A transition the petitioner may take must have its form and fields on the portal."""
+    from xinfang.portal.forms import ACTION_FORMS
+    from xinfang.portal.services import ACTION_FIELDS, PETITIONER_ACTIONS
+    from xinfang.workflow.transitions import TRANSITIONS
+
+    by_petitioner = {action for action, t in TRANSITIONS.items() if t.by_petitioner}
+    assert set(PETITIONER_ACTIONS) == by_petitioner == set(ACTION_FORMS) == set(ACTION_FIELDS)
+    for action in PETITIONER_ACTIONS:
+        assert set(ACTION_FORMS[action].base_fields) == set(ACTION_FIELDS[action])

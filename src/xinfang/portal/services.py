@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
@@ -61,6 +60,7 @@ from xinfang.workflow.models import Appeal, AppealKind, AppealOutcome, DecisionL
 from xinfang.workflow.services import register
 
 __all__ = [
+    "ACTION_FIELDS",
     "PETITIONER_ACTIONS",
     "PORTAL_ATTACHMENT_LIMIT",
     "PublicAppeal",
@@ -249,7 +249,8 @@ def track_petition(*, number: str, code: str, ip: str) -> PublicView:
 
 # --- what the petitioner sees -----------------------------------------------------------------------
 
-# The petitioner's own actions on the portal (the ``by_petitioner`` transitions), in page order.
+# The petitioner's own actions on the portal, in page order: the ``by_petitioner`` transitions of
+# the table (a test keeps the two equal; a new one needs its fields here and a form in forms.py).
 PETITIONER_ACTIONS = ("evaluate", "request_review", "request_recheck", "withdraw")
 
 # Where each status stands on the route 登记 → 受理/转送/交办 → 办理 → 答复 → (评价) → 复查 → 复核 → 终结.
@@ -285,7 +286,7 @@ def public_view(petition: Petition) -> PublicView:
             PublicEvent(at=e.at, kind=e.kind, kind_label=str(e.get_kind_display()), note=e.public_note)
             for e in events.order_by("at", "id")
         ],
-        steps=_steps(petition, evaluation_status=windows.evaluation_status, appeals=appeal_rows),
+        steps=_steps(petition, evaluation_status=windows.evaluation_status, appeal_rows=appeal_rows),
         letters=[
             PublicLetter(
                 organisation=letter.organisation.name,
@@ -352,7 +353,9 @@ def _disposal_label(petition: Petition) -> str:
     return _("受理/转送/交办")
 
 
-def _steps(petition: Petition, *, evaluation_status: str | None, appeals: list[Appeal]) -> list[PublicStep]:
+def _steps(
+    petition: Petition, *, evaluation_status: str | None, appeal_rows: list[Appeal]
+) -> list[PublicStep]:
     """The step list: the route with where the matter stands highlighted.
 
     A matter that ended early (declined, redirected, withdrawn, merged) shows the steps it went
@@ -368,7 +371,7 @@ def _steps(petition: Petition, *, evaluation_status: str | None, appeals: list[A
         "recheck": _("复核"),
         "concluded": _("终结"),
     }
-    kinds = {a.kind for a in appeals}
+    kinds = {a.kind for a in appeal_rows}
     evaluation_state, evaluation_note = {
         None: ("upcoming", ""),
         "evaluated": ("done", _("已评价")),
@@ -405,12 +408,6 @@ def _steps(petition: Petition, *, evaluation_status: str | None, appeals: list[A
 
 # --- the petitioner's own actions ------------------------------------------------------------------
 
-_ACTION_SERVICES: dict[str, Callable[..., Petition]] = {
-    "evaluate": appeals.evaluate,
-    "request_review": appeals.request_review,
-    "request_recheck": appeals.request_recheck,
-    "withdraw": workflow.withdraw,
-}
 # The fields each action takes (the rest of a request is refused by the callers).
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "evaluate": ("office_rating", "unit_rating", "reasons"),
@@ -425,6 +422,6 @@ def act_as_petitioner(*, petition: Petition, action: str, **fields: str) -> Peti
     it).  The caller has proved the right to act (the code, or a session bound by the code); the
     workflow checks state, window and input and raises ``TransitionRefused`` with nothing changed.
     """
-    service = _ACTION_SERVICES[action]
+    service = workflow.ACTION_SERVICES[action]
     arguments = {name: fields.get(name) or "" for name in ACTION_FIELDS[action]}
     return service(user=Citizen(petition_id=petition.pk), number=petition.number, **arguments)
