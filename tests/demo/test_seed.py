@@ -21,7 +21,7 @@ from xinfang.organisations.choices import OrganisationKind
 from xinfang.organisations.models import PATH_STEP, Organisation, User
 from xinfang.petitions.choices import COLLECTIVE_HEADCOUNT, MAX_REPRESENTATIVES, EventKind, InvolvementReason
 from xinfang.petitions.models import Involvement, NumberSequence, Petition, Petitioner, PetitionEvent
-from xinfang.petitions.services import ACCEPTANCE_PERIOD_DAYS, find_petition_office, hash_query_code
+from xinfang.petitions.services import find_petition_office, hash_query_code
 from xinfang.petitions.validators import check_id_number, check_phone, mask_id_number, mask_phone
 
 pytestmark = pytest.mark.django_db
@@ -99,6 +99,7 @@ def test_demo_builds_tree_accounts_and_petitions(demo):
         "leader": ("leader", tree.county_1.government),
         "handler": ("handler", tree.county_1.departments["人社局"]),
         "handler_b": ("handler", tree.other_city_county.departments["人社局"]),
+        "city_supervisor": ("supervisor", tree.cities[0].office),
     }
     for username, (role, org) in expected.items():
         user = User.objects.get(username=username)
@@ -176,9 +177,10 @@ def test_numbers_are_gap_free_and_match_sequences(demo):
 
 @pytest.mark.parametrize("method", METHODS)
 def test_rows_are_stored_as_the_services_store_them(db, method):
-    """Every petition has its office involvement, its public registration event, valid and
-    encrypted personal data with blind indexes and masks, a 15-day due date; repeats point to an
-    earlier petition of the same person; collective ones have at most five representatives."""
+    """Every petition has its office involvement (and its unit's once routed), its public
+    registration event, valid and encrypted personal data with blind indexes and masks; repeats
+    point to an earlier petition of the same person; collective ones have at most five
+    representatives.  (Its state and due date: test_stories_are_consistent.)"""
     skip_copy_without_postgres(method)
     # given a seeded tree (no accounts: allowed with DEBUG off)
     seed("--demo", "--no-accounts", "--petitions", "0")
@@ -192,14 +194,17 @@ def test_rows_are_stored_as_the_services_store_them(db, method):
     repeats = with_address = 0
     for p in petitions:
         assert p.office == find_petition_office(p.locality)
-        assert p.due_on == p.received_on + dt.timedelta(days=ACCEPTANCE_PERIOD_DAYS)
         assert len(p.query_code_hash) == 64
         assert p.is_collective == (p.headcount >= COLLECTIVE_HEADCOUNT)
         assert p.is_confidential == (p.purpose == "report")
         assert p.registered_at.date() >= p.received_on - dt.timedelta(days=1)  # UTC vs local date
-        involvements = list(p.involvements.all())
+        involvements = list(p.involvements.order_by("created_at", "pk"))
+        units = [
+            (a.unit_id, a.unit.path, InvolvementReason.UNIT) for a in p.assignments.select_related("unit")
+        ]
         assert [(i.organisation_id, i.organisation_path, i.reason) for i in involvements] == [
-            (p.office_id, p.office.path, InvolvementReason.OFFICE)
+            (p.office_id, p.office.path, InvolvementReason.OFFICE),
+            *units,
         ]
         registered = p.events.get(kind=EventKind.REGISTERED)
         assert registered.is_public
@@ -288,7 +293,9 @@ def test_no_accounts_allowed_without_debug(db):
     with override_settings(DEBUG=False):
         out = seed("--demo", "--no-accounts", "--petitions", "10")
     assert Petition.objects.count() == 10
-    assert User.objects.count() == 0
+    # only the seed's own user, who signs bulk decision letters: inactive, no password, no role
+    assert list(User.objects.values_list("username", "is_active")) in ([], [("demo-seed", False)])
+    assert not any(u.has_usable_password() or u.roles.exists() for u in User.objects.all())
     assert "Demo accounts" not in out
     assert "petitions/s" in out
 
@@ -329,5 +336,5 @@ def test_deferred_indexes_come_back_identical(db):
     # then the schema is the same and the data are whole
     assert result.deferred_indexes
     assert schema_of_seeded_tables() == before
-    assert Involvement.objects.count() == 120
+    assert Involvement.objects.filter(reason=InvolvementReason.OFFICE).count() == 120
     assert_numbers_gap_free()

@@ -35,6 +35,8 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec("supervisor", RoleCode.SUPERVISOR, "赵敏", lambda t: _office(t.county_1)),
     AccountSpec("leader", RoleCode.LEADER, "王建国", lambda t: t.county_1.government),
     AccountSpec("handler_b", RoleCode.HANDLER, "孙磊", lambda t: t.other_city_county.departments["人社局"]),
+    # County 1's city: reviews the county office's own replies and rechecks the county's reviews.
+    AccountSpec("city_supervisor", RoleCode.SUPERVISOR, "周涛", lambda t: _office(t.cities[0])),
 )
 
 

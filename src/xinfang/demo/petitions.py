@@ -39,12 +39,22 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from xinfang.audit.services import record_event
+from xinfang.organisations.models import Organisation, User
 from xinfang.petitions.models import Category, NumberSequence, Petition
 
+from .drive import DRIVE_UNIT, can_drive, demo_actors, replay
 from .pgload import copy_columns, copy_writer, drop_secondary, restore_secondary
-from .plan import SPAN_DAYS, Planner, localities_of, office_infos_of
+from .plan import SPAN_DAYS, LocalityInfo, Planner, localities_of, office_infos_of
 from .render import TABLES, RenderContext, Rendered, init_worker, render_chunk, render_in_worker
+from .stories import StoryTeller
+from .storyrows import OrgInfo, org_infos, story_notes
 from .tree import DemoTree
+
+# The small demo replays this many of county 1's stories through the services (drive.py); a bigger
+# load writes every story in bulk.
+DRIVE_SAMPLE = 150
+DRIVE_MAX_COUNT = 20_000
+SEED_USER = "demo-seed"  # signs the bulk decision letters of units without a demo handler
 
 
 @dataclass
@@ -61,6 +71,9 @@ class SeedResult:
     workers: int = 0
     deferred_indexes: bool = False
     sample: tuple[str, str] = ("", "")
+    driven: int = 0  # petitions whose story the services replayed (drive.py)
+    driven_actions: int = 0
+    refused: list[tuple[str, str, str]] = field(default_factory=list)  # replayed actions refused
     # Seconds per phase: where a benchmark's time goes.  plan/queue run in this thread (queue:
     # blocked because the writer is behind), wait/write in the writer (wait: for the workers).
     phases: dict[str, float] = field(default_factory=lambda: defaultdict(float))
@@ -85,6 +98,7 @@ def seed_petitions(
     progress: Progress | None = None,
     today: dt.date | None = None,
     defer_indexes: bool | None = None,
+    drive: int | None = None,
 ) -> SeedResult:
     """Top the demo tree up to ``target`` petitions (registered by its offices); never remove any.
 
@@ -93,6 +107,11 @@ def seed_petitions(
     in this process).  ``defer_indexes`` (PostgreSQL; None: for big loads) builds the secondary
     indexes and foreign keys after the load (see drop_secondary).  Deterministic for a given
     ``seed``, ``target`` and number of demo petitions already present.
+
+    Each petition gets a story (stories.py): its state, due date, assignment, decision letter and
+    timeline events are written with it.  ``drive`` petitions of county 1 at most (None: DRIVE_SAMPLE
+    for a small demo with its accounts and freezegun, else 0) are instead replayed through the
+    workflow services after the load (drive.py).
     """
     started = time.perf_counter()
     offices = tree.offices()
@@ -117,11 +136,28 @@ def seed_petitions(
     office_infos = office_infos_of(offices)
     localities = localities_of(tree, office_infos)
     categories = dict(Category.objects.filter(is_active=True, parent__isnull=False).values_list("code", "id"))
+    actors = demo_actors(tree) if drive != 0 and can_drive() else None
+    if drive is None:
+        drive = DRIVE_SAMPLE if actors is not None and count <= DRIVE_MAX_COUNT else 0
+    if actors is None:
+        drive = 0
+    organisations = _story_organisations(offices, localities)
+    drive_unit = tree.county_1.departments.get(DRIVE_UNIT)
+    teller = StoryTeller(
+        rng=random.Random(f"xinfang-demo-stories:{seed}:{existing}"),
+        today=today,
+        organisations=organisations,
+        drive_office_id=tree.county_1.office.pk if tree.county_1.office else None,
+        drive_unit_ids=frozenset({drive_unit.pk} if drive_unit else ()),
+        drive_limit=drive,
+    )
     ctx = RenderContext(
         offices=office_infos,
         localities={loc.id: loc for loc in localities},
         today=today,
         copy=method == "copy",
+        orgs=_org_infos(organisations),
+        notes=story_notes(),
     )
     if ctx.copy:
         ctx = replace(ctx, copy_suffixes=tuple(copy_columns(model, fields)[1] for model, fields in TABLES))
@@ -149,7 +185,9 @@ def seed_petitions(
             # All ids up front: children and repeats refer to them, and the writer thread then
             # has the connection to itself while this thread plans.
             ids=iter(take_ids(count)),
+            teller=teller,
         )
+        driven: list[tuple[int, str, tuple]] = []
 
         def written(rendered: Rendered) -> None:
             result.created += rendered.petitions
@@ -182,6 +220,7 @@ def seed_petitions(
                 with _clock(result, "plan"):
                     chunk = [tuple(p) for p in islice(plan, batch_size)]
                     chunk_seed = rng.getrandbits(63)
+                    driven += [(p[0], p[1], p[-1][3]) for p in chunk if p[-1][4]]
                 if not chunk:
                     break
                 if pool is not None:
@@ -200,6 +239,15 @@ def seed_petitions(
         if deferred is not None:
             with _clock(result, "indexes"):
                 restore_secondary(deferred)
+        if driven and actors is not None:
+            drive_started = time.perf_counter()  # freezegun stops the clocks while it runs
+            replayed = replay(driven, actors)
+            result.phases["drive"] = time.perf_counter() - drive_started
+            result.driven, result.driven_actions, result.refused = (
+                replayed.petitions,
+                replayed.actions,
+                replayed.refused,
+            )
         _save_sequences(sequences, before)
         record_event(
             actor=None,
@@ -360,3 +408,38 @@ def _orm_chunk(rendered: Rendered) -> None:
     """Write one rendered chunk with bulk_create (personal data is encrypted by the model field)."""
     for (model, _fields), rows in zip(TABLES, rendered.tables, strict=True):
         model.objects.bulk_create([model(**row) for row in rows], batch_size=2000)  # type: ignore[attr-defined]
+
+
+def _story_organisations(
+    offices: list[Organisation], localities: list[LocalityInfo]
+) -> dict[int, Organisation]:
+    """Every office and department a story may name, by id (their paths select the rule profile)."""
+    ids = {o.pk for o in offices} | {d for loc in localities for d, _name in loc.departments.values()}
+    return {o.pk: o for o in Organisation.objects.filter(pk__in=ids)}
+
+
+def _org_infos(organisations: dict[int, Organisation]) -> dict[int, OrgInfo]:
+    """Rows and notes need each organisation's name, path, review notice and the user who signs its
+    decision letters: a handler of the unit (a supervisor of an office) when the demo has one, else
+    the seed's own inactive user (no password, no role: it cannot sign in)."""
+    from xinfang.organisations.choices import RoleCode
+
+    issuers: dict[int, int] = {}
+    signers = (
+        User.objects.filter(
+            organisation__in=list(organisations.values()),
+            roles__code__in=[RoleCode.HANDLER, RoleCode.SUPERVISOR],
+            is_active=True,
+        )
+        .order_by("-pk")
+        .values_list("organisation_id", "pk")
+    )
+    for org_id, user_id in signers:
+        issuers[org_id] = user_id
+    fallback = User.objects.filter(username=SEED_USER).values_list("pk", flat=True).first()
+    if fallback is None:
+        user = User(username=SEED_USER, full_name="演示数据", is_active=False)
+        user.set_unusable_password()
+        user.save()
+        fallback = user.pk
+    return org_infos(list(organisations.values()), issuers, fallback)

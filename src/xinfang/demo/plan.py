@@ -23,6 +23,7 @@ from xinfang.petitions.choices import COLLECTIVE_HEADCOUNT, MAX_REPRESENTATIVES,
 from xinfang.petitions.services import find_petition_office, office_code
 
 from . import texts
+from .stories import StoryTeller
 from .tree import Area, DemoTree
 
 SPAN_DAYS = 730  # received dates spread over the last two years
@@ -96,6 +97,7 @@ class PlannedPetition(NamedTuple):
     repeat_of_number: str
     repeat_of_date: str  # e.g. 2025年3月4日
     matter_seed: int  # seeds the people and the words; a repeat shares its original's
+    story: tuple = ()  # stories.Story as a plain tuple: what happened after registration
 
 
 def office_infos_of(offices: list[Organisation]) -> dict[int, OfficeInfo]:
@@ -174,8 +176,11 @@ class Planner:
         categories: dict[str, int],
         sequences: dict[tuple[int, int], int],
         ids: Iterator[int],
+        teller: StoryTeller | None = None,
     ) -> None:
         self.rng = rng
+        self.teller = teller
+        self.localities = {loc.id: loc for loc in localities}
         self.count = count
         self.today = today
         self.offices = offices
@@ -228,7 +233,7 @@ class Planner:
                 else:
                     p = self._new(day, yesterday)
                     today_matters.append(p)
-                yield p
+                yield self._with_story(p)
             # Only matters from earlier days may be repeated: a repeat comes after its original.
             for p in today_matters:
                 if len(matters) < memory:
@@ -236,6 +241,22 @@ class Planner:
                 else:
                     matters[next_slot] = p
                     next_slot = (next_slot + 1) % memory
+
+    def _with_story(self, p: PlannedPetition) -> PlannedPetition:
+        """The petition with its story (stories.py): the department answering for its topic in its
+        area is the unit the office may send it to."""
+        if self.teller is None:
+            return p
+        dept = self.localities[p.locality_id].departments.get(texts.TOPICS[p.topic].department)
+        story = self.teller.tell(
+            office_id=p.office_id,
+            unit_id=dept[0] if dept else None,
+            received_on=dt.date.fromordinal(p.received_on),
+            registered_at=p.registered_at,
+            purpose=p.purpose,
+            subject_organisation_id=p.subject_organisation_id,
+        )
+        return p._replace(story=tuple(story))
 
     def _registered(self, day: dt.date, yesterday: dt.date, channel: str) -> tuple[int, str]:
         """The year and moment of registration: office hours, letters a few days after receipt."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.db import models
@@ -23,15 +23,17 @@ from xinfang.petitions.choices import (
     EventKind,
     InvolvementReason,
     Purpose,
-    Status,
 )
 from xinfang.petitions.models import Involvement, Petition, Petitioner, PetitionEvent
-from xinfang.petitions.services import ACCEPTANCE_PERIOD_DAYS, QUERY_CODE_ALPHABET, QUERY_CODE_LENGTH
+from xinfang.petitions.services import QUERY_CODE_ALPHABET, QUERY_CODE_LENGTH
 from xinfang.petitions.validators import mask_id_number, mask_phone
+from xinfang.workflow.models import Assignment, DecisionLetter
 
 from . import texts
 from .people import make_person
 from .plan import LocalityInfo, OfficeInfo, PlannedPetition
+from .stories import Story
+from .storyrows import ASSIGNMENT_FIELDS, LETTER_FIELDS, OrgInfo, copy_line, orm_row, story_rows
 
 # Fields of each table in the order the renderer produces them.  Any other field of the model must
 # have a default (see copy_columns), so fields added later do not break seeding.
@@ -39,7 +41,7 @@ PETITION_FIELDS = (
     "id", "number", "office_id", "query_code_hash", "channel", "purpose", "status", "title", "content",
     "category_id", "locality_id", "subject_name", "subject_organisation_id", "received_on",
     "registered_at", "registered_by_id", "headcount", "is_collective", "repeat_of_id", "is_repeat",
-    "is_confidential", "due_on", "version", "updated_at",
+    "is_confidential", "due_on", "version", "updated_at", "conclusion", "concluded_on",
 )  # fmt: skip
 PETITIONER_FIELDS = (
     "petition_id", "position", "is_representative", "name", "id_number", "id_number_hash",
@@ -54,6 +56,8 @@ TABLES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     (Petitioner, PETITIONER_FIELDS),
     (Involvement, INVOLVEMENT_FIELDS),
     (PetitionEvent, EVENT_FIELDS),
+    (Assignment, ASSIGNMENT_FIELDS),
+    (DecisionLetter, LETTER_FIELDS),
 )
 
 
@@ -65,13 +69,15 @@ class RenderContext:
     localities: dict[int, LocalityInfo]
     today: dt.date
     copy: bool  # True: encrypt and return COPY text; False: return field dicts for bulk_create
-    copy_suffixes: tuple[str, ...] = ("", "", "", "")  # per table: values of the columns left to defaults
+    copy_suffixes: tuple[str, ...] = ("",) * 6  # per table: values of the columns left to defaults
+    orgs: dict[int, OrgInfo] = field(default_factory=dict)  # offices and units the stories name
+    notes: dict[str, str] = field(default_factory=dict)  # storyrows.story_notes(), translated
 
 
 class Rendered(NamedTuple):
     """One chunk, ready to write: per table either COPY text or a list of field dicts."""
 
-    tables: tuple[Any, Any, Any, Any]
+    tables: tuple[Any, ...]  # in the order of TABLES
     petitions: int
     petitioners: int
     events: int
@@ -93,7 +99,6 @@ def esc(value: str) -> str:
 # Choice values as plain str, read a million times in the loop below.
 _ONLINE = Channel.ONLINE.value
 _REPORT = Purpose.REPORT.value
-_STATUS = Status.REGISTERED.value
 _REASON = InvolvementReason.OFFICE.value
 _EV_REGISTERED = EventKind.REGISTERED.value
 _EV_REPEAT = EventKind.REPEAT_LINKED.value
@@ -101,6 +106,10 @@ _EV_REPEAT = EventKind.REPEAT_LINKED.value
 
 def _opt(value: object) -> str:
     return "\\N" if value is None else str(value)
+
+
+def _opt_date(value: dt.date | None) -> str:
+    return "\\N" if value is None else value.isoformat()
 
 
 def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Rendered:
@@ -118,8 +127,9 @@ def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Ren
     copy = ctx.copy
     # bulk_create encrypts through the model field; COPY gets the ciphertext from here.
     encrypt = crypto.encrypt if copy else str
-    suffix_p, suffix_pp, suffix_i, suffix_e = ctx.copy_suffixes
-    due_delta = dt.timedelta(days=ACCEPTANCE_PERIOD_DAYS)
+    suffix_p, suffix_pp, suffix_i, suffix_e, suffix_a, suffix_l = ctx.copy_suffixes
+    assignments: list[Any] = []
+    letters: list[Any] = []
     notes = {o.id: esc(o.public_note) for o in ctx.offices.values()}
     registered_data = {c: esc(json.dumps({"channel": c, "portal": c == _ONLINE})) for c in Channel.values}
     for p in map(PlannedPetition._make, chunk):
@@ -154,7 +164,17 @@ def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Ren
         portal = p.channel == _ONLINE
         clerk = None if portal else office.clerk_id
         received_on = dt.date.fromordinal(p.received_on)
-        due_on = received_on + due_delta
+        story = Story._make(p.story)
+        due_on = dt.date.fromordinal(story.due_on) if story.due_on else None
+        status, version, updated_at, conclusion, concluded_on = story.status, 1, p.registered_at, "", None
+        rows = None
+        if story.steps and not story.drive:  # a driven story is replayed by the services (drive.py)
+            rows = story_rows(
+                petition_id=p.id, office_id=p.office_id, title=title, registered_at=p.registered_at,
+                clerk=clerk, steps=story.steps, orgs=ctx.orgs, notes=ctx.notes, seed=p.matter_seed,
+            )  # fmt: skip
+            version, updated_at = rows.version, rows.updated_at
+            conclusion, concluded_on = rows.conclusion, rows.concluded_on
         # Reports against officials are confidential from the first moment (条例 Art. 30 ¶3).
         confidential = p.purpose == _REPORT
         at = p.registered_at
@@ -162,19 +182,19 @@ def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Ren
         if copy:
             petitions.append(
                 f"{p.id}\t{p.number}\t{p.office_id}\t{qhash}\t{p.channel}\t{p.purpose}\t"
-                f"{_STATUS}\t{esc(title)}\t{esc(content)}\t{p.category_id}\t"
+                f"{status}\t{esc(title)}\t{esc(content)}\t{p.category_id}\t"
                 f"{p.locality_id}\t{esc(subject_name)}\t{_opt(p.subject_organisation_id)}\t"
                 f"{received_on.isoformat()}\t{at}\t{_opt(clerk)}\t{p.headcount}\t{'tf'[not collective]}\t"
                 f"{_opt(p.repeat_of_id)}\t{'tf'[not repeat]}\t{'tf'[not confidential]}\t"
-                f"{due_on.isoformat()}\t1\t{at}{suffix_p}\n"
+                f"{_opt_date(due_on)}\t{version}\t{updated_at}\t{conclusion}\t{_opt_date(concluded_on)}{suffix_p}\n"
             )
         else:
             registered_at = dt.datetime.fromisoformat(at)
             values = (
-                p.id, p.number, p.office_id, qhash, p.channel, p.purpose, _STATUS, title, content,
+                p.id, p.number, p.office_id, qhash, p.channel, p.purpose, status, title, content,
                 p.category_id, p.locality_id, subject_name, p.subject_organisation_id, received_on,
                 registered_at, clerk, p.headcount, collective, p.repeat_of_id, repeat, confidential, due_on,
-                1, registered_at,
+                version, dt.datetime.fromisoformat(updated_at), conclusion, concluded_on,
             )  # fmt: skip
             petitions.append(dict(zip(PETITION_FIELDS, values, strict=True)))
 
@@ -240,13 +260,23 @@ def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Ren
                 events.append(
                     dict(event, kind=EventKind.REPEAT_LINKED, data={"repeat_of": p.repeat_of_number})
                 )
+        if rows is not None:
+            for out, fields, suffix, new in (
+                (involvements, INVOLVEMENT_FIELDS, suffix_i, rows.involvements),
+                (events, EVENT_FIELDS, suffix_e, rows.events),
+                (assignments, ASSIGNMENT_FIELDS, suffix_a, rows.assignments),
+                (letters, LETTER_FIELDS, suffix_l, rows.letters),
+            ):
+                if copy:
+                    out.extend(copy_line(values, suffix, esc) for values in new)
+                else:
+                    out.extend(orm_row(fields, values) for values in new)
     counts = (len(chunk), len(petitioners), len(events))
+    all_rows = (petitions, petitioners, involvements, events, assignments, letters)
     if copy:
-        tables: tuple[Any, Any, Any, Any] = tuple(  # type: ignore[assignment]
-            "".join(rows).encode() for rows in (petitions, petitioners, involvements, events)
-        )
+        tables: tuple[Any, ...] = tuple("".join(lines).encode() for lines in all_rows)
     else:
-        tables = (petitions, petitioners, involvements, events)
+        tables = all_rows
     return Rendered(tables, *counts, sample)
 
 

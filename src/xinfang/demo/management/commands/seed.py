@@ -106,11 +106,12 @@ class Command(BaseCommand):
             self._report(result)
         if rows:
             self.stdout.write("\nDemo accounts (development only):")
-            self.stdout.write(f"  {'username':<12}{'role':<12}{'organisation':<24}password")
+            width = max(12, *(len(row.username) + 2 for row in rows))
+            self.stdout.write(f"  {'username':<{width}}{'role':<12}{'organisation':<24}password")
             for row in rows:
                 role, org = _pad(row.role, 12), _pad(row.organisation, 24)
                 note = "" if row.created else "  (existing)"
-                self.stdout.write(f"  {row.username:<12}{role}{org}{row.password}{note}")
+                self.stdout.write(f"  {row.username:<{width}}{role}{org}{row.password}{note}")
 
     def _check_keys(self) -> None:
         """Fail before any work when personal data could not be encrypted."""
@@ -140,6 +141,15 @@ class Command(BaseCommand):
                 f"{', indexes built after the load' if result.deferred_indexes else ''}]."
             )
         )
+        if result.driven:
+            self.stdout.write(
+                f"Replayed {result.driven:,} petitions of county 1 through the workflow services "
+                f"({result.driven_actions:,} actions)."
+            )
+        for number, action, code in result.refused:
+            self.stdout.write(
+                self.style.WARNING(f"  {number}: {action} refused ({code}); its story stops there.")
+            )
         phases = ", ".join(f"{name} {secs:.1f}" for name, secs in result.phases.items())
         self.stdout.write(f"Time by phase (s): {phases}")
         number, code = result.sample
