@@ -33,7 +33,16 @@ from . import texts
 from .people import make_person
 from .plan import LocalityInfo, OfficeInfo, PlannedPetition
 from .stories import Story
-from .storyrows import ASSIGNMENT_FIELDS, LETTER_FIELDS, OrgInfo, copy_line, orm_row, story_rows
+from .storyrows import (
+    ASSIGNMENT_FIELDS,
+    LETTER_FIELDS,
+    OrgInfo,
+    copy_assignment,
+    copy_event,
+    copy_line,
+    orm_row,
+    story_rows,
+)
 
 # Fields of each table in the order the renderer produces them.  Any other field of the model must
 # have a default (see copy_columns), so fields added later do not break seeding.
@@ -261,14 +270,14 @@ def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Ren
                     dict(event, kind=EventKind.REPEAT_LINKED, data={"repeat_of": p.repeat_of_number})
                 )
         if rows is not None:
-            for out, fields, suffix, new in (
-                (involvements, INVOLVEMENT_FIELDS, suffix_i, rows.involvements),
-                (events, EVENT_FIELDS, suffix_e, rows.events),
-                (assignments, ASSIGNMENT_FIELDS, suffix_a, rows.assignments),
-                (letters, LETTER_FIELDS, suffix_l, rows.letters),
+            for out, fields, suffix, new, line in (
+                (involvements, INVOLVEMENT_FIELDS, suffix_i, rows.involvements, copy_line),
+                (events, EVENT_FIELDS, suffix_e, rows.events, copy_event),
+                (assignments, ASSIGNMENT_FIELDS, suffix_a, rows.assignments, copy_assignment),
+                (letters, LETTER_FIELDS, suffix_l, rows.letters, copy_line),
             ):
                 if copy:
-                    out.extend(copy_line(values, suffix, esc) for values in new)
+                    out.extend(line(values, suffix, esc) for values in new)
                 else:
                     out.extend(orm_row(fields, values) for values in new)
     counts = (len(chunk), len(petitioners), len(events))

@@ -207,8 +207,23 @@ def story_rows(
 
 
 def copy_line(values: tuple, suffix: str, esc: Any) -> str:
-    """One row in COPY text format."""
+    """One row in COPY text format (any table; the hot ones have their own below)."""
     return "\t".join(_literal(v, esc) for v in values) + suffix + "\n"
+
+
+def copy_event(v: tuple, suffix: str, esc: Any) -> str:
+    """An EVENT_FIELDS row in COPY text format: most of the story rows, so spelt out."""
+    actor = "\\N" if v[3] is None else v[3]
+    return (
+        f"{v[0]}\t{v[1]}\t{v[2]}\t{actor}\t{v[4]}\t{'t' if v[5] else 'f'}\t{esc(v[6])}\t{esc(v[7])}\t"
+        f"{esc(json.dumps(v[8]))}{suffix}\n"
+    )
+
+
+def copy_assignment(v: tuple, suffix: str, esc: Any) -> str:
+    """An ASSIGNMENT_FIELDS row in COPY text format."""
+    ended, due, by = ("\\N" if x is None else x for x in (v[7], v[4], v[5]))
+    return f"{v[0]}\t{v[1]}\t{v[2]}\t{'t' if v[3] else 'f'}\t{due}\t{by}\t{v[6]}\t{ended}\t{v[8]}{suffix}\n"
 
 
 def _literal(value: Any, esc: Any) -> str:
