@@ -187,6 +187,7 @@ def seed_petitions(
             ids=iter(take_ids(count)),
             teller=teller,
         )
+        teller.sample_over(count * planner.share_of(teller.drive_office_id, teller.drive_unit_ids))
         driven: list[tuple[int, str, tuple]] = []
 
         def written(rendered: Rendered) -> None:

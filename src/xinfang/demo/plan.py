@@ -242,6 +242,22 @@ class Planner:
                     matters[next_slot] = p
                     next_slot = (next_slot + 1) % memory
 
+    def share_of(self, office_id: int | None, unit_ids: frozenset[int]) -> float:
+        """The expected share of new petitions registered by ``office_id`` whose topic's department
+        is one of ``unit_ids`` or missing: those whose story the services can replay."""
+        if office_id is None:
+            return 0.0
+        from .stories import UNROUTED_SHARE
+
+        topics = [texts.TOPICS[i].department for i in self.topic_table]
+        hits = 0.0
+        for loc in self.locality_table:
+            if loc.office_id == office_id:
+                for name in topics:
+                    dept = loc.departments.get(name)
+                    hits += 1 if dept is None or dept[0] in unit_ids else UNROUTED_SHARE
+        return hits / (len(self.locality_table) * len(topics))
+
     def _with_story(self, p: PlannedPetition) -> PlannedPetition:
         """The petition with its story (stories.py): the department answering for its topic in its
         area is the unit the office may send it to."""

@@ -51,6 +51,9 @@ REVIEW_SHARE = 0.25
 RECHECK_SHARE = 0.45
 HEARING_SHARE = 0.4
 
+# The share of petitions with a unit that the office does not route (accepts, declines …).
+UNROUTED_SHARE = sum(w for c, w in DISPOSAL_WITH_UNIT if c not in {"forward", "assign"}) / 100
+
 FINAL_ACTIONS = {"decline": Status.DECLINED, "redirect": Status.REDIRECTED, "withdraw": Status.WITHDRAWN}
 
 
@@ -105,12 +108,21 @@ class StoryTeller:
         self.drive_office_id = drive_office_id
         self.drive_unit_ids = drive_unit_ids
         self.drive_left = drive_limit
+        self.drive_rate = 1.0  # set by sample_over() once the planner knows how many are eligible
+        self._credit = 0.0
         self._with_unit = _weighted(DISPOSAL_WITH_UNIT)
         self._without_unit = _weighted(DISPOSAL_WITHOUT_UNIT)
         self._outcomes = _weighted(OUTCOMES)
         self._due: dict[tuple[str, int, int], dt.date] = {}
         self._profiles: dict[int, int] = {}
         self._offsets: dict[int, str] = {}
+
+    def sample_over(self, eligible: float) -> None:
+        """Spread the replayed sample over about ``eligible`` eligible stories."""
+        # The estimate runs low (repeats, rounding): aim a quarter wide so the sample reaches today.
+        eligible *= 1.25
+        if self.drive_left and eligible > self.drive_left:
+            self.drive_rate = self.drive_left / eligible
 
     # --- the deadline engine, memoised -------------------------------------------------------
 
@@ -157,11 +169,18 @@ class StoryTeller:
         if unit_id is not None and purpose == Purpose.REPORT and subject_organisation_id == unit_id:
             unit_id = None  # a report is never sent to the accused body (条例 Art. 30 ¶3)
         choice = (self._with_unit if unit_id else self._without_unit)[int(rng.random() * 100)]
-        drive = (
+        drive = False
+        if (
             self.drive_left > 0
             and office_id == self.drive_office_id
             and (unit_id in self.drive_unit_ids or choice not in {"forward", "assign"})
-        )
+        ):
+            # A steady fraction of the eligible stories, so the sample spreads over the two years
+            # (some still open today) instead of taking the oldest ones.
+            self._credit += self.drive_rate
+            if self._credit >= 1:
+                self._credit -= 1
+                drive = True
         if drive:
             self.drive_left -= 1
         d = _Draft(steps=[], status=Status.REGISTERED, due_on=self.due(Step.DISPOSAL, received_on, office_id))
