@@ -23,7 +23,7 @@ class _Deferred:
 
 
 def drop_secondary() -> _Deferred:
-    """Drop the plain indexes and the foreign keys of the four seeded tables, remembering their
+    """Drop the plain indexes and the foreign keys of the seeded tables (render.TABLES), remembering their
     exact definitions (pg_get_indexdef, pg_get_constraintdef).
 
     A bulk load then only appends to the heap and the primary and unique indexes; afterwards each

@@ -180,7 +180,7 @@ def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Ren
         if story.steps and not story.drive:  # a driven story is replayed by the services (drive.py)
             rows = story_rows(
                 petition_id=p.id, office_id=p.office_id, title=title, registered_at=p.registered_at,
-                clerk=clerk, steps=story.steps, orgs=ctx.orgs, notes=ctx.notes, seed=p.matter_seed,
+                clerk=office.clerk_id, steps=story.steps, orgs=ctx.orgs, notes=ctx.notes, seed=p.matter_seed,
             )  # fmt: skip
             version, updated_at = rows.version, rows.updated_at
             conclusion, concluded_on = rows.conclusion, rows.concluded_on
