@@ -350,3 +350,19 @@ def test_recusal_in_review_and_recheck_and_not_after_the_end(world, number):
     before = snapshot(number)
     refused("wrong_state", services.recuse, user=world.supervisor_a, number=number, reasons="利害关系")
     assert snapshot(number) == before
+
+
+def test_the_petitioner_and_outsiders_cannot_order_a_recusal(world, number):
+    """Found by the state machine: a Citizen naming a staff member crashed (AttributeError: no
+    username) instead of being refused, and an outsider learnt whether a username exists
+    (invalid_staff) before being told the petition is not theirs.  The name is looked at last."""
+    before = snapshot(number)
+    own = Citizen(petition_id=petition_of(number).pk)
+    refused("not_allowed", services.recuse, user=own, number=number, reasons="利害关系", staff="intake_a")
+    refused("not_allowed", services.recuse, user=own, number=number, reasons="利害关系")
+    other = Citizen(petition_id=new_registration(world).petition.pk)
+    with pytest.raises(PetitionNotFound):
+        services.recuse(user=other, number=number, reasons="利害关系", staff="intake_a")
+    with pytest.raises(PetitionNotFound):
+        services.recuse(user=world.intake_b, number=number, reasons="利害关系", staff="nobody")
+    assert petition_of(number).version == before[1] and not Recusal.objects.exists()

@@ -188,13 +188,9 @@ def return_petition(*, user: Any, number: str, reasons: str, version: int | None
     reasons = _required(reasons, _("退回的详细理由"))
 
     def apply(petition: Petition) -> Effect:
+        # the objection window is the transition's guard (transitions._objection_in_window), so that
+        # allowed_actions stops offering 退回 once it has passed
         assignment = open_assignment(petition)
-        window = due_date(Step.OBJECTION, timezone.localtime(assignment.assigned_at).date(), assignment.unit)
-        if timezone.localdate() > window.due_on:
-            raise TransitionRefused(
-                _("提出异议的期限已于{date}届满，不能退回。").format(date=window.due_on.isoformat()),
-                code="out_of_window",
-            )
         assignment.ended_at, assignment.end_reason = timezone.now(), "returned"
         assignment.save(update_fields=["ended_at", "end_reason"])
         petition.due_on = due_date(Step.DISPOSAL, timezone.localdate(), petition.office).due_on
@@ -505,18 +501,23 @@ def recuse(
     the order of a leader or supervisor of their organisation.  From then on the scope hides the
     petition from them (access.py), so they can neither read it nor act on it."""
     reasons = _required(reasons, _("回避理由"), "reasons")
-    if staff and staff.strip() != user.get_username():
-        from xinfang.organisations.models import User
-
-        person = (
-            User.objects.filter(username=staff.strip(), is_active=True).select_related("organisation").first()
-        )
-        if person is None:
-            raise TransitionRefused(_("没有这名工作人员。"), code="invalid_staff", params={"field": "staff"})
-    else:
-        person = user
 
     def apply(petition: Petition) -> Effect:
+        # Looked up only once ``perform`` has checked scope, side and role: the petitioner (a Citizen,
+        # no username) and outsiders are refused before any staff name is looked at.
+        person = user
+        if staff and staff.strip() != user.get_username():
+            from xinfang.organisations.models import User
+
+            person = (
+                User.objects.filter(username=staff.strip(), is_active=True)
+                .select_related("organisation")
+                .first()
+            )
+            if person is None:
+                raise TransitionRefused(
+                    _("没有这名工作人员。"), code="invalid_staff", params={"field": "staff"}
+                )
         if person.pk != user.pk and not (
             user.has_role(RoleCode.LEADER, RoleCode.SUPERVISOR)
             and person.organisation is not None

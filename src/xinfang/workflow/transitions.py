@@ -112,6 +112,25 @@ def _extension_pending(petition: Any) -> None:
         _refuse(gettext("没有待审批的延期申请。"), "no_pending_extension")
 
 
+def _objection_in_window(petition: Any) -> None:
+    """Art. 23 ¶3: the unit objects within 5 working days of receiving the petition, not later."""
+    from django.utils import timezone
+    from django.utils.translation import gettext
+
+    from .deadlines import due_date
+    from .models import Assignment, Step
+
+    assignment = Assignment.objects.filter(petition=petition, ended_at__isnull=True).first()
+    if assignment is None:
+        return
+    window = due_date(Step.OBJECTION, timezone.localtime(assignment.assigned_at).date(), assignment.unit)
+    if timezone.localdate() > window.due_on:
+        _refuse(
+            gettext("提出异议的期限已于{date}届满，不能退回。").format(date=window.due_on.isoformat()),
+            "out_of_window",
+        )
+
+
 def _completion_report_due(petition: Any) -> None:
     """Only an assigned petition (交办) has a completion report for the office to check (Art. 22(3))."""
     from django.utils.translation import gettext
@@ -216,7 +235,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("unit_accept", _("确认受理"), {Status.FORWARDED, Status.ASSIGNED}, Status.ACCEPTED, UNIT,
            EventKind.ACCEPTED, "第二十三条第三款"),
         _t("return", _("退回（提出异议）"), {Status.FORWARDED, Status.ASSIGNED}, Status.RETURNED, UNIT,
-           EventKind.RETURNED, "第二十三条第三款"),
+           EventKind.RETURNED, "第二十三条第三款", _objection_in_window),
         # The office overrules the objection: the matter goes back to the same unit.
         _t("overrule_return", _("不同意退回"), {Status.RETURNED}, Status.FORWARDED, OFFICE,
            EventKind.RETURN_OVERRULED, "第二十三条第三款"),
