@@ -385,6 +385,10 @@ def test_review_orders_the_replying_unit_to_handle_the_matter_again(world, clock
 def test_rehandling_the_office_s_own_reply_goes_to_the_city_and_back_to_the_office(world, number):
     services.accept(user=world.supervisor_a, number=number)
     services.reply(user=world.supervisor_a, number=number, **REPLY)
+    # the letter tells the petitioner where the review really goes (it used to name the county
+    # government, the office's parent, while the request went to the city)
+    notice = DecisionLetter.objects.get(petition__number=number).review_notice
+    assert world.city.name in notice and world.a.government.name not in notice
     appeals.request_review(user=world.intake_a, number=number, reasons="不服")
     # the county office replied for its government: the city reviews, not the county
     assert Appeal.objects.get().body == world.city

@@ -303,9 +303,11 @@ def reject_extension(*, user: Any, number: str, reasons: str, version: int | Non
 
 def review_notice(organisation: Organisation) -> str:
     """The right to request review (Art. 35): within the REVIEW_REQUEST period, from the body above
-    the replying one."""
+    the replying one — the one ``request_review`` will send the request to (appeals.reviewing_body:
+    a petition office's own reply goes to the government above its own)."""
     rule = rule_for(Step.REVIEW_REQUEST, organisation)
-    reviewer = organisation.parent.name if organisation.parent_id else _("上一级机关、单位")
+    body = appeals.reviewing_body(organisation)
+    reviewer = body.name if body is not None else _("上一级机关、单位")
     return _(
         "信访人对处理意见不服的，可以自收到本处理意见书之日起{days}{unit}内，向{reviewer}请求复查。"
     ).format(days=rule.length, unit=rule.get_unit_display(), reviewer=reviewer)
