@@ -297,8 +297,9 @@ class ActionIn(InputSchema):
         max_length=5000,
         description=(
             "理由（decline 必填，告知信访人；return 必填，详细退回理由；request_extension 必填，延期理由，"
-            "批准后告知信访人；reject_extension、reject_completion 必填；request_review、request_recheck 必填，"
-            "为信访人的请求及理由；withdraw 必填，撤回的情况说明；report_urgent 必填，重大紧急的情况；"
+            "批准后告知信访人；reject_extension、reject_completion 必填；"
+            "request_review、request_recheck 必填，为信访人的请求及理由；withdraw 必填，撤回的情况说明；"
+            "report_urgent 必填，重大紧急的情况；"
             "recuse 必填，回避理由；evaluate 中任一评价为不满意时必填）"
         ),
     )
@@ -315,7 +316,9 @@ class ActionIn(InputSchema):
         ),
     )
     facts: str | None = Field(None, max_length=20000, description="查明的事实（reply、review、recheck 必填）")
-    basis: str | None = Field(None, max_length=5000, description="法律、政策依据（reply、review、recheck 必填）")
+    basis: str | None = Field(
+        None, max_length=5000, description="法律、政策依据（reply、review、recheck 必填）"
+    )
     opinion: str | None = Field(None, max_length=20000, description="处理意见（reply、review、recheck 必填）")
     office_rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = Field(
         None,
