@@ -19,11 +19,10 @@ from xinfang.workflow import appeals, services
 from xinfang.workflow.models import Appeal, Assignment, Evaluation, Hearing
 from xinfang.workflow.transitions import TRANSITIONS
 
-from ..workflow.test_appeals import (
+from ..procedure import (
     OPINION,
     RECHECK,
     REPLY,
-    START,
     new_registration,
     to_accepted,
     to_replied,
@@ -31,6 +30,7 @@ from ..workflow.test_appeals import (
     to_under_recheck,
     to_under_review,
 )
+from ..workflow.test_appeals import START
 
 NEW_ACTIONS = ["evaluate", "request_review", "review", "request_recheck", "start_hearing",
                "end_hearing", "recheck", "conclude", "refuse_repeat", "withdraw", "merge", "report_urgent",

@@ -12,38 +12,30 @@ import pytest
 from django.urls import reverse
 
 from xinfang.petitions.models import Petition, PetitionEvent
-from xinfang.workflow import appeals, services
+from xinfang.workflow import appeals
 
-from ..factories import register
+from ..procedure import new_registration, to_replied, to_reviewed, to_under_recheck, to_under_review
 
-REPLY = {"outcome": "explain", "facts": "经查属实。", "basis": "有关规定", "opinion": "已解释说明。"}
 OPINION = {"facts": "原答复属实。", "basis": "《信访工作条例》", "opinion": "维持。"}
 
 
-def _replied(world) -> str:
-    number = register(world.a.office, world.intake_a, world.a.township).petition.number
-    services.assign(user=world.intake_a, number=number, unit=world.a.department)
-    services.unit_accept(user=world.handler_a, number=number)
-    services.reply(user=world.handler_a, number=number, **REPLY)
-    return number
+def _at(step: Callable[[Any, str], None]) -> Callable[[Any], str]:
+    """A fresh petition brought to a state by one of tests/procedure.py's steps."""
+
+    def arrive(world) -> str:
+        number = new_registration(world).petition.number
+        step(world, number)
+        return number
+
+    return arrive
 
 
-def _under_review(world) -> str:
-    number = _replied(world)
-    appeals.request_review(user=world.intake_a, number=number, reasons="请求复查")
-    return number
-
-
-def _reviewed(world) -> str:
-    number = _under_review(world)
-    appeals.review(user=world.supervisor_a, number=number, outcome="uphold", **OPINION)
-    return number
-
-
-def _under_recheck(world) -> str:
-    number = _reviewed(world)
-    appeals.request_recheck(user=world.intake_a, number=number, reasons="请求复核")
-    return number
+_replied, _under_review, _reviewed, _under_recheck = (
+    _at(to_replied),
+    _at(to_under_review),
+    _at(to_reviewed),
+    _at(to_under_recheck),
+)
 
 
 def _hearing(world) -> str:
@@ -53,7 +45,7 @@ def _hearing(world) -> str:
 
 
 def _registered(world) -> str:
-    return register(world.a.office, world.intake_a, world.a.township).petition.number
+    return new_registration(world).petition.number
 
 
 def _repeat_of_concluded(world) -> str:
