@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Header, Path, Router
+from ninja import Header, Path, Router, Status
 
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound, access_petition
@@ -183,6 +183,6 @@ def perform_action(
     except PetitionNotFound:
         # Done, and the caller may no longer see the petition (they stepped aside, 回避): no
         # detail and no ETag, but not a 404 either, which would say that nothing happened.
-        return 204, None
+        return Status(204, None)
     response["ETag"] = petition.etag
     return petition
