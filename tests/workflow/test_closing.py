@@ -337,6 +337,15 @@ def test_recusal_orders_are_refused_outside_one_s_own_organisation_or_role(world
     assert sees(clerk, number) and sees(world.handler_a, number)
 
 
+def test_the_government_s_leader_orders_a_department_handler_to_step_aside(world, number):
+    """The leader line of the handling department (its government) may order its staff aside."""
+    to_accepted(world, number)
+    assert "recuse" in offered(number, world.leader_a)
+    services.recuse(user=world.leader_a, number=number, reasons="系信访人近亲属", staff="handler_a")
+    assert Recusal.objects.get().user == world.handler_a
+    assert not sees(world.handler_a, number) and sees(world.leader_a, number)
+
+
 def test_recusal_in_review_and_recheck_and_not_after_the_end(world, number):
     to_replied(world, number)
     appeals.request_review(user=world.intake_a, number=number, reasons="不服")

@@ -197,40 +197,43 @@ def _request_text(request: str) -> str:
     return request
 
 
-def request_review(*, user: Any, number: str, reasons: str, version: int | None = None) -> Petition:
-    """请求复查: within the window after the reply, the petitioner (or a clerk on their behalf) asks the
-    organ above the replying one; that organ has 30 days (Art. 35)."""
+def _request_appeal(*, user: Any, number: str, reasons: str, kind: str, version: int | None) -> Petition:
+    """Open a review (of the latest reply) or a recheck (of the review): the request goes to the
+    organ above the one whose opinion is contested, whose period starts today."""
     request = _request_text(reasons)
+    review = kind == AppealKind.REVIEW
 
     def apply(petition: Petition) -> Effect:
-        letter = last_letter(petition)
-        appeal = _open_appeal(petition, AppealKind.REVIEW, reviewing_body(letter.organisation), request, user)
+        contested = (
+            last_letter(petition).organisation if review else last_appeal(petition, AppealKind.REVIEW).body
+        )
+        appeal = _open_appeal(petition, kind, reviewing_body(contested), request, user)
+        note = (
+            _("您的复查请求已提交{body}，复查期限至{date}。")
+            if review
+            else _("您的复核请求已提交{body}，复核期限至{date}（听证时间不计入）。")
+        )
         return Effect(
-            public_note=_("您的复查请求已提交{body}，复查期限至{date}。").format(
-                body=appeal.body.name, date=petition.due_on.isoformat()
-            ),
+            public_note=note.format(body=appeal.body.name, date=petition.due_on.isoformat()),
             comment=request, organisation=appeal.body, data={"body": appeal.body_id},
         )  # fmt: skip
 
-    return perform(user=user, number=number, action="request_review", apply=apply, version=version)
+    action = "request_review" if review else "request_recheck"
+    return perform(user=user, number=number, action=action, apply=apply, version=version)
+
+
+def request_review(*, user: Any, number: str, reasons: str, version: int | None = None) -> Petition:
+    """请求复查: within the window after the reply, the petitioner (or a clerk on their behalf) asks the
+    organ above the replying one; that organ has 30 days (Art. 35)."""
+    return _request_appeal(user=user, number=number, reasons=reasons, kind=AppealKind.REVIEW, version=version)
 
 
 def request_recheck(*, user: Any, number: str, reasons: str, version: int | None = None) -> Petition:
     """请求复核: within the window after the review opinion, to the organ above the reviewer; 30 days
     for the recheck opinion, hearing days not counted (Art. 36)."""
-    request = _request_text(reasons)
-
-    def apply(petition: Petition) -> Effect:
-        review = last_appeal(petition, AppealKind.REVIEW)
-        appeal = _open_appeal(petition, AppealKind.RECHECK, reviewing_body(review.body), request, user)
-        return Effect(
-            public_note=_("您的复核请求已提交{body}，复核期限至{date}（听证时间不计入）。").format(
-                body=appeal.body.name, date=petition.due_on.isoformat()
-            ),
-            comment=request, organisation=appeal.body, data={"body": appeal.body_id},
-        )  # fmt: skip
-
-    return perform(user=user, number=number, action="request_recheck", apply=apply, version=version)
+    return _request_appeal(
+        user=user, number=number, reasons=reasons, kind=AppealKind.RECHECK, version=version
+    )
 
 
 def _opinion_fields(outcome: str, facts: str, basis: str, opinion: str) -> tuple[str, str, str]:

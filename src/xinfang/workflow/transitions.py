@@ -284,7 +284,8 @@ TRANSITIONS: dict[str, Transition] = {
         _t("report_urgent", _("上报重大紧急事项"), _OPEN, None, OFFICE, EventKind.REPORTED_URGENT,
            "第二十五条", _not_urgent),
         # Art. 28 ¶3: staff with a conflict of interest step aside (and lose sight of the petition).
-        _t("recuse", _("回避"), _OPEN, None, (OFFICE, UNIT, HANDLING, REVIEWER, RECHECKER), EventKind.RECUSED,
+        _t("recuse", _("回避"), _OPEN, None, (OFFICE, UNIT, HANDLING, APPROVER, REVIEWER, RECHECKER),
+           EventKind.RECUSED,
            "第二十八条第三款"),
     ]
 }  # fmt: skip
