@@ -46,6 +46,7 @@ def petition_list(user: Any, filters: PetitionFilters) -> QuerySet[Petition]:
         received_to=filters.received_to,
         is_repeat=filters.is_repeat,
         is_collective=filters.is_collective,
+        is_urgent=filters.is_urgent,
         ordering=filters.ordering,
     )
     return (

@@ -16,6 +16,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from xinfang.petitions.choices import Channel, Purpose, Status
+from xinfang.workflow.deadlines import days_left, deadline_light
 
 # --- errors ----------------------------------------------------------------------------------------
 
@@ -126,16 +127,32 @@ class PetitionSummaryOut(Schema):
     office: OrganisationOut
     received_on: dt.date
     registered_at: dt.datetime
-    due_on: dt.date | None
+    due_on: dt.date | None = Field(description="当前环节的期限（无期限时为空）")
+    days_left: int | None = Field(description="距期限的天数，逾期为负数")
+    deadline_light: Literal["green", "yellow", "red", "none"] = Field(
+        description="时限提示：green 正常、yellow 剩余3天以内、red 已逾期、none 无期限"
+    )
     headcount: int
     is_collective: bool
     is_repeat: bool
     is_confidential: bool
+    is_urgent: bool = Field(description="重大紧急信访事项（已上报）")
+    conclusion: str = Field(
+        description="终结理由：rechecked、review_lapsed、recheck_lapsed、agreement；未终结为空"
+    )
     petitioners: list[PetitionerOut]
 
     @staticmethod
     def resolve_status_label(obj: Any) -> str:
         return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_days_left(obj: Any) -> int | None:
+        return None if obj.due_on is None else days_left(obj.due_on)
+
+    @staticmethod
+    def resolve_deadline_light(obj: Any) -> str:
+        return deadline_light(obj.due_on)
 
     @staticmethod
     def resolve_petitioners(obj: Any) -> list[Any]:
@@ -243,6 +260,7 @@ class PetitionFilters(Schema):
     received_to: dt.date | None = Field(None, description="收到日期止（含）")
     is_repeat: bool | None = Field(None, description="重复信访")
     is_collective: bool | None = Field(None, description="集体访")
+    is_urgent: bool | None = Field(None, description="重大紧急")
     q: str | None = Field(None, max_length=100, description="信访编号或标题包含的文字")
     ordering: Ordering = Field("due_on", description="排序；默认按办理时限")
     limit: int = Field(50, ge=1, le=200, description="每页条数（最多200）")

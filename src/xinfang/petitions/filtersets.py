@@ -31,6 +31,7 @@ class PetitionFilter:
     received_to: dt.date | None = None
     is_repeat: bool | None = None
     is_collective: bool | None = None
+    is_urgent: bool | None = None
     ordering: str = "due_on"
 
     def apply(self, qs: PetitionQuerySet) -> PetitionQuerySet:
@@ -53,6 +54,8 @@ class PetitionFilter:
             qs = qs.filter(is_repeat=self.is_repeat)
         if self.is_collective is not None:
             qs = qs.filter(is_collective=self.is_collective)
+        if self.is_urgent is not None:
+            qs = qs.filter(is_urgent=self.is_urgent)
         return qs.order_by(*ordering_expressions(self.ordering))
 
     def _category_ids(self) -> list[int]:

@@ -152,6 +152,7 @@ class QueueFilterForm(forms.Form):
     )
     repeat = forms.BooleanField(label=_("重复信访"), required=False)
     collective = forms.BooleanField(label=_("集体访"), required=False)
+    urgent = forms.BooleanField(label=_("重大紧急"), required=False)
     sort = forms.ChoiceField(
         required=False,
         choices=[
@@ -175,6 +176,7 @@ class QueueFilterForm(forms.Form):
             # A ticked box narrows to the flagged petitions; an empty one does not filter.
             is_repeat=True if data["repeat"] else None,
             is_collective=True if data["collective"] else None,
+            is_urgent=True if data["urgent"] else None,
             ordering=data["sort"] or "due_on",
         )
 
