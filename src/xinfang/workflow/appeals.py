@@ -382,3 +382,37 @@ def conclude(
         )  # fmt: skip
 
     return perform(user=user, number=number, action="conclude", apply=apply, version=version)
+
+
+# --- the scheduled job ----------------------------------------------------------------------------
+
+
+def conclude_lapsed() -> tuple[int, int]:
+    """Conclude every matter whose review or recheck window passed unused (Art. 36 ¶3; 浙江条例
+    Art. 25(2)), as the system.  Returns (concluded, skipped).
+
+    Safe to run from any number of workers at once and as often as wanted: each petition is one
+    transaction under its row lock, and ``conclude`` checks the state and the window again, so a
+    petition concluded, appealed or changed meanwhile is simply skipped.  The stored ``due_on`` of a
+    replied or reviewed petition is the end of its window, so the candidates come from the
+    (status, due_on) index.
+    """
+    from .engine import System
+
+    today = timezone.localdate()
+    candidates = (
+        Petition.objects.filter(status__in=[Status.REPLIED, Status.REVIEWED], due_on__lt=today)
+        .order_by("due_on", "pk")
+        .values_list("number", "status")
+    )
+    concluded = skipped = 0
+    # Read whole before writing: iterating a cursor over the table being written is unsafe on SQLite.
+    for number, status in list(candidates):
+        reason = Conclusion.REVIEW_LAPSED if status == Status.REPLIED else Conclusion.RECHECK_LAPSED
+        try:
+            conclude(user=System(), number=number, conclusion=reason)
+        except TransitionRefused:
+            skipped += 1
+        else:
+            concluded += 1
+    return concluded, skipped

@@ -32,7 +32,9 @@ from .transitions import (
     PETITIONER,
     RECHECKER,
     REVIEWER,
+    ROLELESS,
     SIDE_ROLES,
+    SYSTEM,
     TRANSITIONS,
     UNIT,
     Transition,
@@ -60,8 +62,11 @@ class Effect:
 
 def _authorised_pk(user: Any, number: str) -> int:
     """The petition's key if ``user`` may act on it; not found and forbidden look the same."""
-    if isinstance(user, Citizen):
-        pk = Petition.objects.filter(pk=user.petition_id, number=number).values_list("pk", flat=True).first()
+    if isinstance(user, Citizen | System):
+        found = Petition.objects.filter(number=number)
+        if isinstance(user, Citizen):
+            found = found.filter(pk=user.petition_id)
+        pk = found.values_list("pk", flat=True).first()
         if pk is None:
             raise PetitionNotFound(number)
         return pk
@@ -81,6 +86,17 @@ class Citizen:
     role_codes: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class System:
+    """Xinfang itself, acting from a scheduled job on what the calendar alone decides (a review or
+    recheck window that passed unused).  Takes only transitions that name the SYSTEM side; the
+    timeline and the audit log record no person."""
+
+    is_authenticated: bool = False
+    organisation: None = None
+    role_codes: frozenset[str] = frozenset()
+
+
 def handling_organisation(petition: Petition) -> Organisation:
     """The body handling the petition: the open unit, else the registering office (its own matter)."""
     assignment = open_assignment(petition)
@@ -93,6 +109,8 @@ def acting_side(petition: Petition, user: Any) -> set[str]:
     sides: set[str] = set()
     if isinstance(user, Citizen):
         return {PETITIONER} if user.petition_id == petition.pk else sides
+    if isinstance(user, System):
+        return {SYSTEM}
     org = user.organisation
     if org is None:
         return sides
@@ -162,7 +180,7 @@ def check_allowed(
         )
     sides = acting_side(petition, user) if sides is None else sides
     roles = user.role_codes
-    if not any(s in sides and (s == PETITIONER or roles & SIDE_ROLES[s]) for s in transition.sides):
+    if not any(s in sides and (s in ROLELESS or roles & SIDE_ROLES[s]) for s in transition.sides):
         raise TransitionRefused(
             _("您无权对该信访事项{action}。").format(action=transition.label), code="not_allowed"
         )
@@ -214,7 +232,7 @@ def perform(
             petition=petition,
             at=timezone.now(),
             kind=transition.event,
-            actor=None if isinstance(user, Citizen) else user,
+            actor=None if isinstance(user, Citizen | System) else user,
             organisation=effect.organisation or user.organisation,
             is_public=bool(effect.public_note),
             public_note=effect.public_note,

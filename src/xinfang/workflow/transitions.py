@@ -37,6 +37,10 @@ REVIEWER = "reviewer"
 RECHECKER = "rechecker"
 # The petitioner on the portal (proved by the query code); no staff role applies.
 PETITIONER = "petitioner"
+# Xinfang itself, in a scheduled job (engine.System): only for what the calendar decides alone.
+SYSTEM = "system"
+# Sides that act without a staff role.
+ROLELESS = frozenset({PETITIONER, SYSTEM})
 
 OFFICE_ROLES = frozenset({RoleCode.INTAKE, RoleCode.SUPERVISOR, RoleCode.LEADER})
 UNIT_ROLES = frozenset({RoleCode.HANDLER, RoleCode.LEADER})
@@ -51,6 +55,7 @@ SIDE_ROLES: dict[str, frozenset[str]] = {
     REVIEWER: APPEAL_ROLES,
     RECHECKER: APPEAL_ROLES,
     PETITIONER: frozenset(),
+    SYSTEM: frozenset(),
 }
 
 
@@ -272,7 +277,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("recheck", _("出具复核意见"), {Status.UNDER_RECHECK}, Status.CONCLUDED, RECHECKER,
            EventKind.RECHECKED, "第三十六条", _hearing(open_=False)),
         # Art. 36 ¶3 and the provinces' 终结 rules: a window passed unused, or an agreement carried out.
-        _t("conclude", _("终结"), {Status.REPLIED, Status.REVIEWED}, Status.CONCLUDED, OFFICE,
+        _t("conclude", _("终结"), {Status.REPLIED, Status.REVIEWED}, Status.CONCLUDED, (OFFICE, SYSTEM),
            EventKind.CONCLUDED, "第三十六条第三款"),
         # Art. 19 ¶3, 36 ¶3: a concluded matter, or one handled within its time limit, is not taken again.
         _t("refuse_repeat", _("不再受理"), {Status.REGISTERED}, Status.DECLINED, OFFICE,
