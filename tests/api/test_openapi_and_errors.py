@@ -22,12 +22,14 @@ ENDPOINTS = {
     ("/api/v1/petitions/{number}/actions/{action}", "post"),
     ("/api/v1/portal/petitions", "post"),
     ("/api/v1/portal/petitions/{number}", "get"),
+    ("/api/v1/portal/petitions/{number}/track", "post"),
     ("/api/v1/portal/petitions/{number}/actions/{action}", "post"),
 }
 PUBLIC = {
     ("/api/v1/auth/token", "post"),
     ("/api/v1/portal/petitions", "post"),
     ("/api/v1/portal/petitions/{number}", "get"),
+    ("/api/v1/portal/petitions/{number}/track", "post"),
     ("/api/v1/portal/petitions/{number}/actions/{action}", "post"),
 }
 

@@ -239,3 +239,22 @@ def test_every_submission_attempt_counts_even_an_invalid_one(world):
         with pytest.raises(Throttled):
             submit_public_petition(draft=make_draft(world.a.township), ip="10.0.0.3")
     assert Petition.objects.count() == 0
+
+
+def test_tracking_by_post_keeps_the_code_out_of_the_url(world, api, submitted):
+    number, code, _petition = submitted
+    by_post = api.post(track_url(number) + "/track", {"code": code})
+    assert by_post.status_code == 200
+    assert by_post.json() == api.get(track_url(number), code=code).json()
+    wrong = api.post(track_url(number) + "/track", {"code": "AAAA-BBBB-CCCC"})
+    unknown = api.post(track_url("XF-990101-2026-424242") + "/track", {"code": code})
+    assert wrong.status_code == unknown.status_code == 404 and wrong.content == unknown.content
+    assert api.post(track_url(number) + "/track", {}).status_code == 422
+
+
+@override_settings(XINFANG_PORTAL_TRACK_FAILURE_RATE="2/900")
+def test_tracking_by_post_shares_the_failure_throttle(world, api, submitted):
+    number, code, _petition = submitted
+    api.post(track_url(number) + "/track", {"code": "AAAA-BBBB-CCCC"})
+    api.get(track_url(number), code="AAAA-BBBB-CCCC")
+    assert api.post(track_url(number) + "/track", {"code": code}).status_code == 429

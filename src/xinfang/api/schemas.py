@@ -421,6 +421,12 @@ class PublicPetitionOut(PublicTrackingOut):
     )
 
 
+class PortalTrackIn(InputSchema):
+    """The body of ``POST /portal/petitions/{number}/track``: the query code, kept out of the URL."""
+
+    code: str = Field(max_length=40, description="查询码")
+
+
 class PortalActionIn(InputSchema):
     """The body of ``POST /portal/petitions/{number}/actions/{action}``: the query code, and the
     fields of the action (a field the action does not take is refused)."""

@@ -31,7 +31,14 @@ from xinfang.workflow.engine import TransitionRefused
 
 from ..drafts import draft_from_public_input
 from ..errors import ApiError, ErrorCode, refusal_error
-from ..schemas import ErrorOut, PortalActionIn, PublicPetitionIn, PublicPetitionOut, PublicSubmittedOut
+from ..schemas import (
+    ErrorOut,
+    PortalActionIn,
+    PortalTrackIn,
+    PublicPetitionIn,
+    PublicPetitionOut,
+    PublicSubmittedOut,
+)
 
 router = Router(tags=["portal"], auth=None)
 
@@ -49,16 +56,29 @@ def submit_petition(request: HttpRequest, payload: PublicPetitionIn) -> Status:
     return Status(201, {"number": registration.petition.number, "query_code": registration.query_code})
 
 
-@router.get(
-    "/petitions/{number}",
+@router.post(
+    "/petitions/{number}/track",
     response={200: PublicPetitionOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="网上信访：凭编号和查询码查询办理进展",
 )
-def track_public_petition(request: HttpRequest, number: str, code: Query[str]) -> PublicView:
+def track_public_petition_by_post(request: HttpRequest, number: str, payload: PortalTrackIn) -> PublicView:
     """The status, the steps, the public timeline, the decision letters and review/recheck
-    opinions, the petitioner's windows and the actions allowed now.  An unknown number and a wrong
-    code give the same 404; too many failures from one address give 429 for a while, even with
-    the right code."""
+    opinions, the petitioner's windows and the actions allowed now.  The code travels in the body,
+    so it stays out of URLs and therefore out of proxy and server logs.  An unknown number and a
+    wrong code give the same 404; too many failures from one address give 429 for a while, even
+    with the right code."""
+    return track_petition(number=number, code=payload.code, ip=client_ip(request))
+
+
+@router.get(
+    "/petitions/{number}",
+    response={200: PublicPetitionOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="网上信访：凭编号和查询码查询办理进展（已弃用：查询码会出现在网址中，请改用 POST …/track）",
+    deprecated=True,
+)
+def track_public_petition(request: HttpRequest, number: str, code: Query[str]) -> PublicView:
+    """As ``POST /petitions/{number}/track``, with the code in the query string.  Kept for clients
+    written against the first version; the code ends up in access logs, so new clients post it."""
     return track_petition(number=number, code=code, ip=client_ip(request))
 
 
