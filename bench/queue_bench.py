@@ -47,7 +47,8 @@ def main() -> int:
     finally:
         if args.drop:
             with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
+                # FORCE: this process's own Django connection to it is still open.
+                admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
             KEYS_FILE.unlink(missing_ok=True)
 
 
