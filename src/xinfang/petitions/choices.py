@@ -30,6 +30,8 @@ class Status(models.TextChoices):
     FORWARDED = "forwarded", _("已转送")  # the unit must accept or object (Art. 23 ¶3)
     ASSIGNED = "assigned", _("已交办")  # as forwarded, plus a completion report (Art. 22(3))
     RETURNED = "returned", _("已退回")  # the unit objected; the office agrees or overrules
+    # the unit objected again after the office overruled it: their common superior decides (Art. 24)
+    DISPUTED = "disputed", _("管辖争议待决定")
     ACCEPTED = "accepted", _("已受理")  # handling, 60 days (Art. 34)
     DECLINED = "declined", _("不予受理")
     REDIRECTED = "redirected", _("已告知其他途径")
@@ -64,6 +66,7 @@ class InvolvementReason(models.TextChoices):
     UNIT = "unit", _("责任单位")
     SUPERVISOR = "supervisor", _("督办机构")
     REVIEW = "review", _("复查复核机关")
+    SUPERIOR = "superior", _("管辖争议决定机关")  # the common superior deciding a dispute (Art. 24)
 
 
 class EventKind(models.TextChoices):
@@ -76,6 +79,8 @@ class EventKind(models.TextChoices):
     REDIRECTED = "redirected", _("告知其他途径")
     RETURNED = "returned", _("退回")
     RETURN_OVERRULED = "return_overruled", _("退回未获同意")
+    JURISDICTION_DISPUTED = "jurisdiction_disputed", _("提请共同上级机关决定管辖")
+    JURISDICTION_DECIDED = "jurisdiction_decided", _("共同上级机关决定管辖")
     EXTENSION_REQUESTED = "extension_requested", _("申请延期")
     EXTENSION_APPROVED = "extension_approved", _("批准延期")
     EXTENSION_REJECTED = "extension_rejected", _("不批准延期")

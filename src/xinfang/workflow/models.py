@@ -313,6 +313,54 @@ class Assignment(models.Model):
         return f"{self.petition_id} → {self.unit_id} ({self.kind})"
 
 
+class JurisdictionDispute(models.Model):
+    """管辖争议: the unit objected a second time after the petition office overruled its first
+    objection, so the petition goes to their common superior (``body``, the lowest government above
+    both), which decides which organisation handles it (条例 Art. 24 ¶1).  One open per petition;
+    once one is decided, no unit may object to the petition any more (the decision settles it).
+    """
+
+    petition = models.ForeignKey(
+        "petitions.Petition", on_delete=models.CASCADE, related_name="jurisdiction_disputes"
+    )
+    unit = models.ForeignKey(
+        Organisation, verbose_name=_("提出异议的单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    office = models.ForeignKey(
+        Organisation, verbose_name=_("信访部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    body = models.ForeignKey(
+        Organisation, verbose_name=_("共同上级机关"), on_delete=models.PROTECT, related_name="+"
+    )
+    reasons = models.TextField(_("异议理由"))
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_on = models.DateField(_("提请日期"))
+    decided_unit = models.ForeignKey(
+        Organisation, verbose_name=_("决定的办理单位"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    decision = models.TextField(_("决定理由"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("管辖争议")
+        verbose_name_plural = _("管辖争议")
+        ordering = ["petition", "received_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition"],
+                condition=Q(decided_at__isnull=True),
+                name="dispute_one_open_per_petition",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.unit_id}→{self.body_id}"
+
+
 class ExtensionDecision(models.TextChoices):
     PENDING = "pending", _("待审批")
     APPROVED = "approved", _("已批准")
@@ -524,11 +572,13 @@ class Appeal(models.Model):
 
 class Hearing(models.Model):
     """A hearing (听证) held during a recheck: its days do not count against the recheck period
-    (Art. 36).  ``ended_on`` is the day the clock runs again; NULL while the hearing is open."""
+    (Art. 36).  ``ended_on`` is the last day of the hearing, itself not counted (a hearing held on
+    one day pauses that day, issue #7 point 8); the clock runs again the day after.  NULL while the
+    hearing is open."""
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="hearings")
     started_on = models.DateField(_("听证开始日期"))
-    ended_on = models.DateField(_("听证结束后恢复计时日期"), null=True, blank=True)
+    ended_on = models.DateField(_("听证结束日期"), null=True, blank=True)
     note = models.TextField(_("说明"), blank=True)
 
     class Meta:
