@@ -39,3 +39,19 @@ class RoleCode(models.TextChoices):
 ADMIN_ROLES = frozenset({RoleCode.SYSADMIN, RoleCode.SECADMIN, RoleCode.AUDITOR})
 # Roles that work on petitions and therefore see them.
 CASEWORK_ROLES = frozenset({RoleCode.INTAKE, RoleCode.HANDLER, RoleCode.SUPERVISOR, RoleCode.LEADER})
+
+
+class GrantKind(models.TextChoices):
+    """What a four-eyes request (GrantRequest) asks for (docs/security.md §2)."""
+
+    ACCOUNT = "account", _("角色与启用状态")
+    TOKEN = "token", _("接口令牌")
+
+
+class GrantStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已驳回")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    CANCELLED = "cancelled", _("已失效")
+    EXPIRED = "expired", _("已过期")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from .choices import ADMIN_ROLES, Level, OrganisationKind, RoleCode
+from .choices import ADMIN_ROLES, GrantKind, GrantStatus, Level, OrganisationKind, RoleCode
 
 PATH_STEP = 8  # digits per level of the materialised path: room for 10^8 organisations
 
@@ -130,3 +131,53 @@ class User(AbstractUser):
     @property
     def admin_duties(self) -> frozenset[str]:
         return self.role_codes & ADMIN_ROLES
+
+
+class GrantRequest(models.Model):
+    """A change that one administrator requests and a second one approves (four-eyes, 三员分立).
+
+    ``kind=account``: give ``target`` exactly ``payload["roles"]`` and ``payload["is_active"]``
+    (``payload["before"]`` holds both as they were when requested).  ``kind=token``: issue an API
+    token to the system account ``target`` (``payload["name"]``, ``payload["days"]``).  Who may
+    request and approve, and what ends a pending request, is in ``organisations.grants`` and
+    docs/security.md §2.
+    """
+
+    kind = models.CharField(_("类型"), max_length=10, choices=GrantKind.choices)
+    target = models.ForeignKey(
+        User, verbose_name=_("账号"), on_delete=models.CASCADE, related_name="grant_requests"
+    )
+    payload = models.JSONField(_("内容"), default=dict)
+    reason = models.CharField(_("事由"), max_length=200)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=GrantStatus.choices, default=GrantStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        User, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("失效时间"))
+    decided_by = models.ForeignKey(
+        User, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decision_reason = models.CharField(_("处理意见"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("授权申请")
+        verbose_name_plural = _("授权申请")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["status", "requested_at"], name="grant_status_idx")]
+        constraints = [
+            # One open request per account and kind: two pending role changes for the same person
+            # could each be approved against a state the other has already changed.
+            models.UniqueConstraint(
+                fields=["target", "kind"],
+                condition=models.Q(status="pending"),
+                name="grant_one_pending_per_target",
+                violation_error_message=_("该账号已有一份待审批的申请。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.target}"
