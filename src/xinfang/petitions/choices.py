@@ -72,6 +72,7 @@ class InvolvementReason(models.TextChoices):
 class EventKind(models.TextChoices):
     REGISTERED = "registered", _("登记")
     REPEAT_LINKED = "repeat_linked", _("标记为重复信访")
+    SUBJECT_NAMED = "subject_named", _("确认被检举控告对象")
     FORWARDED = "forwarded", _("转送")
     ASSIGNED = "assigned", _("交办")
     ACCEPTED = "accepted", _("受理")

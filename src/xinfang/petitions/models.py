@@ -94,6 +94,12 @@ class Petition(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # 条例 Art. 30 ¶3: the person a report accuses, if named — sensitive, so encrypted at rest.
+    subject_person = EncryptedTextField(_("被检举控告人"), blank=True, default="")
+    # The intake clerk has confirmed whom a report accuses: named the organisation, or stated that
+    # it names none.  Until then a report may not be routed (issue #7 point 1: the portal's citizen
+    # names the accused in free text only, and the scope can hide a report only from a named body).
+    subject_confirmed = models.BooleanField(_("已确认被检举控告对象"), default=False)
     received_on = models.DateField(_("收到日期"))
     registered_at = models.DateTimeField(_("登记时间"), default=timezone.now)
     registered_by = models.ForeignKey(
