@@ -46,6 +46,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # XINFANG_BLIND_INDEX_KEY keys the HMAC used to find equal values without decrypting.
 XINFANG_FIELD_KEYS = [k for k in env.list("XINFANG_FIELD_KEYS", default=[]) if k]
 XINFANG_BLIND_INDEX_KEY = env.str("XINFANG_BLIND_INDEX_KEY", default="")
+# Keys of the audit log's hash chain (audit/chain.py), comma-separated, newest first: the first
+# signs new rows, all verify.  Kept out of the database, so its owner cannot forge the chain.
+XINFANG_AUDIT_KEY = [k for k in env.list("XINFANG_AUDIT_KEY", default=[]) if k]
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("XINFANG_FIELD_KEYS", Fernet.generate_key().decode())
 os.environ.setdefault("XINFANG_BLIND_INDEX_KEY", secrets.token_urlsafe(32))
+os.environ.setdefault("XINFANG_AUDIT_KEY", secrets.token_urlsafe(32))
 os.environ.setdefault("XINFANG_ENV_FILE", "/nonexistent")  # never read a developer's var/secrets.env
 
 from .settings import *  # noqa: E402,F403

@@ -21,6 +21,10 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self) -> NoReturn:
         raise AuditImmutableError("audit events cannot be deleted")
 
+    def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        # Rows enter the chain one at a time, under the head's lock (chain.append).
+        raise AuditImmutableError("audit events are written one at a time by record_event")
+
 
 class AuditEvent(models.Model):
     """Who did what, when, from where.  Database triggers refuse UPDATE and DELETE as well,
@@ -44,6 +48,10 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("对象"), max_length=64, blank=True)
     object_repr = models.CharField(_("对象名称"), max_length=200, blank=True)
     data = models.JSONField(_("详情"), default=dict, blank=True)
+    # The keyed hash chain (chain.py): the row's place, the key that signed it, and its hash.
+    seq = models.PositiveBigIntegerField(_("链序号"), unique=True, editable=False)
+    key_id = models.CharField(_("密钥标识"), max_length=16, editable=False)
+    chain_hash = models.CharField(_("链哈希"), max_length=64, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -62,9 +70,35 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_repr}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
+        """Append the event to the chain (a new event is the only thing that may be saved)."""
+        if self.pk is not None:
             raise AuditImmutableError("audit events cannot be changed")
-        super().save(*args, **kwargs)
+        from .chain import append
+
+        append(self)
+
+    def save_chained(self) -> None:
+        """The INSERT itself, called by chain.append once seq and hash are set."""
+        super().save(force_insert=True)
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AuditImmutableError("audit events cannot be deleted")
+
+
+class AuditChainHead(models.Model):
+    """One row: the last seq and hash of the chain, with a MAC of its own (chain.head_mac).
+
+    Every writer locks this row to append (chain.append), which serialises appends across processes.
+    The application role may SELECT and UPDATE it, never DELETE it (docs/security.md §4).
+    """
+
+    seq = models.PositiveBigIntegerField(default=0)
+    chain_hash = models.CharField(max_length=64, blank=True, default="")
+    mac = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("审计链头")
+        verbose_name_plural = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.chain_hash[:12]}"
