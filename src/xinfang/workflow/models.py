@@ -478,9 +478,12 @@ class EvaluationStatus(models.TextChoices):
 class Evaluation(models.Model):
     """The petitioner's rating of a reply, separately for the petition office (信访部门) and for the
     handling unit, given on the portal or recorded by staff from a follow-up call (回访).  One per
-    petition: the first reply is the one the figures judge (谁初次办理、谁接受评价)."""
+    decision letter: the petitioner evaluates the reply that stands (issue #7 point 6) — a reply sent
+    back for re-handling keeps its evaluation on record, and the new reply is evaluated afresh.  The
+    body evaluated is still the one that first handled the matter (谁初次办理、谁接受评价): a
+    re-handling is done by the same body; reviewing bodies are not evaluated here."""
 
-    petition = models.OneToOneField("petitions.Petition", on_delete=models.CASCADE, related_name="evaluation")
+    petition = models.ForeignKey("petitions.Petition", on_delete=models.CASCADE, related_name="evaluations")
     letter = models.ForeignKey(DecisionLetter, on_delete=models.PROTECT, related_name="+")
     office = models.ForeignKey(
         Organisation, verbose_name=_("信访部门"), on_delete=models.PROTECT, related_name="+"
@@ -505,11 +508,12 @@ class Evaluation(models.Model):
             models.Index(fields=["unit", "unit_rating"], name="evaluation_unit_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["letter"], name="evaluation_one_per_letter"),
             models.CheckConstraint(
                 condition=~(Q(office_rating="dissatisfied") | Q(unit_rating="dissatisfied")) | ~Q(reason=""),
                 name="evaluation_dissatisfied_needs_reason",
                 violation_error_message=_("评价为不满意的，须填写理由。"),
-            )
+            ),
         ]
 
     def __str__(self) -> str:
