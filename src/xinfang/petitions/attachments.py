@@ -1,4 +1,5 @@
-"""Validation and storage of attachments (type by content, not by name; size limits)."""
+"""Validation and storage of attachments: type by content and whole-container checks, size limits,
+encryption at rest (the stored bytes are core.crypto's encrypted stream)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,23 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
+
+from xinfang.core.files import encrypted_content, open_plaintext, stored_key_id
+
+__all__ = [
+    "ALLOWED_KINDS",
+    "ALLOWED_SUFFIXES",
+    "MAX_ATTACHMENTS",
+    "MAX_ATTACHMENT_BYTES",
+    "FileKind",
+    "check_attachment",
+    "check_attachments",
+    "delete_stored",
+    "encrypted_content",
+    "open_plaintext",
+    "sha256_of",
+    "stored_key_id",
+]
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 10

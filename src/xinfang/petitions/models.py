@@ -233,7 +233,13 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    """A scanned letter, photo or piece of evidence.  Served only through a scoped view."""
+    """A scanned letter, photo or piece of evidence.  Served only through a scoped view.
+
+    The stored file is encrypted (core.files; issue #7 point 24): ``size`` and ``sha256`` are
+    those of the plaintext, as uploaded."""
+
+    # Found by xinfang rotate_keys and xinfang backup (core.rotation).
+    ENCRYPTED_FILE_FIELDS = ("file",)
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(_("文件"), upload_to=attachment_path, max_length=200)

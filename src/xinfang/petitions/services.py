@@ -398,7 +398,8 @@ def _store_attachments(petition: Petition, uploads: list, *, actor: Any, stored:
             sha256=att.sha256_of(upload),
             uploaded_by=actor,
         )
-        attachment.file.save(upload.name or "attachment", upload, save=False)
+        # Encrypted at rest (issue #7 point 24): scans of ID cards must not lie on disk in clear.
+        attachment.file.save(upload.name or "attachment", att.encrypted_content(upload), save=False)
         stored.append(attachment.file.name)
         attachment.save(force_insert=True)
 

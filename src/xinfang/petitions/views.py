@@ -24,6 +24,7 @@ from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
 from xinfang.workflow import services as workflow
 
 from .access import PetitionNotFound, access_petition
+from .attachments import open_plaintext
 from .choices import FINAL_STATUSES, Status
 from .drafts import PetitionerDraft
 from .filtersets import PetitionFilter
@@ -219,9 +220,14 @@ def attachment(request: HttpRequest, number: str, attachment_id: int) -> FileRes
     record_event(
         actor=request.user, action="petition.attachment_download", obj=petition, data={"attachment": item.pk}
     )
+    # Decrypted chunk by chunk as it is sent, never whole in memory (issue #7 point 24).
     response = FileResponse(
-        item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type
+        open_plaintext(item.file),
+        as_attachment=True,
+        filename=item.original_name,
+        content_type=item.content_type,
     )
+    response["Content-Length"] = str(item.size)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
