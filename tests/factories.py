@@ -56,8 +56,15 @@ def make_county(name: str, code: str, parent: Organisation | None = None) -> Cou
 
 
 def make_staff(username: str, org: Organisation, *roles: str) -> User:
+    """An account with its roles set directly, as the operator's bootstrap does (no four-eyes
+    request: tests of the approval itself use organisations.grants)."""
     return create_staff(
-        username=username, password=PASSWORD, organisation=org, roles=list(roles), full_name=username
+        username=username,
+        password=PASSWORD,
+        organisation=org,
+        roles=list(roles),
+        full_name=username,
+        bootstrap=True,
     )
 
 

@@ -13,9 +13,10 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from xinfang.api.models import ApiToken
-from xinfang.api.services import issue_token
+from xinfang.api.services import issue_token, request_token
 from xinfang.audit.models import AuditEvent
 from xinfang.core.crypto import secret_hash
+from xinfang.organisations.grants import approve_request
 from xinfang.organisations.services import create_staff
 
 from ..factories import PASSWORD
@@ -31,6 +32,7 @@ def _system_account(world, username="platform12345"):
         organisation=world.a.office,
         roles=["intake"],
         is_system_account=True,
+        bootstrap=True,
     )
 
 
@@ -168,26 +170,32 @@ def test_schema_error_on_login_does_not_echo_the_password(world, api):
 
 
 def test_secadmin_issues_a_non_expiring_token_to_a_system_account(world, api):
-    """The 12345 platform's account gets a token without expiry, audited with the issuer."""
-    # given
+    """The 12345 platform's account gets a token without expiry once a second administrator
+    approves the security administrator's request (four-eyes, issue #7 point 16), audited with
+    both."""
+    # given a request by the security administrator
     platform = _system_account(world)
-    # when
-    issued = issue_token(user=platform, name="12345平台对接", actor=world.secadmin)
+    grant = request_token(user=platform, name="12345平台对接", days=None, actor=world.secadmin, reason="对接")
+    assert not ApiToken.objects.exists()
+    # when the system administrator approves it
+    issued = approve_request(grant=grant, actor=world.sysadmin)
     # then
     assert issued.expires_at is None
-    assert issued.record.created_by == world.secadmin
-    event = AuditEvent.objects.get(action="api.token.issue", actor=world.secadmin)
+    assert issued.record.created_by == world.sysadmin
+    event = AuditEvent.objects.get(action="api.token.issue", actor=world.sysadmin)
     assert event.data["user"] == "platform12345"
+    assert event.data["requested_by"] == "secadmin"
     assert issued.token not in str(event.data)
     with freeze_time(timezone.now() + dt.timedelta(days=3650)):
         assert api.get(LIST_URL, token=issued.token).status_code == 200
 
 
-def test_only_the_security_administrator_issues_tokens(world):
+def test_nobody_in_the_staff_system_issues_a_token_alone(world):
+    """Every person is refused, the security administrator too: tokens need approval."""
     # given
     platform = _system_account(world)
     # then
-    for actor in (world.sysadmin, world.auditor, world.intake_a, world.leader_a):
+    for actor in (world.secadmin, world.sysadmin, world.auditor, world.intake_a, world.leader_a):
         with pytest.raises(PermissionError):
             issue_token(user=platform, name="x", actor=actor)
     assert not ApiToken.objects.exists()

@@ -77,15 +77,16 @@ def test_allowed_combinations(world, roles):
     user = world.intake_a
     assert user.role_codes == {"intake"}
 
-    # when the roles are set
-    set_roles(user=user, roles=roles, actor=world.secadmin)
+    # when the roles are set (the operator's bootstrap path; the four-eyes path is in
+    # test_four_eyes.py)
+    set_roles(user=user, roles=roles, bootstrap=True)
 
     # then the roles, the cached codes and the audit log agree
     assert set(user.roles.values_list("code", flat=True)) == set(roles)
     assert user.role_codes == frozenset(roles)
     event = AuditEvent.objects.filter(action="user.roles", object_id=str(user.pk)).latest("id")
-    assert event.actor == world.secadmin
-    assert event.data == {"roles": sorted(roles)}
+    assert event.actor is None
+    assert event.data == {"roles": sorted(roles), "bootstrap": True}
 
 
 def test_create_staff_with_refused_roles_creates_no_account(world):
@@ -100,7 +101,8 @@ def test_create_staff_with_refused_roles_creates_no_account(world):
 
 
 def test_create_staff_is_audited_without_the_password(world):
-    """Creating an account writes user.create and user.roles events; neither holds the password."""
+    """Creating an account writes user.create and, for its roles, a grant.request that a second
+    administrator approves (issue #7 point 16); neither holds the password."""
     user = create_staff(
         username="new_clerk",
         password=PASSWORD,
@@ -110,7 +112,11 @@ def test_create_staff_is_audited_without_the_password(world):
         actor=world.secadmin,
     )
     events = AuditEvent.objects.filter(object_id=str(user.pk), object_type="organisations.user")
-    assert sorted(events.values_list("action", flat=True)) == ["user.create", "user.roles"]
+    assert sorted(events.values_list("action", flat=True)) == ["user.create"]
+    assert user.role_codes == frozenset()
+    grant = AuditEvent.objects.get(action="grant.request")
+    assert grant.data["payload"]["roles"] == ["intake"]
+    events = AuditEvent.objects.filter(pk__in=[*events.values_list("pk", flat=True), grant.pk])
     assert all(PASSWORD not in str(e.data) and user.password not in str(e.data) for e in events)
     assert events.get(action="user.create").data == {"organisation": world.a.office.pk}
 
@@ -135,7 +141,7 @@ def test_passwords_are_stored_as_argon2(world):
     """A staff member's password is stored as an Argon2 hash, never in clear."""
     with override_settings(PASSWORD_HASHERS=importlib.import_module("xinfang.settings").PASSWORD_HASHERS):
         user = create_staff(
-            username="argon", password=PASSWORD, organisation=world.a.office, roles=["intake"]
+            username="argon", password=PASSWORD, organisation=world.a.office, roles=["intake"], bootstrap=True
         )
     user.refresh_from_db()
     assert user.password.startswith("argon2$argon2id$")

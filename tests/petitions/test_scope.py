@@ -169,7 +169,9 @@ def test_inactive_user_sees_nothing(world, petition_a):
 def test_staff_without_role_or_organisation_see_nothing(world, petition_a):
     """Scope needs both a casework role and an organisation."""
     no_role = make_staff("no_role", world.a.office)
-    no_org = create_staff(username="no_org", password=PASSWORD, organisation=None, roles=["intake"])
+    no_org = create_staff(
+        username="no_org", password=PASSWORD, organisation=None, roles=["intake"], bootstrap=True
+    )
     assert Petition.objects.restrict(no_role).count() == 0
     assert Petition.objects.restrict(no_org).count() == 0
 

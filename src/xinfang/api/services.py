@@ -11,8 +11,10 @@ Two ways to get a token:
 * ``obtain_token`` — a person logs in with user name and password (``POST /api/v1/auth/token``);
   the token lives ``XINFANG_API_TOKEN_TTL_HOURS``.  Failed logins are throttled per user name and
   client address.
-* ``issue_token`` — the security administrator (安全管理员, 三员分立) issues a token to a system
-  account such as the 12345 platform's, with an expiry of their choosing or none.
+* ``request_token`` — the security administrator (安全管理员, 三员分立) asks for a token for a
+  system account such as the 12345 platform's, with an expiry or none; a second administrator
+  approves it (``organisations.grants``, four-eyes) and the token is issued then, shown once to
+  the approver.  ``issue_token`` without an actor is the operator's path on the command line.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from django.utils.translation import gettext as _
 
 from xinfang.audit.services import record_event
 from xinfang.core.crypto import secret_hash
-from xinfang.organisations.choices import RoleCode
-from xinfang.organisations.models import User
-from xinfang.organisations.services import LoginFailed, authenticate_staff
+from xinfang.organisations.choices import GrantKind, RoleCode
+from xinfang.organisations.grants import open_request, register_executor
+from xinfang.organisations.models import GrantRequest, User
+from xinfang.accounts.services import LoginFailed, login_with_password
 
 from .models import ApiToken
 
@@ -41,6 +44,8 @@ __all__ = [
     "authenticate_token",
     "issue_token",
     "obtain_token",
+    "PasswordTokenRefused",
+    "request_token",
     "revoke_token",
 ]
 
@@ -83,13 +88,23 @@ def _create_token(
     return IssuedToken(token=token, record=record)
 
 
+class PasswordTokenRefused(Exception):
+    """A person (not a system account) asked for a token with a password."""
+
+
 def obtain_token(*, username: str, password: str, ip: str) -> IssuedToken:
     """Log in with a password and issue a token valid for ``XINFANG_API_TOKEN_TTL_HOURS``.
 
-    Raises :class:`LoginFailed` or :class:`xinfang.core.throttle.Throttled`; the same failure
-    counter guards the staff login page (``organisations.services.authenticate_staff``).
+    Raises :class:`LoginFailed` or :class:`xinfang.core.throttle.Throttled`; the same account lock
+    and failure throttle guard the staff login page (``accounts.services.login_with_password``).
+    Only system accounts get a token this way (:class:`PasswordTokenRefused` for a person, after
+    the password check): a person's token would skip the second factor that the staff pages ask
+    for (issue #7 point 17), unless ``XINFANG_API_PASSWORD_TOKENS_FOR_STAFF`` allows it.
     """
-    user = authenticate_staff(username=username, password=password, ip=ip, channel="api")
+    user = login_with_password(username=username, password=password, ip=ip, channel="api")
+    if not user.is_system_account and not settings.XINFANG_API_PASSWORD_TOKENS_FOR_STAFF:
+        record_event(actor=user, action="api.token.refused", obj=user, data={"via": "password"}, ip=ip)
+        raise PasswordTokenRefused(user.get_username())
     expires_at = timezone.now() + dt.timedelta(hours=settings.XINFANG_API_TOKEN_TTL_HOURS)
     with transaction.atomic():
         issued = _create_token(user=user, name=_("密码登录"), expires_at=expires_at, created_by=user)
@@ -106,16 +121,83 @@ def obtain_token(*, username: str, password: str, ip: str) -> IssuedToken:
 def issue_token(
     *, user: User, name: str, actor: User | None, expires_at: dt.datetime | None = None
 ) -> IssuedToken:
-    """Issue a token to a system account (e.g. the 12345 platform), by the security administrator.
+    """Issue a token to a system account (e.g. the 12345 platform) from the command line.
 
-    ``actor`` must hold the ``secadmin`` role; ``None`` stands for the server's operator running
-    ``xinfang issue_token`` on the command line.  ``expires_at=None`` issues a token that does not
-    expire: integrations cannot log in interactively, so such a token lives until it is revoked
-    with :func:`revoke_token`.  Raises PermissionError or ValidationError; audited as
+    ``actor=None`` stands for the server's operator running ``xinfang issue_token``, who holds the
+    keys anyway.  A person in the staff system never issues a token alone: they call
+    :func:`request_token` and a second administrator approves (三员分立, issue #7 point 16), so
+    any ``actor`` is refused with PermissionError.  ``expires_at=None`` issues a token that does
+    not expire: integrations cannot log in interactively, so such a token lives until it is
+    revoked with :func:`revoke_token`.  Raises PermissionError or ValidationError; audited as
     ``api.token.issue``.
     """
-    if actor is not None and not actor.has_role(RoleCode.SECADMIN):
-        raise PermissionError(_("只有安全管理员可以签发接口令牌。"))
+    _check_token_target(user, name=name, expires_at=expires_at)
+    if actor is not None:
+        raise PermissionError(_("接口令牌须经另一名管理员审批后签发，请提交申请。"))
+    with transaction.atomic():
+        issued = _create_token(user=user, name=name.strip(), expires_at=expires_at, created_by=None)
+        record_event(
+            actor=None,
+            action="api.token.issue",
+            obj=issued.record,
+            data={
+                "via": "command",
+                "user": user.get_username(),
+                "prefix": issued.record.prefix,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
+    return issued
+
+
+def request_token(*, user: User, name: str, days: int | None, actor: User, reason: str) -> GrantRequest:
+    """The security administrator asks for a token for a system account; ``days=None`` for a
+    token without expiry.  A second administrator approves (``grants.approve_request``), which
+    issues the token and shows it once to the approver."""
+    errors: dict[str, list[str]] = {}
+    if days is not None and not 1 <= days <= 3650:
+        errors["days"] = [_("有效天数应在1到3650之间。")]
+    try:
+        _check_token_target(user, name=name, expires_at=None)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return open_request(
+        kind=GrantKind.TOKEN,
+        target=user,
+        payload={"name": name.strip(), "days": days},
+        actor=actor,
+        reason=reason,
+    )
+
+
+def _issue_approved_token(grant: GrantRequest, approver: User) -> IssuedToken:
+    """What approving a token request does (registered with ``organisations.grants``)."""
+    user, name, days = grant.target, grant.payload["name"], grant.payload["days"]
+    expires_at = timezone.now() + dt.timedelta(days=days) if days else None
+    _check_token_target(user, name=name, expires_at=expires_at)
+    issued = _create_token(user=user, name=name, expires_at=expires_at, created_by=approver)
+    record_event(
+        actor=approver,
+        action="api.token.issue",
+        obj=issued.record,
+        data={
+            "via": "approval",
+            "grant_request": grant.pk,
+            "requested_by": grant.requested_by.get_username(),
+            "user": user.get_username(),
+            "prefix": issued.record.prefix,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
+    return issued
+
+
+register_executor(GrantKind.TOKEN, _issue_approved_token)
+
+
+def _check_token_target(user: User, *, name: str, expires_at: dt.datetime | None) -> None:
     errors: dict[str, list[str]] = {}
     if not user.is_system_account:
         # A token for a person would let the administrator act as that person.
@@ -130,20 +212,6 @@ def issue_token(
         errors["expires_at"] = [_("到期时间应晚于现在。")]
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        issued = _create_token(user=user, name=name.strip(), expires_at=expires_at, created_by=actor)
-        record_event(
-            actor=actor,
-            action="api.token.issue",
-            obj=issued.record,
-            data={
-                "via": "admin" if actor is not None else "command",
-                "user": user.get_username(),
-                "prefix": issued.record.prefix,
-                "expires_at": expires_at.isoformat() if expires_at else None,
-            },
-        )
-    return issued
 
 
 def revoke_token(*, token: ApiToken, actor: User | None) -> None:
@@ -157,6 +225,21 @@ def revoke_token(*, token: ApiToken, actor: User | None) -> None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         record_event(actor=actor, action="api.token.revoke", obj=token, data={"prefix": token.prefix})
+
+
+def _idle_limit(record: ApiToken) -> dt.timedelta | None:
+    """How long ``record`` may lie unused (issue #7 point 20), None for no limit.
+
+    A token obtained with a password (its owner created it) is the API's session and ends after
+    ``XINFANG_API_TOKEN_IDLE_MINUTES``; a token issued to an integration by approval or on the
+    command line after ``XINFANG_API_ISSUED_TOKEN_IDLE_DAYS``.  Since ``last_used_at`` is written
+    at most every tenth of the limit, a token ends between 90 and 100 % of it after its last use.
+    """
+    if record.created_by_id is not None and record.created_by_id == record.user_id:
+        minutes = settings.XINFANG_API_TOKEN_IDLE_MINUTES
+        return dt.timedelta(minutes=minutes) if minutes else None
+    days = settings.XINFANG_API_ISSUED_TOKEN_IDLE_DAYS
+    return dt.timedelta(days=days) if days else None
 
 
 def authenticate_token(token: str) -> ApiToken | None:
@@ -176,7 +259,11 @@ def authenticate_token(token: str) -> ApiToken | None:
         return None
     if record.expires_at is not None and record.expires_at <= now:
         return None
-    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
+    idle_limit = _idle_limit(record)
+    if idle_limit is not None and now - (record.last_used_at or record.created_at) > idle_limit:
+        return None
+    resolution = min(LAST_USED_RESOLUTION, idle_limit / 10) if idle_limit else LAST_USED_RESOLUTION
+    if record.last_used_at is None or now - record.last_used_at > resolution:
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
         record.last_used_at = now
     return record

@@ -71,6 +71,9 @@ def ensure_accounts(tree: DemoTree) -> list[AccountRow]:
                 organisation=spec.where(tree),
                 roles=[spec.role],
                 full_name=spec.full_name,
+                # The seed is the operator's path: no administrator exists yet to approve, so the
+                # roles are set directly and audited as bootstrap (docs/security.md §2).
+                bootstrap=True,
             )
         rows.append(
             AccountRow(

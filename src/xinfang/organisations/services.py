@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from xinfang.audit.services import record_event
 from xinfang.core import throttle
 
-from .choices import ADMIN_ROLES, Level, OrganisationKind, RoleCode
-from .models import PATH_STEP, Organisation, Role, User
+from .choices import Level, OrganisationKind
+from .grants import apply_account, change_account, check_requester, validate_roles
+from .models import PATH_STEP, Organisation, User
 
 
 def _path_for(parent: Organisation | None, pk: int) -> str:
@@ -135,24 +136,22 @@ def _find_parent(row: dict[str, str]) -> Organisation | None:
     return matches[0]
 
 
-def set_roles(*, user: User, roles: list[str], actor: User | None) -> None:
-    """Give a staff member exactly these roles, refusing to combine two administrator duties (三员分立)."""
-    wanted = set(roles)
-    unknown = wanted - set(RoleCode.values)
-    if unknown:  # Role.objects.filter() would drop them silently while the audit event lists them
-        raise ValidationError(
-            _("未知的角色：{codes}").format(codes="、".join(sorted(unknown))), code="unknown_role"
-        )
-    if len(wanted & ADMIN_ROLES) > 1:
-        raise ValidationError(
-            _("系统管理员、安全管理员、审计管理员三种职责不得由同一人兼任。"), code="admin_duties"
-        )
-    if wanted & ADMIN_ROLES and wanted - ADMIN_ROLES:
-        raise ValidationError(_("管理员账号不得同时承担业务角色。"), code="admin_duties")
+def set_roles(*, user: User, roles: list[str], actor: User | None = None, bootstrap: bool = False) -> None:
+    """Give an account exactly these roles *without* a second person's approval: the operator's
+    path only (``bootstrap=True``, ``actor=None``: the demo seed, the first administrators of a new
+    site from ``xinfang shell``), audited with ``"bootstrap": true``.
+
+    Staff pages go through :func:`xinfang.organisations.grants.change_account`, which asks a
+    second administrator (四眼原则, docs/security.md §2).  The 三员分立 combinations are refused
+    either way.
+    """
+    wanted = validate_roles(roles)
+    if not bootstrap or actor is not None:
+        raise PermissionError(_("授予或变更角色须经另一名管理员审批，请提交申请。"))
     with transaction.atomic():
-        user.roles.set(Role.objects.filter(code__in=wanted))
-        user.__dict__.pop("role_codes", None)
-        record_event(actor=actor, action="user.roles", obj=user, data={"roles": sorted(wanted)})
+        apply_account(
+            user=user, roles=wanted, is_active=user.is_active, actor=None, source={"bootstrap": True}
+        )
 
 
 def create_staff(
@@ -164,8 +163,20 @@ def create_staff(
     full_name: str = "",
     actor: User | None = None,
     is_system_account: bool = False,
+    bootstrap: bool = False,
+    reason: str = "",
 ) -> User:
-    """Create a staff member with roles; the password is hashed with Argon2."""
+    """Create a staff member; the password is hashed with Argon2.
+
+    The account is created at once, its ``roles`` are not: with an ``actor`` (the security
+    administrator) they become a pending request that a second administrator approves
+    (``grants``); with ``bootstrap=True`` (operator, no actor) they are set directly.
+    """
+    wanted = validate_roles(roles)  # refused before anything is written
+    if actor is not None:
+        check_requester(actor)
+    elif wanted and not bootstrap:
+        raise PermissionError(_("授予角色须经另一名管理员审批，请提交申请。"))
     with transaction.atomic():
         user = User(
             username=username,
@@ -176,13 +187,16 @@ def create_staff(
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save()
-        record_event(
-            actor=actor,
-            action="user.create",
-            obj=user,
-            data={"organisation": getattr(organisation, "pk", None)},
-        )
-        set_roles(user=user, roles=roles, actor=actor)
+        data: dict[str, object] = {"organisation": getattr(organisation, "pk", None)}
+        if bootstrap:
+            data["bootstrap"] = True
+        record_event(actor=actor, action="user.create", obj=user, data=data)
+        if wanted and actor is None:
+            set_roles(user=user, roles=sorted(wanted), bootstrap=True)
+        elif wanted:
+            change_account(
+                user=user, roles=wanted, is_active=True, actor=actor, reason=reason or _("新建账号")
+            )
     return user
 
 

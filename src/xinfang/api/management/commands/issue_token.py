@@ -1,7 +1,8 @@
 """``xinfang issue_token <username> --name …``: issue an API token to a system account.
 
 A thin wrapper around ``xinfang.api.services.issue_token``; the token is printed once and is not
-stored anywhere in clear.
+stored anywhere in clear.  This is the server operator's path (audited as ``via: command``); in the
+staff system a token needs a request and a second administrator's approval (docs/security.md §2).
 """
 
 from __future__ import annotations
@@ -26,21 +27,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--days", type=int, default=None, help="expire after this many days (default: never)"
         )
-        parser.add_argument(
-            "--actor",
-            default=None,
-            help="the security administrator (secadmin) issuing it; default: the operator",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = self._user(options["username"])
-        actor = self._user(options["actor"]) if options["actor"] else None
         days = options["days"]
         if days is not None and days < 1:
             raise CommandError("--days must be at least 1")
         expires_at = timezone.now() + dt.timedelta(days=days) if days else None
         try:
-            issued = issue_token(user=user, name=options["name"], actor=actor, expires_at=expires_at)
+            issued = issue_token(user=user, name=options["name"], actor=None, expires_at=expires_at)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         except PermissionError as exc:
