@@ -39,7 +39,7 @@ def test_round_trip_at_every_chunk_boundary(size):
 def test_the_stored_bytes_do_not_contain_the_plaintext():
     data = "公民身份号码 330102198001010018".encode() * 50
     stored = encrypt(data)
-    assert "330102198001010018".encode() not in stored
+    assert b"330102198001010018" not in stored
 
 
 @override_settings(XINFANG_FIELD_KEYS=[KEY_A])
@@ -49,7 +49,9 @@ def test_the_stored_bytes_do_not_contain_the_plaintext():
         pytest.param(lambda b: b[:-1], id="last-frame-cut"),
         pytest.param(lambda b: b[: 34 + 116], id="trailing-frames-dropped"),
         pytest.param(lambda b: b[:40] + bytes([b[40] ^ 1]) + b[41:], id="bit-flipped"),
-        pytest.param(lambda b: b[:34] + b[34 + 116 : 34 + 232] + b[34:150] + b[34 + 232 :], id="frames-swapped"),
+        pytest.param(
+            lambda b: b[:34] + b[34 + 116 : 34 + 232] + b[34:150] + b[34 + 232 :], id="frames-swapped"
+        ),
         pytest.param(lambda b: b[:10] + bytes([b[10] ^ 1]) + b[11:], id="key-id-changed"),
         pytest.param(lambda b: b[:20] + bytes([b[20] ^ 1]) + b[21:], id="salt-changed"),
     ],

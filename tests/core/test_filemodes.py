@@ -47,7 +47,7 @@ def test_a_new_sqlite_database_and_its_wal_files_are_0600(tmp_path, django_db_bl
 def test_media_root_is_tightened_at_startup(tmp_path, settings):
     root = tmp_path / "media"
     root.mkdir(mode=0o755)
-    os.chmod(root, 0o755)
+    os.chmod(root, 0o755)  # noqa: S103 (the too-open mode under test)
     settings.MEDIA_ROOT = str(root)
     filemodes.protect_media_root()
     assert mode(root) == 0o700
