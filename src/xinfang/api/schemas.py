@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from xinfang.petitions.choices import Channel, Purpose, Status
 from xinfang.workflow.deadlines import days_left, deadline_light
@@ -38,7 +39,24 @@ class ErrorOut(Schema):
 # --- authentication --------------------------------------------------------------------------------
 
 
-class InputSchema(Schema):
+# PostgreSQL's bigint and SQLite's INTEGER hold -2^63 … 2^63-1.  A larger id, count or offset made
+# the database raise, a 500 (issue #7 point 26); every integer of every input schema is checked.
+DB_INT_MIN = -(2**63)
+DB_INT_MAX = 2**63 - 1
+
+
+class BoundedIntegers(Schema):
+    """Refuses integers the database cannot hold, in every field (and each branch of a union)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_database_range(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and not DB_INT_MIN <= value <= DB_INT_MAX:
+            raise ValueError(str(gettext_lazy("数值超出范围。")))
+        return value
+
+
+class InputSchema(BoundedIntegers):
     """Refuses unknown keys: a misspelt optional field must not be dropped silently."""
 
     model_config = ConfigDict(extra="forbid")
@@ -246,7 +264,7 @@ class PetitionCreatedOut(PetitionOut):
 Ordering = Literal["due_on", "-due_on", "received_on", "-received_on", "registered_at", "-registered_at"]
 
 
-class PetitionFilters(Schema):
+class PetitionFilters(BoundedIntegers):
     """The filters of the staff work queue."""
 
     status: Literal[tuple(Status.values)] | None = Field(None, description="状态")  # type: ignore[valid-type]
@@ -254,7 +272,7 @@ class PetitionFilters(Schema):
     purpose: Literal[tuple(Purpose.values)] | None = Field(None, description="信访目的")  # type: ignore[valid-type]
     # Two parameters, not one "id or code" as in the body: in a query string every value is text,
     # and category codes are digits too.
-    category: int | None = Field(None, description="问题分类 id；一级分类包括其下各项")
+    category: int | None = Field(None, le=DB_INT_MAX, description="问题分类 id；一级分类包括其下各项")
     category_code: str | None = Field(None, max_length=20, description="问题分类代码；一级分类包括其下各项")
     received_from: dt.date | None = Field(None, description="收到日期起（含）")
     received_to: dt.date | None = Field(None, description="收到日期止（含）")
@@ -264,7 +282,7 @@ class PetitionFilters(Schema):
     q: str | None = Field(None, max_length=100, description="信访编号或标题包含的文字")
     ordering: Ordering = Field("due_on", description="排序；默认按办理时限")
     limit: int = Field(50, ge=1, le=200, description="每页条数（最多200）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
+    offset: int = Field(0, ge=0, le=DB_INT_MAX, description="跳过的条数")
 
 
 # --- public portal ---------------------------------------------------------------------------------

@@ -4,18 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
+# re.ASCII: without it ``\d`` also matches Arabic-Indic, Devanagari … digits, which int() reads
+# fine, so a number typed in them passed the checksum and was stored and hashed unlike the same
+# number in ASCII, and repeat detection missed it (issue #7 point 26).
+_ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$")
+_PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8})$", re.ASCII)
+
+
+def ascii_digits(value: str) -> str:
+    """NFKC (fullwidth ``１２３``/``Ｘ`` → ``123``/``X``, ideographic space → space), then every other
+    decimal digit (Arabic-Indic ``٠١٢`` …) to its ASCII digit.
+
+    Decision (issue #7 point 26): such digits are normalised, not refused.  Fullwidth digits are
+    what Chinese input methods type in full-width mode, and the number is the same number; every
+    door (staff form, portal, API, repeat look-up) validates through the functions below, so the
+    stored value and its blind index are always the ASCII form.
+    """
+    text = unicodedata.normalize("NFKC", value)
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)
 
 
 def normalise_id_number(value: str) -> str:
-    return value.strip().upper().replace(" ", "")
+    return ascii_digits(value).strip().upper().replace(" ", "")
 
 
 def id_check_digit(first17: str) -> str:
@@ -39,7 +56,7 @@ def check_id_number(value: str) -> str:
 
 
 def normalise_phone(value: str) -> str:
-    return re.sub(r"[\s()（）]", "", value.strip()).replace("+86", "")
+    return re.sub(r"[\s()（）]", "", ascii_digits(value).strip()).replace("+86", "")
 
 
 def check_phone(value: str) -> str:
