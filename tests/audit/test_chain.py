@@ -270,3 +270,11 @@ def _insert(*, seq: int | None, chain_hash: str) -> None:
         " seq, key_id, chain_hash) VALUES (%s, '', '', 'forged', '', '', '', '{}', %s, %s, %s)",
         [AuditEvent.objects.first().at, seq, chain.key_id(chain.keys()[0]), chain_hash],
     )
+
+
+def test_deploy_check_requires_the_key(db):
+    from xinfang.audit.checks import check_audit_key
+
+    assert check_audit_key() == []
+    with override_settings(XINFANG_AUDIT_KEY=[]):
+        assert [e.id for e in check_audit_key()] == ["xinfang.audit.E001"]

@@ -20,7 +20,12 @@ def record_event(
     data: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> AuditEvent:
-    """Append one audit event.  ``actor`` may be None for the public or the system."""
+    """Append one audit event.  ``actor`` may be None for the public or the system.
+
+    The event joins the keyed hash chain (chain.append) under the chain head's row lock, held until
+    the caller's transaction ends: write the audit event last in a transaction, after the row locks
+    the change itself needs, so that writers always take the locks in the same order.
+    """
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEvent.objects.create(
         actor=actor if is_user else None,
