@@ -14,9 +14,9 @@ from django.utils import timezone
 from xinfang.audit.models import AuditEvent
 from xinfang.petitions.models import Attachment, Petition, Petitioner
 
-from ..factories import PASSWORD, leaf_category, make_id_number, register
+from ..factories import PASSWORD, PNG_BYTES, leaf_category, make_id_number, register
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = PNG_BYTES  # a real image: uploads are checked as whole files (issue #7 point 27)
 
 
 def login(client, user) -> None:
@@ -257,6 +257,8 @@ def test_secadmin_creates_staff_but_cannot_combine_admin_duties(client, world):
         "password": "Very-strong-Pw-2026",
     }
     assert client.post(reverse("organisations:staff_create"), data).status_code == 302
+    # the account exists; its role waits for a second administrator (issue #7 point 16)
+    assert world.secadmin.__class__.objects.get(username="newclerk").roles.count() == 0
     response = client.post(
         reverse("organisations:staff_create"),
         {**data, "username": "twohats", "roles": ["sysadmin", "auditor"]},
@@ -290,8 +292,11 @@ def test_login_failures_lock_the_account_for_a_while_and_are_audited(client, wor
     assert AuditEvent.objects.filter(action="login", actor=world.intake_a).exists()
 
 
-def test_secadmin_issues_a_token_to_a_system_account_once_and_revokes_it(client, world):
+def test_secadmin_requests_a_token_another_approves_it_sees_it_once_and_revokes_it(client, world):
+    """Four-eyes for tokens (issue #7 point 16): the security administrator's request issues
+    nothing; the system administrator's approval issues the token, shown once to the approver."""
     from xinfang.api.models import ApiToken
+    from xinfang.organisations.models import GrantRequest
     from xinfang.organisations.services import create_staff
 
     hotline = create_staff(
@@ -300,12 +305,27 @@ def test_secadmin_issues_a_token_to_a_system_account_once_and_revokes_it(client,
         organisation=world.a.office,
         roles=["intake"],
         is_system_account=True,
+        bootstrap=True,
     )
     url = reverse("api-staff:tokens")
     client.force_login(world.intake_a)
     assert client.get(url).status_code == 403
     client.force_login(world.secadmin)
-    response = client.post(url, {"user": hotline.pk, "name": "12345热线对接", "days": "30"})
+    response = client.post(
+        url, {"user": hotline.pk, "name": "12345热线对接", "days": "30", "reason": "热线对接"}
+    )
+    grant = GrantRequest.objects.get(target=hotline)
+    assert response.status_code == 302 and response.url == reverse("organisations:grant", args=[grant.pk])
+    assert not ApiToken.objects.exists()
+    # the requester cannot approve their own request
+    response = client.post(reverse("organisations:grant", args=[grant.pk]), {"action": "approve"})
+    assert "不能审批自己提出的申请" in response.content.decode()
+    assert not ApiToken.objects.exists()
+    # the system administrator approves and sees the token once
+    client.force_login(world.sysadmin)
+    response = client.post(
+        reverse("organisations:grant", args=[grant.pk]), {"action": "approve", "reason": "同意"}
+    )
     html = response.content.decode()
     token = ApiToken.objects.get(user=hotline)
     assert 'id="issued-token"' in html and token.prefix in html
@@ -313,6 +333,11 @@ def test_secadmin_issues_a_token_to_a_system_account_once_and_revokes_it(client,
     clear = html.split('<p class="code">')[1].split("</p>")[0].strip()
     api = client.get("/api/v1/petitions", HTTP_AUTHORIZATION=f"Bearer {clear}")
     assert api.status_code == 200
+    assert (
+        'id="issued-token"'
+        not in client.get(reverse("organisations:grant", args=[grant.pk])).content.decode()
+    )
+    client.force_login(world.secadmin)
     assert 'id="issued-token"' not in client.get(url).content.decode()
     client.post(reverse("api-staff:revoke", args=[token.pk]))
     token.refresh_from_db()

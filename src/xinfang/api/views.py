@@ -1,9 +1,8 @@
 """Staff page for the security administrator: API tokens of system accounts (12345 platforms,
-upper-level systems).  The clear token is shown once, right after it is issued."""
+upper-level systems).  A new token is requested here and issued when a second administrator
+approves (organisations.grants, four-eyes); the clear token is shown once, to the approver."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from django import forms
 from django.contrib import messages
@@ -11,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -22,10 +20,10 @@ from xinfang.organisations.choices import RoleCode
 from xinfang.organisations.models import User
 
 from .models import ApiToken
-from .services import issue_token, revoke_token
+from .services import request_token, revoke_token
 
 
-class IssueTokenForm(forms.Form):
+class TokenRequestForm(forms.Form):
     user = forms.ModelChoiceField(
         label=gettext_lazy("系统账号"), queryset=User.objects.filter(is_system_account=True, is_active=True)
     )
@@ -37,28 +35,34 @@ class IssueTokenForm(forms.Form):
         required=False,
         help_text=gettext_lazy("留空表示长期有效，直到吊销"),
     )
+    reason = forms.CharField(
+        label=gettext_lazy("事由"),
+        max_length=200,
+        help_text=gettext_lazy("令牌须经另一名安全管理员或系统管理员批准后签发，并只向审批人显示一次"),
+    )
 
 
 @role_required(RoleCode.SECADMIN)
 def tokens(request: HttpRequest) -> HttpResponse:
-    form = IssueTokenForm(request.POST or None)
-    issued = None
+    """The tokens, and the request for a new one (four-eyes: organisations.grants)."""
+    form = TokenRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        days = form.cleaned_data["days"]
         try:
-            issued = issue_token(
+            grant = request_token(
                 user=form.cleaned_data["user"],
                 name=form.cleaned_data["name"],
+                days=form.cleaned_data["days"],
                 actor=request.user,
-                expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            form = IssueTokenForm()
+            messages.success(request, _("已提交审批。须由另一名安全管理员或系统管理员批准后签发令牌。"))
+            return redirect("organisations:grant", grant.pk)
     listing = ApiToken.objects.select_related("user", "created_by").order_by("-created_at")
     page = Paginator(listing, 50).get_page(request.GET.get("page"))
-    return render(request, "api/tokens.html", {"form": form, "issued": issued, "page": page})
+    return render(request, "api/tokens.html", {"form": form, "page": page})
 
 
 @require_POST

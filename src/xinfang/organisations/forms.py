@@ -68,6 +68,12 @@ class StaffForm(forms.Form):
     is_system_account = forms.BooleanField(
         label=_("系统账号"), required=False, help_text=_("供12345平台等系统对接使用，凭接口令牌访问")
     )
+    reason = forms.CharField(
+        label=_("事由"),
+        max_length=200,
+        required=False,
+        help_text=_("所选角色须经另一名安全管理员或系统管理员审批后才生效"),
+    )
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"].strip()
@@ -86,3 +92,17 @@ class RolesForm(forms.Form):
         label=_("角色"), choices=RoleCode.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
     is_active = forms.BooleanField(label=_("启用"), required=False)
+    reason = forms.CharField(
+        label=_("事由"),
+        max_length=200,
+        help_text=_(
+            "增加角色、调整管理员或重新启用账号，须经另一名安全管理员或系统管理员审批后生效；"
+            "撤销业务角色、停用业务账号立即生效"
+        ),
+    )
+
+
+class GrantDecisionForm(forms.Form):
+    """Approve or reject a grant request; a rejection needs its reason (checked by the service)."""
+
+    reason = forms.CharField(label=_("审批意见"), max_length=200, required=False)

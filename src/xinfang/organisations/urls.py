@@ -11,4 +11,6 @@ urlpatterns = [
     path("staff/", views.staff, name="staff"),
     path("staff/new/", views.staff_create, name="staff_create"),
     path("staff/<int:pk>/", views.staff_roles, name="staff_roles"),
+    path("grants/", views.grants, name="grants"),
+    path("grants/<int:pk>/", views.grant, name="grant"),
 ]
