@@ -278,3 +278,35 @@ def test_deploy_check_requires_the_key(db):
     assert check_audit_key() == []
     with override_settings(XINFANG_AUDIT_KEY=[]):
         assert [e.id for e in check_audit_key()] == ["xinfang.audit.E001"]
+
+
+def test_the_anchor_file_catches_a_cut_end_on_the_next_run(events, tmp_path):
+    """The scheduled job: each run checks the last noted anchor, then notes the new one."""
+    anchors = tmp_path / "anchors"
+    call_command("audit", "verify", "--anchor-file", str(anchors))
+    record_event(actor=None, action="test.later")
+    call_command("audit", "verify", "--anchor-file", str(anchors))
+    assert anchors.read_text().splitlines() == [
+        f"{ROWS}:{events[-1].chain_hash}",
+        f"{ROWS + 1}:{verify().chain_hash}",
+    ]
+
+    # the owner cuts the last row and restores the head as it was before it (a copy they kept)
+    old_head = chain.head_mac(chain.keys()[0], ROWS, events[-1].chain_hash)
+    sql(f"DELETE FROM {TABLE} WHERE seq > %s", [ROWS])  # noqa: S608
+    sql(f"UPDATE {HEAD} SET seq = %s, chain_hash = %s, mac = %s", [ROWS, events[-1].chain_hash, old_head])  # noqa: S608
+    with pytest.raises(CommandError, match="锚点"):
+        call_command("audit", "verify", "--anchor-file", str(anchors))
+    assert len(anchors.read_text().splitlines()) == 2  # nothing noted after a failure
+
+
+def test_the_documented_grants_are_the_ones_the_command_prints(capsys):
+    """docs/deployment.md shows the statements of ``xinfang audit grants xinfang_app``, verbatim."""
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "deployment.md").read_text(encoding="utf-8")
+    call_command("audit", "grants", "xinfang_app")
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 5
+    for statement in printed:
+        assert statement in docs
