@@ -99,10 +99,29 @@ def register(office: Organisation, clerk: User | None, locality: Organisation, *
 
 # --- helpers for the domain-service tests ------------------------------------------------------
 
-# The smallest byte strings each accepted attachment type is recognised by (attachments.ALLOWED_KINDS).
-PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 16
+# Small files of the accepted attachment types that pass the whole-container checks
+# (attachments.ALLOWED_KINDS, petitions.containers): a PDF with its trailer, real images.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\nstartxref\n9\n%%EOF\n"
+
+
+def _image_bytes(fmt: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 12), (200, 180, 160)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+PNG_BYTES = _image_bytes("PNG")
+JPEG_BYTES = _image_bytes("JPEG")
+
+
+def pdf_of_size(size: int) -> bytes:
+    """A structurally valid PDF of exactly ``size`` bytes (padding inside, before the trailer)."""
+    head, tail = PDF_BYTES.split(b"trailer")
+    return head + b"%" * (size - len(PDF_BYTES)) + b"trailer" + tail
 
 
 def make_upload(name: str, content: bytes, content_type: str = "application/octet-stream"):

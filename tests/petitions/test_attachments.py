@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 
 from xinfang.petitions import attachments as att
 
-from ..factories import JPEG_BYTES, PDF_BYTES, PNG_BYTES, make_upload
+from ..factories import JPEG_BYTES, PDF_BYTES, PNG_BYTES, make_upload, pdf_of_size
+from . import files
 
 ACCEPTED = [
     ("letter.pdf", PDF_BYTES, "application/pdf"),
@@ -15,14 +16,14 @@ ACCEPTED = [
     ("photo.jpg", JPEG_BYTES, "image/jpeg"),
     ("photo.jpeg", JPEG_BYTES, "image/jpeg"),
     ("photo.png", PNG_BYTES, "image/png"),
-    ("scan.tif", b"II*\x00" + b"\x00" * 8, "image/tiff"),
-    ("scan.tiff", b"MM\x00*" + b"\x00" * 8, "image/tiff"),
+    ("scan.tif", files.TIFF, "image/tiff"),
+    ("scan.tiff", files.image("TIFF"), "image/tiff"),
     (
         "statement.docx",
-        b"PK\x03\x04" + b"\x00" * 8,
+        files.docx(),
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ),
-    ("statement.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 8, "application/msword"),
+    ("statement.doc", files.ole_doc(), "application/msword"),
 ]
 
 
@@ -58,10 +59,10 @@ def test_refused_uploads(name, content, code):
 
 def test_size_limit_is_inclusive():
     """Exactly the limit is accepted; one byte more is refused."""
-    at_limit = PDF_BYTES + b"0" * (att.MAX_ATTACHMENT_BYTES - len(PDF_BYTES))
+    at_limit = pdf_of_size(att.MAX_ATTACHMENT_BYTES)
     att.check_attachment(make_upload("max.pdf", at_limit))
     with pytest.raises(ValidationError) as refused:
-        att.check_attachment(make_upload("max.pdf", at_limit + b"0"))
+        att.check_attachment(make_upload("max.pdf", pdf_of_size(att.MAX_ATTACHMENT_BYTES + 1)))
     assert refused.value.code == "attachment_size"
 
 

@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 
 from xinfang.audit.models import AuditEvent
+from xinfang.core.files import open_plaintext
 from xinfang.petitions.choices import EventKind, InvolvementReason, Status
 from xinfang.petitions.drafts import PetitionerDraft
 from xinfang.petitions.models import Attachment, Involvement, PetitionEvent
@@ -166,7 +167,8 @@ def test_attachments_are_stored_under_random_names(world, media_root):
         assert row.original_name == Path(name).name  # the upload keeps the base name only
         assert re.fullmatch(r"attachments/\d{4}/\d{2}/[0-9a-f]{32}\.(pdf|jpg|png)", row.file.name)
         stored = Path(media_root, row.file.name)
-        assert stored.read_bytes() == content
+        with open_plaintext(row.file) as reader:  # encrypted on disk (issue #7 point 24)
+            assert reader.read() == content
         assert stored.resolve().is_relative_to(media_root.resolve())
 
 

@@ -18,7 +18,7 @@ from xinfang.petitions import services
 from xinfang.petitions.drafts import PetitionerDraft
 from xinfang.petitions.validators import id_check_digit
 
-from ..factories import PDF_BYTES, PNG_BYTES, make_id_number, make_upload, register
+from ..factories import PDF_BYTES, PNG_BYTES, make_id_number, make_upload, pdf_of_size, register
 
 
 def person(**overrides) -> PetitionerDraft:
@@ -46,7 +46,7 @@ def errors_of(exc: ValidationError) -> dict[str, list[tuple[str, str | None]]]:
 
 
 def big_pdf() -> bytes:
-    return PDF_BYTES + b"0" * (att.MAX_ATTACHMENT_BYTES + 1 - len(PDF_BYTES))
+    return pdf_of_size(att.MAX_ATTACHMENT_BYTES + 1)
 
 
 # (draft overrides, field key, Chinese message, error code or None)

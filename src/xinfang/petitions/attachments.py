@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 
 from xinfang.core.files import encrypted_content, open_plaintext, stored_key_id
 
+from . import containers
+
 __all__ = [
     "ALLOWED_KINDS",
     "ALLOWED_SUFFIXES",
@@ -83,7 +85,20 @@ def check_attachment(upload: UploadedFile) -> FileKind:
         raise ValidationError(
             _("附件“{name}”的内容与文件类型不符。").format(name=name), code="attachment_content"
         )
+    _check_structure(upload, kind, name=name)
     return kind
+
+
+def _check_structure(upload: UploadedFile, kind: FileKind, *, name: str) -> None:
+    """The whole container, not only its first bytes (issue #7 point 27; petitions.containers)."""
+    check = containers.structure_check(kind.content_type)
+    if check is None:
+        return
+    upload.seek(0)
+    try:
+        check(upload, name=name)
+    finally:
+        upload.seek(0)
 
 
 def check_attachments(uploads: list[UploadedFile], *, limit: int = MAX_ATTACHMENTS) -> list[FileKind]:
