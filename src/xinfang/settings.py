@@ -59,9 +59,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "captcha",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "xinfang.core",
     "xinfang.organisations",
     "xinfang.audit",
+    "xinfang.accounts",
     "xinfang.petitions",
     "xinfang.workflow",
     "xinfang.portal",
@@ -77,7 +81,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After OTP and messages: the absolute session limit, then second factor, then password change.
+    "xinfang.accounts.middleware.LoginPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "xinfang.core.middleware.RequestContextMiddleware",
 ]
@@ -97,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "xinfang.core.context_processors.site",
+                "xinfang.accounts.context_processors.security_notices",
             ],
         },
     },
@@ -136,6 +144,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # 等保 L3 password complexity and no reuse (issue #7 point 18, docs/security.md §3).
+    {"NAME": "xinfang.accounts.validators.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "xinfang.accounts.validators.PasswordHistoryValidator", "OPTIONS": {"keep": 5}},
 ]
 
 # Sessions end after 30 idle minutes (等保 L3: automatic logout on timeout).
@@ -189,6 +200,29 @@ XINFANG_PORTAL_TRACK_FAILURE_RATE = env.str("XINFANG_PORTAL_TRACK_FAILURE_RATE",
 # Failed password logins (staff pages and API together) per user name and address (等保 L3).
 XINFANG_LOGIN_FAILURE_RATE = env.str("XINFANG_LOGIN_FAILURE_RATE", default="5/900")
 XINFANG_API_TOKEN_TTL_HOURS = env.int("XINFANG_API_TOKEN_TTL_HOURS", default=12)
+
+# --- Staff authentication (issue #7 points 17-20; docs/security.md §3) --------------------------
+# Two factors are always required of the administrators and of every role that can reveal personal
+# data (all casework roles); XINFANG_2FA_FOR_ALL_STAFF extends this to the rest (accounts with no
+# role yet, for example).  XINFANG_2FA_ENFORCED and XINFANG_PASSWORD_CHANGE_ENFORCED exist for the
+# test suite only (check --deploy warns when they are off).
+XINFANG_2FA_ENFORCED = env.bool("XINFANG_2FA_ENFORCED", default=True)
+XINFANG_2FA_FOR_ALL_STAFF = env.bool("XINFANG_2FA_FOR_ALL_STAFF", default=True)
+XINFANG_PASSWORD_CHANGE_ENFORCED = env.bool("XINFANG_PASSWORD_CHANGE_ENFORCED", default=True)
+XINFANG_PASSWORD_MAX_AGE_DAYS = env.int("XINFANG_PASSWORD_MAX_AGE_DAYS", default=90)  # 0: never expires
+# Failures (password or second factor, from any addresses) that lock an account, and for how long.
+XINFANG_ACCOUNT_LOCK_THRESHOLD = env.int("XINFANG_ACCOUNT_LOCK_THRESHOLD", default=5)
+XINFANG_ACCOUNT_LOCK_MINUTES = env.int("XINFANG_ACCOUNT_LOCK_MINUTES", default=15)
+# A session ends this long after login, however active (the idle limit is SESSION_COOKIE_AGE).
+XINFANG_SESSION_MAX_AGE_HOURS = env.int("XINFANG_SESSION_MAX_AGE_HOURS", default=12)
+# Tokens obtained with a password end after this much disuse; tokens the security administrator
+# issues to an integration after XINFANG_API_ISSUED_TOKEN_IDLE_DAYS (0: no idle limit).
+XINFANG_API_TOKEN_IDLE_MINUTES = env.int("XINFANG_API_TOKEN_IDLE_MINUTES", default=30)
+XINFANG_API_ISSUED_TOKEN_IDLE_DAYS = env.int("XINFANG_API_ISSUED_TOKEN_IDLE_DAYS", default=30)
+# Only system accounts obtain API tokens with a password: a person's token would skip the second
+# factor.  The test settings turn this on because the API suite acts as staff of every role.
+XINFANG_API_PASSWORD_TOKENS_FOR_STAFF = env.bool("XINFANG_API_PASSWORD_TOKENS_FOR_STAFF", default=False)
+OTP_TOTP_ISSUER = "Xinfang"
 
 LOGGING = {
     "version": 1,

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from xinfang.api.v1 import api as api_v1
-from xinfang.organisations.forms import StaffLoginForm
+from xinfang.accounts.forms import StaffLoginForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
@@ -16,6 +16,7 @@ urlpatterns = [
         name="login",
     ),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("staff/accounts/", include("xinfang.accounts.urls")),
     path("staff/", include("xinfang.petitions.urls")),
     path("staff/organisations/", include("xinfang.organisations.urls")),
     path("staff/audit/", include("xinfang.audit.urls")),

@@ -48,6 +48,7 @@ class ErrorCode:
     METHOD_NOT_ALLOWED = "method_not_allowed"
     SERVER_ERROR = "server_error"
     UNKNOWN_ACTION = "unknown_action"
+    TOKEN_NOT_ALLOWED = "token_not_allowed"  # a person asked for a token with a password (403)
     # A refused workflow action keeps the code of its TransitionRefused (see REFUSAL_STATUS).
 
 

@@ -29,12 +29,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinfang.accounts.services import LoginFailed, login_with_password
 from xinfang.audit.services import record_event
 from xinfang.core.crypto import secret_hash
 from xinfang.organisations.choices import GrantKind, RoleCode
 from xinfang.organisations.grants import open_request, register_executor
 from xinfang.organisations.models import GrantRequest, User
-from xinfang.accounts.services import LoginFailed, login_with_password
 
 from .models import ApiToken
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from xinfang.accounts.services import mark_password_current
 from xinfang.organisations.choices import RoleCode
 from xinfang.organisations.models import Organisation, User
 from xinfang.organisations.services import create_staff
@@ -75,6 +76,9 @@ def ensure_accounts(tree: DemoTree) -> list[AccountRow]:
                 # roles are set directly and audited as bootstrap (docs/security.md §2).
                 bootstrap=True,
             )
+            # The published password stays as the README prints it: not forced to change at the
+            # first login.  The second factor is not waived (README: enrol once per account).
+            mark_password_current(user=user)
         rows.append(
             AccountRow(
                 username=spec.username,

@@ -12,7 +12,7 @@ from xinfang.core.net import client_ip
 from ..auth import auth_token, auth_user, token_auth
 from ..errors import ApiError, ErrorCode
 from ..schemas import ErrorOut, TokenIn, TokenOut
-from ..services import LoginFailed, obtain_token, revoke_token
+from ..services import LoginFailed, PasswordTokenRefused, obtain_token, revoke_token
 
 router = Router(tags=["auth"])
 
@@ -20,19 +20,24 @@ router = Router(tags=["auth"])
 @router.post(
     "/token",
     auth=None,
-    response={200: TokenOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="用户名和密码换取访问令牌",
 )
 def obtain_access_token(request: HttpRequest, payload: TokenIn) -> dict[str, object]:
     """Log in and receive a bearer token valid for ``XINFANG_API_TOKEN_TTL_HOURS`` hours.
 
-    Repeated failures for one user name from one address are refused with 429 for a while,
-    even with the right password.
+    Repeated failures for one user name from one address, or for one account from any
+    addresses, are refused with 429 for a while, even with the right password.  Only system
+    accounts get a token this way; a person is refused with 403 ``token_not_allowed`` (staff
+    log in on the staff pages, with their second factor).
     """
     try:
         issued = obtain_token(username=payload.username, password=payload.password, ip=client_ip(request))
     except LoginFailed:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, _("用户名或密码错误，或账号已停用。")) from None
+    except PasswordTokenRefused:
+        message = _("只有系统账号可以用密码换取接口令牌，工作人员请在业务系统中登录。")
+        raise ApiError(403, ErrorCode.TOKEN_NOT_ALLOWED, message) from None
     return {"token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at}
 
 
