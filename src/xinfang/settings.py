@@ -76,6 +76,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The public surface (issue #7 points 26, 28, 30; docs/security.md §7): NUL and body limits
+    # first, then CORS for configured origins, the CSP header, no-store on personal data.
+    "xinfang.core.input_guard.InputGuardMiddleware",
+    "xinfang.core.cors.CorsMiddleware",
+    "xinfang.core.cache_control.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "xinfang.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -223,6 +228,41 @@ XINFANG_API_ISSUED_TOKEN_IDLE_DAYS = env.int("XINFANG_API_ISSUED_TOKEN_IDLE_DAYS
 # factor.  The test settings turn this on because the API suite acts as staff of every role.
 XINFANG_API_PASSWORD_TOKENS_FOR_STAFF = env.bool("XINFANG_API_PASSWORD_TOKENS_FOR_STAFF", default=False)
 OTP_TOTP_ISSUER = "Xinfang"
+
+# --- The public surface (issue #7 points 26, 28-30; docs/security.md §7) -------------------------
+# JSON bodies above this many bytes get 413 (the largest legitimate petition is a few hundred KB);
+# multipart bodies (attachments: at most 10 files of 10 MB) above XINFANG_MAX_UPLOAD_REQUEST.
+XINFANG_MAX_JSON_BODY = env.int("XINFANG_MAX_JSON_BODY", default=2 * 1024 * 1024)
+XINFANG_MAX_UPLOAD_REQUEST = env.int("XINFANG_MAX_UPLOAD_REQUEST", default=110 * 1024 * 1024)
+# Browser origins (scheme://host[:port]) allowed to call the API across origins; none by default.
+XINFANG_CORS_ORIGINS = env.list("XINFANG_CORS_ORIGINS", default=[])
+# Wrong query codes (from any addresses) after which a petition number is locked until the office
+# reissues its code.
+XINFANG_QUERY_CODE_MAX_FAILURES = env.int("XINFANG_QUERY_CODE_MAX_FAILURES", default=10)
+# Content-Security-Policy (django-csp 4 format): everything from this site only, no inline script
+# or style, no plugins, no framing.  CAPTCHA images are served by the site itself.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# HTTPS: redirect and HSTS are on outside DEBUG.  Behind a TLS-terminating proxy
+# (XINFANG_TRUSTED_PROXIES > 0) the proxy's X-Forwarded-Proto says whether the client used https.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+if XINFANG_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

@@ -29,6 +29,7 @@ STORAGES = {
 }
 MEDIA_ROOT = str(VAR_DIR / "test-media")
 PASSWORD_HASHERS = ["xinfang.core.hashers.FastArgon2PasswordHasher"]
+SECURE_SSL_REDIRECT = False  # the test client and the live server speak plain http
 # Most tests log staff in with force_login or a bare password: the second factor and the forced
 # password change are switched on by the tests of those steps (tests/accounts, tests/e2e).
 XINFANG_2FA_ENFORCED = False

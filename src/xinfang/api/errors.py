@@ -24,7 +24,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from xinfang.core.throttle import Throttled
 from xinfang.petitions.access import PetitionNotFound
-from xinfang.portal.services import TrackingFailed
+from xinfang.portal.services import QueryCodeLocked, TrackingFailed
 from xinfang.workflow.engine import TransitionRefused
 
 from .idempotency import IdempotencyConflict
@@ -48,7 +48,14 @@ class ErrorCode:
     METHOD_NOT_ALLOWED = "method_not_allowed"
     SERVER_ERROR = "server_error"
     UNKNOWN_ACTION = "unknown_action"
-    TOKEN_NOT_ALLOWED = "token_not_allowed"  # a person asked for a token with a password (403)
+    # The public surface (issue #7 points 26, 28, 29; docs/security.md §7).  bad_request and
+    # payload_too_large are also spelt in core.input_guard, which refuses NUL and big bodies.
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    QUERY_CODE_LOCKED = "query_code_locked"
+    # An upload refused by the attachment checks (type, size, count, whole-container checks:
+    # issue #7 point 27), 422 with the reasons under fields.attachments.
+    ATTACHMENT_REFUSED = "attachment_refused"
     # A refused workflow action keeps the code of its TransitionRefused (see REFUSAL_STATUS).
 
 
@@ -99,6 +106,13 @@ REFUSAL_STATUS = {
     "missing_reason": 422,
     "invalid_unit": 422,
     "accused_unit": 422,
+    # reports and routing (issue #7 points 1, 2, 4)
+    "accused_unconfirmed": 409,
+    "accused_office": 403,
+    "must_go_up": 422,
+    "outside_area": 422,
+    "missing_subject": 422,
+    "not_a_report": 409,
     "invalid_date": 422,
     "extension_too_long": 422,
     "missing_outcome": 422,
@@ -125,6 +139,9 @@ REFUSAL_STATUS = {
 REFUSAL_FIELDS = {
     "invalid_unit": "unit",
     "accused_unit": "unit",
+    "must_go_up": "unit",
+    "outside_area": "unit",
+    "missing_subject": "subject_organisation",
     "invalid_date": "report_due_on",
     "extension_too_long": "days",
     "missing_outcome": "outcome",
@@ -247,6 +264,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
         # PetitionNotFound and TrackingFailed carry the number asked for; it is not echoed back.
         return respond(request, not_found())
 
+    def on_query_code_locked(request: HttpRequest, exc: QueryCodeLocked) -> HttpResponse:
+        # The status of a wrong code (an unknown number locks the same way), and the way out.
+        return respond(request, ApiError(404, ErrorCode.QUERY_CODE_LOCKED, str(QueryCodeLocked.message)))
+
     def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         error = ApiError(
             401,
@@ -299,6 +320,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     api.add_exception_handler(PermissionError, on_permission)
     api.add_exception_handler(PetitionNotFound, on_not_found)
     api.add_exception_handler(TrackingFailed, on_not_found)
+    api.add_exception_handler(QueryCodeLocked, on_query_code_locked)
     api.add_exception_handler(Http404, on_not_found)
     api.add_exception_handler(AuthenticationError, on_authentication)
     api.add_exception_handler(Throttled, on_throttled)

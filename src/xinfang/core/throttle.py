@@ -1,4 +1,4 @@
-"""A small fixed-window rate counter on the Django cache, shared by every web process.
+"""A small fixed-window rate counter in the database, shared by every web process.
 
 Used by the public portal (submissions and failed tracking look-ups per client address) and by
 the API (failed logins per user name and address).  Rates are strings ``"<count>/<seconds>"``,
@@ -6,15 +6,17 @@ as in the settings ``XINFANG_PORTAL_SUBMIT_RATE`` and ``XINFANG_PORTAL_TRACK_FAI
 
 Why a fixed window and not django-ninja's throttles: ninja's ``SimpleRateThrottle`` keeps a list
 of timestamps per client (one read-modify-write of a growing list per request) and trusts
-``X-Forwarded-For`` unless told otherwise; this counter is one ``cache.incr`` per event, and the
+``X-Forwarded-For`` unless told otherwise; this counter is one atomic ``UPDATE`` per event, and the
 caller passes the client address from ``xinfang.core.net.client_ip``, which honours
 ``XINFANG_TRUSTED_PROXIES``.  The price of a fixed window is that a client may spend up to twice
 the allowance across a window boundary, which is acceptable for abuse control.
 
-Atomicity: ``incr`` is atomic on Redis and Memcached.  Django's database and local-memory caches
-implement it as get + set, so under a burst of truly simultaneous requests a few hits may be
-lost; the limit then holds approximately, never more loosely than by the number of racing
-processes.
+Atomicity (issue #7 point 29): the counts live in ``core.Counter`` rows, incremented with
+``UPDATE … SET count = count + 1`` (``core.counters``), not in the cache.  Django's database cache
+implements ``incr`` as a read followed by a write, so with the default ``dbcache`` 40 simultaneous
+wrong query codes let 10 through a limit of 5; the table is atomic on every database, whichever
+cache backend the site uses.  And :func:`reserve` counts an attempt *before* it is made: checking
+first and counting the failure afterwards lets every racing request pass the check.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ import math
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["Rate", "Throttled", "check", "hit", "parse_rate", "reset"]
+from . import counters
+
+__all__ = ["Rate", "Reservation", "Throttled", "check", "hit", "parse_rate", "reserve", "reset"]
 
 
 class Throttled(Exception):
@@ -70,8 +73,8 @@ def _window(rate: Rate, now: float) -> tuple[int, int]:
 
 
 def _key(scope: str, ident: str, rate: Rate, index: int) -> str:
-    # The identity is hashed: user names may hold characters Memcached refuses in keys, and the
-    # cache (possibly a shared Redis) then never holds client addresses or user names in clear.
+    # The identity is hashed: the counter table then never holds client addresses or user names
+    # in clear, and every key has the same bounded length.
     digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
     return f"xf-throttle:{scope}:{rate.seconds}:{index}:{digest}"
 
@@ -79,12 +82,13 @@ def _key(scope: str, ident: str, rate: Rate, index: int) -> str:
 def check(scope: str, ident: str, rate: Rate | str) -> None:
     """Raise :class:`Throttled` if ``ident`` has already used up its allowance; count nothing.
 
-    Used before an action whose *failures* are counted (a login, a tracking look-up), so that a
-    client over the limit is refused even when this attempt would have succeeded.
+    Used before an action whose *failures* are counted (a login), so that a client over the limit
+    is refused even when this attempt would have succeeded.  Under concurrency, prefer
+    :func:`reserve`, which cannot be raced past.
     """
     rate = parse_rate(rate) if isinstance(rate, str) else rate
     index, remaining = _window(rate, time.time())
-    if (cache.get(_key(scope, ident, rate, index)) or 0) >= rate.count:
+    if counters.value(_key(scope, ident, rate, index)) >= rate.count:
         raise Throttled(remaining)
 
 
@@ -96,22 +100,42 @@ def hit(scope: str, ident: str, rate: Rate | str, *, raise_over: bool = False) -
     """
     rate = parse_rate(rate) if isinstance(rate, str) else rate
     index, remaining = _window(rate, time.time())
-    key = _key(scope, ident, rate, index)
-    # add() is a no-op when the key exists; the timeout outlives the window by a little so a
-    # slow clock between processes cannot drop a count that is still being read.
-    cache.add(key, 0, timeout=remaining + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr(): start the window again
-        cache.add(key, 1, timeout=remaining + 5)
-        count = 1
+    # The row outlives the window by a little so a slow clock between processes cannot drop a
+    # count that is still being read.
+    count = counters.increment(_key(scope, ident, rate, index), ttl=remaining + 5)
     if raise_over and count > rate.count:
         raise Throttled(remaining)
     return count
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """An attempt counted in advance by :func:`reserve`; :meth:`refund` it if it succeeded."""
+
+    key: str
+
+    def refund(self) -> None:
+        """Take the attempt back: only failures stay counted."""
+        counters.decrement(self.key)
+
+
+def reserve(scope: str, ident: str, rate: Rate | str) -> Reservation:
+    """Count an attempt *before* making it; raise :class:`Throttled` if it is beyond the allowance.
+
+    For limits on failures (wrong query codes): reserve, try, and refund on success.  Since the
+    count is taken atomically first, at most ``rate.count`` attempts run per window however many
+    arrive at once — a check followed by a later count would let all of them through.
+    """
+    rate = parse_rate(rate) if isinstance(rate, str) else rate
+    index, remaining = _window(rate, time.time())
+    key = _key(scope, ident, rate, index)
+    if counters.increment(key, ttl=remaining + 5) > rate.count:
+        raise Throttled(remaining)
+    return Reservation(key)
 
 
 def reset(scope: str, ident: str, rate: Rate | str) -> None:
     """Forget the current window's count for ``ident`` (for tests and administrators)."""
     rate = parse_rate(rate) if isinstance(rate, str) else rate
     index, _remaining = _window(rate, time.time())
-    cache.delete(_key(scope, ident, rate, index))
+    counters.delete(_key(scope, ident, rate, index))

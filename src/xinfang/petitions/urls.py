@@ -9,6 +9,7 @@ urlpatterns = [
     path("register/repeats/", views.repeat_candidates, name="repeat_candidates"),
     path("petitions/<str:number>/", views.detail, name="detail"),
     path("petitions/<str:number>/personal-data/", views.reveal, name="reveal"),
+    path("petitions/<str:number>/query-code/", views.reissue_code, name="reissue_code"),
     path("petitions/<str:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("categories/", views.categories, name="categories"),
     path("categories/new/", views.category_edit, name="category_create"),

@@ -30,6 +30,7 @@ from .drafts import PetitionerDraft
 from .filtersets import PetitionFilter
 from .forms import CategoryForm, PetitionerFormSet, PetitionForm, QueueFilterForm
 from .models import Category, Petition, Petitioner, PetitionEvent
+from .query_codes import REISSUE_ROLES, may_reissue, reissue_query_code
 from .services import find_possible_repeats, reveal_personal_data, save_category
 
 QUEUE_PAGE_SIZE = 30
@@ -197,6 +198,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         {
             "petition": petition,
             "query_code": query_code,
+            "may_reissue_code": may_reissue(request.user),
             "repeats": repeats,
             "revealed": None,
         },
@@ -210,6 +212,25 @@ def reveal(request: HttpRequest, number: str) -> HttpResponse:
     petition = _get_petition(request, number)
     revealed = reveal_personal_data(user=request.user, petition=petition)
     return render(request, "petitions/_revealed.html", {"petition": petition, "revealed": revealed})
+
+
+@require_POST
+@role_required(*REISSUE_ROLES)
+def reissue_code(request: HttpRequest, number: str) -> HttpResponse:
+    """Give the petitioner a new query code (the old one stops working, a locked number unlocks);
+    the code is shown once on the petition page, as after registration (issue #7 point 29)."""
+    try:
+        code = reissue_query_code(
+            user=request.user, number=number, identity_checked=request.POST.get("identity_checked") == "on"
+        )
+    except PetitionNotFound:
+        raise Http404(_("信访事项不存在或无权查看。")) from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("petitions:detail", number=number)
+    request.session["new_query_code"] = [number, code]
+    messages.success(request, _("已重新生成查询码，原查询码已失效。"))
+    return redirect("petitions:detail", number=number)
 
 
 @role_required(*CASEWORK_ROLES)

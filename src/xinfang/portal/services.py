@@ -40,12 +40,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from xinfang.core import throttle
+from xinfang.core import counters, throttle
 from xinfang.core.throttle import Throttled
 from xinfang.petitions.choices import Channel, EventKind, Status
 from xinfang.petitions.drafts import PetitionDraft
 from xinfang.petitions.models import Petition, PetitionEvent
+from xinfang.petitions.query_codes import UNKNOWN_NUMBER_TTL, failure_key
 from xinfang.petitions.services import (
     Registration,
     clean_draft,
@@ -69,6 +71,7 @@ __all__ = [
     "PublicStep",
     "PublicView",
     "PublicWindows",
+    "QueryCodeLocked",
     "Throttled",
     "TrackingFailed",
     "act_as_petitioner",
@@ -90,6 +93,13 @@ _MAX_NUMBER_LENGTH = 40  # Petition.number's max_length
 
 class TrackingFailed(LookupError):
     """The number is unknown or the code does not match; deliberately indistinguishable."""
+
+
+class QueryCodeLocked(TrackingFailed):
+    """Too many wrong codes for this number, from any addresses: refused even with the right code
+    until the office reissues it (``petitions.query_codes``).  Unknown numbers lock the same way."""
+
+    message = _lazy("查询码错误次数过多，该编号已锁定。请信访人携带身份证件到信访部门重新获取查询码。")
 
 
 @dataclass(frozen=True)
@@ -223,21 +233,32 @@ def _raise_without_office(draft: PetitionDraft, *, locality_known: bool) -> None
 def find_petition(*, number: str, code: str, ip: str) -> Petition:
     """The petition ``number`` if ``code`` is its query code; the one check of the code.
 
-    Failures per ``ip`` are counted against ``XINFANG_PORTAL_TRACK_FAILURE_RATE``; once over it,
-    every look-up from that address is refused with :class:`Throttled` until the window ends,
-    even one with the right code (otherwise guessing could simply go on).
+    Two counts guard it, both taken *before* the code is compared, atomically, so simultaneous
+    guesses cannot slip past (issue #7 point 29):
+
+    * per address, ``XINFANG_PORTAL_TRACK_FAILURE_RATE``: once over it, every look-up from that
+      address is refused with :class:`Throttled` until the window ends, even one with the right
+      code (otherwise guessing could simply go on); a success gives its attempt back;
+    * per number, from any address, ``XINFANG_QUERY_CODE_MAX_FAILURES``: beyond it the number is
+      locked (:class:`QueryCodeLocked`) until the office reissues the code; a success clears it.
     """
     rate = settings.XINFANG_PORTAL_TRACK_FAILURE_RATE
-    throttle.check(TRACK_FAILURE_SCOPE, ip, rate)
+    attempt = throttle.reserve(TRACK_FAILURE_SCOPE, ip, rate)
     number = (number or "").strip().upper()
     petition = None
     if 0 < len(number) <= _MAX_NUMBER_LENGTH:
         petition = Petition.objects.filter(number=number).first()
+    key = failure_key(number, petition.pk if petition is not None else None)
+    if counters.increment(key, ttl=None if petition is not None else UNKNOWN_NUMBER_TTL) > (
+        settings.XINFANG_QUERY_CODE_MAX_FAILURES
+    ):
+        raise QueryCodeLocked(number)
     expected = petition.query_code_hash if petition is not None else _NO_SUCH_HASH
     given = hash_query_code(code or "")
     if petition is None or not hmac.compare_digest(expected, given):
-        throttle.hit(TRACK_FAILURE_SCOPE, ip, rate)
         raise TrackingFailed(number)
+    attempt.refund()
+    counters.delete(key)
     return petition
 
 

@@ -30,6 +30,7 @@ from xinfang.workflow.engine import TransitionRefused
 from .forms import SubmitForm, TrackForm, action_form
 from .services import (
     PETITIONER_ACTIONS,
+    QueryCodeLocked,
     Throttled,
     TrackingFailed,
     act_as_petitioner,
@@ -102,6 +103,9 @@ def track(request: HttpRequest) -> HttpResponse:
         except Throttled:
             form.add_error(None, _("查询失败次数过多，请15分钟后再试。"))
             status = 429
+        except QueryCodeLocked:
+            form.add_error(None, str(QueryCodeLocked.message))
+            status = 404
         except TrackingFailed:
             # One message for an unknown number and a wrong code: nothing is revealed.
             form.add_error(None, _("信访编号或查询码不正确。"))
