@@ -4,8 +4,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from xinfang.api.v1 import api as api_v1
 from xinfang.accounts.forms import StaffLoginForm
+from xinfang.api.v1 import api as api_v1
+from xinfang.organisations import views as organisation_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
@@ -16,6 +17,8 @@ urlpatterns = [
         name="login",
     ),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Where the login sends everyone: the first page their role may see (issue #7 point 21).
+    path("staff/home/", organisation_views.home, name="home"),
     path("staff/accounts/", include("xinfang.accounts.urls")),
     path("staff/", include("xinfang.petitions.urls")),
     path("staff/organisations/", include("xinfang.organisations.urls")),
