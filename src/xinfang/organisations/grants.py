@@ -12,11 +12,11 @@ administrator approves before it takes effect.  What needs approval:
 * an API token for a system account (``kind=token``, executed by ``api.services``).
 
 Removing casework roles and disabling a casework account take effect at once: revoking access
-must never wait (GB/T 22239-2019 8.1.4.2 d, remove surplus accounts in time).
+must never wait (GB/T 22239-2019 8.1.4.2 c, remove surplus accounts in time).
 
 Who acts: only an active security administrator requests; an active security administrator or
 system administrator approves or rejects, never the requester and never the account concerned.
-The auditor never approves: the auditor checks what the other two did (8.1.4.3, 8.1.5.3) and so
+The auditor never approves: the auditor checks what the other two did (8.1.4.3, 8.1.5.2) and so
 takes no part in it.  Nobody requests anything for their own account.
 
 What ends a pending request besides a decision: the requester withdraws it; it expires after
