@@ -8,6 +8,8 @@ import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ..api.conftest import ApiClient
+
 
 @pytest.fixture
 def strict(settings):
@@ -24,3 +26,8 @@ def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time() + steps_ahead * device.step
     return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.fixture
+def api(client) -> ApiClient:
+    return ApiClient(client)
