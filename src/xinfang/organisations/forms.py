@@ -1,44 +1,13 @@
-"""Admin forms: the organisation tree and staff accounts."""
+"""Admin forms: the organisation tree and staff accounts (the login form is in ``accounts``)."""
 
 from __future__ import annotations
 
-import math
-
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from xinfang.core.net import client_ip
-from xinfang.core.throttle import Throttled
-
 from .choices import Level, OrganisationKind, RoleCode
 from .models import Organisation, User
-from .services import LoginFailed, authenticate_staff
-
-
-class StaffLoginForm(AuthenticationForm):
-    """The staff login: the shared failure throttle and audit of ``authenticate_staff``."""
-
-    def clean(self) -> dict:
-        username = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if username is not None and password:
-            try:
-                self.user_cache = authenticate_staff(
-                    username=username, password=password, ip=client_ip(self.request), channel="web"
-                )
-            except Throttled as exc:
-                raise forms.ValidationError(
-                    _("登录失败次数过多，请{minutes}分钟后再试。").format(
-                        minutes=math.ceil(exc.retry_after / 60)
-                    ),
-                    code="throttled",
-                ) from None
-            except LoginFailed:
-                raise self.get_invalid_login_error() from None
-            self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
 
 
 class OrganisationForm(forms.Form):

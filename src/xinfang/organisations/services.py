@@ -213,7 +213,9 @@ def authenticate_staff(*, username: str, password: str, ip: str, channel: str) -
     等保 L3 asks to limit failed logins: after ``XINFANG_LOGIN_FAILURE_RATE`` failures of one user
     name from one address, every attempt is refused with :class:`~xinfang.core.throttle.Throttled`
     until the window ends, even with the right password (or guessing could simply go on).
-    Failures and successes are audited.
+    Failures and successes are audited.  Callers go through
+    ``accounts.services.login_with_password``, which adds the account's own lock (failures from
+    any address) around this check, and then the second factor.
     """
     ident = f"{username.strip().lower()}|{ip}"
     rate = settings.XINFANG_LOGIN_FAILURE_RATE
