@@ -62,6 +62,8 @@ def draft_from_input(payload: PetitionIn) -> PetitionDraft:
         headcount=payload.headcount,
         subject_name=payload.subject_name,
         subject_organisation_id=payload.subject_organisation,
+        subject_person=payload.subject_person,
+        no_subject_organisation=payload.no_subject_organisation,
         repeat_of_number=payload.repeat_of.strip(),
     )
 

@@ -105,7 +105,15 @@ class PetitionIn(PublicPetitionIn):
 
     channel: str = Field(description="信访形式", json_schema_extra={"enum": list(Channel.values)})
     received_on: dt.date = Field(description="收到日期")
-    subject_organisation: int | None = Field(None, description="被反映单位的机构 id")
+    subject_organisation: int | None = Field(None, description="被反映单位（被检举控告单位）的机构 id")
+    subject_person: str = Field("", max_length=200, description="被检举控告人（加密保存）")
+    no_subject_organisation: bool = Field(
+        False,
+        description=(
+            "检举控告：登记员确认未指向具体单位。检举控告须填写 subject_organisation 或将此项设为 true，"
+            "否则在执行 name_subject 之前不能转送、交办或受理"
+        ),
+    )
     repeat_of: str = Field("", max_length=40, description="重复信访所涉原件的信访编号")
 
 
@@ -223,6 +231,9 @@ class PetitionOut(PetitionSummaryOut):
     content: str
     subject_name: str
     subject_organisation: OrganisationOut | None
+    subject_confirmed: bool = Field(
+        description="检举控告的被检举控告对象已由登记员确认（name_subject）；未确认的检举控告不能转送、交办或受理"
+    )
     repeat_of: str | None = Field(description="原件的信访编号")
     registered_by: str | None
     version: int
@@ -375,6 +386,23 @@ class ActionIn(InputSchema):
     )
     into: str | None = Field(None, max_length=40, description="合并到的信访事项编号（merge 必填）")
     staff: str | None = Field(None, max_length=150, description="回避人员的用户名（recuse；留空为本人）")
+    # name_subject (issue #7 point 1): exactly one of the first two
+    subject_organisation: int | str | None = Field(
+        None,
+        description=(
+            "被检举控告单位（name_subject）：整数为机构 id，字符串为机构代码；"
+            "与 no_subject_organisation 二选一"
+        ),
+    )
+    no_subject_organisation: bool | None = Field(
+        None, description="经核实检举控告未指向具体单位（name_subject）；与 subject_organisation 二选一"
+    )
+    subject_name: str | None = Field(
+        None, max_length=200, description="被反映人/单位的原文（name_subject，可不填）"
+    )
+    subject_person: str | None = Field(
+        None, max_length=200, description="被检举控告人（name_subject，可不填；加密保存，不写入办理记录）"
+    )
 
 
 # --- public portal: the petitioner's view and own actions (issue #3) ---------------------------------

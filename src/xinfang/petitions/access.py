@@ -6,8 +6,8 @@ office (信访局) oversees petition work for its whole level (条例 Art. 13, 4
 subtree is that of the government it belongs to: a city petition office sees the city's counties.
 Administrators (the three separated duties) see no petition at all.  A confidential report (检举控告) is never
 visible to the organisation it complains about or to anyone inside it (条例 Art. 30 ¶3), except
-the office that registered it.  A staff member who stepped aside (回避, Art. 28 ¶3) no longer
-sees the petition.
+the office that registered it, and that only until it has sent the report on (issue #7 point 2).
+A staff member who stepped aside (回避, Art. 28 ¶3) no longer sees the petition.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ from xinfang.organisations.models import Organisation
 
 if TYPE_CHECKING:
     from .models import Petition, PetitionQuerySet
+
+
+# The states in which the registering office disposes of a petition (transitions._DISPOSABLE).
+ROUTED_BY_OFFICE = ("registered", "returned")
 
 
 class PetitionNotFound(LookupError):
@@ -43,10 +47,12 @@ def restrict_petitions(qs: PetitionQuerySet, user: Any, action: str = "view") ->
         "petition_id"
     )
     own_line = [int(p) for p in org.path.strip("/").split("/") if p]  # my organisation and its ancestors
-    # The office that registered a report is in its handling chain and keeps it, even when the
-    # report names the government that office belongs to; everyone else inside the accused
-    # organisation loses sight of it (Art. 30 ¶3).
-    accused_me = Q(is_confidential=True) & Q(subject_organisation_id__in=own_line) & ~Q(office_id=org.pk)
+    # Everyone inside the accused organisation loses sight of a report (Art. 30 ¶3).  The one
+    # exception is the office that registered it, while the report waits for it to be routed: a
+    # report against that office itself or against its government must be sent up by it, and once
+    # sent the office never sees it again (issue #7 point 2; the engine lets it only forward).
+    routing_by_me = Q(office_id=org.pk) & Q(status__in=ROUTED_BY_OFFICE)
+    accused_me = Q(is_confidential=True) & Q(subject_organisation_id__in=own_line) & ~routing_by_me
     recused = Recusal.objects.filter(user=user).values("petition_id")  # Art. 28 ¶3
     return qs.filter(pk__in=visible).exclude(accused_me).exclude(pk__in=recused)
 

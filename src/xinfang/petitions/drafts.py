@@ -31,5 +31,10 @@ class PetitionDraft:
     headcount: int = 1
     subject_name: str = ""
     subject_organisation_id: int | None = None
+    # A report (检举控告): the accused person, and the clerk's statement that it names no organisation
+    # (issue #7 point 1).  Both, like ``subject_organisation_id``, are for staff only: a portal draft's
+    # are ignored, the citizen names the accused in ``subject_name`` and the clerk confirms it.
+    subject_person: str = ""
+    no_subject_organisation: bool = False
     repeat_of_number: str = ""
     attachments: list[UploadedFile] = field(default_factory=list)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.core.forms import MultipleFileField
+from xinfang.organisations.models import Organisation
 
 from . import attachments as att
 from .choices import MAX_REPRESENTATIVES, Channel, Purpose
@@ -45,6 +47,18 @@ class PetitionForm(forms.Form):
     category = CategoryChoiceField(label=_("问题分类"), queryset=leaf_categories(), empty_label=_("请选择"))
     locality = forms.ModelChoiceField(label=_("问题属地"), queryset=localities(), empty_label=_("请选择"))
     subject_name = forms.CharField(label=_("被反映人/单位"), max_length=200, required=False)
+    # A report (检举控告): whom it accuses, confirmed by the clerk before it can be routed (条例
+    # Art. 30 ¶3, issue #7 point 1).  Either the organisation or "names none"; else later, by action.
+    subject_organisation = forms.ModelChoiceField(
+        label=_("被检举控告单位"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        help_text=_("检举控告须确认被检举控告单位（或确认未指向具体单位），确认后方可转送、交办或受理"),
+    )
+    no_subject_organisation = forms.BooleanField(label=_("检举控告未指向具体单位"), required=False)
+    subject_person = forms.CharField(
+        label=_("被检举控告人"), max_length=200, required=False, help_text=_("加密保存")
+    )
     attachments = MultipleFileField(
         label=_("附件"),
         required=False,
@@ -54,10 +68,18 @@ class PetitionForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, office: Organisation | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = leaf_categories()
         self.fields["locality"].queryset = localities()
+        # The accused a clerk may name: around the office (workflow.routing.accused_choices, which
+        # petitions may not import), else any active organisation.
+        accused = Organisation.objects.filter(is_active=True).order_by("path")
+        if office is not None:
+            area = office.parent or office
+            chain = [int(p) for p in area.path.strip("/").split("/") if p]
+            accused = accused.filter(Q(path__startswith=area.path) | Q(pk__in=chain) | Q(parent_id__in=chain))
+        self.fields["subject_organisation"].queryset = accused
         self.fields["received_on"].initial = timezone.localdate()
 
     def clean_attachments(self) -> list:
@@ -79,6 +101,9 @@ class PetitionForm(forms.Form):
             received_on=data["received_on"],
             headcount=data["headcount"],
             subject_name=data.get("subject_name", ""),
+            subject_organisation_id=getattr(data.get("subject_organisation"), "pk", None),
+            no_subject_organisation=bool(data.get("no_subject_organisation")),
+            subject_person=data.get("subject_person", ""),
             repeat_of_number=repeat_of,
             petitioners=petitioners,
             attachments=uploads,

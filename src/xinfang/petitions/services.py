@@ -170,6 +170,10 @@ def clean_draft(
         and not Organisation.objects.filter(pk=draft.subject_organisation_id).exists()
     ):
         add("subject_organisation", _("被反映单位不存在。"))
+    elif draft.subject_organisation_id and draft.no_subject_organisation:
+        add("subject_organisation", _("已选择被检举控告单位，就不能同时确认未指向具体单位。"))
+    if len(draft.subject_person.strip()) > 200:
+        add("subject_person", _("被检举控告人不能超过200字。"))
     today = timezone.localdate()
     if draft.received_on > today:
         add("received_on", _("收到日期不能晚于今天。"))
@@ -334,7 +338,10 @@ def _create_petition(
     due_on: dt.date | None,
 ) -> Petition:
     now = timezone.now()
-    subject_org = draft.subject_organisation_id
+    # Only a clerk names the accused organisation and person, or states that there is none (issue #7
+    # point 1); a portal citizen names them in free text (subject_name), which the clerk then confirms.
+    staff = actor is not None
+    subject_org = draft.subject_organisation_id if staff else None
     petition = Petition(
         number=next_number(office, timezone.localdate(now).year),
         office=office,
@@ -347,6 +354,8 @@ def _create_petition(
         locality_id=draft.locality_id,
         subject_name=draft.subject_name.strip()[:200],
         subject_organisation_id=subject_org,
+        subject_person=draft.subject_person.strip() if staff else "",
+        subject_confirmed=staff and bool(subject_org or draft.no_subject_organisation),
         received_on=draft.received_on,
         registered_at=now,
         registered_by=actor,

@@ -73,7 +73,7 @@ def register(request: HttpRequest) -> HttpResponse:
     office = request.user.organisation
     candidates: list[Petition] = []
     if request.method == "POST":
-        form = PetitionForm(request.POST, request.FILES)
+        form = PetitionForm(request.POST, request.FILES, office=request.user.organisation)
         formset = PetitionerFormSet(request.POST, prefix="p")
         if form.is_valid() and formset.is_valid():
             people = _petitioner_drafts(formset)
@@ -114,7 +114,7 @@ def register(request: HttpRequest) -> HttpResponse:
                     )
                     return redirect("petitions:detail", number=registration.petition.number)
     else:
-        form = PetitionForm()
+        form = PetitionForm(office=request.user.organisation)
         formset = PetitionerFormSet(prefix="p")
     return render(
         request,

@@ -79,14 +79,29 @@ class ActionForm(forms.Form):
     staff = forms.CharField(
         label=gettext_lazy("回避人员（用户名，留空为本人）"), required=False, max_length=150
     )
+    # name_subject: whom a report accuses (issue #7 point 1)
+    subject_organisation = forms.ModelChoiceField(
+        label=gettext_lazy("被检举控告单位"), queryset=Organisation.objects.none(), required=False
+    )
+    no_subject_organisation = forms.BooleanField(
+        label=gettext_lazy("经核实，检举控告未指向具体单位"), required=False
+    )
+    subject_name = forms.CharField(
+        label=gettext_lazy("被反映人/单位（原文）"), required=False, max_length=200
+    )
+    subject_person = forms.CharField(
+        label=gettext_lazy("被检举控告人（加密保存）"), required=False, max_length=200
+    )
 
     def __init__(self, *args: Any, petition: Petition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = unit_choices(petition)
+        self.fields["subject_organisation"].queryset = routing.accused_choices(petition.office)
 
 
 # The fields each action shows, and how its service is called with the cleaned data.
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "name_subject": ("subject_organisation", "no_subject_organisation", "subject_name", "subject_person"),
     "forward": ("unit", "comment"),
     "assign": ("unit", "report_due_on", "comment"),
     "accept": ("comment",),

@@ -39,7 +39,7 @@ from .models import (
 # --- windows and bodies -------------------------------------------------------------------------
 
 
-def reviewing_body(organisation: Organisation) -> Organisation | None:
+def reviewing_body(organisation: Organisation, petition: Petition | None = None) -> Organisation | None:
     """The organ one level above ``organisation`` that reviews its opinion (Art. 35–36).
 
     A department's or a government's is the body it belongs to.  A petition office that handled its
@@ -48,6 +48,11 @@ def reviewing_body(organisation: Organisation) -> Organisation | None:
     """
     body = organisation.parent
     if body is not None and organisation.kind == OrganisationKind.PETITION_OFFICE:
+        body = body.parent
+    # Art. 30 ¶3 (issue #7 point 3): the accused of a report never reviews it — it may not even
+    # see it, so the review would wait for ever.  The next body up that is not the accused does.
+    subject = petition.subject_organisation if petition is not None and petition.is_confidential else None
+    while body is not None and subject is not None and body.is_within(subject):
         body = body.parent
     return body if body is not None and body.is_active else None
 
@@ -207,7 +212,7 @@ def _request_appeal(*, user: Any, number: str, reasons: str, kind: str, version:
         contested = (
             last_letter(petition).organisation if review else last_appeal(petition, AppealKind.REVIEW).body
         )
-        appeal = _open_appeal(petition, kind, reviewing_body(contested), request, user)
+        appeal = _open_appeal(petition, kind, reviewing_body(contested, petition), request, user)
         note = (
             _("您的复查请求已提交{body}，复查期限至{date}。")
             if review
@@ -274,7 +279,7 @@ def review(
             return Effect(public_note=note, comment=opinion, organisation=appeal.body, target=Status.ACCEPTED,
                           data={"outcome": outcome})  # fmt: skip
         petition.due_on = recheck_request_window(petition).due_on
-        recheck_body = reviewing_body(appeal.body)
+        recheck_body = reviewing_body(appeal.body, petition)
         note = _("复查意见：{label}。{opinion}").format(label=label, opinion=opinion)
         if recheck_body is not None:
             note += _("对复查意见不服的，可以自收到之日起{days}日内向{body}请求复核。").format(

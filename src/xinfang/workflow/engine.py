@@ -37,6 +37,7 @@ from .transitions import (
     SYSTEM,
     TRANSITIONS,
     UNIT,
+    WHILE_ACCUSED,
     Transition,
 )
 
@@ -184,8 +185,23 @@ def check_allowed(
         raise TransitionRefused(
             _("您无权对该信访事项{action}。").format(action=transition.label), code="not_allowed"
         )
+    if transition.action not in WHILE_ACCUSED and is_accused(petition, user):
+        raise TransitionRefused(
+            _("该检举控告涉及本机构或本级政府，只能转送上一级信访工作机构或纪检监察机关，不得自行处理。"),
+            code="accused_office",
+        )
     if transition.guard is not None:
         transition.guard(petition)
+
+
+def is_accused(petition: Petition, user: Any) -> bool:
+    """Whether ``user`` works inside the organisation a confidential report accuses (Art. 30 ¶3).
+    The scope hides such a report from them, except from the registering office while it has to
+    route it (access.py): that office may then only send it up (transitions.WHILE_ACCUSED)."""
+    org = getattr(user, "organisation", None)
+    if org is None or not petition.is_confidential or petition.subject_organisation_id is None:
+        return False
+    return org.is_within(petition.subject_organisation)
 
 
 def allowed_actions(petition: Petition, user: Any) -> list[Transition]:

@@ -90,19 +90,109 @@ def special_channel_warning(route_to: str) -> str:
     )
 
 
+def channel_chain(petition: Petition) -> list[int]:
+    """The areas whose special-channel organs the office may route to: the locality's area chain,
+    cut to the office's own area and the levels above it (issue #7 point 4) — a matter that arose in
+    another county does not open that county's organs to this office."""
+    area = routing_area(petition.office)
+    chain = area_chain(petition.locality)
+    if petition.locality.is_within(area):
+        return chain
+    own = set(area_chain(area))
+    return [pk for pk in chain if pk in own]
+
+
+def _organ_of(chain: list[int]) -> Q:
+    """An organ belongs to an area as its child, or as the child of the area's party committee
+    (县委政法委 under 县委)."""
+    return Q(parent_id__in=chain) | Q(parent__kind=OrganisationKind.PARTY, parent__parent_id__in=chain)
+
+
 def special_channel_organs(petition: Petition) -> Any:
-    """The organs of the category's special channel in the locality's area chain, nearest first;
-    an empty queryset for an ordinary category.  An organ belongs to an area as its child, or as the
-    child of the area's party committee (县委政法委 under 县委)."""
+    """The organs of the category's special channel in the locality's area chain (within the
+    office's reach, ``channel_chain``), nearest first; an empty queryset for an ordinary category."""
     route_to = petition.category.route_to
     if not route_to:
         return Organisation.objects.none()
-    chain = area_chain(petition.locality)
     return (
         Organisation.objects.filter(kind=route_to, is_active=True)
-        .filter(Q(parent_id__in=chain) | Q(parent__kind=OrganisationKind.PARTY, parent__parent_id__in=chain))
+        .filter(_organ_of(channel_chain(petition)))
         .order_by("-depth", "pk")
     )
+
+
+# --- reports against the office or its government (issue #7 point 2) ---------------------------
+
+UPWARD_KINDS = (OrganisationKind.PETITION_OFFICE, OrganisationKind.DISCIPLINE)
+
+
+def accused(petition: Petition) -> Organisation | None:
+    """The organisation a confidential report accuses, if named (Art. 30 ¶3)."""
+    if not petition.is_confidential or petition.subject_organisation_id is None:
+        return None
+    return petition.subject_organisation
+
+
+def implicates_office(petition: Petition) -> bool:
+    """A confidential report against the registering office itself, its government or a body above
+    it: the office is inside the accused and may only send the report up."""
+    subject = accused(petition)
+    return subject is not None and petition.office.is_within(subject)
+
+
+def upward_organs(petition: Petition) -> Any:
+    """Where a report that implicates its office goes: the petition office and the discipline organ
+    (纪检监察机关) of the nearest level above the office's government that is not itself inside the
+    accused — the city's for a report against the county government, the province's for one
+    against the city.  Petition offices first; an empty queryset when no level has one."""
+    subject = accused(petition)
+    area = routing_area(petition.office)
+    for level in reversed(list(area.ancestors().exclude(pk=area.pk))):
+        if subject is not None and level.is_within(subject):
+            continue
+        organs = Organisation.objects.filter(_organ_of([level.pk]), kind__in=UPWARD_KINDS, is_active=True)
+        if subject is not None:
+            organs = organs.exclude(path__startswith=subject.path)
+        if organs.exists():
+            # petition offices before discipline organs, then the tree order
+            return organs.order_by("-kind", "path")
+    return Organisation.objects.none()
+
+
+def allowed_units(petition: Petition) -> Any:
+    """Every organisation the office may forward or assign ``petition`` to (issue #7 point 4), the
+    one rule behind the forms, the services and the API:
+
+    * its own government's area (属地管理、分级负责), other than petition offices;
+    * the political-legal or discipline organs of the category's special channel, and for any
+      report the discipline organs, of the locality's area chain within the office's reach
+      (诉访分离, Art. 22 ¶2);
+    * a unit above the area that a routing rule of the area names for this category (the rules
+      are the system administrator's, so "the level above where the rules allow");
+    * for a report that implicates the office, only ``upward_organs``.
+
+    The accused organisation of a confidential report and its subtree are never allowed."""
+    if implicates_office(petition):
+        return upward_organs(petition)
+    area = routing_area(petition.office)
+    allowed = Q(path__startswith=area.path) & ~Q(kind=OrganisationKind.PETITION_OFFICE)
+    kinds = {petition.category.route_to} - {""}
+    if petition.purpose == "report":
+        kinds.add(OrganisationKind.DISCIPLINE)
+    if kinds:
+        allowed |= Q(kind__in=kinds) & _organ_of(channel_chain(petition))
+    category = petition.category
+    rules = RoutingRule.objects.filter(
+        area__path__startswith=area.path,
+        area_id__in=area_chain(petition.locality),
+        category_id__in=[c for c in (category.pk, category.parent_id) if c is not None],
+    ).values("unit_id")
+    allowed |= Q(pk__in=rules)
+    units = Organisation.objects.filter(allowed, is_active=True)
+    subject = accused(petition)
+    if subject is not None:
+        units = units.exclude(path__startswith=subject.path)
+    return units.order_by("path")
 
 
 def _special_channel(petition: Petition, returned: frozenset[int]) -> Proposal | None:
@@ -165,6 +255,9 @@ def propose_unit(petition: Petition) -> Proposal | None:
     """The unit to propose for forwarding or assigning ``petition``, with the reason; None when
     nothing fits.  Expects ``category``, ``locality``, ``office`` and ``subject_organisation``
     loaded (select_related), then runs at most four queries (five for a returned petition)."""
+    if implicates_office(petition):  # issue #7 point 2: only up, the petition office first
+        organ = upward_organs(petition).first()
+        return Proposal(organ, _("检举控告涉及本机构或本级政府，应转送上一级处理")) if organ else None
     returned: frozenset[int] = frozenset()
     if petition.status == Status.RETURNED:
         # Disposing of a returned petition again means the office accepted the unit's objection
@@ -181,19 +274,20 @@ def propose_unit(petition: Petition) -> Proposal | None:
     return _routing_rule(petition, area, returned) or _history(petition, area, returned)
 
 
+def accused_choices(office: Organisation) -> Any:
+    """The organisations a clerk of ``office`` may name as the accused in the forms: its own
+    government's area, the bodies above it and their direct subordinates (a county office's reports
+    accuse county bodies, or the city's and its departments).  The API takes any organisation."""
+    area = routing_area(office)
+    chain = area_chain(area)
+    return Organisation.objects.filter(
+        Q(path__startswith=area.path) | Q(pk__in=chain) | Q(parent_id__in=chain), is_active=True
+    ).order_by("path")
+
+
 def unit_choices(petition: Petition) -> Any:
-    """Units a petition office may route to: the organisations of its own government's area
-    (属地管理、分级负责), other than petition offices; and the special-channel organs of the locality's
-    area chain when the category demands them (诉访分离, 纪检监察)."""
-    area = routing_area(petition.office)
-    ordinary = Q(path__startswith=area.path) & ~Q(kind=OrganisationKind.PETITION_OFFICE)
-    route_to = petition.category.route_to
-    if route_to:
-        chain = area_chain(petition.locality)
-        ordinary |= Q(kind=route_to) & (
-            Q(parent_id__in=chain) | Q(parent__kind=OrganisationKind.PARTY, parent__parent_id__in=chain)
-        )
-    return Organisation.objects.filter(ordinary, is_active=True).order_by("path")
+    """Units a petition office may route to, as its forms offer them: ``allowed_units``."""
+    return allowed_units(petition)
 
 
 # --- routing rules, kept by the system administrator -------------------------------------------

@@ -19,7 +19,7 @@ from xinfang.petitions.choices import FINAL_STATUSES, InvolvementReason, Status
 from xinfang.petitions.drafts import PetitionDraft
 from xinfang.petitions.models import Involvement, Petition, Recusal
 
-from . import appeals
+from . import appeals, routing
 from .deadlines import Deadline, due_date, extend, rule_for
 from .engine import Effect, TransitionRefused, handling_organisation, open_assignment, perform
 from .models import (
@@ -56,14 +56,28 @@ def _required(text: str, what: str, field: str | None = None) -> str:
 
 
 def _check_unit(petition: Petition, unit: Organisation) -> None:
-    """A unit may receive the petition: active, not the office itself, and never the accused
-    organisation of a confidential report nor anything inside it (条例 Art. 30 ¶3)."""
+    """A unit may receive the petition: active, not the office itself, never the accused
+    organisation of a confidential report nor anything inside it (条例 Art. 30 ¶3), and inside the
+    office's area (routing.allowed_units, issue #7 point 4) — for a report against the office or
+    its government, only the level above (point 2).  Checked here, so for every caller."""
     if not unit.is_active or unit.pk == petition.office_id:
         raise TransitionRefused(_("请选择有效的责任单位。"), code="invalid_unit")
     subject = petition.subject_organisation
     if petition.is_confidential and subject is not None and unit.is_within(subject):
         raise TransitionRefused(
             _("检举控告不得转送、交办给被检举控告的单位或其下属单位。"), code="accused_unit"
+        )
+    if not routing.allowed_units(petition).filter(pk=unit.pk).exists():
+        if routing.implicates_office(petition):
+            raise TransitionRefused(
+                _("该检举控告涉及本机构或本级政府，只能转送上一级信访工作机构或纪检监察机关。"),
+                code="must_go_up",
+            )
+        raise TransitionRefused(
+            _(
+                "{unit}不在本机构的转送交办范围内：只能转送、交办本级政府所属单位，或按规定导入政法、纪检监察机关。"
+            ).format(unit=unit.name),
+            code="outside_area",
         )
 
 
@@ -123,6 +137,45 @@ def assign(
         )
 
     return perform(user=user, number=number, action="assign", apply=apply, version=version)
+
+
+def name_subject(
+    *,
+    user: Any,
+    number: str,
+    subject_organisation: Organisation | None = None,
+    no_subject_organisation: bool = False,
+    subject_name: str = "",
+    subject_person: str = "",
+    version: int | None = None,
+) -> Petition:
+    """确认被检举控告对象: the registering office names the organisation a report accuses, or states
+    that it names none, before the report is disposed of (Art. 30 ¶3; issue #7 point 1).  The scope
+    then hides the report from the accused and everything inside it, routing refuses them, and a
+    report against the office or its government can only go up.  A blank name or person leaves the
+    recorded one as it is; the accused person is stored encrypted and kept out of the timeline."""
+    if (subject_organisation is None) == (not no_subject_organisation):
+        raise TransitionRefused(
+            _("请选择被检举控告的单位，或者确认检举控告未指向具体单位（二者选一）。"),
+            code="missing_subject", params={"field": "subject_organisation"},
+        )  # fmt: skip
+
+    def apply(petition: Petition) -> Effect:
+        petition.subject_organisation, petition.subject_confirmed = subject_organisation, True
+        fields = ["subject_organisation", "subject_confirmed"]
+        if (subject_name or "").strip():
+            petition.subject_name = subject_name.strip()[:200]
+            fields.append("subject_name")
+        if (subject_person or "").strip():
+            petition.subject_person = subject_person.strip()[:200]
+            fields.append("subject_person")
+        data = {
+            "subject_organisation": subject_organisation.pk if subject_organisation else None,
+            "person_named": bool(petition.subject_person),
+        }
+        return Effect(fields=tuple(fields), data=data)
+
+    return perform(user=user, number=number, action="name_subject", apply=apply, version=version)
 
 
 def accept(*, user: Any, number: str, comment: str = "", version: int | None = None) -> Petition:
@@ -301,12 +354,12 @@ def reject_extension(*, user: Any, number: str, reasons: str, version: int | Non
     return perform(user=user, number=number, action="reject_extension", apply=apply, version=version)
 
 
-def review_notice(organisation: Organisation) -> str:
+def review_notice(organisation: Organisation, petition: Petition | None = None) -> str:
     """The right to request review (Art. 35): within the REVIEW_REQUEST period, from the body above
     the replying one — the one ``request_review`` will send the request to (appeals.reviewing_body:
     a petition office's own reply goes to the government above its own)."""
     rule = rule_for(Step.REVIEW_REQUEST, organisation)
-    body = appeals.reviewing_body(organisation)
+    body = appeals.reviewing_body(organisation, petition)  # never the accused of a report
     reviewer = body.name if body is not None else _("上一级机关、单位")
     return _(
         "信访人对处理意见不服的，可以自收到本处理意见书之日起{days}{unit}内，向{reviewer}请求复查。"
@@ -335,7 +388,7 @@ def reply(
 
     def apply(petition: Petition) -> Effect:
         organisation = handling_organisation(petition)
-        notice = review_notice(organisation)
+        notice = review_notice(organisation, petition)
         DecisionLetter.objects.create(
             petition=petition, organisation=organisation, outcome=outcome, request_summary=petition.content,
             facts=facts, basis=basis, opinion=opinion, review_notice=notice, issued_by=user,
@@ -541,6 +594,7 @@ def recuse(
 # The service of each action of the transition table, for callers that dispatch by name (the
 # action panel, the API).  Their keyword arguments are the action's fields.
 ACTION_SERVICES: dict[str, Callable[..., Petition]] = {
+    "name_subject": name_subject,
     "forward": forward,
     "assign": assign,
     "accept": accept,

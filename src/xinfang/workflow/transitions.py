@@ -136,6 +136,30 @@ def _objection_in_window(petition: Any) -> None:
         )
 
 
+def _is_report(petition: Any) -> None:
+    """Only a report (检举控告) has an accused to name (Art. 30 ¶3)."""
+    from django.utils.translation import gettext
+
+    from xinfang.petitions.choices import Purpose
+
+    if petition.purpose != Purpose.REPORT:
+        _refuse(gettext("只有检举控告类信访事项需要确认被检举控告对象。"), "not_a_report")
+
+
+def _accused_confirmed(petition: Any) -> None:
+    """Issue #7 point 1: a report is disposed of only once the clerk has named the accused
+    organisation or stated that it names none, so the scope can keep it from the accused."""
+    from django.utils.translation import gettext
+
+    from xinfang.petitions.choices import Purpose
+
+    if petition.purpose == Purpose.REPORT and not petition.subject_confirmed:
+        _refuse(
+            gettext("请先确认被检举控告的单位（或确认未指向具体单位），再处理该检举控告。"),
+            "accused_unconfirmed",
+        )
+
+
 def _completion_report_due(petition: Any) -> None:
     """Only an assigned petition (交办) has a completion report for the office to check (Art. 22(3))."""
     from django.utils.translation import gettext
@@ -219,6 +243,12 @@ def _repeats_settled_matter(petition: Any) -> None:
 
 
 _DISPOSABLE = {Status.REGISTERED, Status.RETURNED}
+# Art. 30 ¶3 (issue #7 point 2): what staff inside the accused organisation may still do with a
+# report they can see — only the registering office can, while it has to route the report: send it
+# up (forward; ``services`` keeps the unit to the level above), report it as urgent, step aside.
+# Everything else (accepting, declining, merging, correcting the accused, withdrawing on the
+# petitioner's behalf …) would let the accused decide about the accusation.
+WHILE_ACCUSED = frozenset({"forward", "report_urgent", "recuse"})
 # Before the reply the petitioner may still withdraw; after it, only the appeals remain.
 _BEFORE_REPLY = {Status.REGISTERED, Status.FORWARDED, Status.ASSIGNED, Status.RETURNED, Status.ACCEPTED}
 _OPEN = set(Status.values) - FINAL_STATUSES
@@ -230,12 +260,20 @@ TRANSITIONS: dict[str, Transition] = {
         # Art. 22: within 15 days of receipt the petition office forwards, assigns, accepts its own
         # matter, declines, or tells the petitioner the lawful channel.  A returned petition is
         # disposed of again (re-routed) after the office agrees with the objection (Art. 23 ¶3).
-        _t("forward", _("转送"), _DISPOSABLE, Status.FORWARDED, OFFICE, EventKind.FORWARDED, "第二十二条"),
-        _t("assign", _("交办"), _DISPOSABLE, Status.ASSIGNED, OFFICE, EventKind.ASSIGNED, "第二十二条"),
-        _t("accept", _("受理"), _DISPOSABLE, Status.ACCEPTED, OFFICE, EventKind.ACCEPTED, "第二十二条"),
-        _t("decline", _("不予受理"), _DISPOSABLE, Status.DECLINED, OFFICE, EventKind.DECLINED, "第二十二条"),
+        # Art. 30 ¶3 (issue #7 point 1): before a report is disposed of, the clerk names whom it
+        # accuses, or states that it names no organisation; the scope then hides it from the accused.
+        _t("name_subject", _("确认被检举控告对象"), _DISPOSABLE, None, OFFICE, EventKind.SUBJECT_NAMED,
+           "第三十条第三款", _is_report),
+        _t("forward", _("转送"), _DISPOSABLE, Status.FORWARDED, OFFICE, EventKind.FORWARDED, "第二十二条",
+           _accused_confirmed),
+        _t("assign", _("交办"), _DISPOSABLE, Status.ASSIGNED, OFFICE, EventKind.ASSIGNED, "第二十二条",
+           _accused_confirmed),
+        _t("accept", _("受理"), _DISPOSABLE, Status.ACCEPTED, OFFICE, EventKind.ACCEPTED, "第二十二条",
+           _accused_confirmed),
+        _t("decline", _("不予受理"), _DISPOSABLE, Status.DECLINED, OFFICE, EventKind.DECLINED, "第二十二条",
+           _accused_confirmed),
         _t("redirect", _("告知其他途径"), _DISPOSABLE, Status.REDIRECTED, OFFICE, EventKind.REDIRECTED,
-           "第二十二条"),
+           "第二十二条", _accused_confirmed),
         # Art. 23 ¶3: the unit confirms and accepts within 15 days, or objects within 5 working days.
         _t("unit_accept", _("确认受理"), {Status.FORWARDED, Status.ASSIGNED}, Status.ACCEPTED, UNIT,
            EventKind.ACCEPTED, "第二十三条第三款"),

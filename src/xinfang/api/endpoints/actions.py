@@ -35,6 +35,10 @@ SERVICES = services.ACTION_SERVICES
 # the service, which refuses a blank one with ``missing_reason``; a missing ``unit`` is a plain
 # validation error.  Any other field is refused rather than silently dropped.
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "name_subject": (
+        (),
+        ("subject_organisation", "no_subject_organisation", "subject_name", "subject_person"),
+    ),
     "forward": (("unit",), ("comment",)),
     "assign": (("unit",), ("report_due_on", "comment")),
     "accept": ((), ("comment",)),
@@ -91,15 +95,15 @@ def expected_version(if_match: str | None, petition: Petition) -> int | None:
     return int(match[2])
 
 
-def resolve_unit(ref: int | str) -> Organisation:
+def resolve_unit(ref: int | str, field: str = "unit") -> Organisation:
     """The organisation an id (integer) or a code (string, naming exactly one organisation) refers to."""
     if isinstance(ref, int):
         matches = list(Organisation.objects.filter(pk=ref))
     else:
         matches = list(Organisation.objects.filter(code=ref.strip())[:2]) if ref.strip() else []
     if len(matches) != 1:
-        message = _("请选择有效的责任单位。")
-        raise ApiError(422, "invalid_unit", message, fields={"unit": [message]})
+        message = _("请选择有效的责任单位。") if field == "unit" else _("请选择有效的机构。")
+        raise ApiError(422, "invalid_unit", message, fields={field: [message]})
     return matches[0]
 
 
@@ -125,6 +129,8 @@ def action_arguments(action: str, payload: ActionIn | None) -> dict[str, Any]:
         raise ApiError(422, ErrorCode.VALIDATION, _("提交的数据有误，请检查。"), fields=fields)
     if "unit" in sent:
         sent["unit"] = resolve_unit(sent["unit"])
+    if "subject_organisation" in sent:  # name_subject: any organisation, by id or code
+        sent["subject_organisation"] = resolve_unit(sent["subject_organisation"], "subject_organisation")
     return sent
 
 
