@@ -107,6 +107,16 @@ def test_an_enrolled_user_gives_a_code_after_the_password(client, world, strict)
     assert client.get(reverse("petitions:queue")).status_code == 200
 
 
+def test_during_the_back_off_a_code_is_not_compared_and_the_user_is_told_to_wait(client, world, strict):
+    """A right code a second after a wrong one was refused as 'wrong' (django-otp's back-off)."""
+    device = _enrolled(world.intake_a)
+    _password_step(client, world.intake_a)
+    client.post(reverse("accounts:verify"), {"code": "123456"})
+    response = client.post(reverse("accounts:verify"), {"code": totp_code(device)})
+    assert response.status_code == 200 and "秒后再输入验证码" in response.content.decode()
+    assert AuditEvent.objects.filter(action="login.2fa_failed").count() == 1  # the wait is no failure
+
+
 def test_a_recovery_code_works_once_in_place_of_a_totp_code(client, world, strict):
     from django_otp.plugins.otp_static.models import StaticDevice
 
@@ -172,3 +182,17 @@ def test_the_token_endpoint_is_no_way_around_the_second_factor(client, world, st
         "/api/v1/auth/token", {"username": "platform", "password": PASSWORD}, content_type="application/json"
     )
     assert response.status_code == 200 and response.json()["token"].startswith("xf_")
+
+
+def test_check_deploy_warns_when_the_login_policy_is_off(settings):
+    from xinfang.accounts.checks import check_login_policy
+
+    settings.XINFANG_2FA_ENFORCED = True
+    settings.XINFANG_PASSWORD_CHANGE_ENFORCED = True
+    settings.XINFANG_API_PASSWORD_TOKENS_FOR_STAFF = False
+    assert check_login_policy() == []
+    settings.XINFANG_2FA_ENFORCED = False
+    settings.XINFANG_PASSWORD_CHANGE_ENFORCED = False
+    settings.XINFANG_API_PASSWORD_TOKENS_FOR_STAFF = True
+    ids = [w.id for w in check_login_policy()]
+    assert ids == ["xinfang.accounts.W001", "xinfang.accounts.W002", "xinfang.accounts.W003"]

@@ -10,8 +10,9 @@ from django.core.checks import Tags, Warning, register
 
 @register(Tags.security, deploy=True)
 def check_login_policy(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
-    """``check --deploy`` warns when two-factor login or forced password changes are off: the test
-    settings turn them off, a deployment must not (docs/security.md §3)."""
+    """``check --deploy`` warns when two-factor login or forced password changes are off, or staff
+    may obtain API tokens with a password: the test settings do so, a deployment must not
+    (docs/security.md §3)."""
     warnings = []
     if not settings.XINFANG_2FA_ENFORCED:
         warnings.append(
@@ -25,6 +26,14 @@ def check_login_policy(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
             Warning(
                 "XINFANG_PASSWORD_CHANGE_ENFORCED is off: initial and expired passwords stay in use.",
                 id="xinfang.accounts.W002",
+            )
+        )
+    if settings.XINFANG_API_PASSWORD_TOKENS_FOR_STAFF:
+        warnings.append(
+            Warning(
+                "XINFANG_API_PASSWORD_TOKENS_FOR_STAFF is on: staff obtain API tokens with a password "
+                "alone, around the second factor.",
+                id="xinfang.accounts.W003",
             )
         )
     return warnings

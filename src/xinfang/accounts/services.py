@@ -45,6 +45,7 @@ __all__ = [
     "mark_password_current",
     "password_change_due",
     "record_login_failure",
+    "SecondFactorWait",
     "reset_second_factor",
     "second_factor_required",
     "set_password_by_admin",
@@ -70,6 +71,24 @@ class AccountLocked(Throttled):
     """
 
     default_message = gettext_lazy("登录失败次数过多，请稍后再试。")
+
+
+class SecondFactorWait(Exception):
+    """django-otp's back-off after a wrong code (1, 2, 4 … seconds) has not passed yet: the code
+    was not even compared, so this is no failure; the user is asked to wait ``retry_after``."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        self.message = _("请{seconds}秒后再输入验证码。").format(seconds=self.retry_after)
+        super().__init__(self.message)
+
+
+def _check_back_off(devices: list[Device]) -> None:
+    """Raise :class:`SecondFactorWait` when every device is still in its back-off."""
+    waits = [data for allowed, data in (d.verify_is_allowed() for d in devices) if not allowed]
+    if devices and len(waits) == len(devices):
+        until = min(w.get("locked_until") or timezone.now() for w in waits)
+        raise SecondFactorWait(math.ceil((until - timezone.now()).total_seconds()))
 
 
 def _lock_period() -> dt.timedelta:
@@ -228,6 +247,10 @@ def confirm_enrolment(*, user: User, device: TOTPDevice, code: str, ip: str) -> 
     """
     if device.user_id != user.pk or device.confirmed:
         raise ValidationError({"code": [_("请重新开始绑定。")]}, code="enrolment_stale")
+    try:
+        _check_back_off([device])
+    except SecondFactorWait as exc:
+        raise ValidationError({"code": [exc.message]}, code="otp_wait") from None
     if not device.verify_token(_normalise(code)):
         raise ValidationError({"code": [_("验证码不正确，请核对手机时间后重试。")]}, code="invalid_otp")
     with transaction.atomic():
@@ -249,15 +272,18 @@ def _normalise(code: str) -> str:
 def verify_second_factor(*, user: User, code: str, ip: str) -> Device | None:
     """The device that accepts ``code`` (a TOTP code or an unused recovery code), or None.
 
-    Raises :class:`AccountLocked` while the account is locked.  A wrong code counts towards the
-    lock like a wrong password; both outcomes are audited.
+    Raises :class:`AccountLocked` while the account is locked and :class:`SecondFactorWait` during
+    django-otp's back-off after a wrong code.  A wrong code counts towards the lock like a wrong
+    password; both outcomes are audited.
     """
     check_not_locked(user=user)
     code = _normalise(code)
     # Six digits is a TOTP code, anything else a recovery code: trying each code on every device
     # would also step up the other device's own back-off (django-otp's ThrottlingMixin).
     kind = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
-    for device in kind.objects.filter(user=user, confirmed=True):
+    devices = list(kind.objects.filter(user=user, confirmed=True))
+    _check_back_off(devices)
+    for device in devices:
         if device.verify_token(code):
             _clear_failures(user)
             record_event(actor=user, action="login.2fa", obj=user, data={"factor": kind.__name__}, ip=ip)

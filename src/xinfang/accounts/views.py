@@ -56,6 +56,9 @@ def verify(request: HttpRequest) -> HttpResponse:
             )
         except services.AccountLocked as exc:
             return _locked_out(request, exc)
+        except services.SecondFactorWait as exc:
+            form.add_error("code", exc.message)
+            return render(request, "accounts/verify.html", {"form": form, "next": _next_url(request)})
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
