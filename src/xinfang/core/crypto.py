@@ -126,8 +126,12 @@ def _file_cipher(key: str, salt: bytes) -> AESGCM:
     return AESGCM(derived)
 
 
-def _nonce(index: int, *, last: bool) -> bytes:
+def frame_nonce(index: int, *, last: bool) -> bytes:
+    """The nonce of frame ``index``: its position, and whether it is the last frame."""
     return index.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
+
+
+_nonce = frame_nonce
 
 
 def _read_exactly(source: BinaryIO, size: int) -> bytes:
@@ -159,8 +163,25 @@ def encrypt_stream(source: BinaryIO, *, chunk_size: int = FILE_CHUNK_SIZE) -> It
     _fernet(keys)
     salt = os.urandom(16)
     header = _HEADER.pack(FILE_MAGIC, key_id(keys[0]), salt, chunk_size)
-    cipher = _file_cipher(keys[0], salt)
     yield header
+    yield from seal_frames(source, _file_cipher(keys[0], salt), header, chunk_size)
+
+
+def decrypt_stream(source: BinaryIO) -> Iterator[bytes]:
+    """Yield the plaintext of an encrypted file chunk by chunk; ValueError if it was changed,
+    cut short, or written under a key that is no longer configured."""
+    header = _read_exactly(source, _HEADER.size)
+    if len(header) < _HEADER.size or not is_encrypted_file(header):
+        raise ValueError("not an encrypted file")
+    _magic, kid, salt, chunk_size = _HEADER.unpack(header)
+    key = next((k for k in _keys() if key_id(k) == kid), None)
+    if key is None:
+        raise ValueError("encrypted file was written under a key that is not configured")
+    yield from open_frames(source, _file_cipher(key, salt), header, chunk_size)
+
+
+def seal_frames(source: BinaryIO, cipher: AESGCM, header: bytes, chunk_size: int) -> Iterator[bytes]:
+    """The frames of the format above for everything ``source`` yields (shared with backups)."""
     index = 0
     chunk = _read_exactly(source, chunk_size)
     while True:
@@ -172,19 +193,10 @@ def encrypt_stream(source: BinaryIO, *, chunk_size: int = FILE_CHUNK_SIZE) -> It
         chunk, index = following, index + 1
 
 
-def decrypt_stream(source: BinaryIO) -> Iterator[bytes]:
-    """Yield the plaintext of an encrypted file chunk by chunk; ValueError if it was changed,
-    cut short, or written under a key that is no longer configured."""
-    header = _read_exactly(source, _HEADER.size)
-    if len(header) < _HEADER.size or not is_encrypted_file(header):
-        raise ValueError("not an encrypted file")
-    _magic, kid, salt, chunk_size = _HEADER.unpack(header)
+def open_frames(source: BinaryIO, cipher: AESGCM, header: bytes, chunk_size: int) -> Iterator[bytes]:
+    """The plaintext of the frames following ``header``; ValueError on any change or truncation."""
     if not 0 < chunk_size <= _MAX_CHUNK:
         raise ValueError("encrypted file has an invalid chunk size")
-    key = next((k for k in _keys() if key_id(k) == kid), None)
-    if key is None:
-        raise ValueError("encrypted file was written under a key that is not configured")
-    cipher = _file_cipher(key, salt)
     index = 0
     frame = _read_exactly(source, chunk_size + _TAG)
     while True:
@@ -193,10 +205,15 @@ def decrypt_stream(source: BinaryIO) -> Iterator[bytes]:
         try:
             yield cipher.decrypt(_nonce(index, last=last), frame, header)
         except InvalidTag as exc:
-            raise ValueError("encrypted file cannot be authenticated with the configured keys") from exc
+            raise ValueError("encrypted data cannot be authenticated with the given key") from exc
         if last:
             return
         frame, index = following, index + 1
+
+
+def read_exactly(source: BinaryIO, size: int) -> bytes:
+    """Public form of the short-read-safe read (backups read their header with it)."""
+    return _read_exactly(source, size)
 
 
 class StreamReader:
