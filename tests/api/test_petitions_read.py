@@ -254,7 +254,8 @@ def test_detail_query_count_is_fixed(world, api, token_of, two_counties):
         PetitionEvent.objects.create(petition=a2, kind=EventKind.REGISTERED, actor=world.leader_a)
     with CaptureQueriesContext(connection) as ctx:
         assert api.get(detail(a2.number), token=token).status_code == 200
-    assert len(ctx) <= 10
+    # 9 to read, 3 to audit the read (issue #7 point 23): lock the chain head, insert, move the head
+    assert len(ctx) <= 12
 
 
 def test_count_stops_at_the_cap_and_says_so(world, api, token_of, two_counties, monkeypatch):

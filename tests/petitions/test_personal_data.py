@@ -209,7 +209,7 @@ def test_key_rotation_reads_old_values_and_writes_with_the_new_key(settings, pet
 def test_reveal_returns_clear_values_and_audits_the_reveal(world, petition):
     """A user in scope gets the clear values, and the reveal is written to the audit log."""
     # when the county A clerk reveals the personal data
-    revealed = reveal_personal_data(user=world.intake_a, petition=petition)
+    revealed = reveal_personal_data(user=world.intake_a, number=petition.number)
 
     # then the clear values come back …
     assert revealed == [{"name": "张三", "id_number": ID_NUMBER, "phone": PHONE, "address": ADDRESS}]
@@ -226,7 +226,7 @@ def test_reveal_returns_clear_values_and_audits_the_reveal(world, petition):
 def test_every_reveal_is_audited(world, petition):
     """Each call writes its own event (PIPL Art. 51: log every reveal)."""
     for user in (world.intake_a, world.intake_a, world.city_supervisor):
-        reveal_personal_data(user=user, petition=petition)
+        reveal_personal_data(user=user, number=petition.number)
     events = AuditEvent.objects.filter(action="petition.reveal_personal_data").order_by("id")
     assert [e.actor_name for e in events] == ["intake_a", "intake_a", "city_supervisor"]
 
@@ -236,7 +236,7 @@ def test_reveal_outside_scope_is_refused(world, petition, username):
     """Someone who may not see the petition gets 'not found' and no data; the refused attempt is
     audited (等保: failures too), no reveal is."""
     with pytest.raises(PetitionNotFound):
-        reveal_personal_data(user=getattr(world, username), petition=petition)
+        reveal_personal_data(user=getattr(world, username), number=petition.number)
     assert not AuditEvent.objects.filter(action="petition.reveal_personal_data").exists()
     denied = AuditEvent.objects.get(action="petition.reveal_denied")
     assert denied.actor_name == username and denied.data == {"number": petition.number}

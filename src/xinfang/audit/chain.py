@@ -124,11 +124,9 @@ def append(event: AuditEvent) -> None:
     from .models import AuditChainHead
 
     key = keys()[0]
-    with transaction.atomic():
-        # The head is created by migration 0005; if it is missing (an emptied test database),
-        # start it here.  ignore_conflicts: two processes racing to create it both go on.
-        AuditChainHead.objects.bulk_create([AuditChainHead(pk=HEAD_ID)], ignore_conflicts=True)
-        head = AuditChainHead.objects.select_for_update().get(pk=HEAD_ID)
+    # No savepoint of its own: if the append fails, the change it audits must not commit either.
+    with transaction.atomic(savepoint=False):
+        head = _locked_head()
         event.seq = head.seq + 1
         event.key_id = key_id(key)
         event.chain_hash = row_hash(key, head.chain_hash, row_of(event))
@@ -136,6 +134,19 @@ def append(event: AuditEvent) -> None:
         AuditChainHead.objects.filter(pk=HEAD_ID).update(
             seq=event.seq, chain_hash=event.chain_hash, mac=head_mac(key, event.seq, event.chain_hash)
         )
+
+
+def _locked_head() -> Any:
+    """The chain head, locked until the transaction ends."""
+    from .models import AuditChainHead
+
+    head = AuditChainHead.objects.select_for_update().filter(pk=HEAD_ID).first()
+    if head is None:
+        # Migration 0005 creates the head; only an emptied database (a test's flush) lacks it.
+        # ignore_conflicts: of two processes racing to create it, both go on to lock the one row.
+        AuditChainHead.objects.bulk_create([AuditChainHead(pk=HEAD_ID)], ignore_conflicts=True)
+        head = AuditChainHead.objects.select_for_update().get(pk=HEAD_ID)
+    return head
 
 
 def chain_existing(event_model: Any, head_model: Any) -> None:

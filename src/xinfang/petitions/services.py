@@ -481,16 +481,21 @@ def add_attachments(*, user: Any, number: str, uploads: list) -> list[Attachment
 # --- personal data ----------------------------------------------------------------------------
 
 
-def reveal_personal_data(*, user: Any, petition: Petition) -> list[dict[str, str]]:
-    """The petitioners' full ID and phone numbers and addresses, for a user who may see the petition.
+def reveal_personal_data(*, user: Any, number: str) -> list[dict[str, str]]:
+    """The petitioners' full ID and phone numbers and addresses, for a user who may see petition
+    ``number``.
 
-    Every call writes an audit event (PIPL Art. 51; domain.md §4.3: log every reveal).
+    Every call writes an audit event (PIPL Art. 51; domain.md §4.3: log every reveal), a refused
+    one too (``petition.reveal_denied``, issue #7 point 23): the scope check is made here, not
+    before, so that a missing and a forbidden petition are both recorded — with the number asked
+    for and no object, so the row says nothing of whether the petition exists — and both raise
+    the same PetitionNotFound.
     """
     try:
-        petition = access_petition(user, petition.number)
+        petition = access_petition(user, number)
     except PetitionNotFound:
         # 等保 asks for failed attempts to be audited as well as successful ones.
-        record_event(actor=user, action="petition.reveal_denied", data={"number": petition.number})
+        record_event(actor=user, action="petition.reveal_denied", data={"number": number[:64]})
         raise
     people = list(petition.petitioners.all())
     record_event(
@@ -545,3 +550,9 @@ def save_category(
             data={"before": before if category else None, "parent": parent.pk if parent else None},
         )
     return target
+
+
+def record_view(*, user: Any, petition: Petition, via: str) -> None:
+    """Audit that ``user`` was shown ``petition`` with its personal data (names, masked numbers):
+    the staff page (``via="web"``) and the API's detail (``via="api"``) alike (issue #7 point 23)."""
+    record_event(actor=user, action="petition.view", obj=petition, data={"via": via})

@@ -31,7 +31,7 @@ from .filtersets import PetitionFilter
 from .forms import CategoryForm, PetitionerFormSet, PetitionForm, QueueFilterForm
 from .models import Category, Petition, Petitioner, PetitionEvent
 from .query_codes import REISSUE_ROLES, may_reissue, reissue_query_code
-from .services import find_possible_repeats, reveal_personal_data, save_category
+from .services import find_possible_repeats, record_view, reveal_personal_data, save_category
 
 QUEUE_PAGE_SIZE = 30
 
@@ -188,7 +188,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         .get(pk=petition.pk)
     )
     # Opening the page shows personal data (names, masked numbers): logged, as every view of it is.
-    record_event(actor=request.user, action="petition.view", obj=petition)
+    record_view(user=request.user, petition=petition, via="web")
     new_code = request.session.pop("new_query_code", None)
     query_code = new_code[1] if new_code and new_code[0] == petition.number else None
     repeats = petition.repeats.restrict(request.user).only("number", "title", "received_on")[:20]
@@ -208,9 +208,13 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @role_required(*CASEWORK_ROLES)
 def reveal(request: HttpRequest, number: str) -> HttpResponse:
-    """Show the full ID and phone numbers once, on request; the reveal is audited."""
+    """Show the full ID and phone numbers once, on request; the reveal is audited, and so is a
+    refused one (the service checks the scope and records the attempt before the 404)."""
+    try:
+        revealed = reveal_personal_data(user=request.user, number=number)
+    except PetitionNotFound:
+        raise Http404(_("信访事项不存在或无权查看。")) from None
     petition = _get_petition(request, number)
-    revealed = reveal_personal_data(user=request.user, petition=petition)
     return render(request, "petitions/_revealed.html", {"petition": petition, "revealed": revealed})
 
 

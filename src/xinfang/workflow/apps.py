@@ -6,3 +6,8 @@ class WorkflowConfig(AppConfig):
     name = "xinfang.workflow"
     label = "workflow"
     verbose_name = _("办理流程")
+
+    def ready(self) -> None:
+        from .audit_labels import register_audit_labels
+
+        register_audit_labels()  # the audit page names the procedure's actions in Chinese

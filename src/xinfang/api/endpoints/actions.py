@@ -18,6 +18,7 @@ from ninja import Header, Path, Router, Status
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound, access_petition
 from xinfang.petitions.models import Petition
+from xinfang.petitions.services import record_view
 from xinfang.workflow import services
 from xinfang.workflow.engine import TransitionRefused
 from xinfang.workflow.transitions import TRANSITIONS
@@ -190,5 +191,6 @@ def perform_action(
         # Done, and the caller may no longer see the petition (they stepped aside, 回避): no
         # detail and no ETag, but not a 404 either, which would say that nothing happened.
         return Status(204, None)
+    record_view(user=user, petition=petition, via="api")  # the answer shows the petition's detail
     response["ETag"] = petition.etag
     return petition

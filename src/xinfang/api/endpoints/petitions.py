@@ -12,7 +12,7 @@ from ninja.files import UploadedFile
 from xinfang.core.pagination import capped_count
 from xinfang.organisations.choices import RoleCode
 from xinfang.petitions.models import Petition
-from xinfang.petitions.services import add_attachments
+from xinfang.petitions.services import add_attachments, record_view
 from xinfang.workflow import services as workflow
 
 from ..auth import auth_user, require_role, token_auth
@@ -94,8 +94,11 @@ def list_petitions(request: HttpRequest, filters: Query[PetitionFilters]) -> dic
 def get_petition(request: HttpRequest, number: str, response: HttpResponse) -> Petition:
     """One petition with its petitioners (masked), attachments and whole timeline.  A petition
     that does not exist and one outside the caller's scope give the same 404.  The ``ETag``
-    header carries the version, for ``If-Match`` on future changes."""
-    petition = load_petition(auth_user(request), number)
+    header carries the version, for ``If-Match`` on future changes.  Each read is audited
+    (``petition.view``), as on the staff page: the answer carries the petitioners' personal data."""
+    user = auth_user(request)
+    petition = load_petition(user, number)
+    record_view(user=user, petition=petition, via="api")
     response["ETag"] = petition.etag
     return petition
 
