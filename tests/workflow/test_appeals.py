@@ -428,7 +428,8 @@ def test_a_hearing_moves_the_recheck_deadline_by_exactly_the_paused_days(world, 
     before_due = petition_of(number).due_on
     started = days_later(clock, 4)
     appeals.start_hearing(user=world.city_supervisor, number=number, comment="通知双方到场")
-    assert petition_of(number).status == "under_recheck" and petition_of(number).due_on == before_due
+    # the clock stands still: no deadline runs, so nothing shows as overdue (issue #7 point 8)
+    assert petition_of(number).status == "under_recheck" and petition_of(number).due_on is None
     hearing = Hearing.objects.get()
     assert (hearing.started_on, hearing.ended_on, hearing.note) == (started, None, "通知双方到场")
     event = last_event(number)
@@ -445,8 +446,8 @@ def test_a_hearing_moves_the_recheck_deadline_by_exactly_the_paused_days(world, 
     ended = days_later(clock, 6)
     appeals.end_hearing(user=world.city_supervisor, number=number)
     petition = petition_of(number)
-    paused = (ended - started).days
-    assert paused == 6
+    paused = (ended - started).days + 1  # both the first and the last day of the hearing (issue #7 point 8)
+    assert paused == 7
     deadline = due_date(Step.RECHECK, received, world.city, paused_days=paused)
     assert deadline.nominal_end == received + dt.timedelta(days=30 + paused)
     assert petition.due_on == deadline.due_on == get_calendar().working_day_on_or_after(deadline.nominal_end)
@@ -458,7 +459,7 @@ def test_a_hearing_moves_the_recheck_deadline_by_exactly_the_paused_days(world, 
     appeals.start_hearing(user=world.city_supervisor, number=number)
     resumed = days_later(clock, 3)
     appeals.end_hearing(user=world.city_supervisor, number=number)
-    total = paused + (resumed - second).days
+    total = paused + (resumed - second).days + 1
     assert (
         petition_of(number).due_on == due_date(Step.RECHECK, received, world.city, paused_days=total).due_on
     )
@@ -471,15 +472,16 @@ def test_a_hearing_begun_the_day_the_request_arrived_pauses_from_the_next_day(wo
     assert Hearing.objects.get().started_on == received
     days_later(clock, 3)
     appeals.end_hearing(user=world.city_supervisor, number=number)
-    # the day of receipt is never counted (民法典 Art. 201): 2 days paused, not 3
-    assert petition_of(number).due_on == due_date(Step.RECHECK, received, world.city, paused_days=2).due_on
+    # the day of receipt is never counted (民法典 Art. 201): days 1 to 3 after it are paused, 3 days
+    assert petition_of(number).due_on == due_date(Step.RECHECK, received, world.city, paused_days=3).due_on
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(offset=st.integers(0, 29), pause=st.integers(0, 45))
 def test_property_hearing_days_are_added_exactly(world, offset, pause):
     """For any hearing from day X to day Y, the recheck deadline is the one of the rules with exactly
-    Y − X more days (counted from the day after the request arrived, which is never counted)."""
+    Y − X + 1 more days, both ends included (counted from the day after the request arrived, which is
+    never counted)."""
     with freeze_time(START) as frozen:
         number = new_registration(world).petition.number
         to_under_recheck(world, number)
@@ -488,7 +490,7 @@ def test_property_hearing_days_are_added_exactly(world, offset, pause):
         appeals.start_hearing(user=world.city_supervisor, number=number)
         days_later(frozen, pause)
         appeals.end_hearing(user=world.city_supervisor, number=number)
-        paused = pause if offset > 0 else max(pause - 1, 0)
+        paused = pause + 1 if offset > 0 else pause
         expected = due_date(Step.RECHECK, received, world.city, paused_days=paused)
         assert expected.nominal_end == received + dt.timedelta(days=30 + paused)
         assert petition_of(number).due_on == expected.due_on

@@ -299,6 +299,22 @@ class PetitionFilters(BoundedIntegers):
 # --- public portal ---------------------------------------------------------------------------------
 
 
+class PublicSubmissionIn(PublicPetitionIn):
+    """A citizen's submission through the API: the petition, plus the proof that the portal's form
+    asks too — the answer to a CAPTCHA from ``POST /portal/captcha`` (issue #7 point 28).  A
+    registered partner platform (a 12345 system) sends its system account's bearer token instead."""
+
+    captcha_key: str = Field("", max_length=40, description="验证码 key（POST /portal/captcha 返回）")
+    captcha: str = Field("", max_length=32, description="验证码答案；凭合作平台系统账号令牌提交时可不填")
+
+
+class CaptchaOut(Schema):
+    key: str = Field(description="验证码 key，提交时作为 captcha_key 传回；只能作答一次")
+    image: str = Field(description="验证码图片（data:image/png;base64,…）")
+    image_url: str = Field(description="同一图片的地址")
+    expires_in: int = Field(description="有效秒数")
+
+
 class PublicSubmittedOut(Schema):
     number: str = Field(description="信访编号")
     query_code: str = Field(description="查询码：请妥善保存，凭编号和查询码查询办理进展")
@@ -464,6 +480,13 @@ class PublicPetitionOut(PublicTrackingOut):
     windows: PublicWindowsOut
     allowed_actions: list[str] = Field(
         description="信访人现在可以进行的操作：evaluate、request_review、request_recheck、withdraw"
+    )
+    merged_into: str = Field(
+        "",
+        description=(
+            "已合并的信访事项：合并到的信访事项编号；此时状态、环节、答复和复查复核意见均为该事项的，"
+            "时间线在本事项的记录之后接续该事项的公开记录"
+        ),
     )
 
 

@@ -25,15 +25,24 @@ from xinfang.workflow import services as workflow
 
 from .access import PetitionNotFound, access_petition
 from .attachments import open_plaintext
-from .choices import FINAL_STATUSES, Status
+from .choices import Status
 from .drafts import PetitionerDraft
 from .filtersets import PetitionFilter
 from .forms import CategoryForm, PetitionerFormSet, PetitionForm, QueueFilterForm
 from .models import Category, Petition, Petitioner, PetitionEvent
 from .query_codes import REISSUE_ROLES, may_reissue, reissue_query_code
-from .services import find_possible_repeats, record_view, reveal_personal_data, save_category
+from .services import (
+    find_possible_repeats,
+    person_history,
+    possible_repeats,
+    record_view,
+    reveal_personal_data,
+    save_category,
+)
 
 QUEUE_PAGE_SIZE = 30
+# Earlier petitions of a person, a page at a time (the registration look-up, the petition page).
+REPEATS_PAGE_SIZE = 20
 
 
 def _get_petition(request: HttpRequest, number: str) -> Petition:
@@ -132,36 +141,50 @@ def repeat_standing(petition: Petition, today: dt.date | None = None) -> tuple[s
     if petition.status == Status.CONCLUDED:
         return "concluded", _("已终结，同一事实和理由不再受理")
     today = today or timezone.localdate()
-    if petition.status not in FINAL_STATUSES and (petition.due_on is None or petition.due_on >= today):
+    if workflow.handled_within_time_limit(petition, today):
         return "in_handling", _("正在办理中（第十九条第三款）")
     return "", ""
 
 
+def _candidate_row(p: Petition, today: dt.date) -> dict[str, str]:
+    standing, note = repeat_standing(p, today)
+    return {
+        "number": p.number,
+        "title": p.title,
+        "received_on": p.received_on.isoformat(),
+        "status": p.get_status_display(),
+        "office": p.office.name,
+        "standing": standing,
+        "standing_note": note,
+    }
+
+
 @role_required(RoleCode.INTAKE)
 def repeat_candidates(request: HttpRequest) -> JsonResponse:
-    """JSON for the registration form: earlier petitions of the person typed in so far."""
+    """JSON for the registration form: earlier petitions of the person typed in so far, one page
+    (``page``, 20 a page) of all of them with the total and whether more follow (issue #7 point 15).
+
+    ``chosen``: the earlier petition the clerk has already picked as the one this repeats.  It comes
+    back as ``chosen`` when it is still among this person's petitions (on whatever page), else
+    ``chosen`` is null and the page tells the clerk the choice no longer applies (point 32): typing
+    one more number must not silently undo the clerk's decision."""
     person = PetitionerDraft(
         name=request.GET.get("name", ""),
         id_number=request.GET.get("id_number", ""),
         phone=request.GET.get("phone", ""),
     )
-    found = find_possible_repeats(request.user, [person], limit=10)
+    found = possible_repeats(request.user, [person])
+    page = CappedPaginator(found, REPEATS_PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
+    chosen_number = request.GET.get("chosen", "").strip()
+    chosen = found.filter(number=chosen_number).first() if chosen_number else None
     return JsonResponse(
         {
-            "results": [
-                {
-                    "number": p.number,
-                    "title": p.title,
-                    "received_on": p.received_on.isoformat(),
-                    "status": p.get_status_display(),
-                    "office": p.office.name,
-                    "standing": standing,
-                    "standing_note": note,
-                }
-                for p in found
-                for standing, note in [repeat_standing(p, today)]
-            ]
+            "results": [_candidate_row(p, today) for p in page.object_list],
+            "page": page.number,
+            "has_next": page.has_next(),
+            "count": page.paginator.count,
+            "chosen": _candidate_row(chosen, today) if chosen is not None else None,
         }
     )
 
@@ -192,6 +215,10 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     new_code = request.session.pop("new_query_code", None)
     query_code = new_code[1] if new_code and new_code[0] == petition.number else None
     repeats = petition.repeats.restrict(request.user).only("number", "title", "received_on")[:20]
+    # Every other petition of the same people, in pages (issue #7 point 15).
+    history = CappedPaginator(person_history(request.user, petition), REPEATS_PAGE_SIZE).get_page(
+        request.GET.get("history_page")
+    )
     return render(
         request,
         "petitions/detail.html",
@@ -200,6 +227,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "query_code": query_code,
             "may_reissue_code": may_reissue(request.user),
             "repeats": repeats,
+            "history": history,
             "revealed": None,
         },
     )

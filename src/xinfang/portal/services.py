@@ -63,6 +63,8 @@ from xinfang.workflow.services import register
 
 __all__ = [
     "ACTION_FIELDS",
+    "Captcha",
+    "CaptchaFailed",
     "PETITIONER_ACTIONS",
     "PORTAL_ATTACHMENT_LIMIT",
     "PublicAppeal",
@@ -75,7 +77,9 @@ __all__ = [
     "Throttled",
     "TrackingFailed",
     "act_as_petitioner",
+    "check_captcha",
     "find_petition",
+    "new_captcha",
     "public_view",
     "submit_public_petition",
     "track_petition",
@@ -84,11 +88,64 @@ __all__ = [
 # A citizen attaches a few scans or photos; more belongs in a visit to the office.
 PORTAL_ATTACHMENT_LIMIT = 5
 SUBMIT_SCOPE = "portal-submit"
+CAPTCHA_SCOPE = "portal-captcha"
 TRACK_FAILURE_SCOPE = "portal-track-failure"
 # Compared against when the number is unknown, so both failures cost the same hashing and
 # comparison time (a shorter path for unknown numbers would reveal which numbers exist).
 _NO_SUCH_HASH = "0" * 64
 _MAX_NUMBER_LENGTH = 40  # Petition.number's max_length
+
+
+class CaptchaFailed(Exception):
+    """The CAPTCHA answer is missing, wrong or expired (each challenge may be answered once)."""
+
+    message = _lazy("验证码错误或已过期，请重新获取验证码。")
+
+
+@dataclass(frozen=True)
+class Captcha:
+    """A CAPTCHA challenge for the API: its key, the PNG image, and how long it stays valid."""
+
+    key: str
+    image_png: bytes
+    expires_in: int
+
+
+def new_captcha(*, ip: str) -> Captcha:
+    """A fresh challenge, drawn like the portal form's (django-simple-captcha, offline font).
+
+    Public submission through the API must cost what the portal costs (issue #7 point 28): fetch a
+    challenge here, answer it in the submission.  Challenges are rows in the database, so their
+    creation is throttled per address (``XINFANG_PORTAL_CAPTCHA_RATE``).
+    """
+    from captcha.models import CaptchaStore
+    from captcha.views import captcha_image
+
+    throttle.hit(CAPTCHA_SCOPE, ip, settings.XINFANG_PORTAL_CAPTCHA_RATE, raise_over=True)
+    CaptchaStore.remove_expired()
+    key = CaptchaStore.generate_key()
+    image = captcha_image(None, key)
+    return Captcha(key=key, image_png=image.content, expires_in=int(settings.CAPTCHA_TIMEOUT) * 60)
+
+
+def check_captcha(*, key: str, answer: str) -> None:
+    """Raise :class:`CaptchaFailed` unless ``answer`` solves challenge ``key``.
+
+    The same check as the portal form's ``CaptchaField``: the challenge is deleted at the first
+    answer, right or wrong, so each one allows a single guess (its answers are small numbers).
+    ``CAPTCHA_TEST_MODE`` (tests only) accepts ``PASSED``, as the form does.
+    """
+    from captcha.models import CaptchaStore
+
+    answer = (answer or "").strip().lower()
+    if settings.CAPTCHA_TEST_MODE and answer == "passed":
+        CaptchaStore.objects.filter(hashkey=key).delete()
+        return
+    store = CaptchaStore.objects.filter(hashkey=key or "", expiration__gt=timezone.now()).first()
+    if store is not None:
+        store.delete()
+    if store is None or not answer or not hmac.compare_digest(store.response.encode(), answer.encode()):
+        raise CaptchaFailed(key)
 
 
 class TrackingFailed(LookupError):
@@ -188,6 +245,8 @@ class PublicView:
     appeals: list[PublicAppeal] = field(default_factory=list)
     windows: PublicWindows = field(default_factory=PublicWindows)
     allowed_actions: list[str] = field(default_factory=list)
+    # a merged petition: the number of the petition it went into, whose result this view shows
+    merged_into: str = ""
 
 
 def submit_public_petition(*, draft: PetitionDraft, ip: str) -> Registration:
@@ -294,6 +353,9 @@ def public_view(petition: Petition) -> PublicView:
     """What the holder of the query code may see of ``petition`` (already proved by the code or
     bound to the session): only public notes, organisation names and the petitioner's own dates —
     never internal comments, staff, petitioner data or the request texts."""
+    target = _merged_target(petition)
+    if target is not None:
+        return _merged_view(petition, target)
     events = PetitionEvent.objects.filter(petition=petition, is_public=True).only("at", "kind", "public_note")
     letters = list(DecisionLetter.objects.filter(petition=petition).select_related("organisation"))
     appeal_rows = list(Appeal.objects.filter(petition=petition).select_related("body"))
@@ -325,7 +387,7 @@ def public_view(petition: Petition) -> PublicView:
                 kind_label=str(AppealKind(a.kind).label),
                 body=a.body.name,
                 received_on=a.received_on,
-                due_on=None if a.decided_on else appeals.appeal_deadline(a).due_on,
+                due_on=appeals.running_due_on(a),  # None once decided, and while a hearing is open
                 decided_on=a.decided_on,
                 outcome=a.outcome,
                 outcome_label=str(AppealOutcome(a.outcome).label) if a.outcome else "",
@@ -338,6 +400,33 @@ def public_view(petition: Petition) -> PublicView:
             t.action for t in allowed_actions(petition, citizen) if t.action in PETITIONER_ACTIONS
         ],
     )
+
+
+def _merged_target(petition: Petition) -> Petition | None:
+    """The petition a merged one finally went into (following a chain of merges), or None."""
+    seen = {petition.pk}
+    target = None
+    while petition.status == Status.MERGED and petition.repeat_of_id and petition.repeat_of_id not in seen:
+        petition = target = Petition.objects.get(pk=petition.repeat_of_id)
+        seen.add(petition.pk)
+    return target
+
+
+def _merged_view(petition: Petition, target: Petition) -> PublicView:
+    """A merged petition's code shows the result of the petition it went into (issue #7 point 10):
+    that one's status, steps, letters and opinions, after the merged petition's own timeline.  Only
+    petitions of the same petitioner are merged (workflow.services.same_petitioner), so nothing of
+    another person is shown.  No action is offered: the petitioner acts with the code of the
+    petition that is handled (the windows are not repeated here for that reason)."""
+    own = [
+        PublicEvent(at=e.at, kind=e.kind, kind_label=str(e.get_kind_display()), note=e.public_note)
+        for e in PetitionEvent.objects.filter(petition=petition, is_public=True).order_by("at", "id")
+    ]
+    result = public_view(target)
+    return replace(
+        result, number=petition.number, events=[*own, *result.events], windows=PublicWindows(),
+        allowed_actions=[], merged_into=target.number,
+    )  # fmt: skip
 
 
 def _windows(petition: Petition, *, has_letter: bool) -> PublicWindows:

@@ -3,6 +3,7 @@ performs an action.  Parsing only; every rule is in ``services`` and ``engine``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -16,17 +17,20 @@ from django.views.decorators.http import require_POST
 
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound
-from xinfang.petitions.choices import Conclusion
+from xinfang.petitions.choices import Conclusion, Status
 from xinfang.petitions.models import Petition
 
-from . import routing, services
+from . import disputes, routing, services
 from .engine import TransitionRefused
 from .models import AppealOutcome, Rating, ReplyOutcome
 
 
 def unit_choices(petition: Petition) -> Any:
     """Units a petition office may route to (``routing.unit_choices``): its own government's area,
-    plus the special-channel organs when the category demands them."""
+    plus the special-channel organs when the category demands them.  For a jurisdiction dispute, the
+    organisations the common superior may name (``disputes.designable_units``)."""
+    if petition.status == Status.DISPUTED:
+        return disputes.designable_units(petition)
     return routing.unit_choices(petition)
 
 
@@ -110,6 +114,8 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "unit_accept": ("comment",),
     "return": ("reasons",),
     "overrule_return": ("comment",),
+    "dispute_jurisdiction": ("reasons",),
+    "decide_jurisdiction": ("unit", "reasons"),
     "request_extension": ("days", "reasons"),
     "approve_extension": ("comment",),
     "reject_extension": ("reasons",),
@@ -136,10 +142,42 @@ ARGUMENT_NAMES = {"appeal_outcome": "outcome"}
 SERVICES = services.ACTION_SERVICES
 
 
+# Refusal codes about one field of an action's form that the service does not name in ``params``.
+CODE_FIELDS = {
+    "missing_outcome": "outcome",
+    "invalid_unit": "unit",
+    "accused_unit": "unit",
+    "extension_too_long": "days",
+    "invalid_date": "report_due_on",
+}
+
+
+@dataclass(frozen=True)
+class ActionRetry:
+    """A submission that was refused or invalid, shown again on the petition page: the action's form
+    open, with everything that was typed in it and the reason next to the field concerned (issue #7
+    point 31: a refusal must never cost the user what they wrote)."""
+
+    action: str
+    form: ActionForm
+
+    def typed(self) -> list[tuple[str, Any]]:
+        """(label, value) of every non-empty field of the action, for when its form is gone (the
+        petition moved on meanwhile and the action is no longer offered)."""
+        rows = []
+        for name in ACTION_FIELDS[self.action]:
+            value = self.form.data.get(name, "")
+            if str(value).strip():
+                rows.append((self.form.fields[name].label, value))
+        return rows
+
+
 @require_POST
 @login_required
 def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    """Perform ``action`` on petition ``number`` and go back to its page with the outcome."""
+    """Perform ``action`` on petition ``number`` and go back to its page with the outcome; when the
+    action is refused or the input invalid, show the page again with the form as it was filled in
+    (not a redirect, so that nothing typed is lost)."""
     if action not in SERVICES:
         raise Http404
     try:
@@ -148,22 +186,47 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         raise Http404(_("信访事项不存在或无权查看。")) from None
     form = ActionForm(request.POST, petition=petition)
     if not form.is_valid():
-        messages.error(request, _("提交的内容有误：{errors}").format(errors=form.errors.as_text()))
-        return redirect("petitions:detail", number=number)
+        messages.error(request, _("提交的内容有误，请检查标出的项目。"))
+        return _show_again(request, number, action, form)
     data = form.cleaned_data
     kwargs = {ARGUMENT_NAMES.get(name, name): data[name] for name in ACTION_FIELDS[action]}
     if "unit" in kwargs and kwargs["unit"] is None:
+        form.add_error("unit", _("请选择责任单位。"))
         messages.error(request, _("请选择责任单位。"))
-        return redirect("petitions:detail", number=number)
+        return _show_again(request, number, action, form)
     try:
         SERVICES[action](user=request.user, number=number, version=data["version"], **kwargs)
     except PetitionNotFound:
         raise Http404(_("信访事项不存在或无权查看。")) from None
     except TransitionRefused as exc:
         messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("已办理：{action}").format(action=_label(action)))
+        field = _form_field(action, (exc.params or {}).get("field") or CODE_FIELDS.get(exc.code or ""))
+        if field is None and (exc.code or "").startswith("missing"):
+            # a required text left empty, not named by the service: the action's first empty field
+            field = next((f for f in ACTION_FIELDS[action] if not str(request.POST.get(f, "")).strip()), None)
+        if field is not None:
+            form.add_error(field, " ".join(exc.messages))
+        return _show_again(request, number, action, form)
+    messages.success(request, _("已办理：{action}").format(action=_label(action)))
     return redirect("petitions:detail", number=number)
+
+
+def _form_field(action: str, argument: str | None) -> str | None:
+    """The form field of ``action`` behind a service argument name (``outcome`` is the review's
+    ``appeal_outcome``), or None when the action has no such field."""
+    for name in ACTION_FIELDS[action]:
+        if argument is not None and ARGUMENT_NAMES.get(name, name) == argument:
+            return name
+    return None
+
+
+def _show_again(request: HttpRequest, number: str, action: str, form: ActionForm) -> HttpResponse:
+    """The petition page, rendered for this request, with ``form`` in ``action``'s panel (the
+    ``petition_actions`` tag reads ``request.action_retry``)."""
+    from xinfang.petitions.views import detail  # the page belongs to petitions; imported late
+
+    request.action_retry = ActionRetry(action=action, form=form)  # type: ignore[attr-defined]
+    return detail(request, number=number)
 
 
 def _label(action: str) -> str:

@@ -2,10 +2,12 @@
 conclusion (终结) of the matter — Arts. 35–36 of the 2022 条例 and 国信发〔2022〕11号.
 
 Every window is computed here from the event that opens it (the reply, the review opinion) with
-the rule profile of the body whose opinion is contested (``deadlines.due_date``).  The date the
-petitioner *received* a letter (送达) is not recorded yet, so windows count from the date the letter
-was issued: the petitioner never gets less time than the law gives by that, only a day or two more
-when the post is slow (see docs/procedure.md).
+the rule profile of the body whose opinion is contested (``deadlines.due_date``).  The law counts
+the review and recheck windows from the day the petitioner *received* the letter (送达, Arts. 35–36:
+自收到…之日起).  That day is not recorded yet, so windows count from the date the letter was issued,
+which is never later: the petitioner gets less time than the law gives, a day or two less when the
+post is slow.  Counting from service comes with the documents work (proof of service); until then
+staff should not refuse a request that arrives just after the window as shown (docs/procedure.md §8).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,23 +72,59 @@ def last_appeal(petition: Petition, kind: str) -> Appeal | None:
     return Appeal.objects.filter(petition=petition, kind=kind).order_by("-received_on", "-pk").first()
 
 
+def standing_letter(petition: Petition) -> DecisionLetter | None:
+    """The reply that stands: the latest decision letter, unless the petition is being handled again
+    (``accepted`` after a reply: the completion report was sent back, or a review ordered
+    re-handling), when no reply stands until the new one is issued (issue #7 point 6)."""
+    if petition.status == Status.ACCEPTED:
+        return None
+    return last_letter(petition)
+
+
 def evaluation_window(petition: Petition) -> Deadline | None:
-    """The evaluation window, counted from the first reply (None before any reply)."""
-    letter = first_letter(petition)
+    """The evaluation window of the reply that stands, counted from that reply (None while no reply
+    stands)."""
+    letter = standing_letter(petition)
     if letter is None:
         return None
     return due_date(Step.EVALUATION, letter.issued_at, letter.organisation)
 
 
-def evaluation_status(petition: Petition, today: dt.date | None = None) -> str | None:
-    """pending / evaluated / lapsed; None before the reply.  A lapsed one never counts as satisfied."""
-    if Evaluation.objects.filter(petition=petition).exists():
-        return EvaluationStatus.EVALUATED
-    window = evaluation_window(petition)
-    if window is None:
+def standing_evaluation(petition: Petition) -> Evaluation | None:
+    """The evaluation of the reply that stands, if the petitioner gave one."""
+    letter = standing_letter(petition)
+    if letter is None:
         return None
+    return Evaluation.objects.filter(letter=letter).select_related("office", "unit", "recorded_by").first()
+
+
+def evaluation_state(
+    petition: Petition, today: dt.date | None = None
+) -> tuple[Evaluation | None, str | None]:
+    """The evaluation of the reply that stands and its status — pending / evaluated / lapsed, None
+    while no reply stands — in one query when evaluated, two otherwise.  A lapsed one never counts as
+    satisfied."""
+    if petition.status == Status.ACCEPTED:  # being handled (again): no reply stands
+        return None, None
+    latest = DecisionLetter.objects.filter(petition=petition).order_by("-issued_at", "-pk").values("pk")[:1]
+    evaluation = (
+        Evaluation.objects.filter(letter_id=Subquery(latest))
+        .select_related("office", "unit", "recorded_by")
+        .first()
+    )
+    if evaluation is not None:
+        return evaluation, EvaluationStatus.EVALUATED
+    letter = last_letter(petition)
+    if letter is None:
+        return None, None
+    window = due_date(Step.EVALUATION, letter.issued_at, letter.organisation)
     today = today or timezone.localdate()
-    return EvaluationStatus.LAPSED if today > window.due_on else EvaluationStatus.PENDING
+    return None, EvaluationStatus.LAPSED if today > window.due_on else EvaluationStatus.PENDING
+
+
+def evaluation_status(petition: Petition, today: dt.date | None = None) -> str | None:
+    """pending / evaluated / lapsed of the reply that stands; None while none stands."""
+    return evaluation_state(petition, today)[1]
 
 
 def review_request_window(petition: Petition) -> Deadline:
@@ -106,17 +145,30 @@ def recheck_request_window(petition: Petition) -> Deadline:
 
 def appeal_deadline(appeal: Appeal) -> Deadline:
     """The review or recheck period from the day the request was received, lengthened by exactly the
-    days of every finished hearing (Art. 36)."""
+    days of every finished hearing (Art. 36): from its first day to its last day, both included — a
+    hearing held on one day pauses that day (issue #7 point 8)."""
     step = Step.REVIEW if appeal.kind == AppealKind.REVIEW else Step.RECHECK
     rule = rule_for(step, appeal.body)
     # The day the request arrived is not counted anyway (民法典 Art. 201), so a hearing begun that
     # day pauses the clock only from the next one.
     first_counted = appeal.received_on + dt.timedelta(days=1)
     paused = sum(
-        paused_days_between(max(h.started_on, first_counted), max(h.ended_on, first_counted), unit=rule.unit)
+        paused_days_between(
+            max(h.started_on, first_counted),
+            max(h.ended_on + dt.timedelta(days=1), first_counted),
+            unit=rule.unit,
+        )
         for h in appeal.hearings.filter(ended_on__isnull=False)
     )
     return due_date(step, appeal.received_on, appeal.body, paused_days=paused)
+
+
+def running_due_on(appeal: Appeal) -> dt.date | None:
+    """The due date of an undecided appeal as shown to people: None while a hearing is open, since
+    the clock stands still and the end of the pause is not known yet (issue #7 point 8)."""
+    if appeal.decided_on is not None or appeal.hearings.filter(ended_on__isnull=True).exists():
+        return None
+    return appeal_deadline(appeal).due_on
 
 
 def window_open(window: Deadline, today: dt.date | None = None) -> bool:
@@ -157,7 +209,7 @@ def evaluate(
     portal = isinstance(user, Citizen)
 
     def apply(petition: Petition) -> Effect:
-        letter = first_letter(petition)
+        letter = standing_letter(petition)  # the guard (transitions._evaluable) made sure there is one
         Evaluation.objects.create(
             petition=petition, letter=letter, office=petition.office, unit=letter.organisation,
             office_rating=office_rating, unit_rating=unit_rating, reason=reason,
@@ -291,12 +343,15 @@ def review(
 
 
 def start_hearing(*, user: Any, number: str, comment: str = "", version: int | None = None) -> Petition:
-    """听证: the recheck clock stops from today until the hearing ends (Art. 36)."""
+    """听证: the recheck clock stops from today until the hearing ends (Art. 36).  While it stands
+    still no deadline runs (``due_on`` None), so the petition never shows as overdue during the
+    hearing — not in the queue's light, nor in the API's days left; ``end_hearing`` sets it again."""
 
     def apply(petition: Petition) -> Effect:
         appeal = open_appeal(petition)
         today = timezone.localdate()
         Hearing.objects.create(appeal=appeal, started_on=today, note=comment)
+        petition.due_on = None
         return Effect(
             public_note=_("复核机关举行听证，听证期间不计入复核期限。"),
             comment=comment, organisation=appeal.body, data={"started_on": today.isoformat()},
@@ -306,8 +361,8 @@ def start_hearing(*, user: Any, number: str, comment: str = "", version: int | N
 
 
 def end_hearing(*, user: Any, number: str, comment: str = "", version: int | None = None) -> Petition:
-    """The hearing ends; the clock runs again from today and the deadline moves by exactly the
-    paused days (deadlines.paused_days_between)."""
+    """The hearing ends today, its last day (not counted); the clock runs again from tomorrow and the
+    deadline moves by exactly the paused days (``appeal_deadline``)."""
 
     def apply(petition: Petition) -> Effect:
         appeal = open_appeal(petition)
@@ -359,6 +414,8 @@ def conclude(
 ) -> Petition:
     """终结 by the petition office: the review (or recheck) window passed unused, or an agreement was
     reached and carried out.  A lapse is checked against the window, not taken on trust."""
+    from .engine import System
+
     reason = conclusion
     if reason not in {Conclusion.REVIEW_LAPSED, Conclusion.RECHECK_LAPSED, Conclusion.AGREEMENT}:
         raise TransitionRefused(_("请选择终结理由。"), code="missing_reason", params={"field": "conclusion"})
@@ -378,6 +435,8 @@ def conclude(
                     ),
                     code="window_open",
                 )
+        if isinstance(user, System):
+            _check_completion_report_approved(petition)
         _set_concluded(petition, reason)
         return Effect(
             public_note=_("该信访事项已终结（{reason}）。同一事实和理由的信访事项不再受理。").format(
@@ -387,6 +446,21 @@ def conclude(
         )  # fmt: skip
 
     return perform(user=user, number=number, action="conclude", apply=apply, version=version)
+
+
+def _check_completion_report_approved(petition: Petition) -> None:
+    """The daily job concludes only what the calendar alone decides (issue #7 point 12).  A replied
+    matter that was assigned (交办) is finished only once the office has checked the unit's completion
+    report (Art. 22(3)); while the report waits, the lapsed window does not conclude it — the office
+    approves the report (or sends it back), and the next run concludes it.  After a review the
+    reviewing body has judged the reply itself, so a report still open then does not hold it back."""
+    from .models import Assignment
+
+    pending = Assignment.objects.filter(petition=petition, ended_at__isnull=True, report_required=True)
+    if petition.status == Status.REPLIED and pending.exists():
+        raise TransitionRefused(
+            _("办结报告尚未经信访部门审核通过，不能自动终结。"), code="completion_report_pending"
+        )
 
 
 # --- the scheduled job ----------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from .transitions import (
     REVIEWER,
     ROLELESS,
     SIDE_ROLES,
+    SUPERIOR,
     SYSTEM,
     TRANSITIONS,
     UNIT,
@@ -128,6 +129,11 @@ def acting_side(petition: Petition, user: Any) -> set[str]:
     appeal = open_appeal(petition)
     if appeal is not None and acts_for(org, appeal.body):
         sides.add(REVIEWER if appeal.kind == "review" else RECHECKER)
+    from .disputes import acts_for_superior, open_dispute  # disputes builds on this module
+
+    dispute = open_dispute(petition)
+    if dispute is not None and acts_for_superior(org, dispute):
+        sides.add(SUPERIOR)
     return sides
 
 
@@ -192,6 +198,8 @@ def check_allowed(
         )
     if transition.guard is not None:
         transition.guard(petition)
+    if transition.actor_guard is not None:
+        transition.actor_guard(petition, user)
 
 
 def is_accused(petition: Petition, user: Any) -> bool:

@@ -9,17 +9,18 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.organisations.choices import RoleCode
 from xinfang.organisations.models import Organisation
 from xinfang.petitions import services as intake
-from xinfang.petitions.choices import FINAL_STATUSES, InvolvementReason, Status
+from xinfang.petitions.choices import FINAL_STATUSES, EventKind, InvolvementReason, Status
 from xinfang.petitions.drafts import PetitionDraft
-from xinfang.petitions.models import Involvement, Petition, Recusal
+from xinfang.petitions.models import Involvement, Petition, PetitionEvent, Recusal
 
-from . import appeals, routing
+from . import appeals, disputes, routing
 from .deadlines import Deadline, due_date, extend, rule_for
 from .engine import Effect, TransitionRefused, handling_organisation, open_assignment, perform
 from .models import (
@@ -82,10 +83,18 @@ def _check_unit(petition: Petition, unit: Organisation) -> None:
 
 
 def _route(
-    petition: Petition, *, user: Any, unit: Organisation, kind: str, report_due_on: Any = None
+    petition: Petition,
+    *,
+    user: Any,
+    unit: Organisation,
+    kind: str,
+    report_due_on: Any = None,
+    end_reason: str = "rerouted",
 ) -> None:
+    # ``rerouted`` marks the open assignment as misrouted (routing.MISROUTED); a caller that ends it
+    # for another reason (re-handling ordered by review) says so.
     Assignment.objects.filter(petition=petition, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason="rerouted"
+        ended_at=timezone.now(), end_reason=end_reason
     )
     Assignment.objects.create(
         petition=petition, unit=unit, kind=kind, report_required=kind == AssignmentKind.ASSIGN,
@@ -276,6 +285,38 @@ def _pending_extension(petition: Petition) -> ExtensionRequest:
     )
 
 
+def _handling_started_on(petition: Petition) -> Any:
+    """The day the handling period now running started: the last acceptance (受理, by the office or
+    the unit) or re-handling ordered by review (reopen_handling); None if neither is recorded."""
+    at = (
+        PetitionEvent.objects.filter(petition=petition)
+        .filter(Q(kind=EventKind.ACCEPTED) | Q(kind=EventKind.REVIEWED, data__outcome="rehandle"))
+        .order_by("-at", "-pk")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return timezone.localdate(at) if at is not None else None
+
+
+def handling_period(petition: Petition, organisation: Organisation) -> Deadline:
+    """The handling period now running, as counted, so that its statutory end (``nominal_end``, the
+    60th day) is known and not only the due date moved past a holiday (民法典 Art. 203).
+
+    Recounted from the day handling started; when that no longer gives the stored due date (the rule
+    was changed since, or the date was set otherwise) the stored date is taken as the period's end.
+    """
+    started = _handling_started_on(petition)
+    if started is not None:
+        period = due_date(Step.HANDLING, started, organisation)
+        if period.due_on == petition.due_on:
+            return period
+    end = petition.due_on or due_date(Step.HANDLING, timezone.localdate(), organisation).due_on
+    return Deadline(
+        step=Step.HANDLING, start=end, due_on=end, rule=rule_for(Step.HANDLING, organisation), length=0,
+        nominal_end=end,
+    )  # fmt: skip
+
+
 def request_extension(
     *, user: Any, number: str, reasons: str, days: int | None, version: int | None = None
 ) -> Petition:
@@ -303,16 +344,14 @@ def request_extension(
 
 
 def approve_extension(*, user: Any, number: str, comment: str = "", version: int | None = None) -> Petition:
-    """批准延期: the leader approves; the handling deadline moves by the days asked for (deadlines.extend)
-    and the petitioner is told the reason and the new date (Art. 34)."""
+    """批准延期: a leader of the handling body's line approves — never the one who asked (the
+    transition's actor guard) —; the days asked for are added to the end of the statutory handling
+    period, the 60th day, not to the date a holiday moved it to (deadlines.extend; docs/procedure.md
+    §8), and the petitioner is told the reason and the new date (Art. 34)."""
 
     def apply(petition: Petition) -> Effect:
         request = _pending_extension(petition)
-        base = petition.due_on or due_date(Step.HANDLING, timezone.localdate(), request.organisation).due_on
-        current = Deadline(
-            step=Step.HANDLING, start=base, due_on=base, rule=rule_for(Step.HANDLING, request.organisation),
-            length=0, nominal_end=base,
-        )  # fmt: skip
+        current = handling_period(petition, request.organisation)
         try:
             new_due_on = extend(current, organisation=request.organisation, days=request.days).due_on
         except ValidationError as exc:  # the rule was shortened since the request
@@ -448,7 +487,8 @@ def reopen_handling(petition: Petition, *, user: Any, organisation: Organisation
             Assignment.objects.filter(petition=petition, unit=organisation).order_by("-assigned_at").first()
         )
         kind = last.kind if last is not None else AssignmentKind.ASSIGN
-        _route(petition, user=user, unit=organisation, kind=kind)
+        # The routing was right; only the handling is done again: not a misroute (issue #7 point 13).
+        _route(petition, user=user, unit=organisation, kind=kind, end_reason="rehandled")
     petition.due_on = due_date(Step.HANDLING, timezone.localdate(), organisation).due_on
     return organisation
 
@@ -479,9 +519,25 @@ def withdraw(*, user: Any, number: str, reasons: str = "", version: int | None =
     return perform(user=user, number=number, action="withdraw", apply=apply, version=version)
 
 
+def same_petitioner(petition: Petition, other: Petition) -> bool:
+    """Whether the two petitions share a petitioner: the same ID number, or the same name and phone
+    number — compared by their keyed hashes, never decrypted.  For a group, one person in common is
+    enough (the representatives of a repeat visit may change)."""
+    mine = list(petition.petitioners.values_list("name", "id_number_hash", "phone_hash"))
+    match = Q(pk__in=[])
+    for name, id_hash, phone_hash in mine:
+        if id_hash:
+            match |= Q(id_number_hash=id_hash)
+        if phone_hash:
+            match |= Q(name=name, phone_hash=phone_hash)
+    return other.petitioners.filter(match).exists()
+
+
 def merge(*, user: Any, number: str, into: str, comment: str = "", version: int | None = None) -> Petition:
     """合并: a duplicate of a petition already under way (same person, same facts) is merged into it
-    and handled there; it is marked a repeat of that petition and closed."""
+    and handled there; it is marked a repeat of that petition and closed.  Only petitions of the
+    same petitioner are joined (``same_petitioner``, issue #7 point 10); the merged petition's query
+    code then shows the result of the one it went into (portal.services.public_view)."""
     into = (into or "").strip()
 
     def apply(petition: Petition) -> Effect:
@@ -490,6 +546,11 @@ def merge(*, user: Any, number: str, into: str, comment: str = "", version: int 
             raise TransitionRefused(
                 _("请填写本机构可见、仍在办理中的另一件信访事项编号。"), code="invalid_target",
                 params={"field": "into"},
+            )  # fmt: skip
+        if not same_petitioner(petition, target):
+            raise TransitionRefused(
+                _("两件信访事项的信访人不同（身份证号或姓名和电话均不一致），不能合并。"),
+                code="different_petitioner", params={"field": "into"},
             )  # fmt: skip
         _end_assignment(petition, "merged")
         petition.repeat_of, petition.is_repeat, petition.due_on = target, True, None
@@ -501,16 +562,31 @@ def merge(*, user: Any, number: str, into: str, comment: str = "", version: int 
     return perform(user=user, number=number, action="merge", apply=apply, version=version)
 
 
+# Accepted (受理) and not yet concluded: the states of a matter "已经受理或者正在办理" (Art. 19 ¶3).
+# Registered, forwarded, assigned, returned or disputed matters have not been accepted by anyone yet.
+ACCEPTED_STATUSES = frozenset(
+    {Status.ACCEPTED, Status.REPLIED, Status.UNDER_REVIEW, Status.REVIEWED, Status.UNDER_RECHECK}
+)
+
+
+def handled_within_time_limit(petition: Petition, today: Any = None) -> bool:
+    """Whether ``petition`` is being handled within its time limit (Art. 19 ¶3): accepted, and its
+    current period (handling, or the review or recheck that followed) not yet passed (issue #7 point
+    9).  A petition only registered, or sent to a unit that has not accepted it, does not count: a
+    new petition on the same matter must then be handled, not refused."""
+    today = today or timezone.localdate()
+    return petition.status in ACCEPTED_STATUSES and (petition.due_on is None or petition.due_on >= today)
+
+
 def refuse_repeat(*, user: Any, number: str, comment: str = "", version: int | None = None) -> Petition:
     """不再受理: the petition repeats, with the same facts and reasons, a matter that is concluded
-    (Art. 36 ¶3) or that is being handled within its time limit (Art. 19 ¶3).  The clerk linked it
-    at intake; the earlier petition must really be in one of those states."""
+    (Art. 36 ¶3) or that is accepted and being handled within its time limit (Art. 19 ¶3,
+    ``handled_within_time_limit``).  The clerk linked it at intake; the earlier petition must really
+    be in one of those states."""
 
     def apply(petition: Petition) -> Effect:
         earlier = petition.repeat_of
-        in_time = earlier.status not in FINAL_STATUSES and (
-            earlier.due_on is None or earlier.due_on >= timezone.localdate()
-        )
+        in_time = handled_within_time_limit(earlier)
         if earlier.status == Status.CONCLUDED:
             note = _("您反映的事项已于{date}依法终结（{number}），对同一事实和理由不再受理。").format(
                 date=earlier.concluded_on.isoformat() if earlier.concluded_on else "", number=earlier.number
@@ -521,7 +597,8 @@ def refuse_repeat(*, user: Any, number: str, comment: str = "", version: int | N
             )
         else:
             raise TransitionRefused(
-                _("关联的信访事项既未终结，也不在办理期限内，应当依法处理。"), code="not_settled"
+                _("关联的信访事项既未终结，也不是已受理且在办理期限内的事项，应当依法处理。"),
+                code="not_settled",
             )
         petition.due_on = None
         return Effect(public_note=note, comment=comment, data={"repeat_of": earlier.number})
@@ -603,6 +680,8 @@ ACTION_SERVICES: dict[str, Callable[..., Petition]] = {
     "unit_accept": unit_accept,
     "return": return_petition,
     "overrule_return": overrule_return,
+    "dispute_jurisdiction": disputes.dispute_jurisdiction,
+    "decide_jurisdiction": disputes.decide_jurisdiction,
     "request_extension": request_extension,
     "approve_extension": approve_extension,
     "reject_extension": reject_extension,

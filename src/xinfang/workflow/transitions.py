@@ -35,6 +35,9 @@ APPROVER = "approver"
 # petition office of that body's government, which does the work on its behalf.
 REVIEWER = "reviewer"
 RECHECKER = "rechecker"
+# The common superior deciding a jurisdiction dispute (Art. 24 ¶1): its leaders, or the supervisors
+# of its petition office when that office is not the party that overruled (disputes.acts_for_superior).
+SUPERIOR = "superior"
 # The petitioner on the portal (proved by the query code); no staff role applies.
 PETITIONER = "petitioner"
 # Xinfang itself, in a scheduled job (engine.System): only for what the calendar decides alone.
@@ -54,6 +57,7 @@ SIDE_ROLES: dict[str, frozenset[str]] = {
     APPROVER: APPROVER_ROLES,
     REVIEWER: APPEAL_ROLES,
     RECHECKER: APPEAL_ROLES,
+    SUPERIOR: frozenset({RoleCode.SUPERVISOR, RoleCode.LEADER}),
     PETITIONER: frozenset(),
     SYSTEM: frozenset(),
 }
@@ -72,6 +76,9 @@ class Transition:
     event: str
     article: str
     guard: Callable[[Any], None] | None = None
+    # A check that depends on who acts, not only on the petition (e.g. nobody approves their own
+    # extension request): ``actor_guard(petition, user)``, run by ``engine.check_allowed`` too.
+    actor_guard: Callable[[Any, Any], None] | None = None
 
     def roles_for(self, side: str) -> frozenset[str]:
         return SIDE_ROLES[side]
@@ -80,10 +87,22 @@ class Transition:
     def by_petitioner(self) -> bool:
         return PETITIONER in self.sides
 
+    @property
+    def citation(self) -> str:
+        """The source shown next to the action.  An article number (第…条) is one of the
+        《信访工作条例》 (中共中央、国务院, 2022, in force 1 May 2022); any other source names its own
+        document in full (issue #7 point 33: the evaluation's read as if it were the 条例's)."""
+        from django.utils.translation import gettext
 
-def _t(action, label, sources, target, sides, event, article, guard=None) -> Transition:  # noqa: ANN001
+        article = str(self.article)
+        if article.startswith("第"):
+            return gettext("《信访工作条例》{article}").format(article=article)
+        return article
+
+
+def _t(action, label, sources, target, sides, event, article, guard=None, actor_guard=None) -> Transition:  # noqa: ANN001
     sides = (sides,) if isinstance(sides, str) else tuple(sides)
-    return Transition(action, label, frozenset(sources), target, sides, event, article, guard)
+    return Transition(action, label, frozenset(sources), target, sides, event, article, guard, actor_guard)
 
 
 # --- guards (lazy imports: the engine and the models import this module) --------------------------
@@ -106,6 +125,15 @@ def _extension_requestable(petition: Any) -> None:
         _refuse(gettext("该信访事项已延期一次，不能再次延期。"), "already_extended")
     if ExtensionDecision.PENDING in decisions:
         _refuse(gettext("已有待审批的延期申请。"), "extension_pending")
+    # An extension lengthens a period that is still running (Art. 34); once it has passed the
+    # matter is overdue, and asking for more time cannot undo that (issue #7 point 11).
+    from django.utils import timezone
+
+    if petition.due_on is not None and timezone.localdate() > petition.due_on:
+        _refuse(
+            gettext("办理期限已于{date}届满，不能再申请延期。").format(date=petition.due_on.isoformat()),
+            "deadline_passed",
+        )
 
 
 def _extension_pending(petition: Any) -> None:
@@ -115,6 +143,19 @@ def _extension_pending(petition: Any) -> None:
 
     if not ExtensionRequest.objects.filter(petition=petition, decision=ExtensionDecision.PENDING).exists():
         _refuse(gettext("没有待审批的延期申请。"), "no_pending_extension")
+
+
+def _not_own_extension(petition: Any, user: Any) -> None:
+    """Art. 34 (经本机关、单位负责人批准): approval is a second person's check, so a leader who asked
+    for the extension (a unit's own leader may) does not approve it; another leader of the line does
+    (issue #7 point 11)."""
+    from django.utils.translation import gettext
+
+    from .models import ExtensionDecision, ExtensionRequest
+
+    pending = ExtensionRequest.objects.filter(petition=petition, decision=ExtensionDecision.PENDING)
+    if pending.filter(requested_by_id=getattr(user, "pk", None)).exists():
+        _refuse(gettext("不能批准本人提出的延期申请，应由其他负责人审批。"), "own_extension")
 
 
 def _objection_in_window(petition: Any) -> None:
@@ -134,6 +175,42 @@ def _objection_in_window(petition: Any) -> None:
             gettext("提出异议的期限已于{date}届满，不能退回。").format(date=window.due_on.isoformat()),
             "out_of_window",
         )
+
+
+def _first_objection(petition: Any) -> None:
+    """退回 is the unit's first objection.  Once the office has overruled it, a second one goes to
+    the common superior (``dispute_jurisdiction``, Art. 24 ¶1); once the superior has decided, none."""
+    from django.utils.translation import gettext
+
+    from .disputes import jurisdiction_decided, objected_before
+    from .models import Assignment
+
+    _objection_in_window(petition)
+    if jurisdiction_decided(petition):
+        _refuse(gettext("共同上级机关已决定管辖，不能再提出异议。"), "jurisdiction_decided")
+    assignment = Assignment.objects.filter(petition=petition, ended_at__isnull=True).select_related("unit")
+    assignment = assignment.first()
+    if assignment is not None and objected_before(petition, assignment.unit):
+        _refuse(
+            gettext("本单位的异议已被信访部门驳回；仍有异议的，请提请共同上级机关决定。"), "already_objected"
+        )
+
+
+def _second_objection(petition: Any) -> None:
+    """再次异议: only a unit whose first objection the office overruled, within the window, and only
+    while no common superior has decided yet."""
+    from django.utils.translation import gettext
+
+    from .disputes import jurisdiction_decided, objected_before
+    from .models import Assignment
+
+    _objection_in_window(petition)
+    if jurisdiction_decided(petition):
+        _refuse(gettext("共同上级机关已决定管辖，不能再提出异议。"), "jurisdiction_decided")
+    assignment = Assignment.objects.filter(petition=petition, ended_at__isnull=True).select_related("unit")
+    assignment = assignment.first()
+    if assignment is None or not objected_before(petition, assignment.unit):
+        _refuse(gettext("请先向信访部门提出异议（退回）。"), "no_prior_objection")
 
 
 def _is_report(petition: Any) -> None:
@@ -171,13 +248,13 @@ def _completion_report_due(petition: Any) -> None:
 
 
 def _evaluable(petition: Any) -> None:
-    """One evaluation per petition, of its first reply, within the EVALUATION window."""
+    """One evaluation per reply, of the reply that stands, within the EVALUATION window counted from
+    it (issue #7 point 6: a reply sent back for re-handling is superseded by the new one)."""
     from django.utils.translation import gettext
 
-    from .appeals import evaluation_window
-    from .models import Evaluation
+    from .appeals import evaluation_window, standing_evaluation
 
-    if Evaluation.objects.filter(petition=petition).exists():
+    if standing_evaluation(petition) is not None:
         _refuse(gettext("该信访事项已经评价过。"), "already_evaluated")
     window = evaluation_window(petition)
     if window is None:
@@ -234,6 +311,18 @@ def _not_urgent(petition: Any) -> None:
         _refuse(gettext("该信访事项已作为重大紧急事项上报。"), "already_reported")
 
 
+def _not_replied(petition: Any) -> None:
+    """撤回 is for a petition not yet answered.  A petition back in ``accepted`` after a reply (the
+    completion report sent back, a review ordering re-handling) has been answered: the petitioner
+    keeps the appeals, not withdrawal (issue #7 point 7; docs/procedure.md §8)."""
+    from django.utils.translation import gettext
+
+    from .models import DecisionLetter
+
+    if DecisionLetter.objects.filter(petition=petition).exists():
+        _refuse(gettext("该信访事项已作出书面答复，不能撤回。"), "already_replied")
+
+
 def _repeats_settled_matter(petition: Any) -> None:
     """不再受理 needs the earlier petition this one repeats (linked at intake, Art. 19 ¶3, 36 ¶3)."""
     from django.utils.translation import gettext
@@ -250,7 +339,9 @@ _DISPOSABLE = {Status.REGISTERED, Status.RETURNED}
 # petitioner's behalf …) would let the accused decide about the accusation.
 WHILE_ACCUSED = frozenset({"forward", "report_urgent", "recuse"})
 # Before the reply the petitioner may still withdraw; after it, only the appeals remain.
-_BEFORE_REPLY = {Status.REGISTERED, Status.FORWARDED, Status.ASSIGNED, Status.RETURNED, Status.ACCEPTED}
+_BEFORE_REPLY = {
+    Status.REGISTERED, Status.FORWARDED, Status.ASSIGNED, Status.RETURNED, Status.DISPUTED, Status.ACCEPTED
+}  # fmt: skip
 _OPEN = set(Status.values) - FINAL_STATUSES
 _REPLIED_ONCE = {Status.REPLIED, Status.UNDER_REVIEW, Status.REVIEWED, Status.UNDER_RECHECK, Status.CONCLUDED}
 
@@ -278,16 +369,22 @@ TRANSITIONS: dict[str, Transition] = {
         _t("unit_accept", _("确认受理"), {Status.FORWARDED, Status.ASSIGNED}, Status.ACCEPTED, UNIT,
            EventKind.ACCEPTED, "第二十三条第三款"),
         _t("return", _("退回（提出异议）"), {Status.FORWARDED, Status.ASSIGNED}, Status.RETURNED, UNIT,
-           EventKind.RETURNED, "第二十三条第三款", _objection_in_window),
+           EventKind.RETURNED, "第二十三条第三款", _first_objection),
         # The office overrules the objection: the matter goes back to the same unit.
         _t("overrule_return", _("不同意退回"), {Status.RETURNED}, Status.FORWARDED, OFFICE,
            EventKind.RETURN_OVERRULED, "第二十三条第三款"),
+        # Art. 24 ¶1: a unit overruled once that still objects takes it to the common superior, which
+        # decides who handles the matter (forwarded or assigned again, as before); no further objection.
+        _t("dispute_jurisdiction", _("再次异议，提请共同上级机关决定"), {Status.FORWARDED, Status.ASSIGNED},
+           Status.DISPUTED, UNIT, EventKind.JURISDICTION_DISPUTED, "第二十四条第一款", _second_objection),
+        _t("decide_jurisdiction", _("决定管辖"), {Status.DISPUTED}, Status.FORWARDED, SUPERIOR,
+           EventKind.JURISDICTION_DECIDED, "第二十四条第一款"),
         # Art. 34: handling within 60 days; one extension of at most 30 days, approved by the
         # leader of the handling body, the petitioner told the reason.  Status stays accepted.
         _t("request_extension", _("申请延期"), {Status.ACCEPTED}, Status.ACCEPTED, HANDLING,
            EventKind.EXTENSION_REQUESTED, "第三十四条", _extension_requestable),
         _t("approve_extension", _("批准延期"), {Status.ACCEPTED}, Status.ACCEPTED, APPROVER,
-           EventKind.EXTENSION_APPROVED, "第三十四条", _extension_pending),
+           EventKind.EXTENSION_APPROVED, "第三十四条", _extension_pending, _not_own_extension),
         _t("reject_extension", _("不批准延期"), {Status.ACCEPTED}, Status.ACCEPTED, APPROVER,
            EventKind.EXTENSION_REJECTED, "第三十四条", _extension_pending),
         # Art. 32: the written reply (处理意见书), with the right to request review (Art. 35).
@@ -299,7 +396,7 @@ TRANSITIONS: dict[str, Transition] = {
            EventKind.COMPLETION_REJECTED, "第二十二条", _completion_report_due),
         # 满意度评价 of the reply, on the portal or from the office's follow-up call (回访).
         _t("evaluate", _("满意度评价"), _REPLIED_ONCE, None, (PETITIONER, OFFICE), EventKind.EVALUATED,
-           "国信发〔2022〕11号", _evaluable),
+           "第二十一条第二款；《信访事项办理群众满意度评价工作办法》（国信发〔2022〕11号）", _evaluable),
         # Art. 35: review by the organ above the replying one, asked within 30 days of the reply.
         _t("request_review", _("请求复查"), {Status.REPLIED}, Status.UNDER_REVIEW, (PETITIONER, OFFICE),
            EventKind.REVIEW_REQUESTED, "第三十五条", _review_requestable),
@@ -321,14 +418,14 @@ TRANSITIONS: dict[str, Transition] = {
         _t("refuse_repeat", _("不再受理"), {Status.REGISTERED}, Status.DECLINED, OFFICE,
            EventKind.NOT_ACCEPTED_AGAIN, "第十九条第三款、第三十六条第三款", _repeats_settled_matter),
         _t("withdraw", _("撤回"), _BEFORE_REPLY, Status.WITHDRAWN, (PETITIONER, OFFICE), EventKind.WITHDRAWN,
-           "依信访人申请"),
+           "依信访人申请", _not_replied),
         _t("merge", _("合并重复件"), _DISPOSABLE, Status.MERGED, OFFICE, EventKind.MERGED, "第十九条第三款"),
         # Art. 25: a major or urgent matter is reported up the chain at once.
         _t("report_urgent", _("上报重大紧急事项"), _OPEN, None, OFFICE, EventKind.REPORTED_URGENT,
            "第二十五条", _not_urgent),
         # Art. 28 ¶3: staff with a conflict of interest step aside (and lose sight of the petition).
-        _t("recuse", _("回避"), _OPEN, None, (OFFICE, UNIT, HANDLING, APPROVER, REVIEWER, RECHECKER),
-           EventKind.RECUSED,
+        _t("recuse", _("回避"), _OPEN, None,
+           (OFFICE, UNIT, HANDLING, APPROVER, REVIEWER, RECHECKER, SUPERIOR), EventKind.RECUSED,
            "第二十八条第三款"),
     ]
 }  # fmt: skip

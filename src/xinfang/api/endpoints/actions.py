@@ -48,6 +48,8 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "unit_accept": ((), ("comment",)),
     "return": (("reasons",), ()),
     "overrule_return": (("comment",), ()),
+    "dispute_jurisdiction": (("reasons",), ()),
+    "decide_jurisdiction": (("unit", "reasons"), ()),
     "request_extension": (("days", "reasons"), ()),
     "approve_extension": ((), ("comment",)),
     "reject_extension": (("reasons",), ()),

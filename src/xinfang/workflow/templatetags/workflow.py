@@ -9,7 +9,10 @@ import datetime as dt
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.db.models import Prefetch
+from django.utils import translation
+from django.utils.translation import gettext
 
 from xinfang.organisations.choices import RoleCode
 from xinfang.petitions.models import Recusal
@@ -17,7 +20,7 @@ from xinfang.petitions.models import Recusal
 from .. import appeals, deadlines, routing
 from ..actions import ACTION_FIELDS, ActionForm
 from ..engine import allowed_actions, open_assignment
-from ..models import Appeal, Evaluation, EvaluationStatus, Hearing
+from ..models import Appeal, EvaluationStatus, Hearing
 
 # The actions whose form names a unit: the routing proposal is pre-selected in them.
 ROUTING_ACTIONS = frozenset({"forward", "assign"})
@@ -38,14 +41,32 @@ def petition_actions(context: dict[str, Any], petition: Any) -> dict[str, Any]:
         if petition.category.route_to:
             channel = routing.special_channel_warning(petition.category.route_to)
     form = ActionForm(petition=petition, initial=initial)
-    actions = [
-        {"transition": t, "fields": [form[name] for name in ACTION_FIELDS[t.action]],
-         "routing": t.action in ROUTING_ACTIONS}
-        for t in transitions
-    ]  # fmt: skip
+    # A refused submission comes back in its own form, open and filled in as it was sent (issue #7
+    # point 31); the other actions keep the empty form (their fields must not show its text).
+    retry = getattr(context["request"], "action_retry", None)
+    actions = []
+    for t in transitions:
+        again = retry is not None and retry.action == t.action
+        shown = retry.form if again else form
+        actions.append({"transition": t, "fields": [shown[name] for name in ACTION_FIELDS[t.action]],
+                        "routing": t.action in ROUTING_ACTIONS, "open": again,
+                        "button": button_text(t.label), "citation": t.citation})  # fmt: skip
+    # The petition moved on meanwhile and the action is gone: show what was typed, to copy.
+    lost = retry if retry is not None and retry.action not in {t.action for t in transitions} else None
     return {"petition": petition, "actions": actions, "version": form["version"],
-            "proposal": proposal, "channel": channel,
+            "proposal": proposal, "channel": channel, "lost": lost,
             "assignment": open_assignment(petition), "csrf_token": context.get("csrf_token")}  # fmt: skip
+
+
+def button_text(label: Any) -> str:
+    """The submit button: 确认 + the action, unless the action's name already begins with 确认
+    (确认受理 read 确认确认受理, issue #7 point 33).  Decided on the Chinese source text, whatever the
+    language shown."""
+    with translation.override(settings.LANGUAGE_CODE):
+        source = str(label)
+    if source.startswith("确认"):
+        return str(label)
+    return gettext("确认{label}").format(label=label)
 
 
 @register.inclusion_tag("workflow/_decisions.html")
@@ -91,18 +112,18 @@ def petition_after_reply(context: dict[str, Any], petition: Any) -> dict[str, An
     only the open appeal (at most one, a database constraint) has its due date computed — a decided
     one shows the date of its opinion instead."""
     user = context["request"].user
-    evaluation = (
-        Evaluation.objects.filter(petition=petition).select_related("office", "unit", "recorded_by").first()
-    )
-    status = EvaluationStatus.EVALUATED if evaluation else appeals.evaluation_status(petition)
+    evaluation, status = appeals.evaluation_state(petition)  # of the reply that stands (issue #7 point 6)
     appeal_rows = []
     for appeal in (
         Appeal.objects.filter(petition=petition)
         .select_related("body", "decided_by")
         .prefetch_related(Prefetch("hearings", queryset=Hearing.objects.order_by("started_on", "pk")))
     ):
-        due = appeals.appeal_deadline(appeal) if appeal.decided_on is None else None
-        appeal_rows.append({"appeal": appeal, "due": due, "hearings": list(appeal.hearings.all())})
+        hearings = list(appeal.hearings.all())
+        # no due date while a hearing is open: the clock stands still (issue #7 point 8)
+        paused = any(h.ended_on is None for h in hearings)
+        due = appeals.appeal_deadline(appeal) if appeal.decided_on is None and not paused else None
+        appeal_rows.append({"appeal": appeal, "due": due, "hearings": hearings})
     recusals = (
         list(
             Recusal.objects.filter(petition=petition)
