@@ -94,10 +94,10 @@ def list_petitions(request: HttpRequest, filters: Query[PetitionFilters]) -> dic
 def get_petition(request: HttpRequest, number: str, response: HttpResponse) -> Petition:
     """One petition with its petitioners (masked), attachments and whole timeline.  A petition
     that does not exist and one outside the caller's scope give the same 404.  The ``ETag``
-    header carries the version, for ``If-Match`` on future changes.  Each read is audited
-    (``petition.view``), as on the staff page: the answer carries the petitioners' personal data."""
+    header carries the version, for ``If-Match`` on future changes."""
     user = auth_user(request)
     petition = load_petition(user, number)
+    # Audited like the staff page (issue #7 point 23): the answer carries personal data.
     record_view(user=user, petition=petition, via="api")
     response["ETag"] = petition.etag
     return petition
