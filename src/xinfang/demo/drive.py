@@ -88,8 +88,14 @@ def replay(stories: list[tuple[int, str, tuple]], actors: dict[str, User]) -> Dr
                 except ValidationError as exc:
                     result.refused.append((number, action, getattr(exc, "code", "") or str(exc.messages)))
                     break
-                result.actions += 1
+                result.actions += 1 + story.confirmed  # a report's accused, confirmed first
+                story.confirmed = 0
     return result
+
+
+# The office's first decisions on a petition; a report needs its accused confirmed before any of
+# them (issue #7 point 1), which the clerk does just before, with what was registered.
+DISPOSALS = frozenset({"forward", "assign", "accept", "decline", "redirect"})
 
 
 class _Story:
@@ -103,6 +109,21 @@ class _Story:
         self.by_unit = False
         self.outcome = "explain"
         self.seed = petition_id
+        self.confirmed = 0  # name_subject calls made before the last action
+
+    def _confirm_accused(self) -> None:
+        from xinfang.petitions.choices import Purpose
+        from xinfang.petitions.models import Petition
+
+        petition = Petition.objects.select_related("subject_organisation").get(number=self.number)
+        if petition.purpose != Purpose.REPORT or petition.subject_confirmed:
+            return
+        subject = petition.subject_organisation
+        services.name_subject(
+            user=self.actors["intake"], number=self.number, subject_organisation=subject,
+            no_subject_organisation=subject is None,
+        )  # fmt: skip
+        self.confirmed += 1
 
     def _unit(self, argument: str) -> Organisation:
         pk = int(argument)
@@ -112,6 +133,8 @@ class _Story:
 
     def take(self, action: str, argument: str) -> Any:
         a, n = self.actors, self.number
+        if action in DISPOSALS:
+            self._confirm_accused()
         handling = a["handler"] if self.by_unit else a["supervisor"]
         # The body reviewing the reply: the unit's government (its petition office acts for it), or
         # for the office's own reply the city above (the city's petition office).
