@@ -8,10 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from xinfang.audit.models import AuditEvent
 from xinfang.petitions.models import Attachment
 
-from ..factories import register
+from ..factories import PDF_BYTES, PNG_BYTES, register
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
+PNG = PNG_BYTES  # real files: uploads are checked as whole containers (issue #7 point 27)
+PDF = PDF_BYTES
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_one_bad_file_stores_nothing(world, api, token_of, petition, settings, t
     response = upload(api, petition.number, files, token_of(world.intake_a))
     assert response.status_code == 422
     body = response.json()["error"]
-    assert body["code"] == "validation_error" and "attachments" in body["fields"]
+    assert body["code"] == "attachment_refused" and "attachments" in body["fields"]  # issue #7 point 27
     assert not Attachment.objects.exists()
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 
@@ -75,3 +75,23 @@ def test_limit_counts_attachments_already_there(world, api, token_of, petition, 
     assert response.status_code == 422
     assert "最多 10 个附件" in response.json()["error"]["fields"]["attachments"][0]
     assert petition.attachments.count() == 8
+
+
+def test_a_program_packed_as_docx_is_refused_with_a_stable_code(
+    world, api, token_of, petition, settings, tmp_path
+):
+    """Issue #7 point 27: the whole container is checked; the API answers attachment_refused."""
+    import io
+    import zipfile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("setup.exe", b"MZ\x90\x00" + b"\x00" * 100)
+    files = [SimpleUploadedFile("合同.docx", packed.getvalue())]
+    response = upload(api, petition.number, files, token_of(world.intake_a))
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "attachment_refused"
+    assert "可执行程序" in error["fields"]["attachments"][0]
+    assert not Attachment.objects.exists()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import File, Header, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -17,6 +19,7 @@ from xinfang.workflow import services as workflow
 
 from ..auth import auth_user, require_role, token_auth
 from ..drafts import draft_from_input
+from ..errors import ApiError, ErrorCode
 from ..filters import petition_list
 from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
 from ..presenters import created_body, json_response, load_petition
@@ -116,6 +119,25 @@ def upload_attachments(
     """Attach scans, photos or documents to a petition (multipart ``files``, one or more).
 
     For intake clerks and handlers who may see the petition; types are checked by content, at most
-    10 files per petition and 10 MB each; all or nothing.
+    10 files per petition and 10 MB each; all or nothing.  Each file is checked as a whole (a Word
+    file holding a program, macros or a zip bomb, a damaged image or PDF): any refusal is a 422
+    ``attachment_refused`` with the reasons under ``fields.attachments``.
     """
-    return Status(201, add_attachments(user=auth_user(request), number=number, uploads=list(files)))
+    try:
+        stored = add_attachments(user=auth_user(request), number=number, uploads=list(files))
+    except DjangoValidationError as exc:
+        raise _attachment_refused(exc) from None
+    return Status(201, stored)
+
+
+def _attachment_refused(exc: DjangoValidationError) -> Exception:
+    """A refusal of the files themselves as ``attachment_refused``; anything else unchanged."""
+    messages = getattr(exc, "message_dict", {}).get("attachments")
+    if not messages:
+        return exc
+    return ApiError(
+        422,
+        ErrorCode.ATTACHMENT_REFUSED,
+        _("附件未通过检查，未保存任何文件。"),
+        fields={"attachments": [str(m) for m in messages]},
+    )
