@@ -251,7 +251,8 @@ def test_staff_work_queue_in_english(client, world):
 def test_api_token_page_in_english(client, world):
     assert client.login(username=world.secadmin.username, password=PASSWORD)
     html = english_page(client, reverse("api-staff:tokens"))
-    for text in ("API tokens", "Issue a token to a system account", "Valid for (days)", "No tokens yet."):
+    # the form asks for a token; a second administrator approves it (issue #7 point 16)
+    for text in ("API tokens", "Request a token for a system account", "Valid for (days)", "No tokens yet."):
         assert text in html
     for label in ("接口令牌", "签发", "有效天数", "暂无令牌", "退出"):  # data such as unit names stay Chinese
         assert label not in html
