@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -235,8 +235,16 @@ def _clean_petitioners(draft: PetitionDraft, add: Any) -> list[CleanPetitioner]:
 def find_possible_repeats(
     user: Any, petitioners: list[PetitionerDraft], *, limit: int = 20
 ) -> list[Petition]:
+    """The newest ``limit`` of ``possible_repeats`` (the API's registration answer, the registration
+    page before the clerk decides)."""
+    return list(possible_repeats(user, petitioners)[:limit])
+
+
+def possible_repeats(user: Any, petitioners: list[PetitionerDraft]) -> QuerySet[Petition]:
     """Earlier petitions, within the user's scope, from the same person: by ID number, else by
-    name + phone.  Uses the blind-index columns only — nothing is decrypted to search."""
+    name + phone, newest first — all of them, for the caller to page (issue #7 point 15: a clerk
+    must see every earlier petition, not the newest twenty).  Uses the blind-index columns only —
+    nothing is decrypted to search."""
     condition = Q()
     for person in petitioners:
         try:
@@ -256,14 +264,32 @@ def find_possible_repeats(
                 petitioners__phone_hash=crypto.blind_index(phone, purpose="phone"),
                 petitioners__name=person.name.strip(),
             )
+    return _petitions_matching(user, condition)
+
+
+def person_history(user: Any, petition: Petition) -> QuerySet[Petition]:
+    """Every other petition, within the user's scope, of the people of ``petition`` — by the stored
+    keyed hashes, as ``possible_repeats`` finds them at intake — newest first, for the petition
+    page to list in pages (issue #7 point 15)."""
+    condition = Q()
+    for person in petition.petitioners.all():
+        if person.id_number_hash:
+            condition |= Q(petitioners__id_number_hash=person.id_number_hash)
+        if person.phone_hash and person.name:
+            condition |= Q(petitioners__phone_hash=person.phone_hash, petitioners__name=person.name)
+    return _petitions_matching(user, condition).exclude(pk=petition.pk)
+
+
+def _petitions_matching(user: Any, condition: Q) -> QuerySet[Petition]:
     if not condition:
-        return []
-    return list(
+        return Petition.objects.none()
+    # Ordered by the registration time with the id as tie-breaker, so pages never overlap.
+    return (
         Petition.objects.restrict(user)
         .filter(condition)
         .distinct()
         .select_related("office", "category")
-        .order_by("-registered_at")[:limit]
+        .order_by("-registered_at", "-pk")
     )
 
 
