@@ -310,3 +310,12 @@ def test_the_documented_grants_are_the_ones_the_command_prints(capsys):
     assert len(printed) == 5
     for statement in printed:
         assert statement in docs
+
+
+def test_emptying_the_whole_log_is_caught_by_an_anchor(events):
+    """An empty log with a fresh head looks like a new installation; the anchor says otherwise."""
+    anchor = (ROWS, events[-1].chain_hash)
+    sql(f"DELETE FROM {TABLE}")  # noqa: S608
+    sql(f"UPDATE {HEAD} SET seq = 0, chain_hash = '', mac = ''")  # noqa: S608
+    assert verify() == Verified(count=0, seq=0, chain_hash="")
+    assert "锚点" in broken(verify(anchor=anchor)).reason
