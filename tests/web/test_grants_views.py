@@ -82,3 +82,15 @@ def test_removing_a_casework_role_applies_at_once(client, world):
 def test_grant_pages_are_closed_to_the_auditor_and_casework(client, world, who):
     client.force_login(getattr(world, who))
     assert client.get(reverse("organisations:grants")).status_code == 403
+
+
+def test_staff_list_marks_accounts_waiting_for_approval(client, world):
+    client.force_login(world.secadmin)
+    client.post(
+        reverse("organisations:staff_roles", args=[world.intake_a.pk]),
+        {"roles": ["intake", "supervisor"], "is_active": "on", "reason": "兼任"},
+    )
+    html = client.get(reverse("organisations:staff"), {"q": "intake_a"}).content.decode()
+    assert "待审批" in html
+    html = client.get(reverse("organisations:staff"), {"q": "handler_a"}).content.decode()
+    assert "待审批" not in html

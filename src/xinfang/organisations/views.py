@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -117,7 +117,13 @@ def import_csv(request: HttpRequest) -> HttpResponse:
 @role_required(RoleCode.SECADMIN)
 def staff(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    users = User.objects.select_related("organisation").prefetch_related("roles").order_by("username")
+    pending = GrantRequest.objects.filter(target=OuterRef("pk"), status=GrantStatus.PENDING)
+    users = (
+        User.objects.select_related("organisation")
+        .prefetch_related("roles")
+        .annotate(has_pending_grant=Exists(pending))  # marks accounts whose change waits for approval
+        .order_by("username")
+    )
     if q:
         users = users.filter(Q(username__contains=q) | Q(full_name__contains=q))
     page = Paginator(users, 50).get_page(request.GET.get("page"))
