@@ -202,6 +202,8 @@ XINFANG_TRUSTED_PROXIES = env.int("XINFANG_TRUSTED_PROXIES", default=0)
 # Portal throttles: "<count>/<seconds>".
 XINFANG_PORTAL_SUBMIT_RATE = env.str("XINFANG_PORTAL_SUBMIT_RATE", default="10/3600")
 XINFANG_PORTAL_TRACK_FAILURE_RATE = env.str("XINFANG_PORTAL_TRACK_FAILURE_RATE", default="5/900")
+# CAPTCHA challenges handed out by the API (POST /api/v1/portal/captcha) per address.
+XINFANG_PORTAL_CAPTCHA_RATE = env.str("XINFANG_PORTAL_CAPTCHA_RATE", default="60/3600")
 # Failed password logins (staff pages and API together) per user name and address (等保 L3).
 XINFANG_LOGIN_FAILURE_RATE = env.str("XINFANG_LOGIN_FAILURE_RATE", default="5/900")
 XINFANG_API_TOKEN_TTL_HOURS = env.int("XINFANG_API_TOKEN_TTL_HOURS", default=12)

@@ -20,6 +20,7 @@ ENDPOINTS = {
     ("/api/v1/petitions/{number}", "get"),
     ("/api/v1/petitions/{number}/attachments", "post"),
     ("/api/v1/petitions/{number}/actions/{action}", "post"),
+    ("/api/v1/portal/captcha", "post"),
     ("/api/v1/portal/petitions", "post"),
     ("/api/v1/portal/petitions/{number}", "get"),
     ("/api/v1/portal/petitions/{number}/track", "post"),
@@ -27,6 +28,7 @@ ENDPOINTS = {
 }
 PUBLIC = {
     ("/api/v1/auth/token", "post"),
+    ("/api/v1/portal/captcha", "post"),
     ("/api/v1/portal/petitions", "post"),
     ("/api/v1/portal/petitions/{number}", "get"),
     ("/api/v1/portal/petitions/{number}/track", "post"),

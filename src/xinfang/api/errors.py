@@ -53,10 +53,16 @@ class ErrorCode:
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     QUERY_CODE_LOCKED = "query_code_locked"
+    CAPTCHA_INVALID = "captcha_invalid"
+    TOKEN_NOT_ALLOWED = "token_not_allowed"  # a person asked for a token with a password (403)
     # An upload refused by the attachment checks (type, size, count, whole-container checks:
     # issue #7 point 27), 422 with the reasons under fields.attachments.
     ATTACHMENT_REFUSED = "attachment_refused"
     # A refused workflow action keeps the code of its TransitionRefused (see REFUSAL_STATUS).
+
+
+class UnsupportedMediaType(Exception):
+    """A body sent as something other than JSON to a JSON endpoint (415); see v1.JsonOnlyParser."""
 
 
 class ApiError(Exception):
@@ -287,6 +293,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         # ninja raises HttpError itself only for a body it cannot parse (400); the rest is a
         # safety net for code that raises HttpError directly.
+        if isinstance(exc.__cause__, UnsupportedMediaType):  # ninja wraps every parser error in a 400
+            message = _("请求体须为 JSON，请使用 Content-Type: application/json。")
+            return respond(request, ApiError(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, message))
         if exc.status_code == 400:
             return respond(request, ApiError(400, ErrorCode.BAD_REQUEST, _("请求体不是有效的 JSON。")))
         codes = {

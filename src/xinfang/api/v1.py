@@ -7,12 +7,44 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import ValidationError, ValidationErrorContext
+from ninja.openapi.schema import OpenAPISchema
 from ninja.operation import Operation
+from ninja.parser import Parser
+from ninja.types import DictStrAny
+
+from xinfang.core.input_guard import is_json_content_type
 
 from .endpoints import actions, auth, petitions, portal
-from .errors import install_error_handlers
+from .errors import UnsupportedMediaType, install_error_handlers
+
+# Refusals any operation can give before its own code runs, documented on every operation so the
+# schema lists every 4xx a client can meet (issue #7 point 26; docs/api.md).
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+COMMON_RESPONSES = {
+    400: "bad_request：请求含空字符（NUL），或请求体不是有效的 JSON",
+}
+BODY_RESPONSES = {
+    413: "payload_too_large：请求体过大",
+    415: "unsupported_media_type：请求体须为 JSON（Content-Type: application/json）",
+}
+
+
+class JsonOnlyParser(Parser):
+    """Reads a JSON body only when it is declared as JSON (issue #7 point 28).
+
+    ninja would parse any body as JSON, so a page on another site could post ``text/plain`` (a
+    "simple" request, sent without a CORS preflight) and be served.  Every JSON endpoint now
+    refuses other content types with 415; the upload endpoint takes multipart and never comes here.
+    """
+
+    def parse_body(self, request: HttpRequest) -> DictStrAny:
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if not is_json_content_type(content_type):
+            raise UnsupportedMediaType(content_type)
+        return super().parse_body(request)
 
 
 class XinfangAPI(NinjaAPI):
@@ -41,6 +73,21 @@ class XinfangAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation: Operation) -> str:
         return operation.view_func.__name__
 
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: DictStrAny | None = None
+    ) -> OpenAPISchema:
+        """ninja's document, plus the refusals every operation (or every one with a body) can give."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                responses = operation.setdefault("responses", {})
+                extra = dict(COMMON_RESPONSES)
+                if "requestBody" in operation:
+                    extra.update(BODY_RESPONSES)
+                for status, description in extra.items():
+                    responses.setdefault(status, {"description": description, "content": _ERROR_CONTENT})
+        return schema
+
 
 api = XinfangAPI(
     title="Xinfang API",
@@ -52,6 +99,7 @@ api = XinfangAPI(
     # The Swagger page would load its scripts from a CDN unless "ninja" is an installed app;
     # the system ships no CDN dependencies, so only the JSON document is served.
     docs_url=None,
+    parser=JsonOnlyParser(),
 )
 install_error_handlers(api)
 api.add_router("/auth", auth.router)

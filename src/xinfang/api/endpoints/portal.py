@@ -9,9 +9,11 @@ code give the same 404, and count against the same failure throttle.
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router
 from ninja.responses import Status
@@ -20,9 +22,12 @@ from xinfang.core.net import client_ip
 from xinfang.portal.services import (
     ACTION_FIELDS,
     PETITIONER_ACTIONS,
+    CaptchaFailed,
     PublicView,
     act_as_petitioner,
+    check_captcha,
     find_petition,
+    new_captcha,
     public_view,
     submit_public_petition,
     track_petition,
@@ -32,26 +37,75 @@ from xinfang.workflow.engine import TransitionRefused
 from ..drafts import draft_from_public_input
 from ..errors import ApiError, ErrorCode, refusal_error
 from ..schemas import (
+    CaptchaOut,
     ErrorOut,
     PortalActionIn,
     PortalTrackIn,
-    PublicPetitionIn,
     PublicPetitionOut,
+    PublicSubmissionIn,
     PublicSubmittedOut,
 )
+from ..services import authenticate_token
 
 router = Router(tags=["portal"], auth=None)
 
 
+@router.post("/captcha", response={201: CaptchaOut, 429: ErrorOut}, summary="网上信访：获取验证码")
+def get_captcha(request: HttpRequest) -> Status:
+    """A CAPTCHA challenge (an arithmetic question drawn as a PNG), to answer in the next
+    submission: ``captcha_key`` and ``captcha``.  Each challenge may be answered once and expires
+    after ``expires_in`` seconds; challenges per address are limited (429)."""
+    challenge = new_captcha(ip=client_ip(request))
+    image = "data:image/png;base64," + base64.b64encode(challenge.image_png).decode()
+    return Status(
+        201,
+        {
+            "key": challenge.key,
+            "image": image,
+            "image_url": reverse("captcha-image", args=[challenge.key]),
+            "expires_in": challenge.expires_in,
+        },
+    )
+
+
+def _partner_platform(request: HttpRequest) -> bool:
+    """Whether the request carries the bearer token of an active system account (a registered
+    partner platform such as a 12345 system), which replaces the CAPTCHA.  A token that is sent
+    but invalid, or a person's token, is refused (401) rather than ignored."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return False
+    scheme, _sep, token = header.partition(" ")
+    record = authenticate_token(token.strip()) if scheme.lower() == "bearer" else None
+    if record is None or not record.user.is_system_account:
+        raise ApiError(
+            401,
+            ErrorCode.UNAUTHORIZED,
+            _("令牌无效，或不属于合作平台的系统账号。"),
+            headers={"WWW-Authenticate": 'Bearer realm="xinfang"'},
+        )
+    return True
+
+
 @router.post(
     "/petitions",
-    response={201: PublicSubmittedOut, 422: ErrorOut, 429: ErrorOut},
+    response={201: PublicSubmittedOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="网上信访：提交信访事项",
 )
-def submit_petition(request: HttpRequest, payload: PublicPetitionIn) -> Status:
+def submit_petition(request: HttpRequest, payload: PublicSubmissionIn) -> Status:
     """Submit a petition as a citizen.  The channel is "online", the date of receipt today, and
     the office the petition office of the chosen locality.  Returns the number and the query
-    code, which is shown only here.  Attachments are accepted by the portal's web form only."""
+    code, which is shown only here.  Attachments are accepted by the portal's web form only.
+
+    The same proof as the portal's form is required: ``captcha_key`` and ``captcha`` answering a
+    challenge from ``POST /portal/captcha`` (422 ``captcha_invalid`` otherwise, and the challenge
+    is used up), unless a partner platform sends its system account's bearer token."""
+    if not _partner_platform(request):
+        try:
+            check_captcha(key=payload.captcha_key, answer=payload.captcha)
+        except CaptchaFailed:
+            message = str(CaptchaFailed.message)
+            raise ApiError(422, ErrorCode.CAPTCHA_INVALID, message, fields={"captcha": [message]}) from None
     registration = submit_public_petition(draft=draft_from_public_input(payload), ip=client_ip(request))
     return Status(201, {"number": registration.petition.number, "query_code": registration.query_code})
 
