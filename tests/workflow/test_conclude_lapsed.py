@@ -10,7 +10,7 @@ from freezegun import freeze_time
 
 from xinfang.audit.models import AuditEvent
 from xinfang.petitions.models import Petition, PetitionEvent
-from xinfang.workflow import appeals
+from xinfang.workflow import appeals, services
 from xinfang.workflow.engine import System, TransitionRefused
 
 from ..procedure import new_registration, to_replied, to_reviewed, to_under_review
@@ -32,6 +32,8 @@ def _at(world, step) -> str:  # noqa: ANN001
 
 def test_lapsed_windows_are_concluded_and_open_ones_left(world, clock):
     replied, reviewed, appealed = _at(world, to_replied), _at(world, to_reviewed), _at(world, to_under_review)
+    # the office has checked the completion report of the assigned reply (issue #7 point 12)
+    services.approve_completion(user=world.intake_a, number=replied)
     windows = {n: Petition.objects.get(number=n).due_on for n in (replied, reviewed)}
     # on the last day of the windows nothing happens
     clock.move_to(dt.datetime.combine(max(windows.values()), dt.time(10)))
@@ -53,6 +55,7 @@ def test_lapsed_windows_are_concluded_and_open_ones_left(world, clock):
 def test_a_window_counted_from_the_letter_wins_over_a_wrong_stored_date(world, clock):
     """The stored due date only selects candidates; the window itself is checked again."""
     number = _at(world, to_replied)
+    services.approve_completion(user=world.intake_a, number=number)
     Petition.objects.filter(number=number).update(due_on=dt.date(2026, 3, 1))
     assert appeals.conclude_lapsed() == (0, 1)
     assert Petition.objects.get(number=number).status == "replied"
@@ -70,6 +73,7 @@ def test_the_system_takes_only_what_the_calendar_decides(world, clock):
 
 def test_the_command_reports_its_figures(world, clock, capsys):
     number = _at(world, to_replied)
+    services.approve_completion(user=world.intake_a, number=number)
     clock.move_to(
         dt.datetime.combine(Petition.objects.get(number=number).due_on, dt.time(10)) + dt.timedelta(days=1)
     )

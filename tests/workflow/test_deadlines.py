@@ -290,11 +290,12 @@ def test_a_missing_default_profile_is_a_clear_configuration_error():
 
 def test_extension_adds_at_most_thirty_days_from_the_end_of_handling():
     """Accepted 3 Nov 2025: day 60 is 2 Jan 2026 (New Year holiday) → due Sunday 4 Jan, a 调休 working day.
-    Extended by the full 30 days from there: Tuesday 3 Feb 2026."""
+    Extended by the full 30 days from day 60 (issue #7 point 11, not from the shifted 4 Jan): Sunday
+    1 Feb, moved to Monday 2 Feb 2026; by 10 days: Monday 12 Jan."""
     handling = due_date(Step.HANDLING, D(2025, 11, 3), None)
     assert (handling.nominal_end, handling.due_on) == (D(2026, 1, 2), D(2026, 1, 4))
-    assert extend(handling, organisation=None).due_on == D(2026, 2, 3)
-    assert extend(handling, organisation=None, days=10).due_on == D(2026, 1, 14)
+    assert extend(handling, organisation=None).due_on == D(2026, 2, 2)
+    assert extend(handling, organisation=None, days=10).due_on == D(2026, 1, 12)
     for too_long in (31, 0):
         with pytest.raises(ValidationError) as exc:
             extend(handling, organisation=None, days=too_long)

@@ -234,9 +234,12 @@ def due_date(
 def extend(deadline: Deadline, *, organisation: Organisation | None, days: int | None = None) -> Deadline:
     """The handling deadline after one extension of ``days`` (default: the most the rule allows).
 
-    Art. 34: at most 30 days (Zhejiang: 60), counted from the end of the handling period — the day
-    ``deadline.due_on``, which is not counted itself.  Approval by the unit's leader and telling the
-    petitioner the reason are the transition's business, not this function's.
+    Art. 34: at most 30 days (Zhejiang: 60), counted from the end of the statutory handling period —
+    ``deadline.nominal_end``, the 60th day, not counted itself — and not from ``due_on``, the day a
+    holiday moved it to: 民法典 Art. 203 moves only the last day of a period, it does not lengthen the
+    period an extension is added to (issue #7 point 11, docs/procedure.md §8).  A new last day on a
+    holiday moves again.  Approval by the unit's leader and telling the petitioner the reason are the
+    transition's business, not this function's.
     """
     rule = rule_for(Step.EXTENSION, organisation)
     days = rule.length if days is None else days
@@ -247,7 +250,7 @@ def extend(deadline: Deadline, *, organisation: Organisation | None, days: int |
             ),
             code="extension_too_long",
         )
-    return count_period(rule=rule, start=deadline.due_on, calendar=get_calendar(), length=days)
+    return count_period(rule=rule, start=deadline.nominal_end, calendar=get_calendar(), length=days)
 
 
 def paused_days_between(
