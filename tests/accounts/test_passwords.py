@@ -133,3 +133,24 @@ def test_a_wrong_old_password_counts_towards_the_lock(world):
             user=world.intake_a, old_password="guess", new_password="Whatever-1", ip="10.1.1.3"
         )
     assert LoginState.objects.get(user=world.intake_a).failures == 1
+
+
+def test_the_security_administrator_sets_a_password_on_the_account_page(client, world, password_policy):
+    mark_password_current(user=world.secadmin)
+    mark_password_current(user=world.intake_a)
+    client.force_login(world.secadmin)
+    url = reverse("accounts:member_action", args=[world.intake_a.pk, "password"])
+    # a weak one is refused with the reason
+    client.post(url, {"password": "weakpass"})
+    page = client.get(reverse("accounts:member", args=[world.intake_a.pk])).content.decode()
+    assert "至少3类" in page
+    assert not password_change_due(world.intake_a)
+    # a good one is set, and its owner must change it at the next login
+    assert client.post(url, {"password": "Reset-Pw-2026"}).status_code == 302
+    world.intake_a.refresh_from_db()
+    assert world.intake_a.check_password("Reset-Pw-2026")
+    assert password_change_due(world.intake_a)
+    # other administrators may not
+    mark_password_current(user=world.sysadmin)
+    client.force_login(world.sysadmin)
+    assert client.post(url, {"password": "Other-Pw-2026"}).status_code == 403

@@ -3,12 +3,13 @@ administrator's page for one account (lock, second factor, password)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -33,7 +34,7 @@ def _next_url(request: HttpRequest) -> str:
     wanted = request.POST.get("next") or request.GET.get("next") or ""
     if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure()):
         return wanted
-    return "/staff/"
+    return resolve_url(settings.LOGIN_REDIRECT_URL)  # the first page the user's role may see
 
 
 def _locked_out(request: HttpRequest, exc: services.AccountLocked) -> HttpResponse:
@@ -150,6 +151,8 @@ def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                     user=member, new_password=form.cleaned_data["password"], actor=request.user
                 )
                 messages.success(request, _("已设置新密码，该账号下次登录时须修改密码。"))
+            else:
+                messages.error(request, _("请填写新密码。"))
         else:
             raise PermissionDenied
     except PermissionError as exc:
