@@ -80,6 +80,7 @@ MIDDLEWARE = [
     # first, then CORS for configured origins, the CSP header, no-store on personal data.
     "xinfang.core.input_guard.InputGuardMiddleware",
     "xinfang.core.cors.CorsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "xinfang.core.cache_control.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "xinfang.core.middleware.LanguageMiddleware",
