@@ -139,7 +139,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="dbcache://xinfang_cache")}
 
 AUTH_USER_MODEL = "organisations.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "petitions:queue"
+LOGIN_REDIRECT_URL = "home"  # the first page each role may see (organisations.views.home)
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -190,6 +190,10 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"  # never routed: attachments go through petitions:attachment
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+# Stored attachments and their directories are readable by the service account only (issue #7
+# point 24); core.filemodes does the same for the SQLite files and MEDIA_ROOT itself.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Offline CAPTCHA for the public portal (django-simple-captcha draws it with the bundled font).
@@ -208,6 +212,9 @@ XINFANG_PORTAL_CAPTCHA_RATE = env.str("XINFANG_PORTAL_CAPTCHA_RATE", default="60
 # Failed password logins (staff pages and API together) per user name and address (等保 L3).
 XINFANG_LOGIN_FAILURE_RATE = env.str("XINFANG_LOGIN_FAILURE_RATE", default="5/900")
 XINFANG_API_TOKEN_TTL_HOURS = env.int("XINFANG_API_TOKEN_TTL_HOURS", default=12)
+# A grant request (role, account, token: four-eyes, docs/security.md §2) not decided within this
+# many days expires; 7 covers the longest public holiday.
+XINFANG_GRANT_REQUEST_DAYS = env.int("XINFANG_GRANT_REQUEST_DAYS", default=7)
 
 # --- Staff authentication (issue #7 points 17-20; docs/security.md §3) --------------------------
 # Two factors are always required of the administrators and of every role that can reveal personal
