@@ -126,6 +126,9 @@ REFUSAL_STATUS = {
     "extension_pending": 409,
     "no_pending_extension": 409,
     "no_completion_report": 409,
+    # extensions (issue #7 point 11): asked after the deadline; approved by the one who asked
+    "deadline_passed": 409,
+    "own_extension": 403,
     # after the reply (evaluation, review, recheck, conclusion) and the closing actions
     "already_evaluated": 409,
     "hearing_open": 409,
@@ -136,6 +139,12 @@ REFUSAL_STATUS = {
     "window_open": 409,
     "no_higher_body": 409,
     "already_recused": 409,
+    # issue #7 points 5, 7, 10: the objection loop, withdrawal after a reply, merging another person
+    "already_objected": 409,
+    "no_prior_objection": 409,
+    "jurisdiction_decided": 409,
+    "already_replied": 409,
+    "different_petitioner": 422,
     "missing_rating": 422,
     "invalid_target": 422,
     "invalid_staff": 422,
@@ -154,6 +163,7 @@ REFUSAL_FIELDS = {
     "missing_rating": "office_rating",  # the service names unit_rating when that is the one missing
     "invalid_target": "into",
     "invalid_staff": "staff",
+    "different_petitioner": "into",
 }
 
 

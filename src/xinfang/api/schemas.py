@@ -345,7 +345,9 @@ class ActionIn(InputSchema):
     Which fields an action takes, and which it requires, is checked per action by the endpoint
     (see docs/api.md); a field the action does not take is refused, not dropped."""
 
-    unit: int | str | None = Field(None, description=_UNIT_HELP + "；forward、assign 必填")
+    unit: int | str | None = Field(
+        None, description=_UNIT_HELP + "；forward、assign 必填；decide_jurisdiction 必填，为共同上级机关决定的办理单位"
+    )
     report_due_on: dt.date | None = Field(None, description="限办日期（仅 assign），须晚于今天")
     comment: str | None = Field(
         None,
@@ -362,7 +364,8 @@ class ActionIn(InputSchema):
             "理由（decline 必填，告知信访人；return 必填，详细退回理由；request_extension 必填，延期理由，"
             "批准后告知信访人；reject_extension、reject_completion 必填；"
             "request_review、request_recheck 必填，为信访人的请求及理由；withdraw 必填，撤回的情况说明；"
-            "report_urgent 必填，重大紧急的情况；"
+            "report_urgent 必填，重大紧急的情况；dispute_jurisdiction 必填，再次异议的详细理由；"
+            "decide_jurisdiction 必填，决定理由；"
             "recuse 必填，回避理由；evaluate 中任一评价为不满意时必填）"
         ),
     )
