@@ -144,3 +144,16 @@ def test_every_model_with_encrypted_fields_is_found():
     assert fields["petitions.Petitioner"] == ["id_number", "phone", "address"]
     files = {m._meta.label: names for m, names in rotation.encrypted_file_models()}
     assert files["petitions.Attachment"] == ["file"]
+
+
+def test_a_lost_file_is_reported_and_does_not_block_the_rest(site_under_old_key, settings, media_root):
+    """A row whose file is gone is named at the end; every other file is still rotated."""
+    from django.core.management.base import CommandError
+
+    lost = Attachment.objects.order_by("pk").first()
+    (media_root / lost.file.name).unlink()
+    settings.XINFANG_FIELD_KEYS = [KEY_NEW, KEY_OLD]
+    with pytest.raises(CommandError, match="1 stored files are missing"):
+        call_command("rotate_keys", stdout=io.StringIO())
+    settings.XINFANG_FIELD_KEYS = [KEY_NEW]
+    assert {stored_key_id(a.file) for a in Attachment.objects.exclude(pk=lost.pk)} == {crypto.key_id(KEY_NEW)}

@@ -35,6 +35,8 @@ class RotationReport:
 
     rotated: dict[str, int] = field(default_factory=dict)
     current: dict[str, int] = field(default_factory=dict)
+    # Rows whose stored file is gone: reported, not fatal (a lost file must not block rotation).
+    missing: list[str] = field(default_factory=list)
 
     def count(self, label: str, *, rotated: bool) -> None:
         target = self.rotated if rotated else self.current
@@ -153,6 +155,9 @@ def _rotate_file_batch(model, name: str, rows: list, *, label: str, report: Rota
                 stored = getattr(row, name)
                 try:
                     new_name = reencrypt_stored(stored)
+                except FileNotFoundError:
+                    report.missing.append(f"{label} pk={row.pk}: {stored.name}")
+                    continue
                 except ValueError as exc:
                     raise RotationError(f"{label} pk={row.pk}: no configured key can read this file") from exc
                 report.count(label, rotated=new_name is not None)
@@ -160,8 +165,9 @@ def _rotate_file_batch(model, name: str, rows: list, *, label: str, report: Rota
                     continue
                 written.append((stored.storage, new_name))
                 unchanged = model._default_manager.filter(pk=row.pk, **{name: stored.name})
-                if unchanged.update(**{name: new_name}):
-                    replaced.append((stored.storage, stored.name))
+                # The old file goes after the commit; if the row changed meanwhile, the new one does.
+                obsolete = stored.name if unchanged.update(**{name: new_name}) else new_name
+                replaced.append((stored.storage, obsolete))
     except BaseException:
         _delete(written)
         raise

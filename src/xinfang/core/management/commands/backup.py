@@ -43,7 +43,7 @@ class Command(BaseCommand):
             raise CommandError(f"{output} exists: a backup never overwrites another")
         try:
             manifest = create_backup(output, passphrase=read_passphrase(options["passphrase_file"]))
-        except BackupError as exc:
+        except (BackupError, OSError) as exc:
             raise CommandError(str(exc)) from None
         rows = sum(manifest["tables"].values())
         self.stdout.write(

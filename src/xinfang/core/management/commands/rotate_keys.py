@@ -26,3 +26,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{label}: rotated {rotated}, already current {current}")
         total = sum(report.rotated.values())
         self.stdout.write(f"rotated {total}, already current {sum(report.current.values())}")
+        if report.missing:
+            raise CommandError(
+                f"{len(report.missing)} stored files are missing (e.g. {report.missing[0]}); "
+                "everything else is rotated"
+            )
