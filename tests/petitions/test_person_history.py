@@ -76,6 +76,8 @@ def test_the_petition_page_lists_all_of_the_person_s_other_petitions_in_pages(cl
     listed = [n for n in earlier[:-1] if f">{n}</a>" in first.split('id="history"')[1]]
     listed_2 = [n for n in earlier[:-1] if f">{n}</a>" in second.split('id="history"')[1]]
     assert len(listed) == 20 and 'id="history-next"' in first
+    # absolute links: the page is also shown by the action view after a refusal (another URL)
+    assert f'href="{url}?history_page=2#history"' in first
     assert sorted(listed + listed_2) == sorted(earlier[:-1])
     assert 'id="history-prev"' in second and 'id="history-next"' not in second
     assert other not in first.split('id="history"')[1]
