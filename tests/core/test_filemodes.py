@@ -56,3 +56,17 @@ def test_media_root_is_tightened_at_startup(tmp_path, settings):
 def test_in_memory_databases_are_left_alone():
     assert filemodes.sqlite_files(":memory:") == []
     assert filemodes.sqlite_files("file:memorydb_default?mode=memory&cache=shared") == []
+
+
+def test_a_path_the_process_may_not_change_is_logged_not_fatal(tmp_path, monkeypatch, caplog):
+    """Owned by another account, chmod fails: the site keeps serving and the log says so."""
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(b"")
+    os.chmod(path, 0o644)  # noqa: S103 (the too-open mode under test)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError("not the owner")
+
+    monkeypatch.setattr(os, "chmod", refuse)
+    filemodes.restrict(path, filemodes.FILE_MODE)
+    assert "cannot set mode 600" in caplog.text

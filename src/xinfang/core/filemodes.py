@@ -11,6 +11,7 @@ creates the file on connect and the WAL files later, with the umask's mode), and
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import stat
 from pathlib import Path
@@ -18,16 +19,23 @@ from typing import Any
 
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
+
 FILE_MODE = 0o600
 DIRECTORY_MODE = 0o700
 
 
 def restrict(path: Path | str, mode: int) -> None:
-    """Set ``mode`` on ``path`` if it exists and is more open; missing paths are left alone."""
+    """Set ``mode`` on ``path`` if it exists and is more open; missing paths are left alone.  A
+    path the process may not change (owned by another account) is logged, never fatal: the site
+    must not stop serving because of a file mode."""
     with contextlib.suppress(FileNotFoundError):
-        current = stat.S_IMODE(os.stat(path).st_mode)
-        if current & ~mode:
-            os.chmod(path, mode)
+        try:
+            current = stat.S_IMODE(os.stat(path).st_mode)
+            if current & ~mode:
+                os.chmod(path, mode)
+        except PermissionError:
+            logger.warning("cannot set mode %o on %s: set it by hand (docs/security.md §5)", mode, path)
 
 
 def sqlite_files(name: str) -> list[Path]:
