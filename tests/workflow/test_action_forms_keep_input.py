@@ -277,3 +277,16 @@ def test_the_panel_says_confirm_once_and_cites_each_source_rightly(client, world
     forward = pages[1].split('id="action-forward"')[1].split("</summary>")[0]
     assert "《信访工作条例》第二十二条" in forward
     assert re.search(r">\s*确认转送\s*</button>", pages[1])
+
+
+def test_the_calendar_year_form_keeps_what_was_typed(client, world):
+    """The system administrator's "mark a year as entered" form: an invalid year used to redirect to
+    the calendar and drop the note that was typed with it."""
+    client.force_login(world.sysadmin)
+    response = client.post(
+        reverse("workflow:year_entered"), {"year": "1999", "entered": "1", "note": "国办发明电〔2025〕7号"}
+    )
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "年份无效" in page
+    assert 'value="国办发明电〔2025〕7号"' in page and 'value="1999"' in page

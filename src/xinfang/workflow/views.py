@@ -187,6 +187,12 @@ def rule_edit(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 @role_required(RoleCode.SYSADMIN)
 def calendar(request: HttpRequest) -> HttpResponse:
     """The overrides, which years have holiday data, and forms to add an override or mark a year."""
+    return _calendar_page(request)
+
+
+def _calendar_page(request: HttpRequest, year_form: CalendarYearForm | None = None) -> HttpResponse:
+    """The calendar page; ``year_form`` is a refused "mark a year" form, shown again as it was filled
+    in (issue #7 point 31: no form loses what was typed)."""
     today = timezone.localdate()
     legal = get_calendar()
     first, last = package_years()
@@ -203,7 +209,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "package_first": first,
         "package_last": last,
         "form": CalendarOverrideForm(initial={"is_working_day": "0"}),
-        "year_form": CalendarYearForm(initial={"year": last + 1}),
+        "year_form": year_form or CalendarYearForm(initial={"year": last + 1}),
     }
     return render(request, "workflow/calendar.html", context)
 
@@ -244,7 +250,7 @@ def year_entered(request: HttpRequest) -> HttpResponse:
     form = CalendarYearForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("年份无效。"))
-        return redirect("workflow:calendar")
+        return _calendar_page(request, year_form=form)
     entered = request.POST.get("entered") == "1"
     set_year_entered(actor=request.user, entered=entered, **form.cleaned_data)
     year: int = form.cleaned_data["year"]
