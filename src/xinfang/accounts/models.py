@@ -26,6 +26,15 @@ class LoginState(models.Model):
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True, db_index=True)
     must_change_password = models.BooleanField(_("须修改密码"), default=True)
     password_changed_at = models.DateTimeField(_("本人修改密码时间"), null=True, blank=True)
+    # Who reset the password or the second factor and the owner has not yet replaced it (set a
+    # password, enrolled a device): one administrator may not hold both at once, or they could
+    # sign in as the owner alone (services._check_not_both_credentials).
+    password_reset_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    second_factor_reset_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("登录状态")
