@@ -8,7 +8,7 @@ PORT   ?= 8000
 STAMP  := $(VENV)/.installed-stamp
 DEMO_PETITIONS ?= 3000
 
-.PHONY: install demo serve test test-fast lint format bench clean
+.PHONY: install demo serve test test-fast fuzz lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not e2e" -x -q
+
+# schemathesis against the API's OpenAPI document (also part of `make test`); a longer run:
+# XINFANG_FUZZ_EXAMPLES=200 make fuzz
+fuzz: install
+	$(BIN)/python -m pytest -p no:cacheprovider -m fuzz -q
 
 lint: install
 	$(BIN)/ruff check src tests bench
