@@ -169,8 +169,9 @@ def test_the_token_endpoint_is_no_way_around_the_second_factor(client, world, st
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "token_not_allowed"
     assert AuditEvent.objects.filter(action="api.token.refused", actor=world.intake_a).exists()
-    # and a system account gets one
-    create_staff(
+    # a system account with the password an administrator gave it is refused too: whoever set it
+    # would act as the account alone
+    platform = create_staff(
         username="platform",
         password=PASSWORD,
         organisation=world.a.office,
@@ -178,10 +179,40 @@ def test_the_token_endpoint_is_no_way_around_the_second_factor(client, world, st
         is_system_account=True,
         bootstrap=True,
     )
-    response = client.post(
-        "/api/v1/auth/token", {"username": "platform", "password": PASSWORD}, content_type="application/json"
-    )
+    body = {"username": "platform", "password": PASSWORD}
+    response = client.post("/api/v1/auth/token", body, content_type="application/json")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "token_not_allowed"
+    assert "修改密码" in response.json()["error"]["message"]
+    # once its owner has chosen the password, it gets one
+    mark_password_current(user=platform)
+    response = client.post("/api/v1/auth/token", body, content_type="application/json")
     assert response.status_code == 200 and response.json()["token"].startswith("xf_")
+
+
+def test_one_administrator_cannot_reset_both_credentials_of_an_account(world, strict):
+    """Password and second factor reset by the same person would let them sign in as the owner."""
+    from xinfang.accounts.services import confirm_enrolment, set_password_by_admin, start_enrolment
+
+    from ..factories import make_staff
+    from .conftest import totp_code as code_of
+
+    other_secadmin = make_staff("secadmin_2", world.province, "secadmin")
+    _enrolled(world.intake_a)
+    # given the security administrator reset the second factor (a lost phone)
+    reset_second_factor(user=world.intake_a, actor=world.secadmin)
+    # then the same person may not also set the password
+    with pytest.raises(PermissionError):
+        set_password_by_admin(user=world.intake_a, new_password="Reset-Pw-2026", actor=world.secadmin)
+    # another security administrator may (a forgotten password as well: four-eyes)
+    set_password_by_admin(user=world.intake_a, new_password="Reset-Pw-2026", actor=other_secadmin)
+    # nor may that other one now reset the second factor: it set the password the owner has not
+    # replaced yet
+    with pytest.raises(PermissionError):
+        reset_second_factor(user=world.intake_a, actor=other_secadmin)
+    # once the owner has enrolled a new device, the first may reset the password again
+    device = start_enrolment(user=world.intake_a)
+    confirm_enrolment(user=world.intake_a, device=device, code=code_of(device), ip="10.3.0.1")
+    set_password_by_admin(user=world.intake_a, new_password="Reset-Pw-2027", actor=world.secadmin)
 
 
 def test_check_deploy_warns_when_the_login_policy_is_off(settings):

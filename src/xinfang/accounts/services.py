@@ -258,6 +258,7 @@ def confirm_enrolment(*, user: User, device: TOTPDevice, code: str, ip: str) -> 
         device.save(update_fields=["confirmed"])
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         StaticDevice.objects.filter(user=user).delete()
+        LoginState.objects.filter(user=user).update(second_factor_reset_by=None)  # the owner's own now
         recovery = StaticDevice.objects.create(user=user, name=_("恢复码"), confirmed=True)
         codes = [StaticToken.random_token() for _i in range(RECOVERY_CODES)]
         StaticToken.objects.bulk_create([StaticToken(device=recovery, token=c) for c in codes])
@@ -297,14 +298,32 @@ def reset_second_factor(*, user: User, actor: User) -> None:
     """The security administrator removes a user's authenticator and recovery codes (a lost phone);
     the user enrols again at the next login.  Audited ``2fa.reset``."""
     _require_secadmin(actor, user)
+    _check_not_both_credentials(actor=actor, user=user, resetting="second_factor")
     with transaction.atomic():
         totp, _n = TOTPDevice.objects.filter(user=user).delete()
         static, _n = StaticDevice.objects.filter(user=user).delete()
+        LoginState.objects.update_or_create(user=user, defaults={"second_factor_reset_by": actor})
         record_event(
             actor=actor,
             action="2fa.reset",
             obj=user,
             data={"username": user.get_username(), "devices": totp + static},
+        )
+
+
+def _check_not_both_credentials(*, actor: User, user: User, resetting: str) -> None:
+    """One administrator may reset an account's password or its second factor, not both before
+    the owner has replaced the first (set their own password, enrolled a device): holding a new
+    password and no device to pass, they could sign in as the owner alone.  Both at once (a
+    forgotten password and a lost phone) take two security administrators — four-eyes, as for
+    grants (security.md §2, §3)."""
+    state = LoginState.objects.filter(user=user).first()
+    if state is None:
+        return
+    other = state.password_reset_by_id if resetting == "second_factor" else state.second_factor_reset_by_id
+    if other == actor.pk:
+        raise PermissionError(
+            _("您已重置该账号的另一项登录凭据，本人尚未重新设置；此项须由另一名安全管理员重置。")
         )
 
 
@@ -353,6 +372,7 @@ def set_password_by_admin(*, user: User, new_password: str, actor: User) -> None
     """The security administrator sets a password (a forgotten one); its owner must change it at
     the next login.  Audited ``password.reset`` (without the password)."""
     _require_secadmin(actor, user)
+    _check_not_both_credentials(actor=actor, user=user, resetting="password")
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
@@ -360,7 +380,7 @@ def set_password_by_admin(*, user: User, new_password: str, actor: User) -> None
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        _set_password_state(user, must_change=True)
+        _set_password_state(user, must_change=True, reset_by=actor)
         record_event(actor=actor, action="password.reset", obj=user, data={"username": user.get_username()})
 
 
@@ -370,8 +390,12 @@ def mark_password_current(*, user: User) -> None:
     _set_password_state(user, must_change=False)
 
 
-def _set_password_state(user: User, *, must_change: bool) -> None:
+def _set_password_state(user: User, *, must_change: bool, reset_by: User | None = None) -> None:
     LoginState.objects.update_or_create(
         user=user,
-        defaults={"must_change_password": must_change, "password_changed_at": timezone.now()},
+        defaults={
+            "must_change_password": must_change,
+            "password_changed_at": timezone.now(),
+            "password_reset_by": reset_by,  # None: the owner's own password now
+        },
     )

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinfang.accounts.services import LoginFailed, login_with_password
+from xinfang.accounts.services import LoginFailed, login_with_password, password_change_due
 from xinfang.audit.services import record_event
 from xinfang.core.crypto import secret_hash
 from xinfang.organisations.choices import GrantKind, RoleCode
@@ -89,7 +89,12 @@ def _create_token(
 
 
 class PasswordTokenRefused(Exception):
-    """A person (not a system account) asked for a token with a password."""
+    """No token for this password login: a person (not a system account), or a system account
+    whose password an administrator set (or which expired) and its owner has not replaced."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
 
 
 def obtain_token(*, username: str, password: str, ip: str) -> IssuedToken:
@@ -99,12 +104,25 @@ def obtain_token(*, username: str, password: str, ip: str) -> IssuedToken:
     and failure throttle guard the staff login page (``accounts.services.login_with_password``).
     Only system accounts get a token this way (:class:`PasswordTokenRefused` for a person, after
     the password check): a person's token would skip the second factor that the staff pages ask
-    for (issue #7 point 17), unless ``XINFANG_API_PASSWORD_TOKENS_FOR_STAFF`` allows it.
+    for (issue #7 point 17), unless ``XINFANG_API_PASSWORD_TOKENS_FOR_STAFF`` allows it.  Nor
+    with a password the security administrator set and its owner has not replaced: that
+    administrator would otherwise act as the system account alone (security.md §3).
     """
     user = login_with_password(username=username, password=password, ip=ip, channel="api")
+    refusal = None
     if not user.is_system_account and not settings.XINFANG_API_PASSWORD_TOKENS_FOR_STAFF:
-        record_event(actor=user, action="api.token.refused", obj=user, data={"via": "password"}, ip=ip)
-        raise PasswordTokenRefused(user.get_username())
+        refusal = "person", _("只有系统账号可以用密码换取接口令牌，工作人员请在业务系统中登录。")
+    elif settings.XINFANG_PASSWORD_CHANGE_ENFORCED and password_change_due(user):
+        refusal = "password_due", _("该账号的密码由管理员设置或已过期，请先登录业务系统修改密码。")
+    if refusal is not None:
+        record_event(
+            actor=user,
+            action="api.token.refused",
+            obj=user,
+            data={"via": "password", "why": refusal[0]},
+            ip=ip,
+        )
+        raise PasswordTokenRefused(refusal[1])
     expires_at = timezone.now() + dt.timedelta(hours=settings.XINFANG_API_TOKEN_TTL_HOURS)
     with transaction.atomic():
         issued = _create_token(user=user, name=_("密码登录"), expires_at=expires_at, created_by=user)

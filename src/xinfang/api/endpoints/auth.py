@@ -28,16 +28,15 @@ def obtain_access_token(request: HttpRequest, payload: TokenIn) -> dict[str, obj
 
     Repeated failures for one user name from one address, or for one account from any
     addresses, are refused with 429 for a while, even with the right password.  Only system
-    accounts get a token this way; a person is refused with 403 ``token_not_allowed`` (staff
-    log in on the staff pages, with their second factor).
+    accounts get a token this way, and only with a password their owner chose; otherwise 403
+    ``token_not_allowed`` (staff log in on the staff pages, with their second factor).
     """
     try:
         issued = obtain_token(username=payload.username, password=payload.password, ip=client_ip(request))
     except LoginFailed:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, _("用户名或密码错误，或账号已停用。")) from None
-    except PasswordTokenRefused:
-        message = _("只有系统账号可以用密码换取接口令牌，工作人员请在业务系统中登录。")
-        raise ApiError(403, ErrorCode.TOKEN_NOT_ALLOWED, message) from None
+    except PasswordTokenRefused as exc:
+        raise ApiError(403, ErrorCode.TOKEN_NOT_ALLOWED, exc.message) from None
     return {"token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at}
 
 
