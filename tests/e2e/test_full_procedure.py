@@ -113,7 +113,7 @@ def test_one_petition_from_the_portal_to_conclusion(live_server, browser, page, 
         evaluation.locator("[name=unit_rating][value=dissatisfied]").check()
         evaluation.locator("[name=reasons]").fill("改造时间太晚，雨季仍然积水。")
         evaluation.locator("button[type=submit]").click()
-        assert Petition.objects.get(number=number).evaluation.unit_rating == "dissatisfied"
+        assert Petition.objects.get(number=number).evaluations.get().unit_rating == "dissatisfied"
         review_form = page.locator("#portal-request_review")
         review_form.locator("[name=reasons]").fill("请求上级复查，尽快在雨季前改造。")
         review_form.locator("button[type=submit]").click()

@@ -63,6 +63,7 @@ from xinfang.workflow.transitions import (
     REVIEWER,
     ROLELESS,
     SIDE_ROLES,
+    SUPERIOR,
     TRANSITIONS,
     UNIT,
 )
@@ -91,6 +92,13 @@ CALLS: dict[str, Callable[..., Petition]] = {
     "return": lambda u, n, v, a: services.return_petition(user=u, number=n, reasons=a["text"], version=v),
     "overrule_return": lambda u, n, v, a: services.overrule_return(
         user=u, number=n, comment=a["text"], version=v
+    ),
+    # the second objection and the common superior's decision (Art. 24 ¶1, issue #7 point 5)
+    "dispute_jurisdiction": lambda u, n, v, a: services.ACTION_SERVICES["dispute_jurisdiction"](
+        user=u, number=n, reasons=a["text"], version=v
+    ),
+    "decide_jurisdiction": lambda u, n, v, a: services.ACTION_SERVICES["decide_jurisdiction"](
+        user=u, number=n, unit=a["unit"], reasons=a["text"], version=v
     ),
     # handling (Arts. 32, 34) and the completion report (Art. 22(3)): the way to the reply
     "request_extension": lambda u, n, v, a: services.request_extension(
@@ -172,12 +180,13 @@ CALLS: dict[str, Callable[..., Petition]] = {
 }
 # Which arguments an action needs to be valid (beyond state, role and side).
 NEEDS_TEXT = {
-    "decline", "redirect", "return", "overrule_return", "request_extension", "reject_extension", "reply",
+    "decline", "redirect", "return", "overrule_return", "dispute_jurisdiction", "decide_jurisdiction",
+    "request_extension", "reject_extension", "reply",
     "reject_completion", "request_review", "review", "request_recheck", "recheck", "report_urgent", "recuse",
 }  # fmt: skip
 NEEDS_UNIT = {"forward", "assign"}
 NEEDS_DATE = {"assign"}
-ROUTING = {"forward", "assign", "return", "overrule_return"}
+ROUTING = {"forward", "assign", "return", "overrule_return", "dispute_jurisdiction", "decide_jurisdiction"}
 # The way forward after acceptance; favoured, so that reviews, rechecks and hearings are reached.
 PROGRESS = {"unit_accept", "accept", "reply", "request_review", "review", "request_recheck", "start_hearing",
             "end_hearing", "recheck"}  # fmt: skip
@@ -186,7 +195,7 @@ RARE = {"recuse", "report_urgent", "withdraw", "decline", "redirect"}
 # Refusals that depend on data beyond state, side, role, guard and the drawn texts: an action offered
 # by allowed_actions may still be refused with these, and that is no disagreement.
 DATA_CODES = {"window_open", "invalid_target", "not_settled", "invalid_staff", "already_recused",
-              "no_higher_body", "extension_too_long"}  # fmt: skip
+              "no_higher_body", "extension_too_long", "different_petitioner"}  # fmt: skip
 
 TEXTS = ["", "   ", "该事项属自然资源部门职责，请依法处理"]
 RATINGS = [("satisfied", "basically_satisfied"), ("dissatisfied", "satisfied"), ("", "satisfied")]
@@ -338,6 +347,12 @@ def test_no_sequence_of_actions_reaches_a_forbidden_state(world):
             p = self.petition
             if not unit.is_active or unit.pk == p.office_id:
                 return False
+            # the office's own area, no petition office (issue #7 point 4; no channel organ is drawn)
+            if not unit.is_within(a.government) or unit.kind == OrganisationKind.PETITION_OFFICE:
+                return False
+            # a report against the office or its government only goes up: no unit drawn here will do
+            if p.is_confidential and p.subject_organisation and a.office.is_within(p.subject_organisation):
+                return False
             return not (
                 p.is_confidential and p.subject_organisation and unit.is_within(p.subject_organisation)
             )
@@ -356,6 +371,8 @@ def test_no_sequence_of_actions_reaches_a_forbidden_state(world):
                     insiders += [*county_appeal_staff, *county_appeal_staff, *city_appeal_staff]
                 if side == RECHECKER:
                     insiders += city_appeal_staff
+                if side == SUPERIOR:  # the county government's leader, or the city (a government unit)
+                    insiders += [world.leader_a, world.leader_a, *city_appeal_staff]
                 if side == PETITIONER:
                     insiders += [self.citizen, self.citizen, self.stranger]
             return insiders
@@ -472,6 +489,8 @@ def test_no_sequence_of_actions_reaches_a_forbidden_state(world):
                 code = getattr(refusal, "code", None)
                 ordered = action == "recuse" and args["staff"] not in {None, getattr(actor, "username", None)}
                 data_dependent = code in DATA_CODES or (ordered and code == "not_allowed")
+                # the superior names a unit of its own area: which is valid depends on the dispute
+                data_dependent |= action == "decide_jurisdiction" and code in {"invalid_unit", "accused_unit"}
                 if args_valid and action in offered and not data_dependent:
                     raise AssertionError(
                         f"{action} was offered to {_name(actor)} in {source} but refused: {refusal!r}"
@@ -483,7 +502,7 @@ def test_no_sequence_of_actions_reaches_a_forbidden_state(world):
             assert source in transition.sources
             assert source not in TERMINAL or (action in AFTER_THE_END and petition.status == source)
             assert petition.status in Status.values
-            if action == "overrule_return":
+            if action in {"overrule_return", "decide_jurisdiction"}:
                 restored = Assignment.objects.get(petition=petition, ended_at__isnull=True)
                 expected = Status.ASSIGNED if restored.kind == AssignmentKind.ASSIGN else Status.FORWARDED
                 assert petition.status == expected
@@ -557,7 +576,8 @@ def test_no_sequence_of_actions_reaches_a_forbidden_state(world):
                 assert open_appeals == []
             open_hearings = Hearing.objects.filter(appeal__petition=petition, ended_on__isnull=True)
             assert open_hearings.count() <= (1 if petition.status == Status.UNDER_RECHECK else 0)
-            assert Evaluation.objects.filter(petition=petition).count() <= 1
+            # one evaluation per reply at most (issue #7 point 6: the reply that stands is evaluated)
+            assert Evaluation.objects.filter(petition=petition).count() <= petition.decision_letters.count()
             if petition.status == Status.MERGED:
                 assert petition.repeat_of_id == self.sibling.pk and petition.is_repeat
 
@@ -568,7 +588,10 @@ def test_no_sequence_of_actions_reaches_a_forbidden_state(world):
                     prev in t.sources
                     and (
                         new == (t.target or prev)
-                        or (t.action == "overrule_return" and new in {Status.ASSIGNED, Status.FORWARDED})
+                        or (
+                            t.action in {"overrule_return", "decide_jurisdiction"}
+                            and new in {Status.ASSIGNED, Status.FORWARDED}
+                        )
                         or (t.action == "review" and new == Status.ACCEPTED)
                     )
                     for t in TRANSITIONS.values()

@@ -385,3 +385,15 @@ def test_the_merged_petitions_code_shows_the_result_of_the_petition_it_went_into
     kinds = [e.kind for e in view.events]
     assert "merged" in kinds and kinds[-1] == "replied"
     assert view.allowed_actions == []
+
+
+def test_a_disputed_petition_stands_at_disposal_on_the_portal(world):
+    """The portal's step list places the disputed state at 转送/交办, not as an early end."""
+    from xinfang.portal.services import public_view
+
+    number = _overruled_once(world)
+    disputes.dispute_jurisdiction(user=world.handler_a, number=number, reasons="属于乡镇职责")
+    view = public_view(Petition.objects.get(number=number))
+    assert view.status == Status.DISPUTED
+    assert [s.key for s in view.steps if s.state == "current"] == ["disposal"]
+    assert "withdraw" in view.allowed_actions

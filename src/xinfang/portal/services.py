@@ -340,6 +340,7 @@ _POSITION = {
     Status.RETURNED: "registered",  # the office routes it again
     Status.FORWARDED: "disposal",
     Status.ASSIGNED: "disposal",
+    Status.DISPUTED: "disposal",  # the common superior decides who handles it (Art. 24)
     Status.ACCEPTED: "handling",
     Status.REPLIED: "reply",
     Status.UNDER_REVIEW: "review",
