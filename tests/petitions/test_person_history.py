@@ -123,3 +123,26 @@ def test_a_choice_that_no_longer_matches_comes_back_empty(client, world, id_numb
     # and a petition outside the clerk's scope is never confirmed, whatever is typed
     client.force_login(world.intake_b)
     assert _look_up(client, id_number=id_number, chosen=earlier[0])["chosen"] is None
+
+
+def test_a_registration_refused_for_another_field_keeps_the_repeat_choice(client, world, id_number, earlier):
+    """Issue #7 points 31/32: the clerk decided the petition repeats the oldest earlier one, but forgot
+    the title; the page comes back with the earlier petitions listed and that choice still made."""
+    from xinfang.petitions.models import Petition
+
+    from ..factories import leaf_category
+
+    client.force_login(world.intake_a)
+    data = {
+        "p-TOTAL_FORMS": "1", "p-INITIAL_FORMS": "0", "p-MIN_NUM_FORMS": "0", "p-MAX_NUM_FORMS": "5",
+        "p-0-name": "王五", "p-0-id_number": id_number, "p-0-phone": "13800001111",
+        "channel": "visit", "purpose": "complaint", "received_on": "2026-01-05", "headcount": "1",
+        "title": "", "content": "再次反映征地补偿问题。", "category": leaf_category().pk,
+        "locality": world.a.township.pk, "repeat_choice": earlier[0],
+    }  # fmt: skip
+    before = Petition.objects.count()
+    response = client.post(reverse("petitions:register"), data)
+    assert response.status_code == 200 and Petition.objects.count() == before
+    page = response.content.decode()
+    assert f'name="repeat_choice" value="{earlier[0]}" checked' in page
+    assert 'name="repeat_choice" value="" checked' not in page

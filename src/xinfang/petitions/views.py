@@ -6,6 +6,7 @@ Views parse input, call services and render; every read goes through ``restrict(
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -125,11 +126,27 @@ def register(request: HttpRequest) -> HttpResponse:
     else:
         form = PetitionForm(office=request.user.organisation)
         formset = PetitionerFormSet(prefix="p")
+    chosen = request.POST.get("repeat_choice", "") if request.method == "POST" else ""
+    if request.method == "POST" and "repeat_choice" in request.POST and not candidates:
+        # Refused for another field after the clerk had decided on the repeat: show the earlier
+        # petitions again with that decision made, not an empty box (issue #7 points 31, 32).
+        candidates = _candidates_with_choice(request.user, _petitioner_drafts(formset), chosen)
     return render(
         request,
         "petitions/register.html",
-        {"form": form, "formset": formset, "candidates": candidates, "office": office},
+        {"form": form, "formset": formset, "candidates": candidates, "office": office, "chosen": chosen},
     )
+
+
+def _candidates_with_choice(user: Any, people: list[PetitionerDraft], chosen: str) -> list[Petition]:
+    """The newest earlier petitions of ``people``, with ``chosen`` among them even when it is older
+    (and only when it is really one of theirs), each marked with its standing."""
+    candidates = find_possible_repeats(user, people)
+    if chosen and chosen not in {c.number for c in candidates}:
+        candidates += list(possible_repeats(user, people).filter(number=chosen))
+    for candidate in candidates:
+        candidate.standing, candidate.standing_note = repeat_standing(candidate)
+    return candidates
 
 
 def repeat_standing(petition: Petition, today: dt.date | None = None) -> tuple[str, str]:
