@@ -152,6 +152,8 @@ def test_secadmin_resets_a_lost_authenticator_audited_and_the_user_enrols_again(
     assert not TOTPDevice.objects.filter(user=world.intake_a).exists()
     event = AuditEvent.objects.get(action="2fa.reset")
     assert event.actor == world.secadmin and event.object_id == str(world.intake_a.pk)
+    page = client.get(reverse("accounts:member", args=[world.intake_a.pk])).content.decode()
+    assert "由 secadmin 重置，待本人重新绑定" in page  # what a second administrator needs to know
     client.post(reverse("logout"))
     _password_step(client, world.intake_a)
     assert client.get(reverse("petitions:queue"))["Location"].startswith(reverse("accounts:enrol"))
