@@ -18,6 +18,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from xinfang.organisations.models import Organisation
 from xinfang.petitions.models import Petition
 from xinfang.workflow import appeals, services
 from xinfang.workflow.actions import ACTION_FIELDS, ActionForm
@@ -235,6 +236,18 @@ def test_a_missing_required_field_keeps_every_other_typed_value(client, world, a
     assert re.search(rf'class="field has-error">\s*<label[^>]*for="id_{missing}"', body), "no error shown"
     petition.refresh_from_db()
     assert petition.version == data["version"]
+
+
+def test_a_gone_form_shows_the_names_of_what_was_chosen(client, world):
+    """The typed values of a form that cannot come back name the organisation chosen, not its key."""
+    petition, user, typed = _set_up(world, "forward")
+    version = petition.version
+    services.accept(user=world.supervisor_a, number=petition.number)
+    data = {"version": version, "unit": typed["unit"], "comment": typed["comment"]}
+    page = html.unescape(_post(client, user, petition, "forward", data).content.decode())
+    lost = page.split('id="action-lost"')[1].split("</div>")[0]
+    unit = Organisation.objects.get(pk=typed["unit"])
+    assert unit.name in lost and typed["comment"] in lost
 
 
 def test_a_form_whose_action_is_gone_shows_what_was_typed(client, world):

@@ -166,9 +166,15 @@ class ActionRetry:
         petition moved on meanwhile and the action is no longer offered)."""
         rows = []
         for name in ACTION_FIELDS[self.action]:
-            value = self.form.data.get(name, "")
-            if str(value).strip():
-                rows.append((self.form.fields[name].label, value))
+            field, value = self.form.fields[name], self.form.data.get(name, "")
+            if not str(value).strip():
+                continue
+            if isinstance(field, forms.ModelChoiceField):  # the organisation's name, not its key
+                found = field.queryset.filter(pk=value).first() if str(value).isdigit() else None
+                value = found or value
+            elif isinstance(field, forms.ChoiceField):
+                value = dict(field.choices).get(value, value)
+            rows.append((field.label, value))
         return rows
 
 
