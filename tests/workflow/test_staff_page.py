@@ -270,6 +270,8 @@ def test_repeat_lookup_marks_concluded_and_in_handling(client, world):
     concluded = _earlier_of(world, id_number)
     overdue = _earlier_of(world, id_number)
     Petition.objects.filter(pk=concluded.pk).update(status="concluded", conclusion="rechecked", due_on=None)
+    # accepted (issue #7 point 9: a petition only registered is not "being handled")
+    Petition.objects.filter(pk__in=[in_handling.pk, overdue.pk]).update(status="accepted")
     Petition.objects.filter(pk=overdue.pk).update(due_on=timezone.localdate() - dt.timedelta(days=1))
     client.force_login(world.intake_a)
     # when
