@@ -44,3 +44,14 @@ def test_the_petition_page_offers_and_takes_name_subject(client, world):
     assert petition.subject_confirmed and petition.subject_organisation == world.a.government
     page = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
     assert 'id="action-forward"' in page and 'id="action-accept"' not in page  # only up, now
+
+
+def test_the_portal_names_the_accused_in_free_text_only(client, world):
+    """The citizen describes whom the report accuses; the clerk confirms it before any routing."""
+    from ..web.test_portal_views import submit
+
+    number, _code = submit(client, world, purpose="report", subject_name="甲县人社局王局长")
+    petition = Petition.objects.get(number=number)
+    assert petition.subject_name == "甲县人社局王局长"
+    assert petition.is_confidential and not petition.subject_confirmed
+    assert petition.subject_organisation is None

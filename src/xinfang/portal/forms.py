@@ -40,6 +40,14 @@ class SubmitForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("请写明您的诉求、事实和理由。"),
     )
+    # A report's accused, in the citizen's own words only: the office confirms whom it accuses before
+    # the report goes anywhere (issue #7 point 1), and never reveals it to them (条例 Art. 30 ¶3).
+    subject_name = forms.CharField(
+        label=_("被反映（检举控告）的单位或人员"),
+        max_length=200,
+        required=False,
+        help_text=_("选填。检举控告的，请写明被检举控告的单位或人员；我们依法为您保密。"),
+    )
     attachments = MultipleFileField(
         label=_("附件"),
         required=False,
@@ -79,6 +87,7 @@ class SubmitForm(forms.Form):
             category_id=data["category"].pk,
             locality_id=data["locality"].pk,
             received_on=timezone.localdate(),
+            subject_name=data.get("subject_name", ""),
             petitioners=[
                 PetitionerDraft(
                     name=data["name"],
