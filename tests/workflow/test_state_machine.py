@@ -257,7 +257,8 @@ def _snapshot(petition: Petition) -> tuple:
 
 # Where an example may start: registered, or brought by the services along the usual way to a later
 # state (a complaint assigned to county A's department, which replies; county and city review).
-STARTS = ["registered", "registered", "accepted", "replied", "under_review", "reviewed", "under_recheck"]
+STARTS = ["registered", "registered", "accepted", "replied", "under_review", "reviewed", "under_recheck",
+          "overruled"]  # fmt: skip
 _WAY = [
     ("accepted", lambda w, n: services.assign(user=w.intake_a, number=n, unit=w.a.department)),
     ("accepted", lambda w, n: services.unit_accept(user=w.handler_a, number=n)),
@@ -270,8 +271,21 @@ _WAY = [
 ]  # fmt: skip
 
 
+# Assigned again after the office overruled the unit's first objection: the next objection goes to the
+# common superior (dispute_jurisdiction, Art. 24 ¶1; issue #7 point 5), which a random walk rarely reaches.
+_OVERRULED = [
+    lambda w, n: services.assign(user=w.intake_a, number=n, unit=w.a.department),
+    lambda w, n: services.return_petition(user=w.handler_a, number=n, reasons="不属于本单位职责"),
+    lambda w, n: services.overrule_return(user=w.intake_a, number=n, comment="属于本单位职责"),
+]
+
+
 def _advance(world: Any, number: str, start: str) -> None:
     if start == "registered":
+        return
+    if start == "overruled":
+        for step in _OVERRULED:
+            step(world, number)
         return
     for reached, step in _WAY:
         step(world, number)
