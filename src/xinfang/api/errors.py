@@ -54,7 +54,8 @@ class ErrorCode:
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     QUERY_CODE_LOCKED = "query_code_locked"
     CAPTCHA_INVALID = "captcha_invalid"
-    TOKEN_NOT_ALLOWED = "token_not_allowed"  # a person asked for a token with a password (403)
+    # A person asked for a token with a password (403); an error code, not a secret.
+    TOKEN_NOT_ALLOWED = "token_not_allowed"  # noqa: S105
     # An upload refused by the attachment checks (type, size, count, whole-container checks:
     # issue #7 point 27), 422 with the reasons under fields.attachments.
     ATTACHMENT_REFUSED = "attachment_refused"

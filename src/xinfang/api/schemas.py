@@ -346,7 +346,9 @@ class ActionIn(InputSchema):
     (see docs/api.md); a field the action does not take is refused, not dropped."""
 
     unit: int | str | None = Field(
-        None, description=_UNIT_HELP + "；forward、assign 必填；decide_jurisdiction 必填，为共同上级机关决定的办理单位"
+        None,
+        description=_UNIT_HELP
+        + "；forward、assign 必填；decide_jurisdiction 必填，为共同上级机关决定的办理单位",
     )
     report_due_on: dt.date | None = Field(None, description="限办日期（仅 assign），须晚于今天")
     comment: str | None = Field(
