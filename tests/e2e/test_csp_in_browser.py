@@ -29,7 +29,10 @@ def test_pages_raise_no_csp_violation_and_the_language_menu_works(live_server, p
         assert page.locator("link[rel=stylesheet]").count() >= 1
     # and the language is switched with the menu
     page.goto(base + "/portal/")
-    page.select_option("select[name=language]", "en")
+    # (the form posts and the page reloads after select_option returns: wait for that navigation,
+    # or the assertion may read the old page)
+    with page.expect_navigation(url=lambda url: url.endswith("/portal/")):
+        page.select_option("select[name=language]", "en")
     page.wait_for_load_state("load")
     # then: the page came back in English, and nothing was blocked
     assert page.locator("html").get_attribute("lang") == "en"
