@@ -1,0 +1,49 @@
+"""Every periodic job of Xinfang, as data: what runs, and when.
+
+``migrate`` writes this list into django-q2's schedule table (``xinfang.core.jobs.sync_schedules``),
+so a site never installs cron lines; an operator may change a time in the admin's table, and the
+next ``migrate`` restores the defaults below only for jobs whose definition changed here.
+
+Each job lives next to the service it calls (``<app>/tasks.py``) and must be safe to run twice at
+once and to be killed halfway (docs/architecture.md, "Background work").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str  # stable key of the schedule row
+    func: str  # dotted path of the task function
+    cron: str  # when, as a cron expression in TIME_ZONE (minute hour day month weekday)
+    description: str
+
+
+PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
+    PeriodicJob(
+        "deliver_outbox",
+        "xinfang.notifications.tasks.deliver_pending",
+        "* * * * *",
+        "Send e-mail and SMS still waiting in the outbox (retries, and anything a crash left behind).",
+    ),
+    PeriodicJob(
+        "daily_urging",
+        "xinfang.supervision.tasks.urge_pass",
+        "30 7 * * *",
+        "Reminders before, on and after every staff deadline (催办), and the overdue scan.",
+    ),
+    PeriodicJob(
+        "escalate_supervision",
+        "xinfang.supervision.tasks.escalate_unanswered",
+        "45 7 * * *",
+        "Supervision notices not answered in time go to the unit's leader, then to the level above.",
+    ),
+    PeriodicJob(
+        "conclude_lapsed",
+        "xinfang.workflow.tasks.conclude_lapsed",
+        "15 1 * * *",
+        "Conclude petitions whose review or recheck window passed unused (Art. 36 ¶3).",
+    ),
+)
