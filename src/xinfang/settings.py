@@ -62,12 +62,16 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_q",
     "xinfang.core",
     "xinfang.organisations",
     "xinfang.audit",
     "xinfang.accounts",
     "xinfang.petitions",
     "xinfang.workflow",
+    "xinfang.supervision",
+    "xinfang.notifications",
+    "xinfang.workbench",
     "xinfang.portal",
     "xinfang.api",
     "xinfang.demo",
@@ -273,6 +277,30 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 if XINFANG_TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Background work (issue #8; docs/architecture.md, "Background work") ------------------------
+# django-q2: the ORM broker (this database) by default, Redis with XINFANG_TASK_REDIS_URL for large
+# sites.  Periodic jobs are data (core/schedule.py), written into django_q's schedule table by
+# migrate.  XINFANG_WORKER_SCHEDULER=false on every worker host but one (docs/deployment.md).
+Q_CLUSTER = {
+    "name": "xinfang",
+    "workers": env.int("XINFANG_WORKERS", default=2),
+    "timeout": env.int("XINFANG_TASK_TIMEOUT", default=600),
+    # A task not acknowledged this long after it was handed out (its worker died) is handed out
+    # again; larger than the timeout, as django-q2 requires.
+    "retry": env.int("XINFANG_TASK_RETRY", default=720),
+    "max_attempts": 5,
+    "ack_failures": True,
+    "save_limit": 1000,
+    "catch_up": False,
+    "scheduler": env.bool("XINFANG_WORKER_SCHEDULER", default=True),
+    "label": "后台任务",
+}
+if env.str("XINFANG_TASK_REDIS_URL", default=""):
+    Q_CLUSTER["redis"] = env.str("XINFANG_TASK_REDIS_URL")
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = env.float("XINFANG_TASK_POLL_SECONDS", default=1.0)
 
 LOGGING = {
     "version": 1,

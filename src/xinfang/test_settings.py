@@ -35,3 +35,6 @@ SECURE_SSL_REDIRECT = False  # the test client and the live server speak plain h
 XINFANG_2FA_ENFORCED = False
 XINFANG_PASSWORD_CHANGE_ENFORCED = False
 XINFANG_API_PASSWORD_TOKENS_FOR_STAFF = True  # the API suite acts as staff of every role
+# Jobs run in the calling process at once (django-q2 "sync"), after the commit as in production;
+# the worker tests (tests/worker) start real worker processes with XINFANG_TASK_SYNC unset.
+Q_CLUSTER = {**Q_CLUSTER, "sync": os.environ.get("XINFANG_TASK_SYNC", "1") == "1"}  # noqa: F405

@@ -103,6 +103,7 @@ def _hearing_open(world) -> str:  # noqa: ANN001
 STATES = {
     "forward": _registered, "assign": _registered, "accept": _registered, "decline": _registered,
     "redirect": _registered, "withdraw": _registered, "report_urgent": _registered, "recuse": _registered,
+    "assign_handler": _registered,
     "merge": _registered, "refuse_repeat": _repeat, "name_subject": _report,
     "unit_accept": _assigned, "return": _assigned, "overrule_return": _returned,
     "dispute_jurisdiction": _overruled, "decide_jurisdiction": _disputed,
@@ -137,7 +138,7 @@ def _typed(world, petition: Petition) -> dict[str, str]:  # noqa: ANN001
         "facts": "查明事实：戊己庚", "basis": "法律依据：辛壬癸", "opinion": "处理意见：子丑寅",
         "comment": "内部意见：卯辰巳", "office_rating": "satisfied", "unit_rating": "dissatisfied",
         "appeal_outcome": "uphold", "conclusion": "agreement", "into": _registered(world),
-        "staff": "handler_a",
+        "staff": "handler_a", "handler": "intake_a",
     }  # fmt: skip
 
 

@@ -43,7 +43,7 @@ from xinfang.petitions.models import Petition
 from xinfang.workflow import appeals, services
 from xinfang.workflow.engine import Citizen, System, TransitionRefused, allowed_actions, check_allowed
 from xinfang.workflow.models import Appeal, Assignment
-from xinfang.workflow.transitions import TRANSITIONS
+from xinfang.workflow.transitions import STATUTORY, TRANSITIONS
 
 from ..factories import make_staff, register
 
@@ -99,9 +99,11 @@ def _offered(petition: Petition, user: Any) -> set[str]:
     """What ``user`` may do now.  The daily job reads no page (``allowed_actions`` offers it nothing,
     having no scope): what it may do is what ``check_allowed`` lets it."""
     if not isinstance(user, System):
-        return {t.action for t in allowed_actions(petition, user)}
+        return {t.action for t in allowed_actions(petition, user) if t.action in STATUTORY}
     offered = set()
     for transition in TRANSITIONS.values():
+        if transition.action not in STATUTORY:
+            continue
         try:
             check_allowed(petition, user, transition)
         except TransitionRefused:

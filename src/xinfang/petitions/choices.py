@@ -49,6 +49,23 @@ FINAL_STATUSES = frozenset(
     {Status.DECLINED, Status.REDIRECTED, Status.CONCLUDED, Status.WITHDRAWN, Status.MERGED}
 )
 
+# States in which ``Petition.due_on`` is a deadline that **staff** must meet (disposal, acceptance,
+# handling, a review or recheck opinion, a jurisdiction decision).  In the others it is the
+# petitioner's window (REPLIED: evaluation and review; REVIEWED: recheck) and is shown as a plain
+# date: no traffic light, never "overdue", no reminders (issue #8 §2).
+STAFF_DEADLINE_STATUSES = frozenset(
+    {
+        Status.REGISTERED,
+        Status.FORWARDED,
+        Status.ASSIGNED,
+        Status.RETURNED,
+        Status.DISPUTED,
+        Status.ACCEPTED,
+        Status.UNDER_REVIEW,
+        Status.UNDER_RECHECK,
+    }
+)
+
 
 class Conclusion(models.TextChoices):
     """Why a matter was concluded (终结, Art. 36 ¶3; 浙江条例 Art. 25)."""
@@ -101,6 +118,16 @@ class EventKind(models.TextChoices):
     MERGED = "merged", _("合并")
     REPORTED_URGENT = "reported_urgent", _("重大紧急信访事项上报")
     RECUSED = "recused", _("回避")
+    HANDLER_ASSIGNED = "handler_assigned", _("指定承办人")
+    # Supervision (issue #8): registered by xinfang.supervision, shown on the internal timeline.
+    SUPERVISED = "supervised", _("督办")
+    SUPERVISION_ANSWERED = "supervision_answered", _("督办反馈")
+    SUPERVISION_ACCEPTED = "supervision_accepted", _("督办反馈通过")
+    SUPERVISION_RETURNED = "supervision_returned", _("督办反馈退回")
+    SUPERVISION_ESCALATED = "supervision_escalated", _("督办升级")
+    SUPERVISION_LIFTED = "supervision_lifted", _("解除督办")
+    URGED = "urged", _("催办")
+    ACCOUNTABILITY = "accountability", _("约谈、通报或工作建议")
 
 
 # 集体访: five people or more (domain.md §1.7; common practice).

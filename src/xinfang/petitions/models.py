@@ -127,6 +127,16 @@ class Petition(models.Model):
     conclusion = models.CharField(_("终结理由"), max_length=20, choices=Conclusion.choices, blank=True)
     concluded_on = models.DateField(_("终结日期"), null=True, blank=True)
     due_on = models.DateField(_("办理时限"), null=True, blank=True)
+    # 承办人 / 首办责任人: the person working the petition inside the handling body (issue #8);
+    # set by the assign_handler action, cleared when the petition moves to another body.
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("承办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_petitions",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -151,6 +161,10 @@ class Petition(models.Model):
                 fields=["is_collective"], name="petition_collective_idx", condition=Q(is_collective=True)
             ),
             models.Index(fields=["is_urgent"], name="petition_urgent_idx", condition=Q(is_urgent=True)),
+            # "Assigned to me" on the queue and the workbench: my petitions, soonest deadline first.
+            models.Index(
+                fields=["handler", "due_on"], name="petition_handler_idx", condition=Q(handler__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@ performs an action.  Parsing only; every rule is in ``services`` and ``engine``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,10 +98,18 @@ class ActionForm(forms.Form):
         label=gettext_lazy("被检举控告人（加密保存）"), required=False, max_length=200
     )
 
+    handler = forms.ChoiceField(label=gettext_lazy("承办人"), required=False, choices=())
+
     def __init__(self, *args: Any, petition: Petition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = unit_choices(petition)
         self.fields["subject_organisation"].queryset = routing.accused_choices(petition.office)
+        self.fields["handler"].choices = lambda: [
+            ("", gettext_lazy("请选择")),
+            *((u.username, f"{u} · {u.organisation.name}") for u in services.handler_choices(petition)),
+        ]
+        for name, make_field in EXTRA_FIELDS.items():
+            self.fields[name] = make_field(petition)
 
 
 # The fields each action shows, and how its service is called with the cleaned data.
@@ -135,10 +144,32 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "merge": ("into", "comment"),
     "report_urgent": ("reasons",),
     "recuse": ("staff", "reasons"),
+    "assign_handler": ("handler", "reasons"),
 }
 # A form field whose service argument has another name (the reply and the appeals both take
 # ``outcome``, with different choices).
-ARGUMENT_NAMES = {"appeal_outcome": "outcome"}
+ARGUMENT_NAMES = {"appeal_outcome": "outcome", "handler": "staff"}
+# Fields of actions registered by apps above workflow (``register_action``): name -> a function
+# of the petition that builds the field.
+EXTRA_FIELDS: dict[str, Callable[[Petition], forms.Field]] = {}
+
+
+def register_action(
+    action: str,
+    service: Callable[..., Petition],
+    fields: tuple[str, ...],
+    extra_fields: dict[str, Callable[[Petition], forms.Field]] | None = None,
+) -> None:
+    """Let an app above workflow (supervision) show its transition in the action panel and take it
+    through ``act``: the service, the form fields it shows (existing ones by name, or new ones
+    built per petition), in order.  A field's name is its service argument (``ARGUMENT_NAMES``
+    aside)."""
+    for name, make_field in (extra_fields or {}).items():
+        EXTRA_FIELDS[name] = make_field
+    ACTION_FIELDS[action] = fields
+    SERVICES[action] = service
+
+
 SERVICES = services.ACTION_SERVICES
 
 

@@ -25,6 +25,7 @@ from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound, access_petition
 from xinfang.petitions.models import Petition, PetitionEvent
 
+from .signals import transition_performed
 from .transitions import (
     APPROVER,
     HANDLING,
@@ -35,6 +36,7 @@ from .transitions import (
     ROLELESS,
     SIDE_ROLES,
     SUPERIOR,
+    SUPERVISING,
     SYSTEM,
     TRANSITIONS,
     UNIT,
@@ -134,6 +136,12 @@ def acting_side(petition: Petition, user: Any) -> set[str]:
     dispute = open_dispute(petition)
     if dispute is not None and acts_for_superior(org, dispute):
         sides.add(SUPERIOR)
+    if org.kind == OrganisationKind.PETITION_OFFICE and org.pk != handler.pk:
+        # Supervision (督办): a petition office supervises what is in its scope (the caller has
+        # checked the scope) and is not handled by itself; the handling office cannot supervise
+        # its own work.  Which notice a supervisor may answer or accept is the supervision app's
+        # actor guard.
+        sides.add(SUPERVISING)
     return sides
 
 
@@ -171,6 +179,15 @@ def open_assignment(petition: Petition) -> Any:
     from .models import Assignment
 
     return Assignment.objects.filter(petition=petition, ended_at__isnull=True).select_related("unit").first()
+
+
+def _handler_left(petition: Petition) -> bool:
+    """Whether the named handler is no longer inside the body handling the petition."""
+    from xinfang.organisations.models import User
+
+    rows = User.objects.filter(pk=petition.handler_id).values_list("organisation__path", flat=True)
+    org_path = rows.first()
+    return not (org_path or "").startswith(handling_organisation(petition).path)
 
 
 def check_allowed(
@@ -248,11 +265,17 @@ def perform(
         source = petition.status
         effect = apply(petition)
         petition.status = effect.target or transition.target or source
+        fields = list(effect.fields)
+        if petition.handler_id is not None and "handler" not in fields and _handler_left(petition):
+            # The petition moved to another body (forwarded, returned, decided): the old body's
+            # handler no longer works it; the new body names its own.
+            petition.handler = None
+            fields.append("handler")
         # F() keeps the increment atomic even if a caller forgot the row lock.
         petition.version = F("version") + 1
-        petition.save(update_fields=["status", "version", "due_on", "updated_at", *effect.fields])
+        petition.save(update_fields=["status", "version", "due_on", "updated_at", *fields])
         petition.refresh_from_db(fields=["version"])
-        PetitionEvent.objects.create(
+        event = PetitionEvent.objects.create(
             petition=petition,
             at=timezone.now(),
             kind=transition.event,
@@ -267,4 +290,8 @@ def perform(
             actor=user, action=f"petition.{action}", obj=petition,
             data={"from": source, "to": petition.status, **effect.data},
         )  # fmt: skip
+        # Inside the transaction: what receivers write commits or rolls back with the action.
+        transition_performed.send(
+            sender=Transition, petition=petition, action=action, user=user, event=event, source=source
+        )
     return petition

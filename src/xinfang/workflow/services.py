@@ -668,6 +668,54 @@ def recuse(
     return perform(user=user, number=number, action="recuse", apply=apply, version=version)
 
 
+def handler_choices(petition: Petition) -> Any:
+    """Who may be named handler (承办人): active staff of the handling body (or a body inside it)
+    who work cases there (handlers and leaders), excluding anyone recused from the petition."""
+    from xinfang.organisations.models import User
+
+    body = handling_organisation(petition)
+    return (
+        User.objects.filter(
+            is_active=True,
+            organisation__path__startswith=body.path,
+            roles__code__in=[RoleCode.HANDLER, RoleCode.LEADER, RoleCode.INTAKE, RoleCode.SUPERVISOR],
+        )
+        .exclude(recusals__petition=petition)
+        .distinct()
+        .order_by("organisation__path", "username")
+    )
+
+
+def assign_handler(
+    *, user: Any, number: str, staff: str, reasons: str = "", version: int | None = None
+) -> Petition:
+    """指定承办人 (首办负责制): name the person who works the petition inside the handling body.
+    Changing a handler already named needs a reason, which the timeline keeps."""
+
+    def apply(petition: Petition) -> Effect:
+        person = handler_choices(petition).filter(username=(staff or "").strip()).first()
+        if person is None:
+            raise TransitionRefused(
+                _("请选择办理单位中可以承办的工作人员。"), code="invalid_staff", params={"field": "staff"}
+            )
+        if petition.handler_id == person.pk:
+            raise TransitionRefused(
+                _("该工作人员已是承办人。"), code="already_handler", params={"field": "staff"}
+            )
+        previous = petition.handler
+        if previous is not None and not (reasons or "").strip():
+            raise TransitionRefused(
+                _("更换承办人须说明理由。"), code="reason_required", params={"field": "reasons"}
+            )
+        petition.handler = person
+        data = {"handler": person.get_username(), "handler_name": str(person)}
+        if previous is not None:
+            data["previous"] = previous.get_username()
+        return Effect(comment=(reasons or "").strip(), fields=("handler",), data=data)
+
+    return perform(user=user, number=number, action="assign_handler", apply=apply, version=version)
+
+
 # The service of each action of the transition table, for callers that dispatch by name (the
 # action panel, the API).  Their keyword arguments are the action's fields.
 ACTION_SERVICES: dict[str, Callable[..., Petition]] = {
@@ -701,4 +749,5 @@ ACTION_SERVICES: dict[str, Callable[..., Petition]] = {
     "merge": merge,
     "report_urgent": report_urgent,
     "recuse": recuse,
+    "assign_handler": assign_handler,
 }

@@ -38,6 +38,9 @@ RECHECKER = "rechecker"
 # The common superior deciding a jurisdiction dispute (Art. 24 ¶1): its leaders, or the supervisors
 # of its petition office when that office is not the party that overruled (disputes.acts_for_superior).
 SUPERIOR = "superior"
+# A petition office supervising a petition in its scope that it does not handle itself (督办,
+# Arts. 39-40): the supervisors and leaders of the office that registered it or of any office above.
+SUPERVISING = "supervising"
 # The petitioner on the portal (proved by the query code); no staff role applies.
 PETITIONER = "petitioner"
 # Xinfang itself, in a scheduled job (engine.System): only for what the calendar decides alone.
@@ -58,6 +61,7 @@ SIDE_ROLES: dict[str, frozenset[str]] = {
     REVIEWER: APPEAL_ROLES,
     RECHECKER: APPEAL_ROLES,
     SUPERIOR: frozenset({RoleCode.SUPERVISOR, RoleCode.LEADER}),
+    SUPERVISING: frozenset({RoleCode.SUPERVISOR, RoleCode.LEADER}),
     PETITIONER: frozenset(),
     SYSTEM: frozenset(),
 }
@@ -343,6 +347,8 @@ _BEFORE_REPLY = {
     Status.REGISTERED, Status.FORWARDED, Status.ASSIGNED, Status.RETURNED, Status.DISPUTED, Status.ACCEPTED
 }  # fmt: skip
 _OPEN = set(Status.values) - FINAL_STATUSES
+# The states in which a named handler (承办人) works the petition inside the handling body.
+HANDLER_STATES = frozenset({Status.REGISTERED, Status.FORWARDED, Status.ASSIGNED, Status.ACCEPTED})
 _REPLIED_ONCE = {Status.REPLIED, Status.UNDER_REVIEW, Status.REVIEWED, Status.UNDER_RECHECK, Status.CONCLUDED}
 
 TRANSITIONS: dict[str, Transition] = {
@@ -424,8 +430,46 @@ TRANSITIONS: dict[str, Transition] = {
         _t("report_urgent", _("上报重大紧急事项"), _OPEN, None, OFFICE, EventKind.REPORTED_URGENT,
            "第二十五条", _not_urgent),
         # Art. 28 ¶3: staff with a conflict of interest step aside (and lose sight of the petition).
+        # 首办责任制: the handling body names the person who works the petition, and may change
+        # them with a reason (the handler, and their leaders and supervisors).
+        _t("assign_handler", _("指定承办人"), HANDLER_STATES, None, HANDLING, EventKind.HANDLER_ASSIGNED,
+           "《信访工作条例》第三十一条；首办负责制"),
         _t("recuse", _("回避"), _OPEN, None,
            (OFFICE, UNIT, HANDLING, APPROVER, REVIEWER, RECHECKER, SUPERIOR), EventKind.RECUSED,
            "第二十八条第三款"),
     ]
 }  # fmt: skip
+
+
+# The transitions of the statutory procedure itself, before apps above register theirs (supervision)
+# and without the ones that only name a person (assign_handler): the procedure's property tests
+# walk these.
+STATUTORY = frozenset(TRANSITIONS) - {"assign_handler"}
+
+# Statuses in which a petition is still open (something is pending); the complement of FINAL_STATUSES.
+OPEN_STATUSES = frozenset(_OPEN)
+
+
+def register(*transitions: Transition) -> None:
+    """Add transitions defined by an app above ``workflow`` (supervision registers its actions in
+    its ``ready()``), so the engine checks them like the statutory ones without ``workflow``
+    importing that app.  A name may be registered once."""
+    for transition in transitions:
+        if transition.action in TRANSITIONS and TRANSITIONS[transition.action] != transition:
+            raise ValueError(f"transition {transition.action!r} is already registered")
+        TRANSITIONS[transition.action] = transition
+
+
+def transition(  # noqa: ANN201
+    action,
+    label,
+    sources,
+    target,
+    sides,
+    event,
+    article,
+    guard=None,
+    actor_guard=None,  # noqa: ANN001
+):
+    """Build a ``Transition`` (for ``register``): ``sides`` one side or several."""
+    return _t(action, label, sources, target, sides, event, article, guard, actor_guard)
