@@ -30,7 +30,7 @@ from .choices import Status
 from .drafts import PetitionerDraft
 from .filtersets import PetitionFilter
 from .forms import CategoryForm, PetitionerFormSet, PetitionForm, QueueFilterForm
-from .models import Category, Petition, Petitioner, PetitionEvent
+from .models import Category, Petition, Petitioner, PetitionEvent, PetitionQuerySet
 from .query_codes import REISSUE_ROLES, may_reissue, reissue_query_code
 from .services import (
     find_possible_repeats,
@@ -53,9 +53,9 @@ def _get_petition(request: HttpRequest, number: str) -> Petition:
         raise Http404(_("信访事项不存在或无权查看。")) from None
 
 
-@role_required(*CASEWORK_ROLES)
-def queue(request: HttpRequest) -> HttpResponse:
-    """The work queue: petitions of my organisation's scope, soonest deadline first."""
+def queue_queryset(request: HttpRequest) -> tuple[QueueFilterForm, PetitionQuerySet]:
+    """The queue's form and its filtered, restricted, ordered queryset for the request's GET
+    parameters: the one source of the queue page and of its export, so both list the same rows."""
     form = QueueFilterForm(request.GET or None)
     flt = form.to_filter() if form.is_valid() else PetitionFilter()
     qs = (
@@ -65,8 +65,16 @@ def queue(request: HttpRequest) -> HttpResponse:
             Prefetch("petitioners", queryset=Petitioner.objects.only("id", "petition_id", "name"))
         )
     )
+    return form, qs
+
+
+@role_required(*CASEWORK_ROLES)
+def queue(request: HttpRequest) -> HttpResponse:
+    """The work queue: petitions of my organisation's scope, soonest deadline first."""
+    form, qs = queue_queryset(request)
+    sort = (form.cleaned_data.get("sort") if form.is_valid() else "") or "due_on"
     page = CappedPaginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "petitions/queue.html", {"form": form, "page": page, "sort": flt.ordering})
+    return render(request, "petitions/queue.html", {"form": form, "page": page, "sort": sort})
 
 
 def _petitioner_drafts(formset) -> list[PetitionerDraft]:
