@@ -1,0 +1,74 @@
+"""Read-only queries on supervision notices for pages of higher floors (workbench, queue, exports).
+
+Every function narrows through ``Petition.objects.restrict(user)``: a notice is never shown to
+someone who may not see its petition (e.g. the accused body of a confidential report).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from xinfang.organisations.choices import CASEWORK_ROLES
+from xinfang.petitions.models import Petition
+
+from .models import LIVE_NOTICE_STATUSES, NoticeKind, NoticeStatus, SupervisionNotice
+
+
+def _visible(user: Any) -> QuerySet[SupervisionNotice]:
+    """Notices on petitions the user may see, with what every list shows, in one query."""
+    if not getattr(user, "is_authenticated", False) or user.organisation is None:
+        return SupervisionNotice.objects.none()
+    if not user.role_codes & CASEWORK_ROLES:
+        return SupervisionNotice.objects.none()
+    return SupervisionNotice.objects.filter(
+        petition__in=Petition.objects.restrict(user).values("pk")
+    ).select_related("petition", "office", "unit", "issued_by", "leader")
+
+
+def notices_to_answer(user: Any) -> QuerySet[SupervisionNotice]:
+    """Open notices addressed to the user's organisation or a body inside it, soonest deadline
+    first: what the unit must report on (its workbench section)."""
+    qs = _visible(user)
+    if not qs.query.is_empty():
+        qs = qs.filter(status=NoticeStatus.OPEN, unit__path__startswith=user.organisation.path)
+    return qs.order_by("respond_by", "id")
+
+
+def answers_to_review(user: Any) -> QuerySet[SupervisionNotice]:
+    """Answered notices issued by the user's own office: the feedback waits for its decision."""
+    qs = _visible(user)
+    if not qs.query.is_empty():
+        qs = qs.filter(status=NoticeStatus.ANSWERED, office_id=user.organisation_id)
+    return qs.order_by("respond_by", "id")
+
+
+def awaiting_answer(user: Any) -> QuerySet[SupervisionNotice]:
+    """Open notices issued by the user's own office: the units have not answered yet."""
+    qs = _visible(user)
+    if not qs.query.is_empty():
+        qs = qs.filter(status=NoticeStatus.OPEN, office_id=user.organisation_id)
+    return qs.order_by("respond_by", "id")
+
+
+def listed_notices(user: Any) -> QuerySet[SupervisionNotice]:
+    """Listed supervision (挂牌督办) on petitions in the user's scope, not lifted."""
+    qs = _visible(user).filter(kind=NoticeKind.LISTED).exclude(status=NoticeStatus.LIFTED)
+    return qs.order_by("status", "respond_by", "id")
+
+
+def petition_ids_with_open_notices(user: Any) -> QuerySet:
+    """Ids of petitions in scope with a live notice (open or answered), for a queue filter:
+    ``Petition.objects.filter(pk__in=petition_ids_with_open_notices(user))``."""
+    return _visible(user).filter(status__in=LIVE_NOTICE_STATUSES).order_by().values("petition_id").distinct()
+
+
+def notices_for_petition(petition: Petition) -> QuerySet[SupervisionNotice]:
+    """All notices of one petition (the caller already authorised the petition), with feedback."""
+    return (
+        SupervisionNotice.objects.filter(petition=petition)
+        .select_related("office", "unit", "issued_by", "leader", "lifted_by")
+        .prefetch_related("feedback__submitted_by", "feedback__decided_by")
+        .order_by("-issued_at", "-id")
+    )
