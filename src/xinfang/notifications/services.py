@@ -1,0 +1,250 @@
+"""Writing notifications and outbox messages; reading the bell.
+
+Everything here writes in the caller's transaction: if the action that caused a notification rolls
+back, the notification and its messages roll back with it and nothing is sent.  Messages are sent by
+the worker after the commit (``core.jobs.enqueue``); a crash in between loses nothing because the
+periodic ``tasks.deliver_pending`` sends whatever is still pending.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from xinfang.core import jobs
+
+from .models import Channel, MessageTemplate, Notification, OutboxMessage
+
+if TYPE_CHECKING:
+    from xinfang.organisations.models import User
+    from xinfang.petitions.models import Petition
+
+log = logging.getLogger(__name__)
+
+DELIVER_TASK = "xinfang.notifications.tasks.deliver"
+
+
+def _user_ids(users: Iterable[Any]) -> list[int]:
+    ids: list[int] = []
+    seen: set[int] = set()
+    for u in users:
+        uid = u if isinstance(u, int) else getattr(u, "pk", None)
+        if uid is None or uid in seen:
+            continue
+        seen.add(uid)
+        ids.append(uid)
+    return ids
+
+
+def notify(
+    users: Iterable[Any],
+    *,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    petition: Petition | None = None,
+    dedupe_key: str = "",
+    email: bool = False,
+    sms: bool = False,
+) -> int:
+    """Ring the bell of ``users`` (User objects or ids); returns how many notifications were new.
+
+    A user who already has a notification with the same non-empty ``dedupe_key`` is skipped (also
+    for e-mail).  ``email=True`` queues an e-mail to each new recipient with an address on record;
+    ``sms=True`` would queue an SMS, but staff accounts have no phone number on record, so staff are
+    reached by e-mail only (the argument is accepted so callers can state the urgency).
+    Inactive accounts are never notified.
+    """
+    ids = _user_ids(users)
+    if not ids:
+        return 0
+    User = get_user_model()
+    recipients = list(User.objects.filter(pk__in=ids, is_active=True).only("id", "email"))
+    if dedupe_key:
+        already = set(
+            Notification.objects.filter(
+                user_id__in=[u.pk for u in recipients], dedupe_key=dedupe_key
+            ).values_list("user_id", flat=True)
+        )
+        recipients = [u for u in recipients if u.pk not in already]
+    if not recipients:
+        return 0
+    now = timezone.now()
+    title = title[:200]
+    url = url[:300]
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user_id=u.pk,
+                kind=kind[:40],
+                title=title,
+                body=body,
+                url=url,
+                petition=petition,
+                created_at=now,
+                dedupe_key=dedupe_key,
+            )
+            for u in recipients
+        ],
+        # A concurrent run with the same key wins the race harmlessly.
+        ignore_conflicts=bool(dedupe_key),
+    )
+    if email:
+        text = body + (f"\n\n{_absolute(url)}" if url else "")
+        queue_messages(
+            [
+                OutboxMessage(
+                    channel=Channel.EMAIL,
+                    recipient=u.email,
+                    recipient_mask=mask_email(u.email),
+                    subject=title,
+                    body=text.strip() or title,
+                    petition=petition,
+                    dedupe_key=f"{dedupe_key}:email:{u.pk}"[:160] if dedupe_key else "",
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+                for u in recipients
+                if u.email
+            ]
+        )
+    return len(recipients)
+
+
+def _absolute(url: str) -> str:
+    from django.conf import settings
+
+    base = getattr(settings, "XINFANG_SITE_URL", "") or ""
+    return base.rstrip("/") + url if url.startswith("/") else url
+
+
+def mask_email(address: str) -> str:
+    """``zhang.san@example.cn`` → ``z***@example.cn``."""
+    local, _at, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def queue_messages(messages: list[OutboxMessage]) -> list[int]:
+    """Write outbox rows (skipping any whose dedupe key is already there) and have the worker send
+    them after the commit.  Returns the ids of the rows written."""
+    if not messages:
+        return []
+    keys = [m.dedupe_key for m in messages if m.dedupe_key]
+    if keys:
+        existing = set(OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+        messages = [m for m in messages if not m.dedupe_key or m.dedupe_key not in existing]
+    ids: list[int] = []
+    for m in messages:
+        if m.dedupe_key:
+            # A savepoint, so a concurrent duplicate does not poison the caller's transaction.
+            try:
+                with transaction.atomic():
+                    m.save()
+            except Exception:  # IntegrityError: someone else queued it first
+                log.info("outbox message %s already queued", m.dedupe_key)
+                continue
+        else:
+            m.save()
+        ids.append(m.pk)
+    if ids:
+        jobs.enqueue(DELIVER_TASK, ids)
+    return ids
+
+
+def notify_petitioner(
+    petition: Petition, template_code: str, *, event_id: int | None = None, **context: Any
+) -> int:
+    """Queue the SMS ``template_code`` to the petitioner(s) of ``petition`` who gave a phone number.
+
+    The text is rendered now (so it tells what was true at the time of the action), from the
+    editable ``MessageTemplate``; ``number`` is always available.  The query code is never put in
+    an SMS: it is not in any template's placeholders.  Returns the number of messages queued (0 when
+    nobody has a phone or the template is missing), one per distinct phone number.  ``event_id``
+    (the timeline event) makes the message idempotent: the same event never texts twice.
+    """
+    template = MessageTemplate.objects.filter(code=template_code).first()
+    if template is None:
+        log.warning("no message template %s", template_code)
+        return 0
+    ctx = {"number": petition.number, **context}
+    ctx.setdefault("portal", _portal_hint())
+    text = template.render(**ctx)
+    sign = _sms_sign()
+    if sign and not text.startswith(sign):
+        text = sign + text
+    # The phone is decrypted here only to be re-encrypted into the outbox row (one per petition and
+    # milestone, never in a list or a log); lists show ``recipient_mask``.
+    people = list(
+        petition.petitioners.filter(phone_hash__isnull=False)
+        .exclude(phone_hash="")
+        .only("id", "phone", "phone_hash", "phone_mask")
+        .order_by("id")
+    )
+    seen: set[str] = set()
+    messages: list[OutboxMessage] = []
+    now = timezone.now()
+    for person in people:
+        if not person.phone or person.phone_hash in seen:
+            continue
+        seen.add(person.phone_hash)
+        messages.append(
+            OutboxMessage(
+                channel=Channel.SMS,
+                recipient=person.phone,
+                recipient_mask=person.phone_mask,
+                body=text,
+                petition=petition,
+                template_code=template_code,
+                dedupe_key=(
+                    f"sms:{petition.pk}:{template_code}:{event_id}:{person.phone_hash[:16]}"
+                    if event_id
+                    else ""
+                ),
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    return len(queue_messages(messages))
+
+
+def _sms_sign() -> str:
+    from django.conf import settings
+
+    return getattr(settings, "XINFANG_SMS_SIGN", "") or ""
+
+
+def _portal_hint() -> str:
+    from django.conf import settings
+
+    return getattr(settings, "XINFANG_PORTAL_HINT", "") or "网上信访平台"
+
+
+def unread_count(user: User) -> int:
+    """The number on the bell: one indexed count on (user, read_at)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def for_user(user: User, *, unread: bool = False) -> QuerySet[Notification]:
+    """The user's notifications, unread first, newest first."""
+    qs = Notification.objects.filter(user=user)
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by("-read_at__isnull", "-created_at", "-id")
+
+
+def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications ``ids`` (all when None) as read; others' ids are ignored.
+    Returns how many changed."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
