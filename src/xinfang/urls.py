@@ -1,6 +1,8 @@
 """URL map: staff pages, the public portal and API v1."""
 
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -8,8 +10,16 @@ from xinfang.accounts.forms import StaffLoginForm
 from xinfang.api.v1 import api as api_v1
 from xinfang.organisations import views as organisation_views
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico: the static icon (its hashed name in production, hence resolved per request)."""
+    return HttpResponseRedirect(static("xinfang/favicon.ico"))
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
+    # Browsers ask for /favicon.ico before any page names its icon: answer instead of a 404.
+    path("favicon.ico", favicon),
     path("portal/", include("xinfang.portal.urls")),
     path(
         "staff/login/",
