@@ -302,6 +302,36 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = env.float("XINFANG_TASK_POLL_SECONDS", default=1.0)
 
+# --- Notifications: e-mail and SMS (issue #8 §4; docs/deployment.md, "Notifications") ---------
+# E-mail through Django's mail framework: SMTP from the environment; in DEBUG without EMAIL_HOST
+# the file backend writes each message under var/mail/ instead.
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="xinfang@localhost")
+if DEBUG and not EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# SMS: a gateway class (dotted path) and its account; the console backend only marks messages
+# "sent (demo)" in the outbox.  XINFANG_SMS_SIGN is the 签名 put before every text.
+XINFANG_SMS_BACKEND = env.str(
+    "XINFANG_SMS_BACKEND", default="xinfang.notifications.sms.ConsoleBackend"
+)
+XINFANG_SMS_URL = env.str("XINFANG_SMS_URL", default="")
+XINFANG_SMS_ACCOUNT = env.str("XINFANG_SMS_ACCOUNT", default="")
+XINFANG_SMS_PASSWORD = env.str("XINFANG_SMS_PASSWORD", default="")
+XINFANG_SMS_SIGN = env.str("XINFANG_SMS_SIGN", default="")
+XINFANG_SMS_TIMEOUT = env.float("XINFANG_SMS_TIMEOUT", default=10.0)
+# The public address of the site, for links in e-mail (e.g. https://xf.example.gov.cn).
+XINFANG_SITE_URL = env.str("XINFANG_SITE_URL", default="")
+# How a petitioner tracks a petition, named in SMS ("{portal}").
+XINFANG_PORTAL_HINT = env.str("XINFANG_PORTAL_HINT", default="网上信访平台“进度查询”")
+XINFANG_OUTBOX_MAX_ATTEMPTS = env.int("XINFANG_OUTBOX_MAX_ATTEMPTS", default=6)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
