@@ -318,9 +318,7 @@ if DEBUG and not EMAIL_HOST:
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 # SMS: a gateway class (dotted path) and its account; the console backend only marks messages
 # "sent (demo)" in the outbox.  XINFANG_SMS_SIGN is the 签名 put before every text.
-XINFANG_SMS_BACKEND = env.str(
-    "XINFANG_SMS_BACKEND", default="xinfang.notifications.sms.ConsoleBackend"
-)
+XINFANG_SMS_BACKEND = env.str("XINFANG_SMS_BACKEND", default="xinfang.notifications.sms.ConsoleBackend")
 XINFANG_SMS_URL = env.str("XINFANG_SMS_URL", default="")
 XINFANG_SMS_ACCOUNT = env.str("XINFANG_SMS_ACCOUNT", default="")
 XINFANG_SMS_PASSWORD = env.str("XINFANG_SMS_PASSWORD", default="")
