@@ -165,3 +165,135 @@ class SupervisionFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notice_id} {self.get_decision_display()}"
+
+
+# --- Automatic urging (催办, issue #8 §3): owner helper S2, see ``urging.py`` --------------------
+
+
+class ReminderStep(models.TextChoices):
+    BEFORE = "before", _("即将到期")
+    DUE = "due", _("今日到期")
+    OVERDUE = "overdue", _("已超期")
+
+
+class Reminder(models.Model):
+    """One automatic reminder (系统催办) raised by the daily pass for one staff deadline.
+
+    "Before" and "due" are raised once per deadline, whatever day the pass first sees them (a pass
+    missed because the worker was down catches up); "overdue" once per working day the deadline
+    stays missed.  The two partial unique constraints say exactly that, so a second pass — even one
+    running at the same time — inserts nothing again (``INSERT … ON CONFLICT DO NOTHING``).  A new
+    deadline (an extension, a new step of the procedure) is a new ``due_on`` and is urged afresh.
+    """
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="reminders")
+    due_on = models.DateField(_("办理时限"))
+    step = models.CharField(_("催办节点"), max_length=10, choices=ReminderStep.choices)
+    on = models.DateField(_("催办日期"))
+    # The pass's own timestamp: every row of one pass has the same value, which is how the pass
+    # finds the rows it inserted itself (to notify only for those).
+    created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("系统催办")
+        verbose_name_plural = _("系统催办")
+        ordering = ["petition", "-on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "due_on", "step"],
+                condition=~Q(step="overdue"),
+                name="reminder_once_per_deadline",
+            ),
+            models.UniqueConstraint(
+                fields=["petition", "due_on", "step", "on"], name="reminder_once_per_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="reminder_run_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.step} {self.due_on} @{self.on}"
+
+
+# --- 约谈 / 通报 / 改进工作建议 (《信访工作条例》第三十九条、第四十条): owner helper S2 ------------
+
+
+class AccountabilityKind(models.TextChoices):
+    SUMMONS = "summons", _("约谈")
+    CIRCULAR = "circular", _("通报")
+    RECOMMENDATION = "recommendation", _("改进工作建议")
+
+
+class AccountabilityStatus(models.TextChoices):
+    OPEN = "open", _("待回复")
+    ANSWERED = "answered", _("已回复")
+    CLOSED = "closed", _("已办结")
+
+
+class Accountability(models.Model):
+    """A summons (约谈), a circulated notice (通报) or a recommendation to improve work (改进工作建议)
+    issued by a petition office to an organisation in its scope, with the petitions concerned and
+    the organisation's written response.  See ``accountability.py`` for who may do what."""
+
+    kind = models.CharField(_("类别"), max_length=16, choices=AccountabilityKind.choices)
+    office = models.ForeignKey(
+        Organisation, verbose_name=_("发出机关"), on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Organisation, verbose_name=_("对象单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    petitions = models.ManyToManyField(
+        Petition, verbose_name=_("涉及信访事项"), blank=True, related_name="accountabilities"
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    content = models.TextField(_("内容"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发出人"), on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("发出时间"), default=timezone.now)
+    # The date by which the unit must answer in writing; empty when no written answer is asked
+    # (a circular may be for information only).
+    response_due_on = models.DateField(_("书面回复期限"), null=True, blank=True)
+    response = models.TextField(_("书面回复"), blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("回复人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    responded_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=AccountabilityStatus.choices, default=AccountabilityStatus.OPEN
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办结人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    close_note = models.TextField(_("办结意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("约谈通报")
+        verbose_name_plural = _("约谈通报")
+        ordering = ["-issued_at", "-id"]
+        indexes = [
+            models.Index(fields=["office", "status", "issued_at"], name="accountability_office_idx"),
+            models.Index(fields=["unit", "status", "response_due_on"], name="accountability_unit_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.title}"
+
+    def is_overdue(self, today=None) -> bool:
+        """Still waiting for the unit's written answer after its deadline."""
+        today = today or timezone.localdate()
+        return (
+            self.status == AccountabilityStatus.OPEN
+            and self.response_due_on is not None
+            and self.response_due_on < today
+        )
