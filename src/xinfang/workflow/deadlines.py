@@ -30,10 +30,12 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xinfang.audit.services import record_event
 from xinfang.core.caching import ProcessCache
 from xinfang.organisations.models import Organisation
+from xinfang.petitions.choices import STAFF_DEADLINE_STATUSES
 
 from .calendar import LegalCalendar, get_calendar, missing_year_warning
 from .models import PeriodRule, PeriodUnit, RuleProfile, Step
@@ -308,6 +310,37 @@ def deadline_light(due_on: dt.date | None, today: dt.date | None = None) -> Ligh
     if left < 0:
         return "red"
     return "yellow" if left <= YELLOW_DAYS else "green"
+
+
+# What each light means, for its tooltip and for screen readers (issue #8 §7: not "red"/"green").
+LIGHT_LABELS = {
+    "green": gettext_lazy("时限充足"),
+    "yellow": gettext_lazy("即将到期（3天以内）"),
+    "red": gettext_lazy("已超期"),
+    "none": gettext_lazy("无办理时限"),
+}
+# How the date is labelled when it is the petitioner's window, not a deadline staff must meet.
+PETITIONER_WINDOW_LABELS = {
+    "replied": gettext_lazy("评价/复查期限"),
+    "reviewed": gettext_lazy("复核申请期限"),
+}
+
+
+def is_staff_deadline(petition: Any) -> bool:
+    """Whether the petition's ``due_on`` is a deadline staff must meet now (STAFF_DEADLINE_STATUSES);
+    in REPLIED/REVIEWED it is the petitioner's window for evaluation, review or recheck."""
+    return petition.due_on is not None and petition.status in STAFF_DEADLINE_STATUSES
+
+
+def petition_light(petition: Any, today: dt.date | None = None) -> Light:
+    """The traffic light of a petition: only for a deadline staff must meet; ``none`` otherwise
+    (no deadline, or the petitioner's window — shown as a plain date, never overdue)."""
+    return deadline_light(petition.due_on, today) if is_staff_deadline(petition) else "none"
+
+
+def is_overdue(petition: Any, today: dt.date | None = None) -> bool:
+    """A deadline staff must meet has passed (the queue's and the API's ``overdue`` filter)."""
+    return is_staff_deadline(petition) and days_left(petition.due_on, today) < 0
 
 
 # --- editing the rules (system administrator) ----------------------------------------------------

@@ -92,6 +92,32 @@ def deadline_light(due_on: dt.date | None) -> str:
     return deadlines.deadline_light(due_on)
 
 
+@register.filter
+def light_label(light: str) -> str:
+    """The Chinese meaning of a light, for its tooltip (时限充足 / 即将到期 / 已超期)."""
+    return str(deadlines.LIGHT_LABELS.get(light, ""))
+
+
+@register.inclusion_tag("workflow/_deadline.html")
+def petition_deadline(petition: Any) -> dict[str, Any]:
+    """A petition's due date as lists and the petition page show it: with the traffic light and the
+    days left (超期 in red) when staff must meet it; as a plain date labelled as the petitioner's
+    window (评价/复查期限, 复核申请期限) in REPLIED/REVIEWED — no light, never overdue (issue #8 §2)."""
+    due_on = petition.due_on
+    staff = deadlines.is_staff_deadline(petition)
+    light = deadlines.petition_light(petition)
+    left = deadlines.days_left(due_on) if due_on is not None else None
+    return {
+        "due_on": due_on,
+        "staff": staff,
+        "light": light,
+        "light_label": deadlines.LIGHT_LABELS[light],
+        "left": left,
+        "overdue_days": -left if left is not None and left < 0 else 0,
+        "window_label": deadlines.PETITIONER_WINDOW_LABELS.get(petition.status, gettext("期限")),
+    }
+
+
 # --- after the reply ----------------------------------------------------------------------------
 
 
