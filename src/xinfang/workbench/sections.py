@@ -1,0 +1,394 @@
+"""The sections of the workbench (工作台): what needs this person or their organisation now.
+
+Each section is defined **once** here, as a narrowing of the restricted petition queryset, and
+the same definition feeds the counts at the top of the workbench, the queue behind each count
+(``?section=<key>``, through ``apply_section``), the XLSX export and the API's worklist — so a
+figure and the list behind it cannot disagree.
+
+Every narrowing is set-based SQL: filters on the petition row and ``pk IN (subquery)`` over the
+tables that say why a petition waits (the open assignment, a pending extension request, an open
+appeal, a supervision notice, a decision letter without evaluation).  No section loops over
+petitions in Python and none costs a query per row.
+
+"My organisation" means the body the user belongs to, exactly: an assignment to a county's
+environment bureau shows on that bureau's workbench, not on every department of the county
+(the scope, ``access.py``, is wider — it lets an office oversee its subtree — but the workbench
+lists only what the user's own body must act on; oversight goes through supervision).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import CharField, Exists, F, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.core.pagination import capped_count
+from xinfang.organisations.choices import OrganisationKind, RoleCode
+from xinfang.organisations.models import Organisation
+from xinfang.petitions.choices import STAFF_DEADLINE_STATUSES, Status
+from xinfang.petitions.models import Petition
+from xinfang.workflow.transitions import OPEN_STATUSES
+
+if TYPE_CHECKING:
+    from xinfang.petitions.models import PetitionQuerySet
+
+# Counts at the top stop here: "1000+" is as useful as an exact figure and keeps the first paint
+# of a province-wide scope cheap (core.pagination explains why counts are capped).
+SECTION_COUNT_CAP = 1000
+# 即将到期: a staff deadline within this many working days (issue #8 §2).
+DUE_SOON_WORKING_DAYS = 3
+
+OFFICE_ROLES = frozenset({RoleCode.INTAKE, RoleCode.SUPERVISOR, RoleCode.LEADER})
+UNIT_ROLES = frozenset({RoleCode.HANDLER, RoleCode.LEADER})
+HANDLING_ROLES = frozenset({RoleCode.HANDLER, RoleCode.SUPERVISOR, RoleCode.LEADER})
+CASEWORK = frozenset({RoleCode.INTAKE, RoleCode.HANDLER, RoleCode.SUPERVISOR, RoleCode.LEADER})
+OVERSIGHT_ROLES = frozenset({RoleCode.SUPERVISOR, RoleCode.LEADER})
+
+# Which date a section's rows are due by: the petition's own deadline (``due_on``), or the
+# response date of the supervision notice (annotated as ``section_due_on``).
+DUE_PETITION = "petition"
+DUE_NOTICE = "notice"
+DUE_WINDOW = "window"  # the petitioner's evaluation window: a plain date, never "overdue"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the workbench: ``narrow(qs, user, today)`` keeps the petitions of ``qs``
+    that belong to the section for ``user`` (``qs`` is already restricted to the user's scope)."""
+
+    key: str
+    label: Any
+    reason: Any
+    roles: frozenset[str]
+    narrow: Callable[[Any, Any, dt.date], Any]
+    due: str = DUE_PETITION
+    # An optional further check on the user (e.g. only staff of a petition office).
+    applies: Callable[[Any], bool] | None = None
+
+    def visible_to(self, user: Any) -> bool:
+        """Whether the section concerns ``user`` at all (shown on their workbench)."""
+        org = getattr(user, "organisation", None)
+        if org is None or not (getattr(user, "role_codes", frozenset()) & self.roles):
+            return False
+        return self.applies is None or self.applies(user)
+
+    def queryset(self, user: Any, today: dt.date | None = None) -> PetitionQuerySet:
+        """The section's petitions for ``user``: restricted, narrowed, soonest deadline first."""
+        qs = Petition.objects.restrict(user)
+        if not self.visible_to(user):
+            return qs.none()
+        narrowed = self.narrow(qs, user, today or timezone.localdate())
+        return narrowed.order_by(F("due_on").asc(nulls_last=True), "pk")
+
+
+# --- the building blocks (subqueries) -----------------------------------------------------------
+
+
+def _open_assignments_to(org: Organisation) -> Any:
+    from xinfang.workflow.models import Assignment
+
+    return Assignment.objects.filter(ended_at__isnull=True, unit_id=org.pk)
+
+
+def _open_assignment_exists() -> Exists:
+    from xinfang.workflow.models import Assignment
+
+    return Exists(Assignment.objects.filter(petition_id=OuterRef("pk"), ended_at__isnull=True))
+
+
+def handled_by(org: Organisation) -> Q:
+    """Petitions whose handling body is ``org``: its open assignment names ``org``, or it has none
+    and ``org`` registered it (an office handling its own matter) — engine.handling_organisation
+    as a filter."""
+    assigned = Q(pk__in=_open_assignments_to(org).values("petition_id"))
+    own = Q(office_id=org.pk) & ~Q(_open_assignment_exists())
+    return assigned | own
+
+
+def approval_bodies(org: Organisation) -> Any:
+    """The organisations whose leader line (``engine.leader_line``) includes ``org``: ``org``
+    itself, and every body below it reached without crossing a level of government (a
+    department's sub-offices; a government's departments, not the governments below it).  One
+    subquery: the subtree, minus what lies under an area strictly below ``org``."""
+    areas = (OrganisationKind.GOVERNMENT, OrganisationKind.PARTY)
+    area_between = (
+        Organisation.objects.filter(kind__in=areas, path__startswith=org.path)
+        .exclude(pk=org.pk)
+        .annotate(below=Cast(OuterRef("path"), CharField()))
+        .filter(below__startswith=F("path"))
+    )
+    # An area below ``org`` is excluded too: it is its own "area between" (its line stops at itself).
+    return Organisation.objects.filter(path__startswith=org.path).exclude(Exists(area_between)).values("pk")
+
+
+def _acts_for_bodies(org: Organisation) -> list[int]:
+    """The bodies ``org`` acts for in review and recheck work (``engine.acts_for``): itself, and
+    for a petition office the government it belongs to."""
+    ids = [org.pk]
+    if org.kind == OrganisationKind.PETITION_OFFICE and org.parent_id is not None:
+        ids.append(org.parent_id)
+    return ids
+
+
+def evaluation_cutoff(org: Organisation, today: dt.date) -> dt.date:
+    """The earliest reply date whose evaluation window (Step.EVALUATION under ``org``'s rule
+    profile) still includes ``today``: replies issued before it can no longer be evaluated, so
+    there is nothing left to follow up by phone.  The window is monotone in its start, so step back
+    from today until it closes (a few calendar look-ups, all cached)."""
+    from xinfang.workflow.deadlines import due_date
+    from xinfang.workflow.models import Step
+
+    start = today
+    for _i in range(400):
+        previous = start - dt.timedelta(days=1)
+        if due_date(Step.EVALUATION, previous, org).due_on < today:
+            return start
+        start = previous
+    return start
+
+
+def due_soon_limit(today: dt.date) -> dt.date:
+    from xinfang.workflow.calendar import add_working_days
+
+    return add_working_days(today, DUE_SOON_WORKING_DAYS)
+
+
+def own_work(org: Organisation) -> Q:
+    """Petitions on which ``org`` must act now against a staff deadline: disposal by the office,
+    acceptance and handling by the unit (or the office's own matter), a review or recheck."""
+    from xinfang.workflow.models import Appeal
+
+    disposal = Q(office_id=org.pk, status__in=[Status.REGISTERED, Status.RETURNED])
+    accept = Q(
+        status__in=[Status.FORWARDED, Status.ASSIGNED],
+        pk__in=_open_assignments_to(org).values("petition_id"),
+    )
+    handling = Q(status=Status.ACCEPTED) & handled_by(org)
+    appeal = Q(
+        status__in=[Status.UNDER_REVIEW, Status.UNDER_RECHECK],
+        pk__in=Appeal.objects.filter(decided_on__isnull=True, body_id__in=_acts_for_bodies(org)).values(
+            "petition_id"
+        ),
+    )
+    return disposal | accept | handling | appeal
+
+
+def _deadline_scope(qs: Any, user: Any) -> Any:
+    """The petitions whose staff deadline the user watches: their body's own work; a supervisor
+    of a petition office watches every deadline in scope (督办 is their job)."""
+    org = user.organisation
+    if user.has_role(RoleCode.SUPERVISOR) and org.kind == OrganisationKind.PETITION_OFFICE:
+        return qs
+    return qs.filter(own_work(org))
+
+
+# --- the narrowings -----------------------------------------------------------------------------
+
+
+def _new_assignments(qs: Any, user: Any, today: dt.date) -> Any:
+    return qs.filter(
+        status__in=[Status.FORWARDED, Status.ASSIGNED],
+        pk__in=_open_assignments_to(user.organisation).values("petition_id"),
+    )
+
+
+def _to_dispose(qs: Any, user: Any, today: dt.date) -> Any:
+    return qs.filter(office_id=user.organisation.pk, status__in=[Status.REGISTERED, Status.RETURNED])
+
+
+def _in_handling(qs: Any, user: Any, today: dt.date) -> Any:
+    return qs.filter(Q(status=Status.ACCEPTED) & handled_by(user.organisation))
+
+
+def _approvals(qs: Any, user: Any, today: dt.date) -> Any:
+    from xinfang.workflow.models import Assignment, ExtensionDecision, ExtensionRequest
+
+    org = user.organisation
+    cond = Q(pk__in=[])
+    if user.has_role(RoleCode.LEADER):
+        pending = ExtensionRequest.objects.filter(
+            decision=ExtensionDecision.PENDING, organisation_id__in=approval_bodies(org)
+        ).exclude(requested_by_id=user.pk)
+        cond |= Q(status=Status.ACCEPTED, pk__in=pending.values("petition_id"))
+    if user.role_codes & OFFICE_ROLES and org.kind == OrganisationKind.PETITION_OFFICE:
+        reports = Assignment.objects.filter(ended_at__isnull=True, report_required=True)
+        cond |= Q(status=Status.REPLIED, office_id=org.pk, pk__in=reports.values("petition_id"))
+    return qs.filter(cond)
+
+
+def _notices(selector: str, user: Any) -> Any:
+    """A supervision selector's notices for ``user`` (None while the supervision app has none)."""
+    try:
+        from xinfang.supervision import selectors
+    except ImportError:  # pragma: no cover - during the parallel build only
+        return None
+    return getattr(selectors, selector)(user)
+
+
+def _supervision_to_answer(qs: Any, user: Any, today: dt.date) -> Any:
+    notices = _notices("notices_to_answer", user)
+    if notices is None:
+        return qs.none()
+    due = notices.filter(petition_id=OuterRef("pk")).order_by().values("petition_id")
+    return qs.filter(pk__in=notices.values("petition_id")).annotate(
+        section_due_on=Subquery(due.annotate(d=Min("respond_by")).values("d")[:1])
+    )
+
+
+def _supervision_to_review(qs: Any, user: Any, today: dt.date) -> Any:
+    notices = _notices("answers_to_review", user)
+    if notices is None:
+        return qs.none()
+    due = notices.filter(petition_id=OuterRef("pk")).order_by().values("petition_id")
+    return qs.filter(pk__in=notices.values("petition_id")).annotate(
+        section_due_on=Subquery(due.annotate(d=Min("respond_by")).values("d")[:1])
+    )
+
+
+def _appeals(qs: Any, user: Any, today: dt.date) -> Any:
+    from xinfang.workflow.models import Appeal
+
+    open_ = Appeal.objects.filter(decided_on__isnull=True, body_id__in=_acts_for_bodies(user.organisation))
+    appealed = [Status.UNDER_REVIEW, Status.UNDER_RECHECK]
+    return qs.filter(status__in=appealed, pk__in=open_.values("petition_id"))
+
+
+def _follow_up(qs: Any, user: Any, today: dt.date) -> Any:
+    from xinfang.workflow.models import DecisionLetter, Evaluation
+
+    org = user.organisation
+    cutoff = evaluation_cutoff(org, today)
+    latest = DecisionLetter.objects.filter(petition_id=OuterRef("pk")).order_by("-issued_at", "-pk")
+    evaluated = Evaluation.objects.filter(letter_id=OuterRef("latest_letter_id"))
+    return (
+        qs.filter(office_id=org.pk, status=Status.REPLIED)
+        .annotate(
+            latest_letter_id=Subquery(latest.values("pk")[:1]),
+            letter_issued_at=Subquery(latest.values("issued_at")[:1]),
+        )
+        .filter(letter_issued_at__date__gte=cutoff)
+        .exclude(Exists(evaluated))
+    )
+
+
+def _due_soon(qs: Any, user: Any, today: dt.date) -> Any:
+    scoped = _deadline_scope(qs, user)
+    return scoped.filter(
+        status__in=STAFF_DEADLINE_STATUSES, due_on__gte=today, due_on__lte=due_soon_limit(today)
+    )
+
+
+def _overdue(qs: Any, user: Any, today: dt.date) -> Any:
+    # Only deadlines staff must meet: a petitioner's window (replied, reviewed) is never overdue.
+    return _deadline_scope(qs, user).filter(status__in=STAFF_DEADLINE_STATUSES, due_on__lt=today)
+
+
+def _mine(qs: Any, user: Any, today: dt.date) -> Any:
+    return qs.filter(handler_id=user.pk, status__in=OPEN_STATUSES)
+
+
+def _listed(qs: Any, user: Any, today: dt.date) -> Any:
+    notices = _notices("listed_notices", user)
+    if notices is None:
+        return qs.none()
+    due = notices.filter(petition_id=OuterRef("pk")).order_by().values("petition_id")
+    return qs.filter(pk__in=notices.values("petition_id")).annotate(
+        section_due_on=Subquery(due.annotate(d=Min("respond_by")).values("d")[:1])
+    )
+
+
+def _is_petition_office(user: Any) -> bool:
+    return user.organisation.kind == OrganisationKind.PETITION_OFFICE
+
+
+def _may_approve(user: Any) -> bool:
+    return user.has_role(RoleCode.LEADER) or _is_petition_office(user)
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "new", _("新交办"), _("已转送或交办本单位，请确认受理，或在期限内提出异议退回。"),
+        UNIT_ROLES, _new_assignments,
+    ),
+    Section(
+        "dispose", _("待处置"), _("本机构登记或被退回的信访事项，请在期限内转送、交办、受理或告知。"),
+        OFFICE_ROLES, _to_dispose, applies=_is_petition_office,
+    ),
+    Section(
+        "handling", _("办理中"), _("本单位已受理，请在办理期限内答复信访人。"),
+        HANDLING_ROLES, _in_handling,
+    ),
+    Section(
+        "approve", _("待审批"), _("延期申请或办结报告等待您审批。"),
+        OFFICE_ROLES | {RoleCode.LEADER}, _approvals, applies=_may_approve,
+    ),
+    Section(
+        "supervision", _("待反馈督办"), _("上级机关督办本单位办理的事项，请在反馈期限内报送办理情况。"),
+        CASEWORK, _supervision_to_answer, due=DUE_NOTICE,
+    ),
+    Section(
+        "supervision_review", _("待审核督办反馈"), _("承办单位已反馈督办事项，请审核通过或退回。"),
+        OVERSIGHT_ROLES, _supervision_to_review, due=DUE_NOTICE, applies=_is_petition_office,
+    ),
+    Section(
+        "appeals", _("待复查复核"), _("信访人请求复查或复核，请在期限内出具意见。"),
+        HANDLING_ROLES, _appeals,
+    ),
+    Section(
+        "follow_up", _("待回访"), _("已答复、信访人尚未评价，请在评价期内回访并录入评价。"),
+        OFFICE_ROLES, _follow_up, due=DUE_WINDOW, applies=_is_petition_office,
+    ),
+    Section(
+        "due_soon", _("即将到期"), _("办理期限在3个工作日内届满。"),
+        CASEWORK, _due_soon,
+    ),
+    Section(
+        "overdue", _("已超期"), _("已超过办理期限，请尽快处理并说明原因。"),
+        CASEWORK, _overdue,
+    ),
+    Section(
+        "mine", _("我承办的"), _("您是承办人的在办事项。"),
+        CASEWORK, _mine,
+    ),
+    Section(
+        "listed", _("挂牌督办"), _("挂牌督办的事项，解除督办前持续跟踪。"),
+        OVERSIGHT_ROLES, _listed, due=DUE_NOTICE,
+    ),
+)  # fmt: skip
+
+SECTIONS_BY_KEY: dict[str, Section] = {s.key: s for s in SECTIONS}
+
+
+def get_section(key: str | None) -> Section | None:
+    return SECTIONS_BY_KEY.get(key or "")
+
+
+def sections_for(user: Any) -> list[Section]:
+    """The sections that concern ``user`` (by role and organisation), in workbench order."""
+    return [s for s in SECTIONS if s.visible_to(user)]
+
+
+def apply_section(key: str | None, qs: PetitionQuerySet, user: Any, today: dt.date | None = None) -> Any:
+    """Narrow ``qs`` (already restricted to ``user``'s scope) to section ``key``; an unknown or
+    empty key leaves ``qs`` unchanged, a section that does not concern the user empties it.
+    The queue (``?section=<key>``), the exports and the API call this, so the list behind a count
+    is the count's own queryset."""
+    section = get_section(key)
+    if section is None:
+        return qs
+    if not section.visible_to(user):
+        return qs.none()
+    return section.narrow(qs, user, today or timezone.localdate())
+
+
+def section_counts(user: Any, today: dt.date | None = None) -> list[tuple[Section, int]]:
+    """``(section, count)`` for every section that concerns ``user``, counts capped at
+    ``SECTION_COUNT_CAP`` (a count at the cap reads "1000+"): one cheap query per section."""
+    today = today or timezone.localdate()
+    return [(s, capped_count(s.queryset(user, today), SECTION_COUNT_CAP)[0]) for s in sections_for(user)]
