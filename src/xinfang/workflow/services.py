@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ from .models import (
     ReplyOutcome,
     Step,
 )
+from .signals import transition_performed
 
 
 def register(
@@ -40,9 +42,18 @@ def register(
     """登记: register a petition and start the petition office's disposal clock (Art. 22): the
     deadline is counted from the date of receipt under the office's rule profile and calendar."""
     due_on = due_date(Step.DISPOSAL, draft.received_on, office).due_on
-    return intake.register_petition(
-        draft=draft, office=office, actor=actor, public=public, due_on=due_on, **options
-    )
+    with transaction.atomic():
+        registration = intake.register_petition(
+            draft=draft, office=office, actor=actor, public=public, due_on=due_on, **options
+        )
+        # Registration is not a transition, but apps above (notifications: the petitioner's SMS)
+        # react to it like one, inside the same transaction: action "register", source "".
+        petition = registration.petition
+        event = petition.events.filter(kind=EventKind.REGISTERED).order_by("pk").first()
+        transition_performed.send(
+            sender=Petition, petition=petition, action="register", user=actor, event=event, source=""
+        )
+    return registration
 
 
 def _required(text: str, what: str, field: str | None = None) -> str:
