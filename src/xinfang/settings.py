@@ -175,6 +175,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# Every form is rendered with the Chinese conventions: "：" after labels, "请选择" in empty selects,
+# issue categories grouped by class (xinfang.core.forms.FormRenderer).
+FORM_RENDERER = "xinfang.core.forms.FormRenderer"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -282,16 +285,25 @@ if XINFANG_TRUSTED_PROXIES:
 # django-q2: the ORM broker (this database) by default, Redis with XINFANG_TASK_REDIS_URL for large
 # sites.  Periodic jobs are data (core/schedule.py), written into django_q's schedule table by
 # migrate.  XINFANG_WORKER_SCHEDULER=false on every worker host but one (docs/deployment.md).
+# On SQLite the site runs one worker process with one task process: SQLite has one writer at a time.
+_ON_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 Q_CLUSTER = {
     "name": "xinfang",
-    "workers": env.int("XINFANG_WORKERS", default=2),
+    # Task processes per worker (xinfang worker); more worker hosts scale further.
+    "workers": env.int("XINFANG_WORKERS", default=1 if _ON_SQLITE else 2),
+    # A task running longer than this is killed (and, unacknowledged, handed out again after retry).
     "timeout": env.int("XINFANG_TASK_TIMEOUT", default=600),
     # A task not acknowledged this long after it was handed out (its worker died) is handed out
     # again; larger than the timeout, as django-q2 requires.
     "retry": env.int("XINFANG_TASK_RETRY", default=720),
+    # A task that raised is recorded (the admin's failed-task list) and not handed out again: every
+    # periodic job runs again at its next slot, and the outbox keeps its own retry count.  Handing
+    # out again is for a task whose worker died; max_attempts bounds that too.
     "max_attempts": 5,
     "ack_failures": True,
     "save_limit": 1000,
+    # A missed run (the site was down) is not run once per missed slot: every job catches up by
+    # itself on its next run (each one works from the current state, not from the slot's time).
     "catch_up": False,
     "scheduler": env.bool("XINFANG_WORKER_SCHEDULER", default=True),
     "label": "后台任务",
@@ -300,6 +312,7 @@ if env.str("XINFANG_TASK_REDIS_URL", default=""):
     Q_CLUSTER["redis"] = env.str("XINFANG_TASK_REDIS_URL")
 else:
     Q_CLUSTER["orm"] = "default"
+    # How often an idle worker asks the database for a task (seconds).
     Q_CLUSTER["poll"] = env.float("XINFANG_TASK_POLL_SECONDS", default=1.0)
 
 # --- Notifications: e-mail and SMS (issue #8 §4; docs/deployment.md, "Notifications") ---------

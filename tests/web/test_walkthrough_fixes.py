@@ -30,3 +30,34 @@ def test_routing_rules_in_the_administrators_menu(client, world):
     client.force_login(world.intake_a)
     page = client.get(reverse("petitions:queue")).content.decode()
     assert reverse("workflow:routing_rules") not in page
+
+
+def test_labels_selects_and_category_groups(client, world):
+    """Labels end in "：", an empty select says "请选择" (never "---------"), and the categories of the
+    registration form are grouped by their first-level class."""
+    from xinfang.petitions.models import Category
+
+    client.force_login(world.intake_a)
+    page = client.get(reverse("petitions:register")).content.decode()
+    # then Chinese colons and no Django dashes
+    assert "问题属地：</label>" in page
+    assert "---------" not in page
+    # and one <optgroup> per first-level class holding its entries
+    head = Category.objects.filter(parent__isnull=True, children__is_active=True).first()
+    assert f'<optgroup label="{head.name}">' in page
+    child = Category.objects.filter(parent=head, is_active=True).first()
+    block = page.split(f'<optgroup label="{head.name}">', 1)[1].split("</optgroup>", 1)[0]
+    assert f'value="{child.pk}"' in block
+
+
+def test_action_form_blank_choice_says_choose(world):
+    """A ChoiceField's blank "---------" choice (the reply's outcome) is shown as "请选择"."""
+    from django import forms
+
+    class Form(forms.Form):
+        outcome = forms.ChoiceField(choices=[("", "---------"), ("a", "甲")])
+        unit = forms.ModelChoiceField(queryset=type(world.a.office).objects.all())
+
+    html = str(Form())
+    assert "---------" not in html and html.count("请选择") == 2
+    assert "：</label>" in html and ":</label>" not in html
