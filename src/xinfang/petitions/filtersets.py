@@ -9,9 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import F
+from django.utils import timezone
 
+from .choices import FINAL_STATUSES, STAFF_DEADLINE_STATUSES, Status
 from .models import Category, PetitionQuerySet
 
+# The open states as a positive list: ``status IN (…)`` is checked on each row of the deadline
+# index walk like any other filter (final petitions have no deadline, so they sit at the end of a
+# ``due_on`` walk anyway and the first page of open work is found without reading them).
+OPEN_STATUS_VALUES = tuple(s for s in Status.values if s not in FINAL_STATUSES)
+STAFF_DEADLINE_VALUES = tuple(s for s in Status.values if s in STAFF_DEADLINE_STATUSES)
 NUMBER_RE = re.compile(r"^XF-[0-9A-Z-]+-\d{4}-\d{6}$", re.IGNORECASE)
 ORDERINGS = ("due_on", "-due_on", "received_on", "-received_on", "registered_at", "-registered_at")
 
@@ -19,7 +26,12 @@ ORDERINGS = ("due_on", "-due_on", "received_on", "-received_on", "registered_at"
 @dataclass
 class PetitionFilter:
     """Filters of the work queue.  ``None`` (or "") means "any"; ``category`` is an id or a code,
-    and a first-level category stands for itself and its entries (the tree is two levels deep)."""
+    and a first-level category stands for itself and its entries (the tree is two levels deep).
+
+    ``open_only``: final states left out (the queue's default; the API asks with ``open=true``).
+    ``overdue``: a deadline **staff** must meet has passed (``STAFF_DEADLINE_STATUSES`` and
+    ``due_on`` before ``today``) — a petitioner's review window that has run out is not overdue.
+    ``handler``: the named handler's user id (承办人; "assigned to me" passes the caller's id)."""
 
     q: str = ""
     status: str = ""
@@ -32,6 +44,10 @@ class PetitionFilter:
     is_repeat: bool | None = None
     is_collective: bool | None = None
     is_urgent: bool | None = None
+    open_only: bool = False
+    overdue: bool = False
+    handler: int | None = None
+    today: dt.date | None = None
     ordering: str = "due_on"
 
     def apply(self, qs: PetitionQuerySet) -> PetitionQuerySet:
@@ -56,6 +72,15 @@ class PetitionFilter:
             qs = qs.filter(is_collective=self.is_collective)
         if self.is_urgent is not None:
             qs = qs.filter(is_urgent=self.is_urgent)
+        if self.open_only:
+            qs = qs.filter(status__in=OPEN_STATUS_VALUES)
+        if self.overdue:
+            # A range on due_on: the deadline index is walked from its start, and only the rows
+            # before today are read — fast whatever the scope.
+            today = self.today or timezone.localdate()
+            qs = qs.filter(status__in=STAFF_DEADLINE_VALUES, due_on__lt=today)
+        if self.handler is not None:
+            qs = qs.filter(handler_id=self.handler)  # the (handler, due_on) index, in deadline order
         return qs.order_by(*ordering_expressions(self.ordering))
 
     def _category_ids(self) -> list[int]:

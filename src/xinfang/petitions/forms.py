@@ -151,7 +151,11 @@ PetitionerFormSet = forms.formset_factory(
 
 
 class QueueFilterForm(forms.Form):
-    """The filters of the work queue (also used by exports later)."""
+    """The filters of the work queue (and of its export, which reads the same parameters).
+
+    By default the queue shows open work: final states are left out unless ``all`` is ticked or a
+    status is chosen (choosing 已终结 shows the concluded ones), or a workbench ``section`` is asked
+    for (the section decides which petitions it holds, so its count and its list agree)."""
 
     q = forms.CharField(label=_("编号/标题"), required=False)
     status = forms.ChoiceField(label=_("状态"), required=False)
@@ -178,6 +182,10 @@ class QueueFilterForm(forms.Form):
     repeat = forms.BooleanField(label=_("重复信访"), required=False)
     collective = forms.BooleanField(label=_("集体访"), required=False)
     urgent = forms.BooleanField(label=_("重大紧急"), required=False)
+    overdue = forms.BooleanField(label=_("已超期"), required=False)
+    mine = forms.BooleanField(label=_("我承办的"), required=False)
+    all = forms.BooleanField(label=_("显示全部（含已办结）"), required=False)
+    section = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         required=False,
         choices=[
@@ -188,7 +196,8 @@ class QueueFilterForm(forms.Form):
         ],
     )
 
-    def to_filter(self) -> PetitionFilter:
+    def to_filter(self, user: object = None) -> PetitionFilter:
+        """The filter for the cleaned data; ``user`` is whom "我承办的" means."""
         data = self.cleaned_data
         return PetitionFilter(
             q=data["q"],
@@ -202,6 +211,9 @@ class QueueFilterForm(forms.Form):
             is_repeat=True if data["repeat"] else None,
             is_collective=True if data["collective"] else None,
             is_urgent=True if data["urgent"] else None,
+            open_only=not (data["all"] or data["status"] or data["section"]),
+            overdue=bool(data["overdue"]),
+            handler=getattr(user, "pk", None) if data["mine"] else None,
             ordering=data["sort"] or "due_on",
         )
 

@@ -53,17 +53,58 @@ def _get_petition(request: HttpRequest, number: str) -> Petition:
         raise Http404(_("信访事项不存在或无权查看。")) from None
 
 
+def open_assignments() -> Prefetch:
+    """Prefetch of each petition's open assignment (at most one) with its unit, as
+    ``open_assignments``: the handling unit (承办单位) of a list in one query whatever its length."""
+    from xinfang.workflow.models import Assignment
+
+    return Prefetch(
+        "assignments",
+        queryset=Assignment.objects.filter(ended_at__isnull=True).select_related("unit"),
+        to_attr="open_assignments",
+    )
+
+
+def handling_unit(petition: Petition) -> Any:
+    """The body handling a listed petition: its open assignment's unit, else the registering office
+    (as ``engine.handling_organisation``, but read from the ``open_assignments()`` prefetch)."""
+    assignments = getattr(petition, "open_assignments", None)
+    if assignments is None:
+        from xinfang.workflow.engine import handling_organisation
+
+        return handling_organisation(petition)
+    return assignments[0].unit if assignments else petition.office
+
+
+def apply_section(key: str, qs: PetitionQuerySet, user: Any) -> PetitionQuerySet:
+    """Narrow ``qs`` to a workbench section (``workbench.sections``, floor 5 like this view),
+    imported when asked for: the queue works before and without the workbench app."""
+    if not key:
+        return qs
+    try:
+        from xinfang.workbench.sections import apply_section as workbench_section
+    except ImportError:
+        return qs
+    return workbench_section(key, qs, user)
+
+
 def queue_queryset(request: HttpRequest) -> tuple[QueueFilterForm, PetitionQuerySet]:
     """The queue's form and its filtered, restricted, ordered queryset for the request's GET
-    parameters: the one source of the queue page and of its export, so both list the same rows."""
+    parameters: the one source of the queue page and of its export, so both list the same rows.
+
+    Open work only unless ``all`` or a status is asked for; ``overdue``, ``mine`` (handler = the
+    caller) and ``section=<key>`` (a workbench section) narrow further.  An invalid form (a status
+    that does not exist, a malformed date) lists the default: open work, soonest deadline first."""
     form = QueueFilterForm(request.GET or None)
-    flt = form.to_filter() if form.is_valid() else PetitionFilter()
-    qs = (
-        flt.apply(Petition.objects.restrict(request.user))
-        .select_related("category", "category__parent", "locality", "office")
-        .prefetch_related(
-            Prefetch("petitioners", queryset=Petitioner.objects.only("id", "petition_id", "name"))
-        )
+    if form.is_valid():
+        flt = form.to_filter(request.user)
+        section = form.cleaned_data["section"]
+    else:
+        flt, section = PetitionFilter(open_only=True), ""
+    qs = apply_section(section, flt.apply(Petition.objects.restrict(request.user)), request.user)
+    qs = qs.select_related("category", "category__parent", "locality", "office", "handler").prefetch_related(
+        Prefetch("petitioners", queryset=Petitioner.objects.only("id", "petition_id", "name")),
+        open_assignments(),
     )
     return form, qs
 
@@ -74,7 +115,26 @@ def queue(request: HttpRequest) -> HttpResponse:
     form, qs = queue_queryset(request)
     sort = (form.cleaned_data.get("sort") if form.is_valid() else "") or "due_on"
     page = CappedPaginator(qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "petitions/queue.html", {"form": form, "page": page, "sort": sort})
+    page.object_list = list(page.object_list)
+    for petition in page.object_list:
+        petition.handling_unit = handling_unit(petition)
+    return render(
+        request,
+        "petitions/queue.html",
+        {"form": form, "page": page, "sort": sort, "section": _section_label(form)},
+    )
+
+
+def _section_label(form: QueueFilterForm) -> str:
+    """The label of the workbench section the queue is narrowed to, for the heading; "" if none."""
+    key = form.cleaned_data.get("section", "") if form.is_valid() else ""
+    if not key:
+        return ""
+    try:
+        from xinfang.workbench.sections import SECTIONS
+    except ImportError:
+        return ""
+    return next((str(s.label) for s in SECTIONS if s.key == key), "")
 
 
 def _petitioner_drafts(formset) -> list[PetitionerDraft]:
