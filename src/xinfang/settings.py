@@ -256,6 +256,10 @@ XINFANG_CORS_ORIGINS = env.list("XINFANG_CORS_ORIGINS", default=[])
 # Wrong query codes (from any addresses) after which a petition number is locked until the office
 # reissues its code.
 XINFANG_QUERY_CODE_MAX_FAILURES = env.int("XINFANG_QUERY_CODE_MAX_FAILURES", default=10)
+# Automatic urging (系统催办, supervision/urging.py): a reminder this many working days before a staff
+# deadline (0: none), on the day, and each working day overdue; XINFANG_URGE_STEPS picks the steps.
+XINFANG_URGE_DAYS_BEFORE = env.int("XINFANG_URGE_DAYS_BEFORE", default=3)
+XINFANG_URGE_STEPS = env.list("XINFANG_URGE_STEPS", default=["before", "due", "overdue"])
 # Content-Security-Policy (django-csp 4 format): everything from this site only, no inline script
 # or style, no plugins, no framing.  CAPTCHA images are served by the site itself.
 CONTENT_SECURITY_POLICY = {
