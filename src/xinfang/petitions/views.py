@@ -287,10 +287,12 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "registered_by",
             "repeat_of",
             "subject_organisation",
+            "handler",
         )
         .prefetch_related(
             "petitioners",
             "attachments",
+            open_assignments(),
             Prefetch("events", queryset=PetitionEvent.objects.select_related("actor", "organisation")),
         )
         .get(pk=petition.pk)
@@ -309,6 +311,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         "petitions/detail.html",
         {
             "petition": petition,
+            "handling_unit": handling_unit(petition),
             "query_code": query_code,
             "may_reissue_code": may_reissue(request.user),
             "repeats": repeats,

@@ -118,6 +118,26 @@ def petition_deadline(petition: Any) -> dict[str, Any]:
     }
 
 
+@register.simple_tag(takes_context=True)
+def may_take(context: dict[str, Any], petition: Any, action: str) -> bool:
+    """Whether the signed-in user may take ``action`` on ``petition`` now, e.g. to offer "更换" beside
+    the handler only to those whose action panel holds 指定承办人 (``perform`` checks again)."""
+    from xinfang.petitions.models import Petition
+
+    from ..engine import TransitionRefused, check_allowed
+    from ..transitions import TRANSITIONS
+
+    user = context["request"].user
+    transition = TRANSITIONS.get(action)
+    if transition is None or not Petition.objects.restrict(user, "change").filter(pk=petition.pk).exists():
+        return False
+    try:
+        check_allowed(petition, user, transition)
+    except TransitionRefused:
+        return False
+    return True
+
+
 # --- after the reply ----------------------------------------------------------------------------
 
 
