@@ -1,0 +1,100 @@
+"""The petitioner's SMS at the milestones of the procedure and the staff bell for work that
+arrives: the right texts, to the right people, never the query code, and nothing for a rolled-back
+action."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from tests.factories import make_draft
+from tests.procedure import REPLY, new_registration, to_accepted
+from xinfang.notifications.models import Notification, OutboxMessage, OutboxStatus
+from xinfang.workflow import services
+
+pytestmark = pytest.mark.django_db
+
+
+def sms_texts(number: str) -> list[str]:
+    return list(
+        OutboxMessage.objects.filter(petition__number=number, channel="sms")
+        .order_by("pk")
+        .values_list("body", flat=True)
+    )
+
+
+def test_registration_texts_the_number_never_the_query_code(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        registration = services.register(
+            draft=make_draft(world.a.township), office=world.a.office, actor=world.intake_a
+        )
+    assert len(callbacks) == 1  # the worker is handed the message only after the commit
+    number = registration.petition.number
+    [text] = sms_texts(number)
+    assert text.startswith("【甲县信访局】")
+    assert number in text
+    assert registration.query_code not in text
+    message = OutboxMessage.objects.get(petition__number=number)
+    # Sent by the worker after the commit (sync in tests): the demo backend marks it sent (demo).
+    assert message.status == OutboxStatus.SENT and message.demo
+    assert message.recipient_mask == "138****5678"
+    assert message.recipient == "13812345678"
+    # Encrypted at rest: the column holds no clear number.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT recipient FROM notifications_outboxmessage WHERE id = %s", [message.pk])
+        (raw,) = cursor.fetchone()
+    assert "13812345678" not in raw
+
+
+def test_no_phone_no_sms(world):
+    from tests.factories import make_id_number
+    from xinfang.petitions.drafts import PetitionerDraft
+
+    draft = make_draft(
+        world.a.township,
+        petitioners=[PetitionerDraft(name="李四", id_number=make_id_number(), phone="", address="x")],
+    )
+    registration = services.register(draft=draft, office=world.a.office, actor=world.intake_a)
+    assert sms_texts(registration.petition.number) == []
+
+
+def test_assign_accept_reply_texts_and_staff_bell(world):
+    number = new_registration(world).petition.number
+    services.assign(user=world.intake_a, number=number, unit=world.a.department)
+    # The unit's handler hears of the new assigned petition; the clerk who acted does not.
+    note = Notification.objects.get(user=world.handler_a)
+    assert number in note.title and note.url.endswith(f"/petitions/{number}/")
+    assert not Notification.objects.filter(user=world.intake_a).exists()
+    services.unit_accept(user=world.handler_a, number=number)
+    services.reply(user=world.handler_a, number=number, **REPLY)
+    texts = sms_texts(number)
+    assert len(texts) == 3
+    assert world.a.department.name in texts[0] and "交办" in texts[0]
+    assert "受理" in texts[1] and world.a.department.name in texts[1]
+    assert "复查" in texts[2] and "30日" in texts[2]
+    # The completion report of an assigned petition goes to the office's supervisors.
+    assert Notification.objects.filter(user=world.supervisor_a, kind="completion_report").exists()
+
+
+def test_extension_request_and_approval(world):
+    number = new_registration(world).petition.number
+    to_accepted(world, number)
+    services.request_extension(user=world.handler_a, number=number, days=30, reasons="需要现场调查取证")
+    assert Notification.objects.filter(user=world.leader_a, kind="extension_requested").exists()
+    services.approve_extension(user=world.leader_a, number=number)
+    text = sms_texts(number)[-1]
+    assert "延长" in text and "需要现场调查取证" in text
+    assert Notification.objects.filter(user=world.handler_a, kind="approve_extension").exists()
+
+
+def test_rolled_back_action_leaves_nothing(world, mailoutbox):
+    number = new_registration(world).petition.number
+    before = OutboxMessage.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.assign(user=world.intake_a, number=number, unit=world.a.department)
+        assert Notification.objects.filter(user=world.handler_a).exists()
+        raise RuntimeError("boom")
+    assert not Notification.objects.filter(user=world.handler_a).exists()
+    assert OutboxMessage.objects.count() == before
