@@ -16,10 +16,10 @@ LANDINGS = [
     ("sysadmin", "organisations:tree"),
     ("secadmin", "organisations:staff"),
     ("auditor", "audit:log"),
-    ("intake_a", "petitions:queue"),
-    ("handler_a", "petitions:queue"),
-    ("supervisor_a", "petitions:queue"),
-    ("leader_a", "petitions:queue"),
+    ("intake_a", "workbench:home"),
+    ("handler_a", "workbench:home"),
+    ("supervisor_a", "workbench:home"),
+    ("leader_a", "workbench:home"),
 ]
 
 

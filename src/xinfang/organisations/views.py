@@ -316,9 +316,10 @@ def next_step(item: GrantRequest, user: User) -> str:
 # --- landing page after login (issue #7 point 21) -----------------------------------------------
 
 # The first page each duty may see, in this order: a person holding a casework role works from the
-# queue; each administrator from the page of their own duty.
+# workbench (工作台, issue #8 §2: what needs them today); each administrator from the page of their
+# own duty.
 LANDING_PAGES: tuple[tuple[frozenset[str], str], ...] = (
-    (CASEWORK_ROLES, "petitions:queue"),
+    (CASEWORK_ROLES, "workbench:home"),
     (frozenset({RoleCode.SECADMIN}), "organisations:staff"),
     (frozenset({RoleCode.SYSADMIN}), "organisations:tree"),
     (frozenset({RoleCode.AUDITOR}), "audit:log"),

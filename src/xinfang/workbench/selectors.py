@@ -1,0 +1,172 @@
+"""The rows of the workbench: a section's petitions with what each row shows (reason, due date,
+days left, handling unit, handler, "新"), loaded in a fixed number of queries whatever the length.
+
+The page, the API and the export all read rows through ``section_rows`` / ``list_queryset`` so
+the three show the same petitions in the same order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from xinfang.petitions.choices import STAFF_DEADLINE_STATUSES
+from xinfang.petitions.models import Petition, Petitioner
+from xinfang.workflow.deadlines import LIGHT_LABELS, deadline_light
+
+from .sections import DUE_NOTICE, DUE_WINDOW, SECTION_COUNT_CAP, Section, capped_count, sections_for
+
+# How many rows of each non-empty section the workbench shows; the count links to the rest.
+PREVIEW_ROWS = 5
+
+# Only the masked columns of petitioners: lists never decrypt personal data.
+MASKED_PETITIONER_FIELDS = ("id", "petition_id", "position", "name", "id_number_mask", "phone_mask")
+
+
+def open_assignments() -> Prefetch:
+    """Each petition's open assignment (at most one) with its unit: the handling unit of a whole
+    list in one query."""
+    from xinfang.workflow.models import Assignment
+
+    return Prefetch(
+        "assignments",
+        queryset=Assignment.objects.filter(ended_at__isnull=True).select_related("unit"),
+        to_attr="open_assignments",
+    )
+
+
+def list_queryset(qs: QuerySet[Petition]) -> QuerySet[Petition]:
+    """``qs`` with everything a list row shows loaded up front (three queries for any page)."""
+    return qs.select_related("office", "handler", "category", "locality").prefetch_related(
+        Prefetch("petitioners", queryset=Petitioner.objects.only(*MASKED_PETITIONER_FIELDS)),
+        open_assignments(),
+    )
+
+
+def handling_unit(petition: Petition) -> Any:
+    """The body handling a listed petition (engine.handling_organisation, from the prefetch)."""
+    assignments = getattr(petition, "open_assignments", None)
+    if assignments is None:
+        from xinfang.workflow.engine import handling_organisation
+
+        return handling_organisation(petition)
+    return assignments[0].unit if assignments else petition.office
+
+
+@dataclass
+class Row:
+    """One petition as a workbench list shows it."""
+
+    petition: Petition
+    reason: str
+    due_on: dt.date | None
+    # True when ``due_on`` is a date staff must meet (a light, days left, red when overdue); False
+    # for a petitioner's window, shown as a plain date and never overdue.
+    staff_deadline: bool
+    days_left: int | None
+    light: str
+    light_label: str
+    handling_unit: Any
+    handler: Any
+    is_new: bool = False
+
+    @property
+    def overdue(self) -> bool:
+        return self.staff_deadline and self.days_left is not None and self.days_left < 0
+
+    @property
+    def overdue_days(self) -> int:
+        return -self.days_left if self.overdue and self.days_left is not None else 0
+
+
+def _row_due(section: Section | None, petition: Petition, today: dt.date) -> tuple[dt.date | None, bool]:
+    """The date a row is due by, and whether staff must meet it."""
+    if section is not None and section.due == DUE_NOTICE:
+        return getattr(petition, "section_due_on", None), True
+    if section is not None and section.due == DUE_WINDOW:
+        issued = getattr(petition, "letter_issued_at", None)
+        if issued is None:
+            return petition.due_on, False
+        from xinfang.workflow.deadlines import due_date
+        from xinfang.workflow.models import Step
+
+        start = timezone.localtime(issued).date() if timezone.is_aware(issued) else issued.date()
+        return due_date(Step.EVALUATION, start, petition.office).due_on, False
+    return petition.due_on, petition.due_on is not None and petition.status in STAFF_DEADLINE_STATUSES
+
+
+def unread_petition_ids(user: Any, petition_ids: list[int]) -> set[int]:
+    """Which of ``petition_ids`` have an unread notification for ``user`` (one query)."""
+    if not petition_ids:
+        return set()
+    try:
+        from xinfang.notifications.models import Notification
+    except ImportError:  # pragma: no cover - the notifications app is part of issue #8
+        return set()
+    rows = Notification.objects.filter(user=user, read_at__isnull=True, petition_id__in=petition_ids)
+    return set(rows.values_list("petition_id", flat=True).distinct())
+
+
+def rows_for(
+    petitions: list[Petition], section: Section | None, user: Any, today: dt.date | None = None
+) -> list[Row]:
+    """Rows for already loaded petitions (``list_queryset``), plus one query for the "新" marks."""
+    today = today or timezone.localdate()
+    unread = unread_petition_ids(user, [p.pk for p in petitions])
+    rows = []
+    for p in petitions:
+        due_on, staff = _row_due(section, p, today)
+        left = None if due_on is None else (due_on - today).days
+        light = deadline_light(due_on, today) if staff else "none"
+        rows.append(
+            Row(
+                petition=p,
+                reason=str(section.reason) if section is not None else "",
+                due_on=due_on,
+                staff_deadline=staff,
+                days_left=left,
+                light=light,
+                light_label=str(LIGHT_LABELS[light]),
+                handling_unit=handling_unit(p),
+                handler=p.handler,
+                is_new=p.pk in unread,
+            )
+        )
+    return rows
+
+
+def section_rows(
+    section: Section, user: Any, *, limit: int, offset: int = 0, today: dt.date | None = None
+) -> list[Row]:
+    """The rows ``offset .. offset + limit`` of ``section`` for ``user``, in the section's order."""
+    today = today or timezone.localdate()
+    qs = list_queryset(section.queryset(user, today))
+    return rows_for(list(qs[offset : offset + limit]), section, user, today)
+
+
+@dataclass
+class Overview:
+    """A section on the workbench: its count (capped) and its first rows."""
+
+    section: Section
+    count: int
+    count_exact: bool
+    rows: list[Row]
+
+
+def workbench_overview(
+    user: Any, *, preview: int = PREVIEW_ROWS, today: dt.date | None = None
+) -> list[Overview]:
+    """Every section concerning ``user`` with its count and first ``preview`` rows (none fetched
+    for an empty section): a constant number of queries per section."""
+    today = today or timezone.localdate()
+    result = []
+    for section in sections_for(user):
+        count, exact = capped_count(section.queryset(user, today), SECTION_COUNT_CAP)
+        rows = section_rows(section, user, limit=preview, today=today) if count and preview else []
+        result.append(Overview(section, count, exact, rows))
+    return result
