@@ -75,7 +75,8 @@ def row_values(row: Row) -> list[Any]:
 def export_rows(qs: Any, section: Section | None, user: Any, cap: int = EXPORT_CAP) -> tuple[list[Row], bool]:
     """The first ``cap`` rows of ``qs`` (ordered as listed) and whether there were more."""
     today = timezone.localdate()
-    loaded = list_queryset(qs)
+    # The caller's own prefetches (the queue loads names only) give way to the export's (masks).
+    loaded = list_queryset(qs.prefetch_related(None))
     rows: list[Row] = []
     offset = 0
     while offset < cap:
