@@ -247,6 +247,9 @@ class PublicView:
     allowed_actions: list[str] = field(default_factory=list)
     # a merged petition: the number of the petition it went into, whose result this view shows
     merged_into: str = ""
+    # an office chose to tell the petitioner that the petition is supervised (督办): the one line
+    # "上级机关已督办", never the notice's details (issue #8 §3)
+    supervised: bool = False
 
 
 def submit_public_petition(*, draft: PetitionDraft, ip: str) -> Registration:
@@ -350,6 +353,12 @@ _POSITION = {
 }
 
 
+def publicly_supervised(petition: Petition) -> bool:
+    from xinfang.supervision.selectors import is_publicly_supervised
+
+    return is_publicly_supervised(petition)
+
+
 def public_view(petition: Petition) -> PublicView:
     """What the holder of the query code may see of ``petition`` (already proved by the code or
     bound to the session): only public notes, organisation names and the petitioner's own dates —
@@ -400,6 +409,7 @@ def public_view(petition: Petition) -> PublicView:
         allowed_actions=[
             t.action for t in allowed_actions(petition, citizen) if t.action in PETITIONER_ACTIONS
         ],
+        supervised=publicly_supervised(petition),
     )
 
 

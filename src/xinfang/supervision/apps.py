@@ -1,3 +1,7 @@
+"""Supervision (督办) and urging (催办): supervision notices and their feedback, automatic reminders
+before and after staff deadlines, escalation, and the records of summons, circulated notices and
+improvement recommendations (《信访工作条例》Arts. 39-40)."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +9,13 @@ from django.utils.translation import gettext_lazy as _
 class SupervisionConfig(AppConfig):
     name = "xinfang.supervision"
     verbose_name = _("督办")
+
+    def ready(self) -> None:
+        # The engine checks these like the statutory transitions; workflow never imports this app.
+        from xinfang.workflow.transitions import register
+
+        from .actions import register_panel_actions
+        from .transitions import TRANSITIONS
+
+        register(*TRANSITIONS)
+        register_panel_actions()

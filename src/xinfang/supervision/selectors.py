@@ -72,3 +72,13 @@ def notices_for_petition(petition: Petition) -> QuerySet[SupervisionNotice]:
         .prefetch_related("feedback__submitted_by", "feedback__decided_by")
         .order_by("-issued_at", "-id")
     )
+
+
+def is_publicly_supervised(petition: Petition) -> bool:
+    """Whether the portal shows "上级机关已督办": an office published a notice it has not lifted
+    (a lifted notice may have been issued in error, so it stops showing)."""
+    return (
+        SupervisionNotice.objects.filter(petition=petition, published=True)
+        .exclude(status=NoticeStatus.LIFTED)
+        .exists()
+    )
