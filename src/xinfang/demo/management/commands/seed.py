@@ -13,8 +13,10 @@ from django.db import connection
 
 from xinfang.core import crypto
 from xinfang.demo.accounts import ensure_accounts
+from xinfang.demo.morning import ensure_routing_rules, portal_sample
 from xinfang.demo.petitions import SeedResult, seed_petitions
 from xinfang.demo.tree import TreeMissing, ensure_tree, load_tree
+from xinfang.organisations.models import User
 
 DEFAULT_DEMO_PETITIONS = 3000
 
@@ -91,6 +93,10 @@ class Command(BaseCommand):
             except TreeMissing:
                 raise CommandError("No demo organisation tree: run `xinfang seed --demo` first.") from None
         rows = ensure_accounts(tree) if accounts else []
+        if demo:
+            admin = User.objects.filter(username="admin", is_active=True).first() if accounts else None
+            added = ensure_routing_rules(tree, admin)
+            self.stdout.write(f"Routing rules (分办规则): {added} added.")
 
         if target:
             result = seed_petitions(
@@ -112,6 +118,17 @@ class Command(BaseCommand):
                 role, org = _pad(row.role, 12), _pad(row.organisation, 24)
                 note = "" if row.created else "  (existing)"
                 self.stdout.write(f"  {row.username:<{width}}{role}{org}{row.password}{note}")
+            self.stdout.write("Staff pages: /staff/ (each account enrols a second factor at first login).")
+            # On every run, an open petition with a code that works now (codes are stored hashed:
+            # the one printed by an earlier run cannot be shown again, so the clerk reissues one).
+            sample = portal_sample(tree)
+            if sample is not None:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"\nTry the portal (/portal/ → 查询办理情况): petition {sample.number}, "
+                        f"query code {sample.query_code} ({sample.status})."
+                    )
+                )
 
     def _check_keys(self) -> None:
         """Fail before any work when personal data could not be encrypted."""
@@ -152,9 +169,6 @@ class Command(BaseCommand):
             )
         phases = ", ".join(f"{name} {secs:.1f}" for name, secs in result.phases.items())
         self.stdout.write(f"Time by phase (s): {phases}")
-        number, code = result.sample
-        if number and settings.DEBUG:
-            self.stdout.write(f"Try the portal with petition {number}, query code {code}.")
 
 
 def _pad(text: str, width: int) -> str:
