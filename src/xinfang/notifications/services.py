@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
 from xinfang.core import jobs
 
-from .models import Channel, MessageTemplate, Notification, OutboxMessage
+from .models import Channel, MessageTemplate, Notification, OutboxMessage, OutboxStatus
 
 if TYPE_CHECKING:
     from xinfang.organisations.models import User
@@ -238,7 +238,10 @@ def for_user(user: User, *, unread: bool = False) -> QuerySet[Notification]:
     qs = Notification.objects.filter(user=user)
     if unread:
         qs = qs.filter(read_at__isnull=True)
-    return qs.order_by("-read_at__isnull", "-created_at", "-id")
+    unread_first = Case(
+        When(read_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return qs.order_by(unread_first, "-created_at", "-id")
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
@@ -248,3 +251,65 @@ def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=timezone.now())
+
+
+# --- staff pages: the outbox and the templates (audited writes) --------------------------------
+
+
+def outbox_for(user: User) -> QuerySet[OutboxMessage]:
+    """The outbox messages ``user`` may see: all for the system administrator; for a supervisor
+    those about petitions in their scope (``Petition.objects.restrict``).  Nothing for others."""
+    from xinfang.organisations.choices import RoleCode
+    from xinfang.petitions.models import Petition
+
+    qs = OutboxMessage.objects.select_related("petition").defer("recipient")
+    if user.has_role(RoleCode.SYSADMIN):
+        return qs
+    if user.has_role(RoleCode.SUPERVISOR):
+        return qs.filter(petition__in=Petition.objects.restrict(user).values("pk"))
+    return qs.none()
+
+
+def retry_message(user: User, message_id: int) -> bool:
+    """Staff's retry button: put a failed message back in the queue (audited); False when it is not
+    failed (already retried or sent) or not visible to ``user``."""
+    from xinfang.audit.services import record_event
+
+    from . import delivery
+
+    with transaction.atomic():
+        message = outbox_for(user).select_for_update(of=("self",)).filter(pk=message_id).first()
+        if message is None or message.status != OutboxStatus.FAILED:
+            return False
+        delivery.retry([message.pk])
+        record_event(
+            actor=user,
+            action="notifications.outbox_retry",
+            obj=message,
+            data={
+                "channel": message.channel,
+                "recipient": message.recipient_mask,
+                "attempts": message.attempts,
+            },
+        )
+        jobs.enqueue(DELIVER_TASK, [message.pk])
+    return True
+
+
+def update_template(user: User, template: MessageTemplate, *, name: str, text: str) -> MessageTemplate:
+    """Reword a message template (system administrator; the form has validated the placeholders)."""
+    from xinfang.audit.services import record_event
+
+    with transaction.atomic():
+        locked = MessageTemplate.objects.select_for_update().get(pk=template.pk)
+        old = locked.text
+        locked.name, locked.text = name, text
+        locked.full_clean()
+        locked.save()
+        record_event(
+            actor=user,
+            action="notifications.template_edit",
+            obj=locked,
+            data={"code": locked.code, "old": old, "new": text},
+        )
+    return locked
