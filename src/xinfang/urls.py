@@ -30,6 +30,7 @@ urlpatterns = [
     # Where the login sends everyone: the first page their role may see (issue #7 point 21).
     path("staff/home/", organisation_views.home, name="home"),
     path("staff/accounts/", include("xinfang.accounts.urls")),
+    path("staff/notifications/", include("xinfang.notifications.urls")),
     path("staff/", include("xinfang.workbench.urls")),  # /staff/workbench/, /staff/export/
     path("staff/", include("xinfang.petitions.urls")),
     path("staff/organisations/", include("xinfang.organisations.urls")),
