@@ -6,6 +6,13 @@ import pytest
 
 from xinfang.workflow import calendar, deadlines
 
+from ..api.conftest import ApiClient, token_of  # noqa: F401 - the API tests' token fixture
+
+
+@pytest.fixture
+def api(client) -> ApiClient:
+    return ApiClient(client)
+
 
 @pytest.fixture(autouse=True)
 def _fresh_workflow_caches():
