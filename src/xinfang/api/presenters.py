@@ -16,7 +16,7 @@ from xinfang.petitions.drafts import PetitionDraft
 from xinfang.petitions.models import Petition, PetitionEvent
 from xinfang.petitions.services import Registration, find_possible_repeats
 
-from .filters import masked_petitioners
+from .filters import masked_petitioners, open_assignments
 from .schemas import PetitionOut, PossibleRepeatOut
 
 _renderer = JSONRenderer()
@@ -46,10 +46,11 @@ def load_petition(user: Any, number: str) -> Petition:
     petition = access_petition(user, number)
     return (
         Petition.objects.select_related(
-            "category", "locality", "office", "subject_organisation", "repeat_of", "registered_by"
+            "category", "locality", "office", "subject_organisation", "repeat_of", "registered_by", "handler"
         )
         .prefetch_related(
             masked_petitioners(),
+            open_assignments(),
             "attachments",
             Prefetch("events", queryset=PetitionEvent.objects.select_related("actor", "organisation")),
         )

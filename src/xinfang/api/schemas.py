@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
 from xinfang.petitions.choices import Channel, Purpose, Status
-from xinfang.workflow.deadlines import days_left, deadline_light
+from xinfang.workflow.deadlines import days_left, is_overdue, is_staff_deadline, petition_light
 
 # --- errors ----------------------------------------------------------------------------------------
 
@@ -141,6 +141,18 @@ class PetitionerOut(Schema):
     is_representative: bool
 
 
+class HandlerOut(Schema):
+    """The named handler (承办人) of a petition inside the handling body."""
+
+    id: int
+    username: str
+    name: str = Field(description="姓名（未登记姓名时为用户名）")
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj)
+
+
 class PetitionSummaryOut(Schema):
     number: str
     status: str = Field(json_schema_extra={"enum": list(Status.values)})
@@ -156,8 +168,16 @@ class PetitionSummaryOut(Schema):
     due_on: dt.date | None = Field(description="当前环节的期限（无期限时为空）")
     days_left: int | None = Field(description="距期限的天数，逾期为负数")
     deadline_light: Literal["green", "yellow", "red", "none"] = Field(
-        description="时限提示：green 正常、yellow 剩余3天以内、red 已逾期、none 无期限"
+        description="时限提示：green 正常、yellow 剩余3天以内、red 已逾期、none 无期限或非工作人员期限"
+        "（REPLIED/REVIEWED 时 due_on 是信访人请求评价、复查或复核的期限，不亮灯）"
     )
+    deadline_kind: Literal["staff", "petitioner", "none"] = Field(
+        description="due_on 的性质：staff 工作人员须遵守的办理时限；"
+        "petitioner 信访人的评价/复查/复核期限；none 无期限"
+    )
+    is_overdue: bool = Field(description="工作人员须遵守的时限已过（信访人的期限届满不算超期）")
+    handler: HandlerOut | None = Field(description="承办人；未指定时为空")
+    handling_unit: OrganisationOut = Field(description="承办单位：当前转送/交办的责任单位，否则为登记机构")
     headcount: int
     is_collective: bool
     is_repeat: bool
@@ -178,7 +198,27 @@ class PetitionSummaryOut(Schema):
 
     @staticmethod
     def resolve_deadline_light(obj: Any) -> str:
-        return deadline_light(obj.due_on)
+        return petition_light(obj)
+
+    @staticmethod
+    def resolve_deadline_kind(obj: Any) -> str:
+        if obj.due_on is None:
+            return "none"
+        return "staff" if is_staff_deadline(obj) else "petitioner"
+
+    @staticmethod
+    def resolve_is_overdue(obj: Any) -> bool:
+        return is_overdue(obj)
+
+    @staticmethod
+    def resolve_handling_unit(obj: Any) -> Any:
+        # Read from the open_assignments prefetch (lists and the detail load it): no query per row.
+        assignments = getattr(obj, "open_assignments", None)
+        if assignments is None:
+            from xinfang.workflow.engine import handling_organisation
+
+            return handling_organisation(obj)
+        return assignments[0].unit if assignments else obj.office
 
     @staticmethod
     def resolve_petitioners(obj: Any) -> list[Any]:
@@ -290,10 +330,25 @@ class PetitionFilters(BoundedIntegers):
     is_repeat: bool | None = Field(None, description="重复信访")
     is_collective: bool | None = Field(None, description="集体访")
     is_urgent: bool | None = Field(None, description="重大紧急")
+    open: bool | None = Field(
+        None, description="true：只列未办结的（不含已不予受理、已终结、已撤回等终态）；默认不限"
+    )
+    overdue: bool | None = Field(
+        None, description="true：只列工作人员办理时限已过的（信访人评价/复查/复核期限届满的不算）"
+    )
+    mine: bool | None = Field(None, description="true：只列由我承办的（承办人为调用者）")
+    handler: int | None = Field(None, ge=1, le=DB_INT_MAX, description="承办人的用户 id")
     q: str | None = Field(None, max_length=100, description="信访编号或标题包含的文字")
     ordering: Ordering = Field("due_on", description="排序；默认按办理时限")
     limit: int = Field(50, ge=1, le=200, description="每页条数（最多200）")
     offset: int = Field(0, ge=0, le=DB_INT_MAX, description="跳过的条数")
+
+    @model_validator(mode="after")
+    def _mine_or_handler(self) -> PetitionFilters:
+        # Two ways of naming the handler: asking for both is a mistake, not an empty list.
+        if self.mine and self.handler is not None:
+            raise ValueError(str(gettext_lazy("mine 与 handler 不能同时使用。")))
+        return self
 
 
 # --- public portal ---------------------------------------------------------------------------------
