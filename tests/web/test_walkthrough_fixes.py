@@ -61,3 +61,32 @@ def test_action_form_blank_choice_says_choose(world):
     html = str(Form())
     assert "---------" not in html and html.count("请选择") == 2
     assert "：</label>" in html and ":</label>" not in html
+
+
+def test_audit_page_reads_as_chinese_lines(client, world):
+    """The audit page names `login` and `demo.seed` in Chinese and shows the details as "键：值"
+    lines with Chinese keys (an evaluation's ratings and source included), never dict text."""
+    from xinfang.audit.services import record_event
+
+    record_event(actor=world.intake_a, action="login", data={"via": "web"})
+    record_event(actor=None, action="demo.seed", data={"petitions": 50, "seed": 1})
+    record_event(
+        actor=None,
+        action="petition.evaluate",
+        data={"office_rating": "satisfied", "unit_rating": "dissatisfied", "source": "follow_up",
+              "organisation": world.a.office.pk},
+    )  # fmt: skip
+    client.force_login(world.auditor)
+    page = client.get(reverse("audit:log")).content.decode()
+    assert ">登录<" in page and ">生成演示数据<" in page
+    assert '<div class="detail">信访事项数：50</div>' in page
+    assert '<div class="detail">对办理单位的评价：不满意</div>' in page
+    assert '<div class="detail">来源：回访录入</div>' in page
+    assert f'<div class="detail">机构：{world.a.office.name}</div>' in page
+    assert "{'" not in page and "office_rating" not in page
+
+
+def test_rules_table_edit_link_does_not_wrap(client, world):
+    client.force_login(world.sysadmin)
+    page = client.get(reverse("workflow:rules")).content.decode()
+    assert '<td class="nowrap"><a href="' in page and "修改</a></td>" in page

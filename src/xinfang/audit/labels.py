@@ -56,9 +56,9 @@ _ACTIONS: dict[str, Any] = {
     "workflow.rule.create": _("新增期限规则"),
     "workflow.rule.change": _("修改期限规则"),
     "workflow.rule.delete": _("删除期限规则"),
-    "workflow.routing_rule.create": _("新增分流规则"),
-    "workflow.routing_rule.change": _("修改分流规则"),
-    "workflow.routing_rule.delete": _("删除分流规则"),
+    "workflow.routing_rule.create": _("新增分办规则"),
+    "workflow.routing_rule.change": _("修改分办规则"),
+    "workflow.routing_rule.delete": _("删除分办规则"),
     "demo.seed": _("生成演示数据"),
     # petitions and personal data (PIPL Art. 51)
     "petition.register": _("登记信访事项"),
@@ -81,6 +81,7 @@ _FIELDS: dict[str, Any] = {
     "attachment": _("附件"),
     "before": _("修改前"),
     "body": _("机构"),
+    "bootstrap": _("系统初始化"),
     "category": _("问题类别"),
     "channel": _("渠道"),
     "comment": _("意见"),
@@ -111,10 +112,13 @@ _FIELDS: dict[str, Any] = {
     "method": _("方式"),
     "name": _("名称"),
     "number": _("信访编号"),
+    "office_rating": _("对信访部门的评价"),
+    "organisation": _("机构"),
     "object": _("对象"),
     "outcome": _("处理结果"),
     "page": _("页码"),
     "parent": _("上级机构"),
+    "person_named": _("列明被反映人"),
     "payload": _("内容"),
     "petitioners": _("信访人数"),
     "petitions": _("信访事项数"),
@@ -132,13 +136,16 @@ _FIELDS: dict[str, Any] = {
     "roles": _("角色"),
     "rows": _("条数"),
     "seed": _("随机种子"),
+    "source": _("来源"),
     "staff": _("工作人员"),
     "started_on": _("开始日期"),
     "status": _("状态"),
     "step": _("环节"),
+    "subject_organisation": _("被反映单位"),
     "target": _("对象"),
     "to": _("新状态"),
     "unit": _("责任单位"),
+    "unit_rating": _("对办理单位的评价"),
     "user": _("账号"),
     "username": _("账号"),
     "via": _("途径"),
@@ -151,10 +158,14 @@ _VALUES: dict[str, dict[str, Any]] = {
     "level": dict(Level.choices),
     "status": dict(GrantStatus.choices),
     "via": {"command": _("命令行"), "api": _("接口"), "web": _("网页"), "portal": _("网上信访")},
+    # who recorded an evaluation: the petitioner on the portal, or the office after a phone call
+    "source": {"portal": _("信访人网上评价"), "follow_up": _("回访录入")},
 }
 
 # Details that name an organisation by id: the page shows its name (one query per page).
-ORGANISATION_FIELDS = frozenset({"unit", "parent", "disputed_unit", "reported_to", "body", "area"})
+ORGANISATION_FIELDS = frozenset(
+    {"unit", "parent", "disputed_unit", "reported_to", "body", "area", "organisation", "subject_organisation"}
+)
 
 
 def register(
