@@ -1,0 +1,75 @@
+"""The periodic jobs (core/schedule.py) in django_q's schedule table: written by migrate, CRON in
+the site's time zone, idempotent, and rows of jobs no longer listed removed (only Xinfang's)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_q.models import Schedule
+
+from xinfang.core.jobs import sync_schedules
+from xinfang.core.schedule import PERIODIC_JOBS
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    "xinfang:deliver_outbox": ("xinfang.notifications.tasks.deliver_pending", "* * * * *"),
+    "xinfang:daily_urging": ("xinfang.supervision.tasks.urge_pass", "30 7 * * *"),
+    "xinfang:escalate_supervision": ("xinfang.supervision.tasks.escalate_unanswered", "45 7 * * *"),
+    "xinfang:conclude_lapsed": ("xinfang.workflow.tasks.conclude_lapsed", "15 1 * * *"),
+}
+
+
+def rows() -> dict[str, tuple]:
+    return {
+        s.name: (s.func, s.cron, s.schedule_type, s.repeats, s.next_run, s.cluster)
+        for s in Schedule.objects.filter(name__startswith="xinfang:")
+    }
+
+
+def test_migrate_writes_the_four_jobs_as_cron_schedules():
+    Schedule.objects.all().delete()
+    call_command("migrate", verbosity=0)
+    found = rows()
+    assert {name: row[:2] for name, row in found.items()} == EXPECTED
+    for _func, _cron, kind, repeats, next_run, cluster in found.values():
+        assert (kind, repeats, cluster) == (Schedule.CRON, -1, None)
+        assert next_run > timezone.now()
+    # the times are the site's (Asia/Shanghai): the daily urging at 07:30 local time
+    urging = timezone.localtime(found["xinfang:daily_urging"][4])
+    assert (urging.hour, urging.minute) == (7, 30)
+
+
+def test_a_second_sync_changes_nothing():
+    sync_schedules()
+    before = rows()
+    assert sync_schedules() == []
+    call_command("migrate", verbosity=0)
+    assert rows() == before  # not even the next run moved
+
+
+def test_a_job_no_longer_listed_is_removed_and_others_rows_are_kept():
+    Schedule.objects.create(
+        name="operator's report", func="math.floor", args="1.5", schedule_type=Schedule.DAILY
+    )
+    sync_schedules()
+    changes = sync_schedules([job for job in PERIODIC_JOBS if job.name != "conclude_lapsed"])
+    assert changes == ["deleted xinfang:conclude_lapsed"]
+    assert set(rows()) == set(EXPECTED) - {"xinfang:conclude_lapsed"}
+    assert Schedule.objects.filter(name="operator's report").exists()
+
+
+def test_a_changed_time_is_written_and_a_paused_job_stays_paused():
+    sync_schedules()
+    Schedule.objects.filter(name="xinfang:daily_urging").update(repeats=0)  # paused in the admin
+    moved = [
+        dataclasses.replace(j, cron="0 8 * * 1-5") if j.name == "daily_urging" else j for j in PERIODIC_JOBS
+    ]
+    assert sync_schedules(moved) == ["updated xinfang:daily_urging"]
+    urging = Schedule.objects.get(name="xinfang:daily_urging")
+    assert (urging.cron, urging.repeats) == ("0 8 * * 1-5", 0)
+    local = timezone.localtime(urging.next_run)
+    assert (local.hour, local.minute, local.isoweekday() <= 5) == (8, 0, True)
