@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:  make demo   and   make test
 # DATABASE_URL selects the database (default: SQLite under var/); PORT the demo port (default 8000).
+# make demo: migrate, cache table, demo data, then the web server and the background worker together.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -29,10 +30,11 @@ demo: install var/secrets.env
 	DEBUG=1 $(BIN)/xinfang migrate --noinput
 	DEBUG=1 $(BIN)/xinfang createcachetable
 	DEBUG=1 $(BIN)/xinfang seed --demo --petitions $(DEMO_PETITIONS)
-	DEBUG=1 $(BIN)/xinfang runserver 127.0.0.1:$(PORT)
+	DEBUG=1 $(BIN)/xinfang run 127.0.0.1:$(PORT)
 
+# The web server and the background worker together (xinfang run); Ctrl-C stops both.
 serve: install var/secrets.env
-	DEBUG=1 $(BIN)/xinfang runserver 127.0.0.1:$(PORT)
+	DEBUG=1 $(BIN)/xinfang run 127.0.0.1:$(PORT)
 
 # The whole suite, end-to-end browser tests included.  pytest's exit code 5 ("no tests ran") is a
 # failure here, said out loud, never a silent pass.
