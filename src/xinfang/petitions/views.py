@@ -76,6 +76,15 @@ def handling_unit(petition: Petition) -> Any:
     return assignments[0].unit if assignments else petition.office
 
 
+def section_keys() -> frozenset[str]:
+    """The keys of the workbench sections (none while the workbench app does not define them)."""
+    try:
+        from xinfang.workbench.sections import SECTIONS
+    except ImportError:
+        return frozenset()
+    return frozenset(s.key for s in SECTIONS)
+
+
 def apply_section(key: str, qs: PetitionQuerySet, user: Any) -> PetitionQuerySet:
     """Narrow ``qs`` to a workbench section (``workbench.sections``, floor 5 like this view),
     imported when asked for: the queue works before and without the workbench app."""
@@ -97,6 +106,8 @@ def queue_queryset(request: HttpRequest) -> tuple[QueueFilterForm, PetitionQuery
     that does not exist, a malformed date) lists the default: open work, soonest deadline first."""
     form = QueueFilterForm(request.GET or None)
     if form.is_valid():
+        if form.cleaned_data["section"] not in section_keys():
+            form.cleaned_data["section"] = ""  # an unknown section is no section: open work, as usual
         flt = form.to_filter(request.user)
         section = form.cleaned_data["section"]
     else:
