@@ -1,8 +1,9 @@
 """Every periodic job of Xinfang, as data: what runs, and when.
 
 ``migrate`` writes this list into django-q2's schedule table (``xinfang.core.jobs.sync_schedules``),
-so a site never installs cron lines; an operator may change a time in the admin's table, and the
-next ``migrate`` restores the defaults below only for jobs whose definition changed here.
+as rows named ``xinfang:<name>``, so a site never installs cron lines.  This list is the source of
+truth for what runs and when: a time changed by hand in the admin is set back by the next
+``migrate``; pausing a job there (repeats = 0) is kept; a job removed from this list loses its row.
 
 Each job lives next to the service it calls (``<app>/tasks.py``) and must be safe to run twice at
 once and to be killed halfway (docs/architecture.md, "Background work").

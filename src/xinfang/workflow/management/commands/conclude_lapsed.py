@@ -1,6 +1,9 @@
 """``xinfang conclude_lapsed``: conclude the matters whose review or recheck window passed unused.
 
-Run it once a day from the scheduler (cron, a systemd timer, the worker); see docs/deployment.md.
+The background worker runs it every night (``xinfang.workflow.tasks.conclude_lapsed``, 01:15 in
+core/schedule.py), so no site installs a cron line for it.  This command is the same job by hand
+(after restoring a backup, or to see the figures at once); it is safe beside the worker's run: each
+petition is concluded under its row lock, once.  See docs/deployment.md.
 """
 
 from __future__ import annotations
