@@ -300,9 +300,9 @@ Q_CLUSTER = {
     # A task not acknowledged this long after it was handed out (its worker died) is handed out
     # again; larger than the timeout, as django-q2 requires.
     "retry": env.int("XINFANG_TASK_RETRY", default=720),
-    # A task that raised is recorded (the admin's failed-task list) and not handed out again: every
-    # periodic job runs again at its next slot, and the outbox keeps its own retry count.  Handing
-    # out again is for a task whose worker died; max_attempts bounds that too.
+    # A task that raised is recorded (table django_q_task, success false) and not handed out again:
+    # every periodic job runs again at its next slot, and the outbox keeps its own retry count.
+    # Handing out again is for a task whose worker died; max_attempts bounds that too.
     "max_attempts": 5,
     "ack_failures": True,
     "save_limit": 1000,

@@ -20,6 +20,7 @@ EXPECTED = {
     "xinfang:daily_urging": ("xinfang.supervision.tasks.urge_pass", "30 7 * * *"),
     "xinfang:escalate_supervision": ("xinfang.supervision.tasks.escalate_unanswered", "45 7 * * *"),
     "xinfang:conclude_lapsed": ("xinfang.workflow.tasks.conclude_lapsed", "15 1 * * *"),
+    "xinfang:purge_idempotency_keys": ("xinfang.api.idempotency.purge_idempotency_keys", "30 1 * * *"),
 }
 
 
@@ -30,7 +31,7 @@ def rows() -> dict[str, tuple]:
     }
 
 
-def test_migrate_writes_the_four_jobs_as_cron_schedules():
+def test_migrate_writes_every_periodic_job_as_a_cron_schedule():
     Schedule.objects.all().delete()
     call_command("migrate", verbosity=0)
     found = rows()
@@ -64,7 +65,7 @@ def test_a_job_no_longer_listed_is_removed_and_others_rows_are_kept():
 
 def test_a_changed_time_is_written_and_a_paused_job_stays_paused():
     sync_schedules()
-    Schedule.objects.filter(name="xinfang:daily_urging").update(repeats=0)  # paused in the admin
+    Schedule.objects.filter(name="xinfang:daily_urging").update(repeats=0)  # paused by the operator
     moved = [
         dataclasses.replace(j, cron="0 8 * * 1-5") if j.name == "daily_urging" else j for j in PERIODIC_JOBS
     ]

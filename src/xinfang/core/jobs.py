@@ -48,9 +48,9 @@ def sync_schedules(
 
     Idempotent: a row whose function and cron are already right is left alone (its ``next_run``
     too, so a second ``migrate`` moves no run).  The code is the source of truth for *what* runs and
-    *when*: a time changed by hand in the admin is set back by the next ``migrate``.  An operator
-    may pause a job (``repeats`` = 0 in the admin); that is kept.  Rows of jobs no longer listed are
-    deleted.  Every row is of type CRON, in ``TIME_ZONE``, for the default cluster.
+    *when*: a time changed by hand in the table is set back by the next ``migrate``.  An operator
+    may pause a job (``repeats`` = 0 in the row, docs/deployment.md); that is kept.  Rows of jobs no
+    longer listed are deleted.  Every row is of type CRON, in ``TIME_ZONE``, for the default cluster.
     """
     from django_q.models import Schedule
 

@@ -2,7 +2,7 @@
 
 ``migrate`` writes this list into django-q2's schedule table (``xinfang.core.jobs.sync_schedules``),
 as rows named ``xinfang:<name>``, so a site never installs cron lines.  This list is the source of
-truth for what runs and when: a time changed by hand in the admin is set back by the next
+truth for what runs and when: a time changed by hand in the table is set back by the next
 ``migrate``; pausing a job there (repeats = 0) is kept; a job removed from this list loses its row.
 
 Each job lives next to the service it calls (``<app>/tasks.py``) and must be safe to run twice at
@@ -46,5 +46,11 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "xinfang.workflow.tasks.conclude_lapsed",
         "15 1 * * *",
         "Conclude petitions whose review or recheck window passed unused (Art. 36 ¶3).",
+    ),
+    PeriodicJob(
+        "purge_idempotency_keys",
+        "xinfang.api.idempotency.purge_idempotency_keys",
+        "30 1 * * *",
+        "Delete the API's stored Idempotency-Key responses past their retention (one DELETE).",
     ),
 )

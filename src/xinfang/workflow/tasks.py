@@ -20,7 +20,7 @@ def conclude_lapsed() -> dict[str, int]:
     A run killed halfway has committed the petitions it finished and nothing of the one it was on;
     the next run (the broker's redelivery, or tomorrow's) takes the rest, and a petition another
     run concluded meanwhile is skipped, so each is concluded once.  The figures are the task's
-    result (shown in the admin's list of successful tasks).
+    result (kept in django_q's task table).
     """
     concluded, skipped = appeals.conclude_lapsed()
     logger.info("conclude_lapsed: %d concluded, %d skipped", concluded, skipped)
