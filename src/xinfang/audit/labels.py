@@ -68,6 +68,7 @@ _ACTIONS: dict[str, Any] = {
     "petition.attachments_add": _("上传附件"),
     "petition.attachment_download": _("下载附件"),
     "petition.query_code_reissued": _("重新发放查询码"),
+    "petition.receipt_print": _("打印登记回执"),
     # the audit administrator's own reading of the log
     "audit.search": _("查询审计日志"),
     "audit.export": _("导出审计日志"),
@@ -149,6 +150,7 @@ _FIELDS: dict[str, Any] = {
     "user": _("账号"),
     "username": _("账号"),
     "via": _("途径"),
+    "with_code": _("含查询码"),
     "year": _("年度"),
 }
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import receipt_views, views
 
 app_name = "petitions"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("petitions/<str:number>/", views.detail, name="detail"),
     path("petitions/<str:number>/personal-data/", views.reveal, name="reveal"),
     path("petitions/<str:number>/query-code/", views.reissue_code, name="reissue_code"),
+    path("petitions/<str:number>/receipt/", receipt_views.receipt, name="receipt"),
     path("petitions/<str:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("categories/", views.categories, name="categories"),
     path("categories/new/", views.category_edit, name="category_create"),
