@@ -36,6 +36,7 @@ urlpatterns = [
     path("staff/organisations/", include("xinfang.organisations.urls")),
     path("staff/audit/", include("xinfang.audit.urls")),
     path("staff/workflow/", include("xinfang.workflow.urls")),
+    path("staff/supervision/", include("xinfang.supervision.urls")),
     path("staff/accountability/", include("xinfang.supervision.accountability_urls")),  # 约谈/通报/建议
     path("staff/tokens/", include("xinfang.api.urls")),
     path("api/v1/", api_v1.urls),

@@ -123,6 +123,7 @@ FIELD_OF_ARGUMENT = {
     "requirements": "supervision_requirements",
     "respond_by": "supervision_respond_by",
     "leader": "supervision_leader",
+    "published": "supervision_published",
     "notice": "supervision_notice",
     "text": "supervision_feedback",
 }

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from xinfang.organisations.choices import CASEWORK_ROLES
+from xinfang.petitions.choices import FINAL_STATUSES
 from xinfang.petitions.models import Petition
 
 from .models import LIVE_NOTICE_STATUSES, NoticeKind, NoticeStatus, SupervisionNotice
@@ -22,9 +23,12 @@ def _visible(user: Any) -> QuerySet[SupervisionNotice]:
         return SupervisionNotice.objects.none()
     if not user.role_codes & CASEWORK_ROLES:
         return SupervisionNotice.objects.none()
-    return SupervisionNotice.objects.filter(
-        petition__in=Petition.objects.restrict(user).values("pk")
-    ).select_related("petition", "office", "unit", "issued_by", "leader")
+    # A petition that reached a final state takes no supervision action any more (the transitions'
+    # sources are the open states), so its notices leave every list.
+    in_scope = Petition.objects.restrict(user).exclude(status__in=FINAL_STATUSES).values("pk")
+    return SupervisionNotice.objects.filter(petition__in=in_scope).select_related(
+        "petition", "office", "unit", "issued_by", "leader"
+    )
 
 
 def notices_to_answer(user: Any) -> QuerySet[SupervisionNotice]:

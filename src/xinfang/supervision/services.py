@@ -418,7 +418,9 @@ def escalate_supervision(*, number: str, notice: int, today: dt.date | None = No
 
     try:
         perform(user=System(), number=number, action="escalate_supervision", apply=apply)
-    except NothingToEscalate:
+    except TransitionRefused:
+        # Answered or lifted meanwhile (no_open_notice, not_due), or the petition reached a final
+        # state (wrong_state): a notice on a closed petition is no longer chased.
         return None
     return outcome[0]
 
