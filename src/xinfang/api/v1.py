@@ -17,7 +17,7 @@ from ninja.types import DictStrAny
 
 from xinfang.core.input_guard import is_json_content_type
 
-from .endpoints import accountability, actions, auth, notifications, petitions, portal
+from .endpoints import accountability, actions, auth, notifications, petitions, portal, worklist
 from .errors import UnsupportedMediaType, install_error_handlers
 
 # Refusals any operation can give before its own code runs, documented on every operation so the
@@ -106,5 +106,6 @@ api.add_router("/auth", auth.router)
 api.add_router("/petitions", petitions.router)
 api.add_router("/petitions", actions.router)
 api.add_router("/portal", portal.router)
+api.add_router("/worklist", worklist.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/accountability", accountability.router)
