@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,8 +16,9 @@ class FakeSmsProvider:
     """Answers each POST with the next scripted answer (``(http_status, body_dict)``), the last one
     repeating; records every request body."""
 
-    def __init__(self, answers: list[tuple[int, dict[str, Any]]]) -> None:
+    def __init__(self, answers: list[tuple[int, dict[str, Any]]], delay: float = 0.0) -> None:
         self.answers = list(answers)
+        self.delay = delay
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         provider = self
@@ -32,6 +34,8 @@ class FakeSmsProvider:
                     status, answer = (
                         provider.answers[0] if len(provider.answers) == 1 else provider.answers.pop(0)
                     )
+                if provider.delay:
+                    time.sleep(provider.delay)  # a slow provider: concurrent senders overlap
                 data = json.dumps(answer).encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

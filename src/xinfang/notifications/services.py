@@ -171,8 +171,16 @@ def notify_petitioner(
     """
     template = MessageTemplate.objects.filter(code=template_code).first()
     if template is None:
-        log.warning("no message template %s", template_code)
-        return 0
+        # The row is created by migration 0002; without it (a flushed database) use the default.
+        from .defaults import DEFAULT_TEMPLATES
+
+        if template_code not in DEFAULT_TEMPLATES:
+            log.warning("no message template %s", template_code)
+            return 0
+        name, channel, placeholders, text = DEFAULT_TEMPLATES[template_code]
+        template = MessageTemplate(
+            code=template_code, name=name, channel=channel, placeholders=placeholders, text=text
+        )
     ctx = {"number": petition.number, **context}
     ctx.setdefault("portal", _portal_hint())
     text = template.render(**ctx)
