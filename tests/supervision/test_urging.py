@@ -219,3 +219,10 @@ def test_reminders_for(day):
     run_urge_pass(today=TUE)
     run_urge_pass(today=FRI)
     assert [(r.step, r.on) for r in reminders_for(day.overdue)] == [("overdue", FRI), ("overdue", TUE)]
+
+
+def test_petition_page_shows_the_system_urging(client, day):
+    run_urge_pass(today=TUE)
+    client.force_login(day.world.handler_a)
+    page = client.get(f"/staff/petitions/{day.overdue.number}/").content.decode()
+    assert "系统催办：已超期" in page
