@@ -85,6 +85,24 @@ def _extension_pending(world) -> str:  # noqa: ANN001
     return number
 
 
+def _supervised(world) -> str:  # noqa: ANN001
+    """Accepted by county A's department, supervised by county A's office (the supervision app's
+    actions of the panel)."""
+    from xinfang.supervision.services import supervise
+
+    number = _accepted(world)
+    supervise(user=world.supervisor_a, number=number, kind="formal", requirements="请于期限内反馈")
+    return number
+
+
+def _supervision_answered(world) -> str:  # noqa: ANN001
+    from xinfang.supervision.services import answer_supervision
+
+    number = _supervised(world)
+    answer_supervision(user=world.handler_a, number=number, text="正在办理")
+    return number
+
+
 def _at(step):  # noqa: ANN001, ANN202
     def build(world) -> str:  # noqa: ANN001
         number = _registered(world)
@@ -113,6 +131,8 @@ STATES = {
     "request_review": _at(to_replied), "conclude": _at(to_replied),
     "review": _at(to_under_review), "request_recheck": _at(to_reviewed),
     "start_hearing": _at(to_under_recheck), "recheck": _at(to_under_recheck), "end_hearing": _hearing_open,
+    "supervise": _accepted, "answer_supervision": _supervised, "lift_supervision": _supervised,
+    "accept_supervision_answer": _supervision_answered, "return_supervision_answer": _supervision_answered,
 }  # fmt: skip
 STAFF = ("intake_a", "handler_a", "supervisor_a", "leader_a", "city_supervisor")
 
@@ -139,6 +159,9 @@ def _typed(world, petition: Petition) -> dict[str, str]:  # noqa: ANN001
         "comment": "内部意见：卯辰巳", "office_rating": "satisfied", "unit_rating": "dissatisfied",
         "appeal_outcome": "uphold", "conclusion": "agreement", "into": _registered(world),
         "staff": "handler_a", "handler": "intake_a",
+        "supervision_kind": "formal", "supervision_requirements": "督办要求：午未申",
+        "supervision_respond_by": (timezone.localdate() + dt.timedelta(days=9)).isoformat(),
+        "supervision_feedback": "督办反馈：酉戌亥",
     }  # fmt: skip
 
 
@@ -209,6 +232,9 @@ REQUIRED = {
     "conclude": ("conclusion",), "withdraw": ("reasons",), "merge": ("into",), "report_urgent": ("reasons",),
     "recuse": ("reasons",), "dispute_jurisdiction": ("reasons",), "decide_jurisdiction": ("unit",),
     "name_subject": ("subject_organisation",),
+    "supervise": ("supervision_kind", "supervision_requirements"),
+    "answer_supervision": ("supervision_feedback",), "return_supervision_answer": ("reasons",),
+    "lift_supervision": ("reasons",),
 }  # fmt: skip
 CASES = [(a, f) for a, fields in sorted(REQUIRED.items()) for f in fields]
 

@@ -18,6 +18,7 @@ from ninja.types import DictStrAny
 from xinfang.core.input_guard import is_json_content_type
 
 from .endpoints import accountability, actions, auth, notifications, petitions, portal, worklist
+from .endpoints import supervision as supervision_endpoints
 from .errors import UnsupportedMediaType, install_error_handlers
 
 # Refusals any operation can give before its own code runs, documented on every operation so the
@@ -105,6 +106,8 @@ install_error_handlers(api)
 api.add_router("/auth", auth.router)
 api.add_router("/petitions", petitions.router)
 api.add_router("/petitions", actions.router)
+api.add_router("/petitions", supervision_endpoints.petition_router)
+api.add_router("/supervisions", supervision_endpoints.router)
 api.add_router("/portal", portal.router)
 api.add_router("/worklist", worklist.router)
 api.add_router("/notifications", notifications.router)
