@@ -121,3 +121,16 @@ def test_template_editing_refuses_unknown_placeholders(client, world):
     assert MessageTemplate.objects.get(code="registered").text == "您的信访事项已登记，编号{number}。"
     assert AuditEvent.objects.filter(action="notifications.template_edit").exists()
     assert "短信模板" in client.get(reverse("notifications:templates")).content.decode()
+
+
+def test_list_page_costs_a_fixed_number_of_queries(client, world, django_assert_max_num_queries):
+    from xinfang.petitions.models import Petition
+
+    petitions = [new_registration(world).petition for _ in range(3)]
+    for i in range(25):
+        notify([world.handler_a], kind="k", title=f"消息{i}", petition=petitions[i % 3], url="/staff/")
+    client.force_login(world.handler_a)
+    client.get(reverse("notifications:list"))  # warm the session and the caches
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("notifications:list")).content.decode()
+    assert all(p.number in page for p in Petition.objects.filter(pk__in=[p.pk for p in petitions]))

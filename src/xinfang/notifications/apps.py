@@ -15,3 +15,12 @@ class NotificationsConfig(AppConfig):
         from .receivers import on_transition
 
         transition_performed.connect(on_transition, dispatch_uid="xinfang.notifications.on_transition")
+
+        from xinfang.audit import labels
+
+        labels.register(
+            actions={
+                "notifications.outbox_retry": _("重新发送失败的短信或邮件"),
+                "notifications.template_edit": _("修改短信模板"),
+            }
+        )

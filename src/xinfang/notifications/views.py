@@ -26,8 +26,12 @@ PAGE_SIZE = 30
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("unread") == "1"
-    qs = services.for_user(request.user, unread=unread_only).select_related("petition")
-    page = Paginator(qs.defer("petition__title"), PAGE_SIZE).get_page(request.GET.get("page"))
+    qs = (
+        services.for_user(request.user, unread=unread_only)
+        .select_related("petition")
+        .only("id", "title", "body", "url", "created_at", "read_at", "petition__number")
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "notifications/list.html",
