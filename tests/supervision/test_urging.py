@@ -226,3 +226,10 @@ def test_petition_page_shows_the_system_urging(client, day):
     client.force_login(day.world.handler_a)
     page = client.get(f"/staff/petitions/{day.overdue.number}/").content.decode()
     assert "系统催办：已超期" in page
+
+
+def test_audit_labels_registered():
+    from xinfang.audit import labels
+
+    assert labels.action_label("supervision.urge_pass") == "系统催办（每日）"
+    assert labels.action_label("supervision.accountability_recorded") == "发出约谈、通报或改进工作建议"

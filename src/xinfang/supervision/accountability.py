@@ -30,6 +30,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xinfang.audit.services import record_event
 from xinfang.organisations.choices import CASEWORK_ROLES, OrganisationKind, RoleCode
@@ -47,6 +48,15 @@ MAX_PETITIONS = 50
 # Kinds that always ask for a written answer by a date (a summons is followed up in writing; a
 # recommendation must be answered, Art. 40).  A circular may be for information only.
 RESPONSE_REQUIRED = frozenset({AccountabilityKind.RECOMMENDATION, AccountabilityKind.SUMMONS})
+
+
+# The audit page's Chinese for what this module writes (registered in SupervisionConfig.ready).
+AUDIT_ACTIONS = {
+    "supervision.accountability_recorded": gettext_lazy("发出约谈、通报或改进工作建议"),
+    "supervision.accountability_answered": gettext_lazy("书面回复约谈、通报或建议"),
+    "supervision.accountability_closed": gettext_lazy("办结约谈、通报或建议"),
+    "supervision.accountability_exported": gettext_lazy("导出约谈、通报和建议清单"),
+}
 
 
 class AccountabilityRefused(PermissionError):

@@ -19,3 +19,9 @@ class SupervisionConfig(AppConfig):
 
         register(*TRANSITIONS)
         register_panel_actions()
+        # Audit labels of urging and of 约谈/通报/建议 (helper S2's modules).
+        from xinfang.audit import labels
+
+        from . import accountability, urging
+
+        labels.register(actions={**urging.AUDIT_ACTIONS, **accountability.AUDIT_ACTIONS})

@@ -37,6 +37,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xinfang.audit.services import record_event
 from xinfang.organisations.choices import RoleCode
@@ -53,6 +54,10 @@ ALL_STEPS = (ReminderStep.BEFORE, ReminderStep.DUE, ReminderStep.OVERDUE)
 NOTIFICATION_KIND = "urge_{step}"
 # Steps that also send the daily e-mail digest: "before" is a heads-up, the bell is enough.
 EMAIL_STEPS = (ReminderStep.DUE, ReminderStep.OVERDUE)
+
+
+# The audit page's Chinese for the pass's summary row (registered in SupervisionConfig.ready).
+AUDIT_ACTIONS = {"supervision.urge_pass": gettext_lazy("系统催办（每日）")}
 
 
 @dataclass(frozen=True)
