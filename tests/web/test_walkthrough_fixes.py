@@ -90,3 +90,76 @@ def test_rules_table_edit_link_does_not_wrap(client, world):
     client.force_login(world.sysadmin)
     page = client.get(reverse("workflow:rules")).content.decode()
     assert '<td class="nowrap"><a href="' in page and "修改</a></td>" in page
+
+
+def _person(name: str, phone: str):
+    from xinfang.petitions.drafts import PetitionerDraft
+
+    from ..factories import make_id_number
+
+    return [PetitionerDraft(name=name, id_number=make_id_number(), phone=phone, address="城关镇幸福路1号")]
+
+
+def test_merge_offers_the_same_persons_open_petitions(client, world):
+    """The merge form lists the same person's other open petitions in scope — not another person's,
+    not a concluded one, not the petition itself — and merging by choosing one works."""
+    from xinfang.petitions.models import Petition
+    from xinfang.workflow import services
+
+    from ..factories import register
+
+    person = _person("王五", "13700001111")
+    target = register(world.a.office, world.intake_a, world.a.township, petitioners=person).petition
+    closed = register(world.a.office, world.intake_a, world.a.township, petitioners=person).petition
+    services.withdraw(user=world.intake_a, number=closed.number, reasons="信访人撤回")
+    someone_else = _person("赵六", "13600002222")
+    other = register(world.a.office, world.intake_a, world.a.township, petitioners=someone_else)
+    duplicate = register(world.a.office, world.intake_a, world.a.township, petitioners=person).petition
+    client.force_login(world.intake_a)
+    page = client.get(reverse("petitions:detail", args=[duplicate.number])).content.decode()
+    panel = page.split('id="action-merge"', 1)[1].split("</details>", 1)[0]
+    assert '<select name="into"' in panel
+    assert f'<option value="{target.number}">' in panel
+    for absent in (closed.number, other.petition.number, duplicate.number):
+        assert f'value="{absent}"' not in panel
+    # when the clerk chooses the target
+    response = client.post(
+        reverse("workflow:act", args=[duplicate.number, "merge"]),
+        {"version": duplicate.version, "into": target.number},
+    )
+    assert response.status_code == 302
+    duplicate = Petition.objects.get(pk=duplicate.pk)
+    assert duplicate.status == "merged" and duplicate.repeat_of_id == target.pk
+    # a number not offered (another person's petition) is refused by the form
+    third = register(world.a.office, world.intake_a, world.a.township, petitioners=person).petition
+    response = client.post(
+        reverse("workflow:act", args=[third.number, "merge"]),
+        {"version": third.version, "into": other.petition.number},
+    )
+    assert response.status_code == 200
+    assert Petition.objects.get(pk=third.pk).status == "registered"
+
+
+def test_extension_approval_form_shows_the_request(client, world):
+    """The leader sees who asked, the days, the reasons, the current and the new due date."""
+    from xinfang.petitions.models import Petition
+    from xinfang.workflow import services
+
+    from ..procedure import new_registration, to_accepted
+
+    number = new_registration(world).petition.number
+    to_accepted(world, number)
+    reasons = "需委托司法鉴定，鉴定周期较长"
+    services.request_extension(user=world.handler_a, number=number, days=15, reasons=reasons)
+    petition = Petition.objects.get(number=number)
+    client.force_login(world.leader_a)
+    page = client.get(reverse("petitions:detail", args=[number])).content.decode()
+    block = page.split('id="extension-request-approve_extension"', 1)[1].split("</dl>", 1)[0]
+    assert "15 日" in block and "需委托司法鉴定，鉴定周期较长" in block
+    assert world.handler_a.username in block or (world.handler_a.full_name or "-") in block
+    assert petition.due_on.isoformat() in block
+    # the new date shown is the one approving gives
+    new_due = block.split('class="extension-new-due">', 1)[1].split("<", 1)[0]
+    services.approve_extension(user=world.leader_a, number=number)
+    assert Petition.objects.get(number=number).due_on.isoformat() == new_due
+    assert 'id="extension-request-reject_extension"' in page

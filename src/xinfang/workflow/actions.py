@@ -18,8 +18,9 @@ from django.views.decorators.http import require_POST
 
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound
-from xinfang.petitions.choices import Conclusion, Status
+from xinfang.petitions.choices import FINAL_STATUSES, Conclusion, Status
 from xinfang.petitions.models import Petition
+from xinfang.petitions.services import person_history
 
 from . import disputes, routing, services
 from .engine import TransitionRefused
@@ -80,7 +81,11 @@ class ActionForm(forms.Form):
         label=gettext_lazy("终结理由"), required=False,
         choices=[("", "---------"), *[c for c in Conclusion.choices if c[0] != Conclusion.RECHECKED]],
     )  # fmt: skip
-    into = forms.CharField(label=gettext_lazy("合并到信访事项（编号）"), required=False, max_length=40)
+    # merge: chosen among the same person's other open petitions (issue #8 §7), never typed
+    into = forms.ChoiceField(
+        label=gettext_lazy("合并到信访事项"), required=False, choices=(),
+        help_text=gettext_lazy("同一信访人在您可见范围内、仍在办理中的其他信访事项。"),
+    )  # fmt: skip
     staff = forms.CharField(
         label=gettext_lazy("回避人员（用户名，留空为本人）"), required=False, max_length=150
     )
@@ -100,8 +105,13 @@ class ActionForm(forms.Form):
 
     handler = forms.ChoiceField(label=gettext_lazy("承办人"), required=False, choices=())
 
-    def __init__(self, *args: Any, petition: Petition, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, petition: Petition, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Lazy: the query runs only when the merge form is shown or posted.
+        self.fields["into"].choices = lambda: [
+            ("", gettext_lazy("请选择")),
+            *((p.number, merge_label(p)) for p in merge_candidates(user, petition)),
+        ]
         self.fields["unit"].queryset = unit_choices(petition)
         self.fields["subject_organisation"].queryset = routing.accused_choices(petition.office)
         self.fields["handler"].choices = lambda: [
@@ -110,6 +120,26 @@ class ActionForm(forms.Form):
         ]
         for name, make_field in EXTRA_FIELDS.items():
             self.fields[name] = make_field(petition)
+
+
+MERGE_CANDIDATES = 50  # the newest; a person with more open petitions is a case for the supervisor
+
+
+def merge_candidates(user: Any, petition: Petition) -> list[Petition]:
+    """The petitions ``petition`` may be merged into, as the merge service will accept them: the
+    same people's other petitions (``person_history``: by ID number, or name and phone) in
+    ``user``'s scope that are still open, newest first."""
+    if user is None:
+        return []
+    history = person_history(user, petition).exclude(status__in=FINAL_STATUSES)
+    fields = ("number", "title", "status", "received_on", "registered_at")
+    return list(history.select_related(None).only(*fields)[:MERGE_CANDIDATES])
+
+
+def merge_label(petition: Petition) -> str:
+    """How a candidate reads in the list: number, date received, status and title."""
+    received = petition.received_on.isoformat() if petition.received_on else ""
+    return f"{petition.number} · {received} · {petition.get_status_display()} · {petition.title[:30]}"
 
 
 # The fields each action shows, and how its service is called with the cleaned data.
@@ -221,7 +251,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         petition = Petition.objects.restrict(request.user).get(number=number)
     except Petition.DoesNotExist:
         raise Http404(_("信访事项不存在或无权查看。")) from None
-    form = ActionForm(request.POST, petition=petition)
+    form = ActionForm(request.POST, petition=petition, user=request.user)
     if not form.is_valid():
         messages.error(request, _("提交的内容有误，请检查标出的项目。"))
         return _show_again(request, number, action, form)
@@ -230,6 +260,10 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     if "unit" in kwargs and kwargs["unit"] is None:
         form.add_error("unit", _("请选择责任单位。"))
         messages.error(request, _("请选择责任单位。"))
+        return _show_again(request, number, action, form)
+    if action == "merge" and not kwargs.get("into"):
+        form.add_error("into", _("请选择要合并到的信访事项。"))
+        messages.error(request, _("请选择要合并到的信访事项。"))
         return _show_again(request, number, action, form)
     try:
         SERVICES[action](user=request.user, number=number, version=data["version"], **kwargs)

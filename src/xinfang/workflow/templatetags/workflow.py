@@ -6,10 +6,12 @@ Lives here so the petition page (petitions app) needs no import of workflow."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django import template
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import translation
 from django.utils.translation import gettext
@@ -40,22 +42,60 @@ def petition_actions(context: dict[str, Any], petition: Any) -> dict[str, Any]:
             initial["unit"] = proposal.unit.pk
         if petition.category.route_to:
             channel = routing.special_channel_warning(petition.category.route_to)
-    form = ActionForm(petition=petition, initial=initial)
+    form = ActionForm(petition=petition, user=user, initial=initial)
     # A refused submission comes back in its own form, open and filled in as it was sent (issue #7
     # point 31); the other actions keep the empty form (their fields must not show its text).
     retry = getattr(context["request"], "action_retry", None)
+    extension = None
+    if any(t.action in EXTENSION_DECISIONS for t in transitions):
+        extension = pending_extension(petition)
     actions = []
     for t in transitions:
         again = retry is not None and retry.action == t.action
         shown = retry.form if again else form
         actions.append({"transition": t, "fields": [shown[name] for name in ACTION_FIELDS[t.action]],
                         "routing": t.action in ROUTING_ACTIONS, "open": again,
-                        "button": button_text(t.label), "citation": t.citation})  # fmt: skip
+                        "button": button_text(t.label), "citation": t.citation,
+                        "extension": extension if t.action in EXTENSION_DECISIONS else None})  # fmt: skip
     # The petition moved on meanwhile and the action is gone: show what was typed, to copy.
     lost = retry if retry is not None and retry.action not in {t.action for t in transitions} else None
     return {"petition": petition, "actions": actions, "version": form["version"],
-            "proposal": proposal, "channel": channel, "lost": lost,
+            "proposal": proposal, "channel": channel, "lost": lost, "extension": extension,
             "assignment": open_assignment(petition), "csrf_token": context.get("csrf_token")}  # fmt: skip
+
+
+# The leader's decisions on an extension request: their forms show the request (issue #8 §7).
+EXTENSION_DECISIONS = frozenset({"approve_extension", "reject_extension"})
+
+
+@dataclass(frozen=True)
+class PendingExtension:
+    """What the leader decides on: who asked, when, for how many days and why, and the due date
+    now and after approval (counted as ``services.approve_extension`` will count it)."""
+
+    request: Any
+    current_due_on: dt.date | None
+    new_due_on: dt.date | None
+
+
+def pending_extension(petition: Any) -> PendingExtension | None:
+    """The petition's pending extension request with its dates, or None."""
+    from ..models import ExtensionDecision
+    from ..services import handling_period
+
+    request = (
+        petition.extension_requests.filter(decision=ExtensionDecision.PENDING)
+        .select_related("requested_by", "organisation")
+        .first()
+    )
+    if request is None:
+        return None
+    try:
+        period = handling_period(petition, request.organisation)
+        new_due_on = deadlines.extend(period, organisation=request.organisation, days=request.days).due_on
+    except ValidationError:  # the rule was shortened since: approving is refused, the form says why
+        new_due_on = None
+    return PendingExtension(request=request, current_due_on=petition.due_on, new_due_on=new_due_on)
 
 
 def button_text(label: Any) -> str:
