@@ -13,6 +13,8 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ["seed_million.py"],  # 1,000,000 petitions into a fresh database, timed, then dropped
     ["queue_bench.py", "--drop"],  # lists and look-ups at 1,000,000 petitions
+    ["workbench_bench.py"],  # the workbench's section counts and page at 1,000,000 (database kept)
+    ["urging_bench.py", "--drop"],  # the daily urge pass on the same database, then dropped
 ]
 
 

@@ -29,7 +29,7 @@ import statistics
 import sys
 import time
 
-from workbench_bench import DEFAULT_DB, QueryCounter, enrich, load, prepare, setup_django
+from workbench_bench import DEFAULT_DB, QueryCounter, drop, enrich, load, prepare, setup_django
 
 TARGET_SECONDS = 10.0
 
@@ -112,10 +112,18 @@ def main() -> int:
         metavar="MS",
         help="print the plan of every statement slower than MS",
     )
+    parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
     args = parser.parse_args()
     env = prepare(args.db, args.petitions)
     setup_django(env)
+    try:
+        return measure(args)
+    finally:
+        if args.drop:
+            drop(args.db)
 
+
+def measure(args: argparse.Namespace) -> int:
     from django.db import connection, transaction
 
     from xinfang.workflow.calendar import add_working_days, is_working_day

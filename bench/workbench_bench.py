@@ -472,12 +472,17 @@ def main() -> int:
         return measure(args.repeat, args.explain, args.url, args.only)
     finally:
         if args.drop:
-            from django.db import connection
+            drop(args.db)
 
-            connection.close()
-            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
-            keys_file(args.db).unlink(missing_ok=True)
+
+def drop(db: str) -> None:
+    """Drop the benchmark database and forget its keys."""
+    from django.db import connection
+
+    connection.close()
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    keys_file(db).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
