@@ -258,3 +258,15 @@ def test_api_issue_list_respond(api, world, people, petitions):
     answered = api.post(path, {"response": "已整改"}, token=token(people.dept_leader))
     assert answered.status_code == 200 and answered.json()["status"] == "answered"
     assert api.post(path, {"response": "再次"}, token=token(people.dept_leader)).status_code == 403
+
+
+def test_selectors_for_the_workbench(world, people):
+    record = issue(world)
+    assert list(services.to_answer(people.dept_leader)) == [record]
+    assert not services.to_answer(world.handler_a).exists()  # not a leader
+    assert not services.to_answer(people.b_leader).exists()
+    assert not services.to_close(world.supervisor_a).exists()
+    services.respond_accountability(user=people.dept_leader, accountability_id=record.pk, response="已整改")
+    assert not services.to_answer(people.dept_leader).exists()
+    assert list(services.to_close(world.supervisor_a)) == [record]
+    assert not services.to_close(world.city_supervisor).exists()

@@ -136,6 +136,26 @@ def get_visible(user: Any, pk: int) -> Accountability:
         raise Accountability.DoesNotExist(pk) from None
 
 
+def to_answer(user: Any) -> QuerySet[Accountability]:
+    """Open records the user's organisation must answer, for its leaders (the workbench can list
+    them), soonest deadline first."""
+    if not getattr(user, "is_authenticated", False) or not user.has_role(RoleCode.LEADER):
+        return Accountability.objects.none()
+    return Accountability.objects.filter(
+        unit_id=user.organisation_id, status=AccountabilityStatus.OPEN
+    ).order_by("response_due_on", "id")
+
+
+def to_close(user: Any) -> QuerySet[Accountability]:
+    """Answered records the user's petition office issued, waiting to be read and closed."""
+    office = issuing_office(user)
+    if office is None:
+        return Accountability.objects.none()
+    return Accountability.objects.filter(office=office, status=AccountabilityStatus.ANSWERED).order_by(
+        "responded_at", "id"
+    )
+
+
 # --- services ---------------------------------------------------------------------------------
 
 
