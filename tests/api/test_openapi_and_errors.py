@@ -25,6 +25,13 @@ ENDPOINTS = {
     ("/api/v1/portal/petitions/{number}", "get"),
     ("/api/v1/portal/petitions/{number}/track", "post"),
     ("/api/v1/portal/petitions/{number}/actions/{action}", "post"),
+    # supervision notices (督办)
+    ("/api/v1/petitions/{number}/supervisions", "get"),
+    ("/api/v1/petitions/{number}/supervisions", "post"),
+    ("/api/v1/supervisions/{notice_id}/feedback", "post"),
+    ("/api/v1/supervisions/{notice_id}/accept", "post"),
+    ("/api/v1/supervisions/{notice_id}/return", "post"),
+    ("/api/v1/supervisions/{notice_id}/lift", "post"),
 }
 PUBLIC = {
     ("/api/v1/auth/token", "post"),
