@@ -15,6 +15,7 @@ from django_q.models import OrmQ, Task
 from django_q.tasks import async_task
 
 from xinfang.audit.models import AuditEvent
+from xinfang.notifications.models import Notification, OutboxMessage
 from xinfang.petitions.models import Petition, PetitionEvent
 
 from .conftest import needs_postgres, wait_until
@@ -31,6 +32,17 @@ def queued(task_id: str) -> bool:
     """Whether the task is still in the broker's queue (handed out or not, but not acknowledged).
     The queue may hold other tasks too: the notifications of the concluded petitions."""
     return any(row.task_id() == task_id for row in OrmQ.objects.all())
+
+
+def side_effects(numbers: list[str]) -> dict[str, tuple[int, int]]:
+    """Per petition: (notifications, outbox messages) about it."""
+    return {
+        number: (
+            Notification.objects.filter(petition__number=number).count(),
+            OutboxMessage.objects.filter(petition__number=number).count(),
+        )
+        for number in numbers
+    }
 
 
 def conclusions(numbers: list[str]) -> Counter:
@@ -76,6 +88,7 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_job_is_finishe
         XINFANG_TEST_PAUSE_AT="3",
         XINFANG_TEST_PAUSE_FILE=str(marker),
     )
+    side_effects_before = side_effects(numbers)
     task_id = queue("tests.worker.jobs.conclude_lapsed_pausing")
     wait_until(marker.exists, 30, "the job to reach the third petition", first)
     paused = marker.read_text()
@@ -87,6 +100,8 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_job_is_finishe
     assert paused not in conclusions(numbers)
     assert Petition.objects.get(number=paused).status == "replied"
     assert not AuditEvent.objects.filter(action="petition.conclude", object_repr=paused).exists()
+    # nor its notifications and messages (written by receivers inside the same transaction)
+    assert side_effects(numbers)[paused] == side_effects_before[paused]
     assert queued(task_id)  # the task was never acknowledged
     assert not Task.objects.filter(id=task_id).exists()
     # when a new worker starts, it gets the unacknowledged task once its lease has run out
