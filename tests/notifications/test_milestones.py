@@ -98,3 +98,86 @@ def test_rolled_back_action_leaves_nothing(world, mailoutbox):
         raise RuntimeError("boom")
     assert not Notification.objects.filter(user=world.handler_a).exists()
     assert OutboxMessage.objects.count() == before
+
+
+def test_decline_redirect_forward_texts(world):
+    declined = new_registration(world).petition.number
+    services.decline(user=world.intake_a, number=declined, reasons="不属于信访事项")
+    assert "不予受理" in sms_texts(declined)[-1]
+    forwarded = new_registration(world).petition.number
+    services.forward(user=world.intake_a, number=forwarded, unit=world.a.department)
+    text = sms_texts(forwarded)[-1]
+    assert "转送" in text and world.a.department.name in text
+
+
+def test_return_tells_the_office_and_handler_assignment_tells_the_handler(world):
+    number = new_registration(world).petition.number
+    services.assign(user=world.intake_a, number=number, unit=world.a.department)
+    services.return_petition(user=world.handler_a, number=number, reasons="不属于本单位职责")
+    assert Notification.objects.filter(user=world.intake_a, kind="returned").exists()
+    assert Notification.objects.filter(user=world.supervisor_a, kind="returned").exists()
+    assert not Notification.objects.filter(user=world.handler_a, kind="returned").exists()
+    other = new_registration(world).petition.number
+    to_accepted(world, other)
+    from tests.factories import make_staff
+
+    colleague = make_staff("handler_a2", world.a.department, "handler")
+    services.assign_handler(user=world.handler_a, number=other, staff=colleague.username, reasons="")
+    note = Notification.objects.get(user=colleague, kind="handler_assigned")
+    assert other in note.title
+
+
+def test_review_and_recheck_milestones(world):
+    from tests.procedure import OPINION, RECHECK, to_under_recheck
+    from xinfang.workflow import appeals
+
+    number = new_registration(world).petition.number
+    to_under_recheck(world, number)
+    # The review was requested: the reviewing body (county A's government, its office acts for it)
+    # heard of it; the review opinion was texted with the recheck window.
+    assert Notification.objects.filter(kind="request_review", user=world.leader_a).exists()
+    texts = sms_texts(number)
+    assert any("复查意见" in t and "复核" in t for t in texts)
+    assert OPINION
+    appeals.recheck(user=world.city_supervisor, number=number, **RECHECK)
+    assert "终结" in sms_texts(number)[-1]
+
+
+def test_supervision_rings_the_unit_and_the_answer_the_office(world):
+    from xinfang.supervision import services as supervision
+    from xinfang.supervision.models import NoticeKind
+
+    number = new_registration(world).petition.number
+    to_accepted(world, number)
+    supervision.supervise(
+        user=world.supervisor_a,
+        number=number,
+        kind=NoticeKind.FORMAL,
+        requirements="请于期限内反馈办理进展。",
+    )
+    assert Notification.objects.filter(user=world.handler_a, kind="supervise").exists()
+    assert not OutboxMessage.objects.filter(channel="email").exists()  # not listed: bell only
+    supervision.answer_supervision(user=world.handler_a, number=number, text="已约谈用人单位，正在补发。")
+    assert Notification.objects.filter(user=world.supervisor_a, kind="answer_supervision").exists()
+    # Supervision is internal: the petitioner gets no SMS for it.
+    assert not any("督办" in t for t in sms_texts(number))
+
+
+def test_listed_supervision_is_mailed_to_staff_with_an_address(world):
+    from xinfang.supervision import services as supervision
+    from xinfang.supervision.models import NoticeKind
+
+    world.handler_a.email = "handler.a@xf.example.cn"
+    world.handler_a.save(update_fields=["email"])
+    number = new_registration(world).petition.number
+    to_accepted(world, number)
+    supervision.supervise(
+        user=world.supervisor_a,
+        number=number,
+        kind=NoticeKind.LISTED,
+        requirements="挂牌督办，请主要负责人亲自督促。",
+        leader=world.leader_a,
+    )
+    assert Notification.objects.filter(user=world.leader_a, kind="supervise").exists()
+    [mail] = OutboxMessage.objects.filter(channel="email")
+    assert mail.recipient == "handler.a@xf.example.cn" and number in mail.subject

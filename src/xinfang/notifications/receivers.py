@@ -38,13 +38,14 @@ PETITIONER_SMS = {
     "conclude": "concluded",
 }
 
+# ``escalate_supervision`` is not here: the supervision app tells whom each escalation level
+# reaches itself (the unit's leaders, then the office above), by bell and e-mail.
 SUPERVISION_ACTIONS = frozenset(
     {
         "supervise",
         "answer_supervision",
         "accept_supervision_answer",
         "return_supervision_answer",
-        "escalate_supervision",
         "lift_supervision",
     }
 )
@@ -95,7 +96,7 @@ def _without(ids: QuerySet, user: Any) -> QuerySet:
 
 def tell_staff(petition: Petition, action: str, user: Any, event: Any) -> int:
     """The bell (and e-mail for urgent items) for whoever must act next."""
-    rule = _staff_rule(petition, action)
+    rule = _staff_rule(petition, action, event)
     if rule is None:
         return 0
     ids, kind, title, urgent = rule
@@ -113,7 +114,7 @@ def tell_staff(petition: Petition, action: str, user: Any, event: Any) -> int:
     )
 
 
-def _staff_rule(petition: Petition, action: str) -> tuple[QuerySet, str, str, bool] | None:
+def _staff_rule(petition: Petition, action: str, event: Any) -> tuple[QuerySet, str, str, bool] | None:
     number = petition.number
     if action in {"forward", "assign", "overrule_return", "decide_jurisdiction"}:
         assignment = engine.open_assignment(petition)
@@ -183,12 +184,15 @@ def _staff_rule(petition: Petition, action: str) -> tuple[QuerySet, str, str, bo
             False,
         )
     if action in SUPERVISION_ACTIONS:
-        return _supervision_rule(petition, action)
+        data = getattr(event, "data", None) or {}
+        return _supervision_rule(petition, action, data.get("notice"))
     return None
 
 
-def _supervision_rule(petition: Petition, action: str) -> tuple[QuerySet, str, str, bool] | None:
-    notice = recipients.supervision_notice(petition)
+def _supervision_rule(
+    petition: Petition, action: str, notice_id: Any
+) -> tuple[QuerySet, str, str, bool] | None:
+    notice = recipients.supervision_notice(petition, notice_id)
     number = petition.number
     listed = getattr(notice, "kind", "") == "listed"
     if action == "answer_supervision":
@@ -202,10 +206,14 @@ def _supervision_rule(petition: Petition, action: str) -> tuple[QuerySet, str, s
     unit = getattr(notice, "unit", None) or engine.handling_organisation(petition)
     titles = {
         "supervise": _("{number}被督办：请按要求办理并按期反馈"),
-        "escalate_supervision": _("{number}督办逾期未反馈，已升级督办：请立即办理"),
         "return_supervision_answer": _("{number}督办反馈被退回：请补充后重新反馈"),
         "accept_supervision_answer": _("{number}督办反馈已通过"),
         "lift_supervision": _("{number}督办已解除"),
     }
-    urgent = action in {"supervise", "escalate_supervision"} and (listed or action == "escalate_supervision")
-    return (recipients.unit_staff(unit), action, titles[action].format(number=number), urgent)
+    # A listed supervision (挂牌督办) is urgent: e-mail too, and its named leader hears of it.
+    urgent = action == "supervise" and listed
+    ids = recipients.unit_staff(unit)
+    leader_id = getattr(notice, "leader_id", None)
+    if action == "supervise" and leader_id:
+        ids = recipients.unit_staff_and(unit, [leader_id])
+    return (ids, action, titles[action].format(number=number), urgent)

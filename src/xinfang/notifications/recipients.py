@@ -35,6 +35,13 @@ def unit_staff(unit: Organisation) -> QuerySet:
     return members(unit, [RoleCode.HANDLER, RoleCode.LEADER])
 
 
+def unit_staff_and(unit: Organisation, user_ids: Iterable[int]) -> QuerySet:
+    """A body's handlers and leaders, and these users too (a named leader)."""
+    return _ids(
+        Q(organisation=unit, roles__code__in=[RoleCode.HANDLER, RoleCode.LEADER]) | Q(pk__in=list(user_ids))
+    )
+
+
 def handling_staff(petition: Petition) -> QuerySet:
     """The petition's named handler if there is one, else the handling body's handlers and leaders."""
     if petition.handler_id:
@@ -74,14 +81,20 @@ def reviewing_staff(petition: Petition) -> QuerySet:
     )
 
 
-def supervision_notice(petition: Petition) -> Any:
-    """The petition's latest supervision notice (supervision app, same floor: looked up by name so
-    this module does not import it), or None."""
+def supervision_notice(petition: Petition, notice_id: Any = None) -> Any:
+    """The supervision notice an action was about (``notice_id`` from the timeline event's data),
+    else the petition's latest one, or None.  The supervision app is on the same floor: its model
+    is looked up by name so this module does not import it."""
     try:
         model = apps.get_model("supervision", "SupervisionNotice")
     except LookupError:
         return None
-    return model.objects.filter(petition=petition).select_related("office", "unit").order_by("-pk").first()
+    qs = model.objects.filter(petition=petition).select_related("office", "unit")
+    if isinstance(notice_id, int):
+        found = qs.filter(pk=notice_id).first()
+        if found is not None:
+            return found
+    return qs.order_by("-pk").first()
 
 
 def members_by_ids(ids: Iterable[int]) -> QuerySet:
