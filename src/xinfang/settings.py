@@ -135,6 +135,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    if not env.bool("DB_JIT", default=False):
+        # PostgreSQL's JIT compiles any query whose estimated cost passes jit_above_cost: 50–65 ms
+        # of compiling per workbench count at a million petitions, for queries that run in 5–50 ms
+        # (docs/performance.md, "Workbench and daily urging").  Our queries are short; DB_JIT=1
+        # turns it back on (e.g. for a reporting replica).
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Throttles (portal, API) count in the cache: it must be shared by every web process.  The
@@ -207,6 +213,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
 CAPTCHA_NOISE_FUNCTIONS = ("captcha.helpers.noise_dots",)
 CAPTCHA_TIMEOUT = 10
+# Large enough to read on a phone (issue #8 §7: it was about 45×20 px); 换一张 fetches a new one.
+CAPTCHA_FONT_SIZE = 40
+CAPTCHA_IMAGE_SIZE = (160, 60)
 CAPTCHA_TEST_MODE = env.bool("XINFANG_CAPTCHA_TEST_MODE", default=False)
 
 # Number of proxies in front of the app; the client address is read from X-Forwarded-For only then.
