@@ -220,6 +220,7 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         from .choices import Status
 
+        kwargs.setdefault("label_suffix", "")  # Chinese labels take no ASCII colon (issue #8 §7)
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("全部"))] + list(Status.choices)
         self.fields["category"].queryset = Category.objects.filter(parent__isnull=True)
