@@ -201,7 +201,7 @@ def create_accountability(request: HttpRequest, payload: AccountabilityIn) -> St
 
 @router.get(
     "/{accountability_id}",
-    response={200: AccountabilityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: AccountabilityOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="约谈、通报或工作建议详情",
 )
 def get_accountability(request: HttpRequest, accountability_id: int) -> dict[str, Any]:
