@@ -34,6 +34,12 @@ def queued(task_id: str) -> bool:
     return any(row.task_id() == task_id for row in OrmQ.objects.all())
 
 
+def concluded_messages(numbers: list[str]) -> Counter:
+    """How many 'concluded' messages to the petitioner (outbox) each petition has."""
+    rows = OutboxMessage.objects.filter(petition__number__in=numbers, template_code="concluded")
+    return Counter(rows.values_list("petition__number", flat=True))
+
+
 def side_effects(numbers: list[str]) -> dict[str, tuple[int, int]]:
     """Per petition: (notifications, outbox messages) about it."""
     return {
@@ -71,6 +77,7 @@ def test_two_workers_conclude_each_lapsed_petition_once(workers, lapsed):
     assert sum(t.result["concluded"] for t in tasks) == 12
     assert conclusions(numbers) == dict.fromkeys(numbers, 1)
     assert AuditEvent.objects.filter(action="petition.conclude", object_repr__in=numbers).count() == 12
+    assert concluded_messages(numbers) == dict.fromkeys(numbers, 1)  # the petitioner is told once
     assert set(Petition.objects.filter(number__in=numbers).values_list("status", flat=True)) == {"concluded"}
     wait_until(lambda: not any(queued(i) for i in ids), 10, "every task acknowledged")
 
@@ -109,6 +116,7 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_job_is_finishe
     wait_until(lambda: Task.objects.filter(id=task_id, success=True).exists(), 40, "the redelivered task")
     # then every petition is concluded exactly once: the rest by the second run, none twice
     assert conclusions(numbers) == dict.fromkeys(numbers, 1), workers.output()
+    assert concluded_messages(numbers) == dict.fromkeys(numbers, 1)
     assert Task.objects.get(id=task_id).result == {"concluded": 3, "skipped": 0}
     assert AuditEvent.objects.filter(action="petition.conclude", object_repr__in=numbers).count() == 5
     assert not Petition.objects.filter(Q(number__in=numbers) & ~Q(status="concluded")).exists()
