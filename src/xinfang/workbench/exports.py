@@ -76,7 +76,8 @@ def export_rows(qs: Any, section: Section | None, user: Any, cap: int = EXPORT_C
     """The first ``cap`` rows of ``qs`` (ordered as listed) and whether there were more."""
     today = timezone.localdate()
     # The caller's own prefetches (the queue loads names only) give way to the export's (masks).
-    loaded = list_queryset(qs.prefetch_related(None))
+    qs = qs.prefetch_related(None)
+    loaded = list_queryset(section.with_row_data(qs, user) if section is not None else qs)
     rows: list[Row] = []
     offset = 0
     while offset < cap:

@@ -70,6 +70,10 @@ class Section:
     due: str = DUE_PETITION
     # An optional further check on the user (e.g. only staff of a petition office).
     applies: Callable[[Any], bool] | None = None
+    # What the rows show beyond the petition (the notice's response date, the reply's date), as
+    # annotations added only for the rows listed — never to the counts, which need no more than
+    # the filter (a correlated subquery per counted row would be wasted work).
+    annotate: Callable[[Any, Any], Any] | None = None
 
     def visible_to(self, user: Any) -> bool:
         """Whether the section concerns ``user`` at all (shown on their workbench)."""
@@ -85,6 +89,10 @@ class Section:
             return qs.none()
         narrowed = self.narrow(qs, user, today or timezone.localdate())
         return narrowed.order_by(F("due_on").asc(nulls_last=True), "pk")
+
+    def with_row_data(self, qs: Any, user: Any) -> Any:
+        """``qs`` (this section's petitions) with the annotations its rows show."""
+        return self.annotate(qs, user) if self.annotate is not None and not qs.query.is_empty() else qs
 
 
 # --- the building blocks (subqueries) -----------------------------------------------------------
@@ -231,24 +239,30 @@ def _notices(selector: str, user: Any) -> Any:
     return getattr(selectors, selector)(user)
 
 
+def _with_notice_due(qs: Any, notices: Any) -> Any:
+    """The earliest response date of the section's notices on each row, as ``section_due_on``."""
+    if notices is None:
+        return qs
+    due = notices.filter(petition_id=OuterRef("pk")).order_by().values("petition_id")
+    return qs.annotate(section_due_on=Subquery(due.annotate(d=Min("respond_by")).values("d")[:1]))
+
+
 def _supervision_to_answer(qs: Any, user: Any, today: dt.date) -> Any:
     notices = _notices("notices_to_answer", user)
-    if notices is None:
-        return qs.none()
-    due = notices.filter(petition_id=OuterRef("pk")).order_by().values("petition_id")
-    return qs.filter(pk__in=notices.values("petition_id")).annotate(
-        section_due_on=Subquery(due.annotate(d=Min("respond_by")).values("d")[:1])
-    )
+    return qs.none() if notices is None else qs.filter(pk__in=notices.values("petition_id"))
+
+
+def _supervision_to_answer_due(qs: Any, user: Any) -> Any:
+    return _with_notice_due(qs, _notices("notices_to_answer", user))
 
 
 def _supervision_to_review(qs: Any, user: Any, today: dt.date) -> Any:
     notices = _notices("answers_to_review", user)
-    if notices is None:
-        return qs.none()
-    due = notices.filter(petition_id=OuterRef("pk")).order_by().values("petition_id")
-    return qs.filter(pk__in=notices.values("petition_id")).annotate(
-        section_due_on=Subquery(due.annotate(d=Min("respond_by")).values("d")[:1])
-    )
+    return qs.none() if notices is None else qs.filter(pk__in=notices.values("petition_id"))
+
+
+def _supervision_to_review_due(qs: Any, user: Any) -> Any:
+    return _with_notice_due(qs, _notices("answers_to_review", user))
 
 
 def _appeals(qs: Any, user: Any, today: dt.date) -> Any:
@@ -260,21 +274,31 @@ def _appeals(qs: Any, user: Any, today: dt.date) -> Any:
 
 
 def _follow_up(qs: Any, user: Any, today: dt.date) -> Any:
+    """Replied petitions of my office whose standing reply (the latest letter, appeals.
+    standing_letter) has no evaluation and was issued recently enough for its evaluation window to
+    be open still: one EXISTS per replied petition of the office, through the letters' petition
+    index (no annotation, so the count costs no more than the filter)."""
     from xinfang.workflow.models import DecisionLetter, Evaluation
 
     org = user.organisation
-    cutoff = evaluation_cutoff(org, today)
-    latest = DecisionLetter.objects.filter(petition_id=OuterRef("pk")).order_by("-issued_at", "-pk")
-    evaluated = Evaluation.objects.filter(letter_id=OuterRef("latest_letter_id"))
-    return (
-        qs.filter(office_id=org.pk, status=Status.REPLIED)
-        .annotate(
-            latest_letter_id=Subquery(latest.values("pk")[:1]),
-            letter_issued_at=Subquery(latest.values("issued_at")[:1]),
-        )
-        .filter(letter_issued_at__date__gte=cutoff)
-        .exclude(Exists(evaluated))
+    since = timezone.make_aware(dt.datetime.combine(evaluation_cutoff(org, today), dt.time.min))
+    later = DecisionLetter.objects.filter(petition_id=OuterRef("petition_id")).filter(
+        Q(issued_at__gt=OuterRef("issued_at")) | Q(issued_at=OuterRef("issued_at"), pk__gt=OuterRef("pk"))
     )
+    open_letter = (
+        DecisionLetter.objects.filter(petition_id=OuterRef("pk"), issued_at__gte=since)
+        .exclude(Exists(later))
+        .exclude(Exists(Evaluation.objects.filter(letter_id=OuterRef("pk"))))
+    )
+    return qs.filter(office_id=org.pk, status=Status.REPLIED).filter(Exists(open_letter))
+
+
+def _follow_up_window(qs: Any, user: Any) -> Any:
+    """The date of the standing reply, from which the evaluation window of each row is counted."""
+    from xinfang.workflow.models import DecisionLetter
+
+    latest = DecisionLetter.objects.filter(petition_id=OuterRef("pk")).order_by("-issued_at", "-pk")
+    return qs.annotate(letter_issued_at=Subquery(latest.values("issued_at")[:1]))
 
 
 def _due_soon(qs: Any, user: Any, today: dt.date) -> Any:
@@ -295,12 +319,11 @@ def _mine(qs: Any, user: Any, today: dt.date) -> Any:
 
 def _listed(qs: Any, user: Any, today: dt.date) -> Any:
     notices = _notices("listed_notices", user)
-    if notices is None:
-        return qs.none()
-    due = notices.filter(petition_id=OuterRef("pk")).order_by().values("petition_id")
-    return qs.filter(pk__in=notices.values("petition_id")).annotate(
-        section_due_on=Subquery(due.annotate(d=Min("respond_by")).values("d")[:1])
-    )
+    return qs.none() if notices is None else qs.filter(pk__in=notices.values("petition_id"))
+
+
+def _listed_due(qs: Any, user: Any) -> Any:
+    return _with_notice_due(qs, _notices("listed_notices", user))
 
 
 def _is_petition_office(user: Any) -> bool:
@@ -330,11 +353,12 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "supervision", _("待反馈督办"), _("上级机关督办本单位办理的事项，请在反馈期限内报送办理情况。"),
-        CASEWORK, _supervision_to_answer, due=DUE_NOTICE,
+        CASEWORK, _supervision_to_answer, due=DUE_NOTICE, annotate=_supervision_to_answer_due,
     ),
     Section(
         "supervision_review", _("待审核督办反馈"), _("承办单位已反馈督办事项，请审核通过或退回。"),
         OVERSIGHT_ROLES, _supervision_to_review, due=DUE_NOTICE, applies=_is_petition_office,
+        annotate=_supervision_to_review_due,
     ),
     Section(
         "appeals", _("待复查复核"), _("信访人请求复查或复核，请在期限内出具意见。"),
@@ -342,7 +366,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "follow_up", _("待回访"), _("已答复、信访人尚未评价，请在评价期内回访并录入评价。"),
-        OFFICE_ROLES, _follow_up, due=DUE_WINDOW, applies=_is_petition_office,
+        OFFICE_ROLES, _follow_up, due=DUE_WINDOW, applies=_is_petition_office, annotate=_follow_up_window,
     ),
     Section(
         "due_soon", _("即将到期"), _("办理期限在3个工作日内届满。"),
@@ -358,7 +382,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "listed", _("挂牌督办"), _("挂牌督办的事项，解除督办前持续跟踪。"),
-        OVERSIGHT_ROLES, _listed, due=DUE_NOTICE,
+        OVERSIGHT_ROLES, _listed, due=DUE_NOTICE, annotate=_listed_due,
     ),
 )  # fmt: skip
 

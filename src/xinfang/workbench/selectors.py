@@ -14,11 +14,12 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from xinfang.core.pagination import capped_count
 from xinfang.petitions.choices import STAFF_DEADLINE_STATUSES
 from xinfang.petitions.models import Petition, Petitioner
 from xinfang.workflow.deadlines import LIGHT_LABELS, deadline_light
 
-from .sections import DUE_NOTICE, DUE_WINDOW, SECTION_COUNT_CAP, Section, capped_count, sections_for
+from .sections import DUE_NOTICE, DUE_WINDOW, SECTION_COUNT_CAP, Section, sections_for
 
 # How many rows of each non-empty section the workbench shows; the count links to the rest.
 PREVIEW_ROWS = 5
@@ -144,7 +145,7 @@ def section_rows(
 ) -> list[Row]:
     """The rows ``offset .. offset + limit`` of ``section`` for ``user``, in the section's order."""
     today = today or timezone.localdate()
-    qs = list_queryset(section.queryset(user, today))
+    qs = list_queryset(section.with_row_data(section.queryset(user, today), user))
     return rows_for(list(qs[offset : offset + limit]), section, user, today)
 
 
