@@ -135,6 +135,17 @@ def test_the_export_link_carries_the_same_parameters(client, world):
     link = re.search(r'<a href="([^"]*)"[^>]*id="queue-export"', html).group(1)
     assert link.startswith("/staff/export/?") and "overdue=on" in link and "status=accepted" in link
     assert "page=" not in link
+    export = client.get(link.replace("&amp;", "&"))  # the workbench's export reads the same parameters
+    assert export.status_code == 200 and "spreadsheetml" in export["Content-Type"]
+
+
+def test_a_workbench_section_is_named_above_the_queue(client, world):
+    sections = pytest.importorskip("xinfang.workbench.sections")
+    section = sections.SECTIONS[0]
+    html = queue_html(client, world.intake_a, section=section.key)
+    assert f"工作台：{section.label}" in html and 'id="queue-section"' in html
+    assert 'name="section" value="' + section.key + '"' in html  # kept when filtering further
+    assert 'id="queue-section"' not in queue_html(client, world.intake_a, section="no-such-section")
 
 
 # --- the petition page ----------------------------------------------------------------------------
