@@ -269,6 +269,9 @@ XINFANG_QUERY_CODE_MAX_FAILURES = env.int("XINFANG_QUERY_CODE_MAX_FAILURES", def
 # deadline (0: none), on the day, and each working day overdue; XINFANG_URGE_STEPS picks the steps.
 XINFANG_URGE_DAYS_BEFORE = env.int("XINFANG_URGE_DAYS_BEFORE", default=3)
 XINFANG_URGE_STEPS = env.list("XINFANG_URGE_STEPS", default=["before", "due", "overdue"])
+# Supervision notices (督办) left unanswered past their date: the unit's leaders are told the next
+# morning, the petition office of the level above this many working days later.
+XINFANG_SUPERVISION_ESCALATION_DAYS = env.int("XINFANG_SUPERVISION_ESCALATION_DAYS", default=3)
 # Content-Security-Policy (django-csp 4 format): everything from this site only, no inline script
 # or style, no plugins, no framing.  CAPTCHA images are served by the site itself.
 CONTENT_SECURITY_POLICY = {
