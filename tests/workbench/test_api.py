@@ -72,3 +72,12 @@ def test_refused_without_token_for_administrators_and_foreign_sections(api, desk
     assert api.get(URL, token=token(desk.world.intake_a), section="handling").status_code == 403
     # an unknown section is a validation error
     assert api.get(URL, token=token(desk.world.intake_a), section="nonsense").status_code == 422
+
+
+def test_supervision_items_are_due_by_the_notices_response_date(api, desk):
+    from xinfang.supervision.models import SupervisionNotice
+
+    notice = SupervisionNotice.objects.get(petition=desk.p["accepted"], status="open")
+    body = api.get(URL, token=token(desk.world.handler_a), section="supervision").json()
+    item = next(i for i in body["sections"][0]["items"] if i["number"] == desk.number("accepted"))
+    assert item["due_on"] == notice.respond_by.isoformat() and item["staff_deadline"] is True

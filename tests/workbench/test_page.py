@@ -124,3 +124,34 @@ def test_query_count_does_not_grow_with_the_petitions(client, desk, django_asser
         Petition.objects.filter(pk=p.pk).update(due_on=timezone.localdate() - dt.timedelta(days=1))
     with django_assert_max_num_queries(len(before.captured_queries)):
         assert client.get(PAGE).status_code == 200
+
+
+def test_export_masks_personal_data_and_has_the_list_columns(client, desk):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from xinfang.petitions.models import Petitioner
+
+    client.force_login(desk.world.handler_a)
+    response = client.get(reverse("workbench:export_section", args=["handling"]))
+    rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+    head = rows[0]
+    for column in (
+        "信访编号",
+        "标题",
+        "信访人",
+        "状态",
+        "承办单位",
+        "承办人",
+        "期限",
+        "剩余天数",
+        "登记日期",
+    ):
+        assert column in head
+    person = Petitioner.objects.filter(petition=desk.p["mine"]).first()
+    row = next(r for r in rows[1:] if r[0] == desk.number("mine"))
+    assert person.id_number not in [str(v) for v in row] and person.phone not in [str(v) for v in row]
+    assert row[head.index("证件号码")] == person.id_number_mask and "*" in person.id_number_mask
+    assert row[head.index("承办人")] == "handler_a"
+    assert row[head.index("承办单位")] == desk.world.a.department.name
