@@ -15,10 +15,12 @@ class SupervisionConfig(AppConfig):
         from xinfang.workflow.transitions import register
 
         from .actions import register_panel_actions
+        from .audit_labels import register_audit_labels
         from .transitions import TRANSITIONS
 
         register(*TRANSITIONS)
         register_panel_actions()
+        register_audit_labels()
         # Audit labels of urging and of 约谈/通报/建议 (helper S2's modules).
         from xinfang.audit import labels
 
