@@ -3,6 +3,8 @@ merge candidates, extension approval form, portal CAPTCHA and receipt)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
@@ -163,3 +165,67 @@ def test_extension_approval_form_shows_the_request(client, world):
     services.approve_extension(user=world.leader_a, number=number)
     assert Petition.objects.get(number=number).due_on.isoformat() == new_due
     assert 'id="extension-request-reject_extension"' in page
+
+
+# --- the portal ----------------------------------------------------------------------------------
+
+
+def test_captcha_is_big_refreshable_and_called_yanzhengma(client, world):
+    """The CAPTCHA image is at least 120×50 px, a 换一张 button fetches a new challenge (static JS,
+    the refresh view answers), and a wrong answer says 验证码, never 认证码."""
+    import io
+
+    from django.test import override_settings
+    from PIL import Image
+
+    from .test_portal_views import submit_data
+
+    page = client.get(reverse("portal:submit")).content.decode()
+    assert 'id="captcha-refresh"' in page and "换一张" in page
+    assert "xinfang/js/portal.js" in page and reverse("captcha-refresh") in page
+    image_url = re.search(r'<img src="([^"]+)" alt="captcha" class="captcha"', page).group(1)
+    with Image.open(io.BytesIO(client.get(image_url).content)) as image:
+        assert image.width >= 120 and image.height >= 50
+    refreshed = client.get(reverse("captcha-refresh"), HTTP_X_REQUESTED_WITH="XMLHttpRequest").json()
+    assert refreshed["key"] and refreshed["image_url"]
+    with override_settings(CAPTCHA_TEST_MODE=False):
+        response = client.post(reverse("portal:submit"), submit_data(world, captcha_1="wrong"))
+    html = response.content.decode()
+    assert response.status_code == 400 and "验证码错误" in html and "认证码" not in html
+
+
+def test_receipt_after_submission_copies_prints_and_prefills(client, world):
+    """The page after submission has 复制 and 打印 buttons (static JS) and its 查询办理情况 link
+    opens the look-up form with the number filled in (never the code)."""
+    from .test_portal_views import submit_data
+
+    response = client.post(reverse("portal:submit"), submit_data(world))
+    page = client.get(response["Location"]).content.decode()
+    number = re.search(r'id="receipt-number">([^<]+)<', page).group(1)
+    code = re.search(r'id="receipt-code">([^<]+)<', page).group(1)
+    assert 'data-copy="receipt-code"' in page and "data-print" in page
+    assert "xinfang/js/receipt.js" in page and "<script>" not in page
+    link = re.search(r'id="track-link" href="([^"]+)"', page).group(1)
+    assert number in link and code not in link
+    track = client.get(link.replace("&amp;", "&")).content.decode()
+    assert re.search(rf'name="number"[^>]*value="{re.escape(number)}"', track)
+
+
+def test_portal_decision_letter_has_facts_and_basis(client, world):
+    """The petitioner reads 处理结果, 查明事实, 法律政策依据 and 处理意见 of the reply."""
+    from xinfang.petitions.models import Petition
+    from xinfang.workflow import services
+
+    from ..procedure import REPLY, to_accepted
+    from .test_portal_views import submit
+
+    number, code = submit(client, world)
+    petition = Petition.objects.get(number=number)
+    petition.subject_confirmed = True  # nobody accused: a complaint
+    to_accepted(world, number)
+    services.reply(user=world.handler_a, number=number, **REPLY)
+    response = client.post(reverse("portal:track"), {"number": number, "code": code}, follow=True)
+    page = response.content.decode()
+    for part in ("letter-outcome", "letter-facts", "letter-basis", "letter-opinion"):
+        assert f'class="{part}"' in page
+    assert REPLY["facts"] in page and REPLY["basis"] in page and REPLY["opinion"] in page

@@ -505,6 +505,8 @@ class PublicLetterOut(Schema):
     issued_on: dt.date
     outcome: str = Field(description="support 支持、explain 解释说明、not_supported 不予支持")
     outcome_label: str
+    facts: str = Field(description="查明事实")
+    basis: str = Field(description="法律政策依据")
     opinion: str = Field(description="处理意见")
     review_notice: str = Field(description="复查权利告知")
 
@@ -518,6 +520,8 @@ class PublicAppealOut(Schema):
     decided_on: dt.date | None
     outcome: str = Field(description="uphold 维持、change 变更、rehandle 责令重新办理；未作出意见时为空")
     outcome_label: str
+    facts: str = Field(description="查明事实（作出意见后）")
+    basis: str = Field(description="法律政策依据（作出意见后）")
     opinion: str
 
 

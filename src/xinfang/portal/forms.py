@@ -58,7 +58,14 @@ class SubmitForm(forms.Form):
             types=" ".join(att.ALLOWED_SUFFIXES),
         ),
     )
-    captcha = CaptchaField(label=_("验证码"))
+    # The library's own Chinese says 认证码; the label says 验证码: one word on the page.
+    captcha = CaptchaField(
+        label=_("验证码"),
+        error_messages={
+            "invalid": _("验证码错误，请重新输入（看不清可点“换一张”）。"),
+            "required": _("请输入验证码。"),
+        },
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

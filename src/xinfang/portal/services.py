@@ -191,6 +191,8 @@ class PublicLetter:
     issued_on: dt.date
     outcome: str
     outcome_label: str
+    facts: str  # 查明事实 and 法律政策依据 are part of the letter the petitioner receives (Art. 32)
+    basis: str
     opinion: str
     review_notice: str
 
@@ -209,6 +211,8 @@ class PublicAppeal:
     decided_on: dt.date | None
     outcome: str
     outcome_label: str
+    facts: str
+    basis: str
     opinion: str
 
 
@@ -386,6 +390,8 @@ def public_view(petition: Petition) -> PublicView:
                 issued_on=timezone.localdate(letter.issued_at),
                 outcome=letter.outcome,
                 outcome_label=str(ReplyOutcome(letter.outcome).label),
+                facts=letter.facts,
+                basis=letter.basis,
                 opinion=letter.opinion,
                 review_notice=letter.review_notice,
             )
@@ -401,6 +407,8 @@ def public_view(petition: Petition) -> PublicView:
                 decided_on=a.decided_on,
                 outcome=a.outcome,
                 outcome_label=str(AppealOutcome(a.outcome).label) if a.outcome else "",
+                facts=a.facts if a.decided_on else "",
+                basis=a.basis if a.decided_on else "",
                 opinion=a.opinion if a.decided_on else "",
             )
             for a in appeal_rows

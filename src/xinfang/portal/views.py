@@ -93,7 +93,8 @@ def submitted(request: HttpRequest) -> HttpResponse:
 @never_cache
 def track(request: HttpRequest) -> HttpResponse:
     """Follow a petition with its number and query code (POST, so the code stays out of URLs)."""
-    form = TrackForm(request.POST or None)
+    # ?number= (the link on the page after submission) fills the number in; the code is never in a URL.
+    form = TrackForm(request.POST or None, initial={"number": request.GET.get("number", "")[:40]})
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
