@@ -76,27 +76,6 @@ def handling_unit(petition: Petition) -> Any:
     return assignments[0].unit if assignments else petition.office
 
 
-def section_keys() -> frozenset[str]:
-    """The keys of the workbench sections (none while the workbench app does not define them)."""
-    try:
-        from xinfang.workbench.sections import SECTIONS
-    except ImportError:
-        return frozenset()
-    return frozenset(s.key for s in SECTIONS)
-
-
-def apply_section(key: str, qs: PetitionQuerySet, user: Any) -> PetitionQuerySet:
-    """Narrow ``qs`` to a workbench section (``workbench.sections``, floor 5 like this view),
-    imported when asked for: the queue works before and without the workbench app."""
-    if not key:
-        return qs
-    try:
-        from xinfang.workbench.sections import apply_section as workbench_section
-    except ImportError:
-        return qs
-    return workbench_section(key, qs, user)
-
-
 def queue_queryset(request: HttpRequest) -> tuple[QueueFilterForm, PetitionQuerySet]:
     """The queue's form and its filtered, restricted, ordered queryset for the request's GET
     parameters: the one source of the queue page and of its export, so both list the same rows.
@@ -104,9 +83,13 @@ def queue_queryset(request: HttpRequest) -> tuple[QueueFilterForm, PetitionQuery
     Open work only unless ``all`` or a status is asked for; ``overdue``, ``mine`` (handler = the
     caller) and ``section=<key>`` (a workbench section) narrow further.  An invalid form (a status
     that does not exist, a malformed date) lists the default: open work, soonest deadline first."""
+    # The workbench (floor 5, like this view) defines the sections; imported here, not at the top,
+    # so that loading the petitions app never loads the workbench's dependencies.
+    from xinfang.workbench.sections import apply_section, get_section
+
     form = QueueFilterForm(request.GET or None)
     if form.is_valid():
-        if form.cleaned_data["section"] not in section_keys():
+        if get_section(form.cleaned_data["section"]) is None:
             form.cleaned_data["section"] = ""  # an unknown section is no section: open work, as usual
         flt = form.to_filter(request.user)
         section = form.cleaned_data["section"]
@@ -138,14 +121,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 def _section_label(form: QueueFilterForm) -> str:
     """The label of the workbench section the queue is narrowed to, for the heading; "" if none."""
-    key = form.cleaned_data.get("section", "") if form.is_valid() else ""
-    if not key:
-        return ""
-    try:
-        from xinfang.workbench.sections import SECTIONS
-    except ImportError:
-        return ""
-    return next((str(s.label) for s in SECTIONS if s.key == key), "")
+    from xinfang.workbench.sections import get_section
+
+    section = get_section(form.cleaned_data.get("section", "")) if form.is_valid() else None
+    return str(section.label) if section is not None else ""
 
 
 def _petitioner_drafts(formset) -> list[PetitionerDraft]:
