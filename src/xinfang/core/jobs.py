@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.utils import timezone
 
 from .schedule import PERIODIC_JOBS, PeriodicJob
 
@@ -67,11 +68,16 @@ def sync_schedules(
             name = schedule_name(job)
             row = existing.pop(name, None)
             if row is None:
+                # Due at once: a job new to the site (a fresh install, `make demo`, an upgrade that
+                # adds one) runs at the scheduler's first pass, then at its cron times.  Its first
+                # slot may be a day away, and every job works from the current state, so the extra
+                # run is harmless; after `make demo` the reminders are there within a minute.
                 row = Schedule(
                     name=name, func=job.func, schedule_type=Schedule.CRON, cron=job.cron, repeats=-1
                 )
-                row.next_run = row.calculate_next_run()
                 row.save(using=using)
+                # (Schedule.save() of a new CRON row sets next_run to the next slot, hence update.)
+                Schedule.objects.using(using).filter(pk=row.pk).update(next_run=timezone.now())
                 changes.append(f"created {name}")
             elif (row.func, row.schedule_type, row.cron) != (job.func, Schedule.CRON, job.cron):
                 row.func, row.schedule_type, row.cron = job.func, Schedule.CRON, job.cron
