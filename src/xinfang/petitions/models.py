@@ -233,6 +233,15 @@ class Involvement(models.Model):
                 name="involvement_scope_idx",
                 opclasses=["varchar_pattern_ops", "int8_ops"],
             ),
+            # The same scope checked the other way round, one petition at a time: when a list or a
+            # capped count walks petitions (by deadline, status, handler …) PostgreSQL probes
+            # "is this petition in my subtree?" per row.  With the path in the index that probe is
+            # index-only instead of a visit to each involvement row (workbench counts, issue #8 §5).
+            models.Index(
+                fields=["petition", "organisation_path"],
+                name="involvement_probe_idx",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:
