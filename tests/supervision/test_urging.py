@@ -110,6 +110,19 @@ def test_notifications_go_to_the_handler_and_the_handling_bodys_leaders_only(day
     assert note.read_at is None
 
 
+def test_a_department_without_its_own_leader_passes_to_the_government_leaders(day):
+    """As engine.leader_line: a department's leaders may sit on its government's staff list."""
+    world = day.world
+    User.objects.filter(pk=day.dept_leader.pk).update(is_active=False)
+    run_urge_pass(today=TUE)
+    told = set(urges().filter(petition=day.overdue).values_list("user__username", flat=True))
+    assert told == {"handler_a", "leader_a"}
+    # The office has its own leader: the government's is not told of the office's petitions.
+    office_told = set(urges().filter(petition=day.before).values_list("user__username", flat=True))
+    assert office_told == {"office_leader"}
+    assert not urges().filter(user=world.leader_a, petition=day.before).exists()
+
+
 def test_timeline_gets_one_internal_urged_event_per_petition(day):
     run_urge_pass(today=TUE)
     events = PetitionEvent.objects.filter(kind=EventKind.URGED)

@@ -9,7 +9,8 @@ pass raises a ``Reminder``:
 * ``overdue`` — every working day the deadline stays missed.
 
 and, for the reminders it raised itself, rings the bell of the petition's handler (承办人) and of
-the leaders of the handling body (the open assignment's unit, else the registering office), writes
+the leaders of the handling body (the open assignment's unit, else the registering office; for a
+department without leader accounts of its own, the leaders of the body above it), writes
 one internal ``urged`` event on the petition's timeline ("系统催办"), and e-mails each recipient one
 digest of what is due today or overdue.
 
@@ -40,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xinfang.audit.services import record_event
-from xinfang.organisations.choices import RoleCode
+from xinfang.organisations.choices import OrganisationKind, RoleCode
 from xinfang.petitions.choices import STAFF_DEADLINE_STATUSES, EventKind
 from xinfang.petitions.models import Petition
 from xinfang.workflow import calendar
@@ -142,7 +143,10 @@ def _step_case(column: str, labels: dict[str, str]) -> tuple[str, list[str]]:
 
 
 # The reminders of this run with what the messages need: petition number and title, its handler
-# and the handling body (the open assignment's unit, else the registering office).
+# and the handling body (the open assignment's unit, else the registering office).  The leaders
+# told are those of the handling body; a body with no leader account of its own (a department
+# whose leaders are on its government's staff list, as engine.leader_line reads it) passes the
+# reminder to the leaders of the body directly above it, unless it is itself a level of government.
 _RUN_CTE = """
 run AS (
     SELECT r.petition_id, r.due_on, r.step, r.{on} AS raised_on, p.number, p.title, p.handler_id,
@@ -152,22 +156,34 @@ run AS (
     LEFT JOIN workflow_assignment a ON a.petition_id = r.petition_id AND a.ended_at IS NULL
     WHERE r.created_at = %s
 ),
+leaders AS (
+    SELECT u.id, u.organisation_id
+    FROM organisations_user u
+    JOIN organisations_user_roles ur ON ur.user_id = u.id AND ur.role_id = %s
+    WHERE u.is_active = %s AND u.organisation_id IS NOT NULL
+),
 recipients AS (
     SELECT run.petition_id, u.id AS user_id
     FROM run JOIN organisations_user u ON u.id = run.handler_id
     WHERE u.is_active = %s
     UNION
-    SELECT run.petition_id, u.id AS user_id
+    SELECT run.petition_id, l.id AS user_id
+    FROM run JOIN leaders l ON l.organisation_id = run.body_id
+    WHERE l.id IS NOT NULL
+    UNION
+    SELECT run.petition_id, l.id AS user_id
     FROM run
-    JOIN organisations_user u ON u.organisation_id = run.body_id
-    JOIN organisations_user_roles ur ON ur.user_id = u.id AND ur.role_id = %s
-    WHERE u.is_active = %s
+    JOIN organisations_organisation o ON o.id = run.body_id
+    JOIN leaders l ON l.organisation_id = o.parent_id
+    WHERE o.kind NOT IN (%s, %s)
+      AND NOT EXISTS (SELECT 1 FROM leaders own WHERE own.organisation_id = run.body_id)
 )
 """
 
 
 def _run_cte(stamp: Any) -> tuple[str, list[Any]]:
-    return _RUN_CTE.format(on=_q("on")), [stamp, True, str(RoleCode.LEADER), True]
+    areas = [str(OrganisationKind.GOVERNMENT), str(OrganisationKind.PARTY)]  # Organisation.is_area
+    return _RUN_CTE.format(on=_q("on")), [stamp, str(RoleCode.LEADER), True, True, *areas]
 
 
 def _insert_reminders(t: Thresholds, stamp: Any) -> int:
