@@ -32,6 +32,9 @@ ENDPOINTS = {
     ("/api/v1/supervisions/{notice_id}/accept", "post"),
     ("/api/v1/supervisions/{notice_id}/return", "post"),
     ("/api/v1/supervisions/{notice_id}/lift", "post"),
+    # notifications (消息)
+    ("/api/v1/notifications", "get"),
+    ("/api/v1/notifications/read", "post"),
 }
 PUBLIC = {
     ("/api/v1/auth/token", "post"),
