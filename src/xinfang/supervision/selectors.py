@@ -40,11 +40,16 @@ def _visible(user: Any, scoped: bool = True) -> QuerySet[SupervisionNotice]:
 
 
 def notices_to_answer(user: Any, *, scoped: bool = True) -> QuerySet[SupervisionNotice]:
-    """Open notices addressed to the user's organisation or a body inside it, soonest deadline
-    first: what the unit must report on (its workbench section).  ``scoped``: see ``_visible``."""
+    """Open notices addressed to the user's body — the user's organisation or a body it is part of
+    (a notice to a county government reaches its staff too) — soonest deadline first: what the
+    user's unit must report on (its workbench section).  The same rule as the answer action's
+    guard (``transitions.answerable``), so whatever is listed here the user's unit can answer; a
+    leader above the unit hears of an unanswered notice through the escalation instead.
+    ``scoped``: see ``_visible``."""
     qs = _visible(user, scoped)
     if not qs.query.is_empty():
-        qs = qs.filter(status=NoticeStatus.OPEN, unit__path__startswith=user.organisation.path)
+        own_line = [int(p) for p in user.organisation.path.strip("/").split("/") if p]
+        qs = qs.filter(status=NoticeStatus.OPEN, unit_id__in=own_line)
     return qs.order_by("respond_by", "id")
 
 
