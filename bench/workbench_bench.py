@@ -132,7 +132,12 @@ def _bulk_users(specs: list[tuple[str, int, str, str]]) -> None:
         return
     unusable = make_password(None)
     users = User.objects.bulk_create(
-        [User(username=u, organisation_id=org, full_name=name, password=unusable) for u, org, _, name in new]
+        [
+            User(
+                username=u, organisation_id=org, full_name=name, password=unusable, email=f"{u}@bench.invalid"
+            )
+            for u, org, _, name in new
+        ]
     )
     Through = User.roles.through
     Through.objects.bulk_create(
@@ -168,6 +173,12 @@ def enrich() -> dict[str, int]:
             specs.append((f"bench_l{org}", org, "leader", f"领导{org}"))
         specs += [(f"bench_s{org}", org, "supervisor", f"督办员{org}") for org in offices]
         _bulk_users(specs)
+        # An address each, so the urge pass's e-mail digests are built too (databases enriched
+        # before the addresses were added get them here).
+        cur.execute(
+            "UPDATE organisations_user SET email = username || '@bench.invalid'"
+            " WHERE username LIKE 'bench\\_%%' AND email = ''"
+        )
         counts["bodies"] = len(bodies)
 
         # Each body's handler pool: the bench handlers plus any real handler account there (the
