@@ -65,6 +65,9 @@ def test_city_lists_a_county_petition_the_unit_answers_the_city_accepts(live_ser
     city, handler = Staff(browser, base, world.city_supervisor), Staff(browser, base, world.handler_a)
     try:
         # --- the city supervisor lists it for supervision, naming the city's leader ---------------------
+        city.open(number)
+        city.page.locator("#action-supervise summary").click()
+        shot(city.page, "supervision-0-form")
         text = city.act(
             number, "supervise",
             select={"supervision_kind": {"value": "listed"},
