@@ -180,3 +180,32 @@ def test_listed_supervision_is_mailed_to_staff_with_an_address(world):
     assert Notification.objects.filter(user=world.leader_a, kind="supervise").exists()
     [mail] = OutboxMessage.objects.filter(channel="email")
     assert mail.recipient == "handler.a@xf.example.cn" and number in mail.subject
+
+
+def test_same_event_texts_once_and_edited_template_is_used(world):
+    from xinfang.notifications.models import MessageTemplate
+    from xinfang.notifications.services import notify_petitioner
+    from xinfang.petitions.models import Petition
+
+    number = new_registration(world).petition.number
+    petition = Petition.objects.get(number=number)
+    MessageTemplate.objects.filter(code="concluded").update(text="事项{number}已终结。")
+    assert notify_petitioner(petition, "concluded", event_id=42) == 1
+    assert notify_petitioner(petition, "concluded", event_id=42) == 0  # a rerun of the same event
+    assert sms_texts(number) == [f"【甲县信访局】事项{number}已终结。"]
+    assert notify_petitioner(petition, "no_such_template") == 0
+
+
+def test_template_validation():
+    from django.core.exceptions import ValidationError
+
+    from xinfang.notifications.models import MessageTemplate
+
+    template = MessageTemplate(
+        code="x", name="x", placeholders="number portal", text="编号{number}，见{portal}"
+    )
+    template.clean()
+    template.text = "查询码{query_code}"
+    with pytest.raises(ValidationError):
+        template.clean()
+    assert MessageTemplate(text="{number}-{unknown}").render(number="N1") == "N1-{unknown}"
