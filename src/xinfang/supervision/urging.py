@@ -147,6 +147,8 @@ def _step_case(column: str, labels: dict[str, str]) -> tuple[str, list[str]]:
 # told are those of the handling body; a body with no leader account of its own (a department
 # whose leaders are on its government's staff list, as engine.leader_line reads it) passes the
 # reminder to the leaders of the body directly above it, unless it is itself a level of government.
+# UNION ALL, not UNION: a handler who is also a leader appears twice, and the notifications'
+# unique (user, dedupe_key) drops the second row far cheaper than sorting every row to find it.
 _RUN_CTE = """
 run AS (
     SELECT r.petition_id, r.due_on, r.step, r.{on} AS raised_on, p.number, p.title, p.handler_id,
@@ -166,11 +168,11 @@ recipients AS (
     SELECT run.petition_id, u.id AS user_id
     FROM run JOIN organisations_user u ON u.id = run.handler_id
     WHERE u.is_active = %s
-    UNION
+    UNION ALL
     SELECT run.petition_id, l.id AS user_id
     FROM run JOIN leaders l ON l.organisation_id = run.body_id
     WHERE l.id IS NOT NULL
-    UNION
+    UNION ALL
     SELECT run.petition_id, l.id AS user_id
     FROM run
     JOIN organisations_organisation o ON o.id = run.body_id
@@ -299,7 +301,7 @@ def _email_digests(stamp: Any, today: dt.date, now: dt.datetime) -> int:
     # Only fixed SQL fragments and quoted names are interpolated; every value is a parameter.
     sql = f"""
         WITH {cte}
-        SELECT rc.user_id, run.step, COUNT(*)
+        SELECT rc.user_id, run.step, COUNT(DISTINCT run.petition_id)
         FROM run JOIN recipients rc ON rc.petition_id = run.petition_id
         WHERE run.step IN (%s, %s)
         GROUP BY rc.user_id, run.step
