@@ -136,3 +136,13 @@ def test_idempotency_key_replays_and_conflicts(api, token_of, world, petition):
     assert conflict.status_code == 422 and conflict.json()["error"]["code"] == "idempotency_conflict"
     assert Petition.objects.get(pk=petition.pk).version == petition.version + 1
     assert SupervisionNotice.objects.get().status == NoticeStatus.OPEN
+
+
+def test_portal_api_says_supervised_only_when_published(api, token_of, world, registration, petition):
+    url = f"/api/v1/portal/petitions/{petition.number}/track"
+    issue(api, token_of(world.city_supervisor), petition.number, kind="formal", requirements="内部要求MM")
+    body = api.post(url, {"code": registration.query_code}).json()
+    assert body["supervised"] is False and "内部要求MM" not in str(body)
+    SupervisionNotice.objects.update(published=True)
+    body = api.post(url, {"code": registration.query_code}).json()
+    assert body["supervised"] is True and "内部要求MM" not in str(body)

@@ -552,6 +552,9 @@ class PublicPetitionOut(PublicTrackingOut):
             "时间线在本事项的记录之后接续该事项的公开记录"
         ),
     )
+    supervised: bool = Field(
+        False, description="上级机关已督办（办理机关选择向信访人公开时为 true；不含督办内容）"
+    )
 
 
 class PortalTrackIn(InputSchema):
