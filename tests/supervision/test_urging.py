@@ -246,3 +246,10 @@ def test_audit_labels_registered():
 
     assert labels.action_label("supervision.urge_pass") == "系统催办（每日）"
     assert labels.action_label("supervision.accountability_recorded") == "发出约谈、通报或改进工作建议"
+
+
+def test_a_leader_who_is_also_the_handler_is_told_once(day):
+    Petition.objects.filter(pk=day.due.pk).update(handler=day.dept_leader)
+    counts = run_urge_pass(today=TUE)
+    assert urges().filter(petition=day.due, user=day.dept_leader).count() == 1
+    assert counts["notifications"] == urges().count() == 4
