@@ -107,6 +107,7 @@ def register_in_b(world):
 
 def test_a_workbench_section_narrows_the_queue_like_the_workbench(world):
     from xinfang.workbench import sections
+
     first = new_registration(world, title="一").petition
     second = new_registration(world, title="二").petition
     services.assign(user=world.intake_a, number=first.number, unit=world.a.department)
@@ -130,3 +131,20 @@ def test_the_filter_itself_leaves_open_only_off_by_default(world, mixed):
     qs = PetitionFilter().apply(Petition.objects.restrict(world.intake_a))
     assert qs.count() == 3
     assert PetitionFilter(open_only=True).apply(Petition.objects.restrict(world.intake_a)).count() == 1
+
+
+def test_latest_deadline_first_over_open_work_puts_undated_petitions_last(world):
+    """Open work in reverse deadline order: the latest deadline first, an undated open petition (a
+    recheck in a hearing has no running deadline) after the dated ones."""
+    soon, later, undated = (new_registration(world, title=t).petition for t in ("近", "远", "无期限"))
+    set_due(soon, 2)
+    set_due(later, 20)
+    Petition.objects.filter(pk=undated.pk).update(due_on=None)
+    request = RequestFactory().get("/staff/", {"sort": "-due_on"})
+    request.user = world.intake_a
+    _form, qs = queue_queryset(request)
+    assert list(qs.values_list("number", flat=True)) == [later.number, soon.number, undated.number]
+    request = RequestFactory().get("/staff/", {"sort": "due_on"})
+    request.user = world.intake_a
+    _form, qs = queue_queryset(request)
+    assert list(qs.values_list("number", flat=True)) == [soon.number, later.number, undated.number]

@@ -81,6 +81,13 @@ class PetitionFilter:
             qs = qs.filter(status__in=STAFF_DEADLINE_VALUES, due_on__lt=today)
         if self.handler is not None:
             qs = qs.filter(handler_id=self.handler)  # the (handler, due_on) index, in deadline order
+        if self.open_only and self.ordering == "-due_on":
+            # Latest deadline first over open work: read backwards, the deadline index starts with
+            # the NULLs, i.e. every final petition of the table (90 % of it), and would walk past
+            # all of them.  Undated open petitions (a recheck in a hearing) go last instead and
+            # PostgreSQL sorts the scope's open rows: 58 ms instead of 108 ms at 100,000 petitions
+            # (docs/performance.md); an index on (due_on DESC NULLS LAST) would make it a walk.
+            return qs.order_by(F("due_on").desc(nulls_last=True), "-id")
         return qs.order_by(*ordering_expressions(self.ordering))
 
     def _category_ids(self) -> list[int]:
