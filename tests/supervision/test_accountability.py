@@ -270,3 +270,13 @@ def test_selectors_for_the_workbench(world, people):
     assert not services.to_answer(people.dept_leader).exists()
     assert list(services.to_close(world.supervisor_a)) == [record]
     assert not services.to_close(world.city_supervisor).exists()
+
+
+def test_petition_page_links_to_the_form_for_office_supervisors_only(client, world, petitions):
+    number = petitions[0].number
+    client.force_login(world.supervisor_a)
+    page = client.get(reverse("petitions:detail", args=[number])).content.decode()
+    assert 'id="accountability-link"' in page and f"?petition={number}" in page
+    client.force_login(world.intake_a)
+    page = client.get(reverse("petitions:detail", args=[number])).content.decode()
+    assert 'id="accountability-link"' not in page
