@@ -170,3 +170,18 @@ def test_smtp_down_is_retried(world, settings):
     tasks.deliver([message.pk])
     message.refresh_from_db()
     assert message.status == OutboxStatus.PENDING and message.attempts == 1 and message.last_error
+
+
+def test_a_row_whose_lease_ran_out_before_its_turn_is_not_sent(chuanglan):
+    """A slow batch: by the time this worker reaches a row its lease is over, and another worker may
+    have taken it; this worker leaves it alone."""
+    provider = FakeSmsProvider([ok()])
+    chuanglan(provider)
+    message = sms()
+    [claimed] = delivery.claim([message.pk])
+    claimed.next_attempt_at = timezone.now()  # as if the batch had taken the whole lease
+    with provider.running():
+        assert delivery.process([claimed]) == 0
+    assert provider.requests == []
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENDING

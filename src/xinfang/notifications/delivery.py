@@ -28,8 +28,9 @@ from .sms import SmsError, get_backend
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=5)  # longer than any provider timeout
-BATCH = 50
+LEASE = dt.timedelta(minutes=5)  # how long a claimed batch is this worker's
+BATCH = 10  # small enough that a batch of slow sends (10 × the provider timeout) fits in the lease
+LEASE_MARGIN = dt.timedelta(seconds=45)  # > the longest provider/SMTP timeout
 BASE_DELAY = dt.timedelta(minutes=1)
 MAX_DELAY = dt.timedelta(hours=6)
 
@@ -72,6 +73,7 @@ def claim(ids: Iterable[int] | None = None, *, limit: int = BATCH) -> list[Outbo
     for r in rows:
         r.status = OutboxStatus.SENDING
         r.attempts += 1
+        r.next_attempt_at = now + LEASE
     return rows
 
 
@@ -114,6 +116,11 @@ def _finish(message: OutboxMessage, **fields: object) -> None:
 def process(rows: list[OutboxMessage]) -> int:
     sent = 0
     for message in rows:
+        if timezone.now() + LEASE_MARGIN >= message.next_attempt_at:
+            # The lease is (nearly) over: another worker may take the row now, so this one must
+            # not send it too.  It stays "sending" until the lease ends and is sent again then.
+            log.warning("outbox %s: lease ran out before sending; left for the next run", message.pk)
+            continue
         try:
             provider_id, demo = send_one(message)
         except SendError as exc:
@@ -164,11 +171,13 @@ def deliver(ids: list[int]) -> int:
         total += process(rows)
 
 
-def deliver_pending(*, max_batches: int = 20) -> int:
-    """The periodic job: send everything due (also what a crashed worker left), a bounded number of
-    batches per run so one run never overlaps the next for long."""
+def deliver_pending(*, budget: dt.timedelta = dt.timedelta(minutes=4)) -> int:
+    """The periodic job: send everything due (also what a crashed worker left), for at most
+    ``budget`` so that one run ends well before the task timeout; the next run goes on (runs that
+    overlap are harmless: each claims its own rows)."""
     total = 0
-    for _ in range(max_batches):
+    stop_at = timezone.now() + budget
+    while timezone.now() < stop_at:
         rows = claim()
         if not rows:
             break
