@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -87,8 +88,10 @@ def test_run_serves_and_works_and_sigterm_stops_both(run, tmp_path):
     task_id = async_task("math.floor", 2.5, sync=False)
     wait_until(lambda: Task.objects.filter(id=task_id, success=True).exists(), 30, "the worker to run a task")
     # SIGTERM (systemd, docker stop, kill) stops the web server and the worker, all their processes
+    asked = time.monotonic()
     process.send_signal(signal.SIGTERM)
     assert process.wait(20) == 0
+    assert time.monotonic() - asked < 10, "an idle worker and the web server stop within seconds"
     wait_until(lambda: not any(group_alive(pgid) for pgid in children.values()), 5, "every child gone")
     assert not answers(url)
 

@@ -25,7 +25,7 @@ POLL_SECONDS = 0.2
 
 class Child:
     """One child process, leader of its own process group (so the terminal's Ctrl-C reaches only
-    this supervisor, which then stops the children in order)."""
+    this supervisor, which then stops both)."""
 
     def __init__(self, name: str, argv: list[str]) -> None:
         self.name = name
@@ -47,12 +47,14 @@ class Child:
         except ProcessLookupError:
             pass  # gone already
 
-    def stop(self, grace: float, *, leader_first: bool) -> None:
-        """SIGTERM (to the leader only if it stops its own children, else to the group), wait up to
-        ``grace`` seconds, then SIGKILL whatever is left of the group."""
-        self.signal(signal.SIGTERM, group=not leader_first)
+    def terminate(self, *, leader_only: bool) -> None:
+        """SIGTERM to the leader only if it stops its own children, else to the whole group."""
+        self.signal(signal.SIGTERM, group=not leader_only)
+
+    def finish(self, deadline: float) -> None:
+        """Wait for the leader until ``deadline`` (monotonic), then SIGKILL what is left."""
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(grace)
+            self.process.wait(max(0.0, deadline - time.monotonic()))
         # The group outlives its leader while a grandchild (runserver's reloaded server, a worker
         # process of the cluster) is still alive; nothing of it may stay behind.
         self.signal(signal.SIGKILL, group=True)
@@ -91,12 +93,14 @@ class Command(BaseCommand):
                 time.sleep(POLL_SECONDS)
                 died = next((c for c in (web, worker) if c.exited() is not None), None)
         finally:
-            # The worker stops its own processes on SIGTERM (finishing the task in hand); the web
-            # server's autoreloader does not, so its whole group gets the signal.
-            if worker is not None:
-                worker.stop(grace, leader_first=True)
-            if web is not None:
-                web.stop(grace, leader_first=False)
+            # Both at once: the worker stops its own processes on SIGTERM (finishing the task in
+            # hand); the web server's autoreloader does not, so its whole group gets the signal.
+            children = [(c, c is worker) for c in (web, worker) if c is not None]
+            for child, leader_only in children:
+                child.terminate(leader_only=leader_only)
+            deadline = time.monotonic() + grace
+            for child, _leader_only in children:
+                child.finish(deadline)
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
         if died is not None:
