@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from tests.factories import make_draft
 from tests.procedure import new_registration
 from xinfang.audit.models import AuditEvent
 from xinfang.notifications.models import MessageTemplate, Notification, OutboxMessage, OutboxStatus
@@ -134,3 +135,22 @@ def test_list_page_costs_a_fixed_number_of_queries(client, world, django_assert_
     with django_assert_max_num_queries(12):
         page = client.get(reverse("notifications:list")).content.decode()
     assert all(p.number in page for p in Petition.objects.filter(pk__in=[p.pk for p in petitions]))
+
+
+def test_demo_messages_show_as_sent_demo_for_the_sysadmin(client, world, django_capture_on_commit_callbacks):
+    from xinfang.workflow import services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = services.register(
+            draft=make_draft(world.a.township),
+            office=world.a.office,
+            actor=world.intake_a,
+        )
+    client.force_login(world.sysadmin)
+    page = client.get(reverse("notifications:outbox")).content.decode()
+    assert 'id="outbox-empty"' in page  # nothing pending or failed
+    page = client.get(reverse("notifications:outbox") + "?status=sent").content.decode()
+    assert "已发送（演示）" in page and registration.petition.number in page
+    assert "138****5678" in page and "13812345678" not in page
+    client.force_login(world.handler_a)
+    assert client.get(reverse("notifications:outbox")).status_code == 403
