@@ -55,7 +55,9 @@ EXPECTED = {
         "new": set(),
         "handling": set(),
         "approve": {"extension"},  # the department's extension: the county's leader approves
-        "supervision": {"accepted", "mine"},
+        # notices to the department are the department's to answer; its leaders above hear of an
+        # unanswered one through the escalation (supervision.selectors.notices_to_answer)
+        "supervision": set(),
         "appeals": {"review"},
         "due_soon": set(),
         "overdue": set(),
@@ -175,3 +177,21 @@ def test_administrators_have_no_sections(desk):
     for user in (desk.world.sysadmin, desk.world.secadmin, desk.world.auditor):
         assert sections_for(user) == []
         assert section_counts(user) == []
+
+
+@pytest.mark.parametrize("who", list(EXPECTED))
+def test_supervision_sections_match_the_supervision_selectors(desk, who):
+    """The sections read the supervision selectors unscoped (the petitions are restricted once,
+    by the section): the result must be what the scoped selectors give."""
+    from xinfang.supervision import selectors
+
+    user = _user(desk, who)
+    pairs = {
+        "supervision": selectors.notices_to_answer,
+        "supervision_review": selectors.answers_to_review,
+        "listed": selectors.listed_notices,
+    }
+    for section in sections_for(user):
+        if section.key in pairs:
+            expected = set(pairs[section.key](user).values_list("petition_id", flat=True))
+            assert set(section.queryset(user).values_list("pk", flat=True)) == expected

@@ -98,25 +98,51 @@ class Section:
 # --- the building blocks (subqueries) -----------------------------------------------------------
 
 
-def _open_assignments_to(org: Organisation) -> Any:
+def _assigned_to(org: Organisation, statuses: list[str], **petition: Any) -> Any:
+    """Ids of petitions in ``statuses`` whose open assignment names ``org``.  The status (and any
+    further ``petition`` filter, e.g. a due-date range) is read inside the subquery through the
+    petition's key, so the set is small and index-driven: the unit's open assignments
+    (``assignment_unit_idx``), never every petition in a status."""
     from xinfang.workflow.models import Assignment
 
-    return Assignment.objects.filter(ended_at__isnull=True, unit_id=org.pk)
+    further = {f"petition__{k}": v for k, v in petition.items()}
+    return (
+        Assignment.objects.filter(
+            ended_at__isnull=True, unit_id=org.pk, petition__status__in=statuses, **further
+        )
+        .order_by()
+        .values("petition_id")
+    )
 
 
-def _open_assignment_exists() -> Exists:
+def _own_matters(org: Organisation, statuses: list[str], **petition: Any) -> Any:
+    """Ids of petitions in ``statuses`` that ``org`` registered and handles itself (no open
+    assignment): by the ``(office, status, due_on)`` index and the one-open-assignment index."""
     from xinfang.workflow.models import Assignment
 
-    return Exists(Assignment.objects.filter(petition_id=OuterRef("pk"), ended_at__isnull=True))
+    open_assignment = Assignment.objects.filter(petition_id=OuterRef("pk"), ended_at__isnull=True)
+    return (
+        Petition.objects.filter(office_id=org.pk, status__in=statuses, **petition)
+        .exclude(Exists(open_assignment))
+        .order_by()
+        .values("pk")
+    )
 
 
-def handled_by(org: Organisation) -> Q:
-    """Petitions whose handling body is ``org``: its open assignment names ``org``, or it has none
-    and ``org`` registered it (an office handling its own matter) — engine.handling_organisation
-    as a filter."""
-    assigned = Q(pk__in=_open_assignments_to(org).values("petition_id"))
-    own = Q(office_id=org.pk) & ~Q(_open_assignment_exists())
-    return assigned | own
+def _union(*parts: Any) -> Any:
+    """One ``IN (… UNION ALL …)`` subquery: each part is driven by its own index, where an OR of
+    ``IN`` conditions would make the database scan every petition of a status."""
+    first, *rest = parts
+    return first.union(*rest, all=True) if rest else first
+
+
+def _handled_ids(org: Organisation, statuses: list[str]) -> Any:
+    """Ids of petitions in ``statuses`` whose handling body is ``org`` (engine.handling_organisation
+    as a set): its open assignment names ``org``, or it has none and ``org`` registered it.  Only
+    a petition office registers petitions, so for any other body the second part is left out."""
+    if org.kind == OrganisationKind.PETITION_OFFICE:
+        return _union(_assigned_to(org, statuses), _own_matters(org, statuses))
+    return _assigned_to(org, statuses)
 
 
 def approval_bodies(org: Organisation) -> Any:
@@ -167,43 +193,48 @@ def due_soon_limit(today: dt.date) -> dt.date:
     return add_working_days(today, DUE_SOON_WORKING_DAYS)
 
 
-def own_work(org: Organisation) -> Q:
+def own_work(org: Organisation, **petition: Any) -> Q:
     """Petitions on which ``org`` must act now against a staff deadline: disposal by the office,
-    acceptance and handling by the unit (or the office's own matter), a review or recheck."""
+    acceptance and handling by the unit (or the office's own matter), a review or recheck — one
+    ``pk IN (union)`` of index-driven parts.  ``petition``: filters on the petition (a due-date
+    range) applied inside every part, so each part reads only the rows that can match."""
     from xinfang.workflow.models import Appeal
 
-    disposal = Q(office_id=org.pk, status__in=[Status.REGISTERED, Status.RETURNED])
-    accept = Q(
-        status__in=[Status.FORWARDED, Status.ASSIGNED],
-        pk__in=_open_assignments_to(org).values("petition_id"),
+    appealed = [Status.UNDER_REVIEW, Status.UNDER_RECHECK]
+    further = {f"petition__{k}": v for k, v in petition.items()}
+    appeals = Appeal.objects.filter(
+        decided_on__isnull=True, body_id__in=_acts_for_bodies(org), petition__status__in=appealed, **further
     )
-    handling = Q(status=Status.ACCEPTED) & handled_by(org)
-    appeal = Q(
-        status__in=[Status.UNDER_REVIEW, Status.UNDER_RECHECK],
-        pk__in=Appeal.objects.filter(decided_on__isnull=True, body_id__in=_acts_for_bodies(org)).values(
-            "petition_id"
-        ),
-    )
-    return disposal | accept | handling | appeal
+    parts = [
+        _assigned_to(org, [Status.FORWARDED, Status.ASSIGNED, Status.ACCEPTED], **petition),
+        appeals.order_by().values("petition_id"),
+    ]
+    if org.kind == OrganisationKind.PETITION_OFFICE:
+        disposal = Petition.objects.filter(
+            office_id=org.pk, status__in=[Status.REGISTERED, Status.RETURNED], **petition
+        )
+        parts += [disposal.order_by().values("pk"), _own_matters(org, [Status.ACCEPTED], **petition)]
+    return Q(pk__in=_union(*parts))
 
 
-def _deadline_scope(qs: Any, user: Any) -> Any:
-    """The petitions whose staff deadline the user watches: their body's own work; a supervisor
-    of a petition office watches every deadline in scope (督办 is their job)."""
+def _deadline_scope(qs: Any, user: Any, **due: Any) -> Any:
+    """Petitions with a deadline staff must meet within ``due`` (a ``due_on`` range) that the user
+    watches: their body's own work; a supervisor of a petition office watches every deadline in
+    scope (督办 is their job).  The range is repeated inside each part of ``own_work`` so every
+    part reads only the rows that can match."""
     org = user.organisation
+    qs = qs.filter(status__in=STAFF_DEADLINE_STATUSES, **due)
     if user.has_role(RoleCode.SUPERVISOR) and org.kind == OrganisationKind.PETITION_OFFICE:
         return qs
-    return qs.filter(own_work(org))
+    return qs.filter(own_work(org, **due))
 
 
 # --- the narrowings -----------------------------------------------------------------------------
 
 
 def _new_assignments(qs: Any, user: Any, today: dt.date) -> Any:
-    return qs.filter(
-        status__in=[Status.FORWARDED, Status.ASSIGNED],
-        pk__in=_open_assignments_to(user.organisation).values("petition_id"),
-    )
+    statuses = [Status.FORWARDED, Status.ASSIGNED]
+    return qs.filter(status__in=statuses, pk__in=_assigned_to(user.organisation, statuses))
 
 
 def _to_dispose(qs: Any, user: Any, today: dt.date) -> Any:
@@ -211,32 +242,46 @@ def _to_dispose(qs: Any, user: Any, today: dt.date) -> Any:
 
 
 def _in_handling(qs: Any, user: Any, today: dt.date) -> Any:
-    return qs.filter(Q(status=Status.ACCEPTED) & handled_by(user.organisation))
+    return qs.filter(status=Status.ACCEPTED, pk__in=_handled_ids(user.organisation, [Status.ACCEPTED]))
 
 
 def _approvals(qs: Any, user: Any, today: dt.date) -> Any:
+    """Extension requests waiting for this leader (a leader of the requesting body's line, not the
+    one who asked), and completion reports of petitions this office assigned (Art. 22(3))."""
     from xinfang.workflow.models import Assignment, ExtensionDecision, ExtensionRequest
 
     org = user.organisation
-    cond = Q(pk__in=[])
+    parts = []
     if user.has_role(RoleCode.LEADER):
         pending = ExtensionRequest.objects.filter(
-            decision=ExtensionDecision.PENDING, organisation_id__in=approval_bodies(org)
+            decision=ExtensionDecision.PENDING,
+            organisation_id__in=approval_bodies(org),
+            petition__status=Status.ACCEPTED,
         ).exclude(requested_by_id=user.pk)
-        cond |= Q(status=Status.ACCEPTED, pk__in=pending.values("petition_id"))
+        parts.append(pending.order_by().values("petition_id"))
     if user.role_codes & OFFICE_ROLES and org.kind == OrganisationKind.PETITION_OFFICE:
-        reports = Assignment.objects.filter(ended_at__isnull=True, report_required=True)
-        cond |= Q(status=Status.REPLIED, office_id=org.pk, pk__in=reports.values("petition_id"))
-    return qs.filter(cond)
+        # Driven from the office's replied petitions (the office/status index), each probed for
+        # its open assignment: the open assignments of the whole country are never hashed.
+        reports = Assignment.objects.filter(
+            ended_at__isnull=True,
+            report_required=True,
+            petition__office_id=org.pk,
+            petition__status=Status.REPLIED,
+        )
+        parts.append(reports.order_by().values("petition_id"))
+    return qs.filter(pk__in=_union(*parts)) if parts else qs.none()
 
 
 def _notices(selector: str, user: Any) -> Any:
-    """A supervision selector's notices for ``user`` (None while the supervision app has none)."""
+    """The notices behind a supervision section: the supervision app's selector of that name,
+    unscoped — the petition queryset these narrow is already restricted, and reading the scope a
+    second time inside the subquery made PostgreSQL walk the whole petition table (seconds for a
+    city at a million petitions; ``supervision.selectors._visible``)."""
     try:
         from xinfang.supervision import selectors
     except ImportError:  # pragma: no cover - during the parallel build only
         return None
-    return getattr(selectors, selector)(user)
+    return getattr(selectors, selector)(user, scoped=False).order_by()
 
 
 def _with_notice_due(qs: Any, notices: Any) -> Any:
@@ -281,7 +326,8 @@ def _follow_up(qs: Any, user: Any, today: dt.date) -> Any:
     from xinfang.workflow.models import DecisionLetter, Evaluation
 
     org = user.organisation
-    since = timezone.make_aware(dt.datetime.combine(evaluation_cutoff(org, today), dt.time.min))
+    cutoff = evaluation_cutoff(org, today)
+    since = timezone.make_aware(dt.datetime.combine(cutoff, dt.time.min))
     later = DecisionLetter.objects.filter(petition_id=OuterRef("petition_id")).filter(
         Q(issued_at__gt=OuterRef("issued_at")) | Q(issued_at=OuterRef("issued_at"), pk__gt=OuterRef("pk"))
     )
@@ -290,7 +336,15 @@ def _follow_up(qs: Any, user: Any, today: dt.date) -> Any:
         .exclude(Exists(later))
         .exclude(Exists(Evaluation.objects.filter(letter_id=OuterRef("pk"))))
     )
-    return qs.filter(office_id=org.pk, status=Status.REPLIED).filter(Exists(open_letter))
+    # In REPLIED ``due_on`` is the review-request window counted from the reply (services.reply),
+    # and a later reply has a later window: a reply issued since ``cutoff`` has ``due_on`` no
+    # earlier than the window of one issued on ``cutoff``.  That bound lets the (office, status,
+    # due_on) index skip the replies whose evaluation window closed long ago; the EXISTS decides.
+    from xinfang.workflow.deadlines import due_date
+    from xinfang.workflow.models import Step
+
+    floor = due_date(Step.REVIEW_REQUEST, cutoff, org).due_on
+    return qs.filter(office_id=org.pk, status=Status.REPLIED, due_on__gte=floor).filter(Exists(open_letter))
 
 
 def _follow_up_window(qs: Any, user: Any) -> Any:
@@ -302,15 +356,13 @@ def _follow_up_window(qs: Any, user: Any) -> Any:
 
 
 def _due_soon(qs: Any, user: Any, today: dt.date) -> Any:
-    scoped = _deadline_scope(qs, user)
-    return scoped.filter(
-        status__in=STAFF_DEADLINE_STATUSES, due_on__gte=today, due_on__lte=due_soon_limit(today)
-    )
+    window = {"due_on__gte": today, "due_on__lte": due_soon_limit(today)}
+    return _deadline_scope(qs, user, **window)
 
 
 def _overdue(qs: Any, user: Any, today: dt.date) -> Any:
     # Only deadlines staff must meet: a petitioner's window (replied, reviewed) is never overdue.
-    return _deadline_scope(qs, user).filter(status__in=STAFF_DEADLINE_STATUSES, due_on__lt=today)
+    return _deadline_scope(qs, user, due_on__lt=today)
 
 
 def _mine(qs: Any, user: Any, today: dt.date) -> Any:
