@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,9 +31,11 @@ from xinfang.workflow import services
 
 from ..procedure import new_registration, to_replied
 
-# django-q2 logs "Q Cluster <name> [xinfang] running." once its processes are up (in the site's
+# django-q2 logs "Q Cluster <name> [<queue>] running." once its processes are up (in the site's
 # language: zh-hans by default).
-RUNNING = re.compile(r"\[xinfang\] (running\.|正在运行)")
+RUNNING = re.compile(
+    r"\[[^\]]*xinfang[^\]]*\] (running\.|正在运行)"
+)  # [xinfang], Redis: [django_q:xinfang:q]
 ROOT = Path(__file__).resolve().parents[2]
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 needs_postgres = [
@@ -63,6 +66,12 @@ def process_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def kill_group(process: subprocess.Popen) -> None:

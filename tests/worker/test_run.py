@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,9 @@ import pytest
 from django_q.models import Task
 from django_q.tasks import async_task
 
-from .conftest import ROOT, needs_postgres, process_env, wait_until
+from .conftest import ROOT, free_port, needs_postgres, process_env, wait_until
 
 pytestmark = [*needs_postgres, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answers(url: str) -> bool:
