@@ -309,8 +309,8 @@ Q_CLUSTER = {
     "workers": env.int("XINFANG_WORKERS", default=1 if _ON_SQLITE else 2),
     # A task running longer than this is killed (and, unacknowledged, handed out again after retry).
     "timeout": env.int("XINFANG_TASK_TIMEOUT", default=600),
-    # A task not acknowledged this long after it was handed out (its worker died) is handed out
-    # again; larger than the timeout, as django-q2 requires.
+    # ORM broker: a task not acknowledged this long after it was handed out (its worker died) is
+    # handed out again; larger than the timeout, as django-q2 requires.  (Redis: no redelivery.)
     "retry": env.int("XINFANG_TASK_RETRY", default=720),
     # A task that raised is recorded (table django_q_task, success false) and not handed out again:
     # every periodic job runs again at its next slot, and the outbox keeps its own retry count.

@@ -3,7 +3,8 @@
 It takes tasks from the broker (this database by default, Redis with ``XINFANG_TASK_REDIS_URL``)
 and, unless ``XINFANG_WORKER_SCHEDULER=false``, queues the periodic jobs when due.  SIGTERM or
 Ctrl-C stops it after the tasks in hand; a task whose worker died is handed out again after
-``XINFANG_TASK_RETRY`` seconds.  Production layout: docs/deployment.md.
+``XINFANG_TASK_RETRY`` seconds (ORM broker; on Redis the job's next scheduled run does the rest).
+Production layout: docs/deployment.md.
 """
 
 from __future__ import annotations
