@@ -185,3 +185,21 @@ def test_a_row_whose_lease_ran_out_before_its_turn_is_not_sent(chuanglan):
     assert provider.requests == []
     message.refresh_from_db()
     assert message.status == OutboxStatus.SENDING
+
+
+def test_send_outbox_command_and_deploy_check(settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from xinfang.notifications.checks import check_delivery
+
+    message = sms()
+    out = StringIO()
+    call_command("send_outbox", stdout=out)
+    assert out.getvalue().strip() == "sent 1"
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT and message.demo
+    assert [m.id for m in check_delivery()] == ["xinfang.notifications.I001"]
+    settings.XINFANG_SMS_BACKEND = "xinfang.notifications.sms.Chuanglan253Backend"
+    assert check_delivery() == []
