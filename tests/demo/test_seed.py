@@ -108,10 +108,14 @@ def test_demo_builds_tree_accounts_and_petitions(demo):
         assert user.check_password(DEMO_PASSWORD)
         assert re.search(rf"^\s+{username}\s+.*{DEMO_PASSWORD}$", demo, re.M)
     assert tree.other_city_county.government.parent.name == CITIES[1].name
-    # and the petitions are there, received over the last two years
-    assert Petition.objects.count() == 50
+    # and the petitions are there, received over the last two years (besides the few of the demo
+    # morning, registered through the services: test_morning.py)
+    from xinfang.demo.morning import MORNING_MATTERS
+
+    bulk = Petition.objects.exclude(title__in=[title for title, _content, _entry in MORNING_MATTERS])
+    assert bulk.count() == 50
     assert "50 created" in demo
-    received = sorted(Petition.objects.values_list("received_on", flat=True))
+    received = sorted(bulk.values_list("received_on", flat=True))
     today = timezone.localdate()
     assert today - dt.timedelta(days=731) <= received[0] and received[-1] < today
     assert (received[-1] - received[0]).days > 600

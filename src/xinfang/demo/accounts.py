@@ -38,6 +38,8 @@ ACCOUNTS: tuple[AccountSpec, ...] = (
     AccountSpec("handler_b", RoleCode.HANDLER, "孙磊", lambda t: t.other_city_county.departments["人社局"]),
     # County 1's city: reviews the county office's own replies and rechecks the county's reviews.
     AccountSpec("city_supervisor", RoleCode.SUPERVISOR, "周涛", lambda t: _office(t.cities[0])),
+    # County 1's city government: the leader named on the city's listed supervision (挂牌督办).
+    AccountSpec("city_leader", RoleCode.LEADER, "李卫东", lambda t: t.cities[0].government),
 )
 
 

@@ -13,7 +13,7 @@ from django.db import connection
 
 from xinfang.core import crypto
 from xinfang.demo.accounts import ensure_accounts
-from xinfang.demo.morning import ensure_routing_rules, portal_sample
+from xinfang.demo.morning import ensure_routing_rules, portal_sample, prepare_morning
 from xinfang.demo.petitions import SeedResult, seed_petitions
 from xinfang.demo.tree import TreeMissing, ensure_tree, load_tree
 from xinfang.organisations.models import User
@@ -110,6 +110,13 @@ class Command(BaseCommand):
                 progress=self._progress,
             )
             self._report(result)
+        if demo and accounts and target:  # --petitions 0: the tree and accounts only
+            morning = prepare_morning(tree)
+            if morning.skipped:
+                self.stdout.write(f"Demo morning skipped: {morning.skipped}.")
+            else:
+                made = ", ".join(f"{key} {n}" for key, n in morning.created.items()) or "nothing missing"
+                self.stdout.write(f"Demo morning (workbench items added): {made}; {morning.notified} notes.")
         if rows:
             self.stdout.write("\nDemo accounts (development only):")
             width = max(12, *(len(row.username) + 2 for row in rows))
