@@ -187,12 +187,12 @@ def test_a_row_whose_lease_ran_out_before_its_turn_is_not_sent(chuanglan):
     assert message.status == OutboxStatus.SENDING
 
 
-def test_send_outbox_command_and_deploy_check(settings):
+def test_send_outbox_command_and_delivery_warnings(settings):
     from io import StringIO
 
     from django.core.management import call_command
 
-    from xinfang.notifications.checks import check_delivery
+    from xinfang.notifications.services import delivery_warnings
 
     message = sms()
     out = StringIO()
@@ -200,6 +200,8 @@ def test_send_outbox_command_and_deploy_check(settings):
     assert out.getvalue().strip() == "sent 1"
     message.refresh_from_db()
     assert message.status == OutboxStatus.SENT and message.demo
-    assert [m.id for m in check_delivery()] == ["xinfang.notifications.I001"]
+    assert ["演示模式" in w for w in delivery_warnings()] == [True]
     settings.XINFANG_SMS_BACKEND = "xinfang.notifications.sms.Chuanglan253Backend"
-    assert check_delivery() == []
+    assert delivery_warnings() == []
+    settings.EMAIL_BACKEND, settings.EMAIL_HOST = "django.core.mail.backends.smtp.EmailBackend", ""
+    assert ["EMAIL_HOST" in w for w in delivery_warnings()] == [True]

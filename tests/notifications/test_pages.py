@@ -151,6 +151,7 @@ def test_demo_messages_show_as_sent_demo_for_the_sysadmin(client, world, django_
     assert 'id="outbox-empty"' in page  # nothing pending or failed
     page = client.get(reverse("notifications:outbox") + "?status=sent").content.decode()
     assert "已发送（演示）" in page and registration.petition.number in page
+    assert "短信网关为演示模式" in page
     assert "138****5678" in page and "13812345678" not in page
     client.force_login(world.handler_a)
     assert client.get(reverse("notifications:outbox")).status_code == 403

@@ -18,8 +18,6 @@ class NotificationsConfig(AppConfig):
 
         from xinfang.audit import labels
 
-        from . import checks  # noqa: F401 - registers the deploy check of SMS and e-mail
-
         labels.register(
             actions={
                 "notifications.outbox_retry": _("重新发送失败的短信或邮件"),

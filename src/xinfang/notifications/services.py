@@ -321,3 +321,24 @@ def update_template(user: User, template: MessageTemplate, *, name: str, text: s
             data={"code": locked.code, "old": old, "new": text},
         )
     return locked
+
+
+def delivery_warnings() -> list[str]:
+    """What the outbox page warns the administrator of: messages that will not really leave the
+    machine (the demo SMS backend, no SMTP server).  Not a deploy check: a site may choose to run
+    without SMS or e-mail."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+    from django.utils.translation import gettext as _
+
+    warnings: list[str] = []
+    try:
+        backend = import_string(settings.XINFANG_SMS_BACKEND)
+    except ImportError:
+        warnings.append(_("短信网关配置有误（XINFANG_SMS_BACKEND 无法加载），短信将发送失败。"))
+    else:
+        if getattr(backend, "demo", False):
+            warnings.append(_("短信网关为演示模式：短信不会真正发出，仅在此标为“已发送（演示）”。"))
+    if not settings.EMAIL_HOST and settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+        warnings.append(_("未配置邮件服务器（EMAIL_HOST），邮件将发送失败并不断重试。"))
+    return warnings

@@ -84,6 +84,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "status": status,
+            "warnings": services.delivery_warnings(),
             "statuses": [(value, label, counts.get(value, 0)) for value, label in OutboxStatus.choices],
         },
     )
