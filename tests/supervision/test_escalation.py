@@ -119,3 +119,29 @@ def test_notices_on_a_closed_petition_do_not_escalate(world, registration):
     SupervisionNotice.objects.filter(pk=made.pk).update(respond_by=past)
     workflow.withdraw(user=world.intake_a, number=number, reasons="信访人撤回")
     assert escalate_unanswered() == {"level_1": 0, "level_2": 0, "skipped": 1}
+
+
+def test_a_notice_whose_unit_no_longer_handles_the_petition_is_not_chased(client, world, staff, registration):
+    """The department objected and the petition went to the township: the department can no longer
+    answer, so its leaders are not chased; the petition page tells the issuing office why."""
+    from django.urls import reverse
+
+    from xinfang.workflow import services as workflow
+
+    number = registration.petition.number
+    workflow.assign(user=world.intake_a, number=number, unit=world.a.department)
+    made = services.supervise(user=world.city_supervisor, number=number, kind=NoticeKind.URGE,
+                              requirements="请尽快受理")  # fmt: skip
+    workflow.return_petition(user=world.handler_a, number=number, reasons="不属于本单位职责")
+    workflow.forward(user=world.intake_a, number=number, unit=world.a.township)
+    past = timezone.localdate() - dt.timedelta(days=2)
+    SupervisionNotice.objects.filter(pk=made.pk).update(respond_by=past)
+    assert escalate_unanswered() == {"level_1": 0, "level_2": 0, "skipped": 1}
+    client.force_login(world.city_supervisor)
+    page = client.get(reverse("petitions:detail", args=[number])).content.decode()
+    assert "被督办单位无法再反馈" in page
+    # the issuing office lifts it and supervises the township instead
+    services.lift_supervision(user=world.city_supervisor, number=number, reasons="承办单位已变更")
+    again = services.supervise(user=world.city_supervisor, number=number, kind=NoticeKind.URGE,
+                               requirements="请尽快受理")  # fmt: skip
+    assert again.unit == world.a.township

@@ -365,6 +365,12 @@ def escalation_due(notice: SupervisionNotice, today: dt.date) -> int | None:
     return None
 
 
+def still_handles(notice: SupervisionNotice, petition: Petition) -> bool:
+    """Whether the body a notice is addressed to still handles the petition (it or a body inside
+    it), i.e. whether it can still answer the notice."""
+    return handling_organisation(petition).is_within(notice.unit)
+
+
 class NothingToEscalate(TransitionRefused):
     """The notice was answered, lifted or already escalated meanwhile (another worker, a user)."""
 
@@ -388,6 +394,11 @@ def escalate_supervision(*, number: str, notice: int, today: dt.date | None = No
         level = escalation_due(chosen, today) if chosen is not None else None
         if level is None:
             raise NothingToEscalate(_("该督办通知无需升级。"), code="not_due")
+        if not still_handles(chosen, petition):
+            # The petition went to another body after the notice (an objection, a new routing):
+            # the supervised unit can no longer answer, so chasing its leaders would be wrong.  The
+            # supervision panel asks the issuing office to lift it or supervise the new body.
+            raise NothingToEscalate(_("被督办单位已不再承办该信访事项。"), code="unit_moved")
         told: list[User] = []
         extra: dict[str, Any] = {"level": int(level)}
         if level == EscalationLevel.UNIT_LEADERS:

@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from ..models import NoticeStatus
 from ..selectors import notices_for_petition
 
 register = template.Library()
@@ -16,5 +17,12 @@ register = template.Library()
 
 @register.inclusion_tag("supervision/_panel.html")
 def supervision_panel(petition: Any) -> dict[str, Any]:
+    from xinfang.workflow.engine import handling_organisation
+
     notices = list(notices_for_petition(petition))
+    if any(n.status == NoticeStatus.OPEN for n in notices):
+        # An open notice whose unit no longer handles the petition cannot be answered any more.
+        handler = handling_organisation(petition)
+        for n in notices:
+            n.unit_moved = n.status == NoticeStatus.OPEN and not handler.is_within(n.unit)
     return {"notices": notices, "today": timezone.localdate()}
