@@ -115,5 +115,5 @@ def test_second_run_keeps_the_morning_without_duplicates(first_run):
 
     before = counts()
     out = seed()
-    assert "Demo morning (workbench items added): nothing missing; 0 notes." in out
+    assert "Demo morning (workbench items added): nothing missing; 0 notes" in out
     assert counts() == before

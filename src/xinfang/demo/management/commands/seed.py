@@ -4,6 +4,7 @@ checks and prints."""
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
 from django.conf import settings
@@ -111,12 +112,15 @@ class Command(BaseCommand):
             )
             self._report(result)
         if demo and accounts and target:  # --petitions 0: the tree and accounts only
+            started = time.perf_counter()
             morning = prepare_morning(tree)
+            seconds = time.perf_counter() - started
             if morning.skipped:
                 self.stdout.write(f"Demo morning skipped: {morning.skipped}.")
             else:
                 made = ", ".join(f"{key} {n}" for key, n in morning.created.items()) or "nothing missing"
-                self.stdout.write(f"Demo morning (workbench items added): {made}; {morning.notified} notes.")
+                notes = f"{morning.notified} notes ({seconds:.1f} s)"
+                self.stdout.write(f"Demo morning (workbench items added): {made}; {notes}.")
         if rows:
             self.stdout.write("\nDemo accounts (development only):")
             width = max(12, *(len(row.username) + 2 for row in rows))
