@@ -7,6 +7,9 @@ done in one transaction whose writes are guarded by unique constraints.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+
+log = logging.getLogger(__name__)
 
 
 def urge_pass(today: dt.date | str | None = None) -> dict[str, int]:
@@ -55,4 +58,5 @@ def escalate_unanswered(today: dt.date | str | None = None) -> dict[str, int]:
             counts["skipped"] += 1
         else:
             counts[f"level_{level}"] += 1
+    log.info("supervision escalation %s: %s", today.isoformat(), counts)
     return counts
