@@ -229,3 +229,16 @@ def test_portal_decision_letter_has_facts_and_basis(client, world):
     for part in ("letter-outcome", "letter-facts", "letter-basis", "letter-opinion"):
         assert f'class="{part}"' in page
     assert REPLY["facts"] in page and REPLY["basis"] in page and REPLY["opinion"] in page
+
+
+def test_routing_rule_form_groups_classes_and_entries(client, world):
+    """The routing rules form names a class itself (整类) first in its group, then its entries."""
+    from xinfang.petitions.models import Category
+
+    head = Category.objects.filter(parent__isnull=True, children__is_active=True).first()
+    client.force_login(world.sysadmin)
+    page = client.get(reverse("workflow:routing_rules")).content.decode()
+    block = page.split(f'<optgroup label="{head.name}">', 1)[1].split("</optgroup>", 1)[0]
+    first = re.search(r'<option value="(\d+)">([^<]+)</option>', block)
+    assert int(first.group(1)) == head.pk and first.group(2) == f"{head.name}（整类）"
+    assert "---------" not in page
