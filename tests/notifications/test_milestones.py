@@ -209,3 +209,21 @@ def test_template_validation():
     with pytest.raises(ValidationError):
         template.clean()
     assert MessageTemplate(text="{number}-{unknown}").render(number="N1") == "N1-{unknown}"
+
+
+def test_the_phone_is_not_decrypted_when_the_message_is_written(world, monkeypatch):
+    """The request only copies ciphertext; the worker decrypts to send."""
+    from xinfang.core import crypto
+    from xinfang.notifications.services import notify_petitioner
+    from xinfang.petitions.models import Petition
+
+    petition = Petition.objects.get(number=new_registration(world).petition.number)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("decrypted while writing the message")
+
+    monkeypatch.setattr(crypto, "decrypt", refuse)
+    assert notify_petitioner(petition, "concluded", event_id=7) == 1
+    monkeypatch.undo()
+    message = OutboxMessage.objects.get(petition=petition, template_code="concluded")
+    assert message.recipient == "13812345678" and message.recipient_mask == "138****5678"

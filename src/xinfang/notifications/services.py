@@ -9,11 +9,11 @@ periodic ``tasks.deliver_pending`` sends whatever is still pending.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
 
@@ -107,7 +107,7 @@ def notify(
                     subject=title,
                     body=text.strip() or title,
                     petition=petition,
-                    dedupe_key=f"{dedupe_key}:email:{u.pk}"[:160] if dedupe_key else "",
+                    dedupe_key=outbox_key(f"{dedupe_key}:email:{u.pk}") if dedupe_key else "",
                     created_at=now,
                     next_attempt_at=now,
                 )
@@ -125,15 +125,28 @@ def _absolute(url: str) -> str:
     return base.rstrip("/") + url if url.startswith("/") else url
 
 
+def outbox_key(key: str) -> str:
+    """A dedupe key that fits the column: a long one is replaced by its hash (never truncated,
+    which could make two different messages look the same)."""
+    if len(key) <= 160:
+        return key
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
 def mask_email(address: str) -> str:
     """``zhang.san@example.cn`` → ``z***@example.cn``."""
     local, _at, domain = address.partition("@")
     return f"{local[:1]}***@{domain}" if domain else "***"
 
 
-def queue_messages(messages: list[OutboxMessage]) -> list[int]:
+def queue_messages(
+    messages: list[OutboxMessage], *, before_queue: Callable[[OutboxMessage], None] | None = None
+) -> list[int]:
     """Write outbox rows (skipping any whose dedupe key is already there) and have the worker send
-    them after the commit.  Returns the ids of the rows written."""
+    them after the commit.  ``before_queue`` runs for each row written (in the same savepoint).
+    Returns the ids of the rows written."""
     if not messages:
         return []
     keys = [m.dedupe_key for m in messages if m.dedupe_key]
@@ -147,11 +160,15 @@ def queue_messages(messages: list[OutboxMessage]) -> list[int]:
             try:
                 with transaction.atomic():
                     m.save()
-            except Exception:  # IntegrityError: someone else queued it first
+                    if before_queue is not None:
+                        before_queue(m)
+            except IntegrityError:  # someone else queued it first
                 log.info("outbox message %s already queued", m.dedupe_key)
                 continue
         else:
             m.save()
+            if before_queue is not None:
+                before_queue(m)
         ids.append(m.pk)
     if ids:
         jobs.enqueue(DELIVER_TASK, ids)
@@ -187,39 +204,50 @@ def notify_petitioner(
     sign = _sms_sign()
     if sign and not text.startswith(sign):
         text = sign + text
-    # The phone is decrypted here only to be re-encrypted into the outbox row (one per petition and
-    # milestone, never in a list or a log); lists show ``recipient_mask``.
+    # Only the hash (distinct numbers) and the mask are read: the phone itself is never decrypted
+    # here.  Its ciphertext is copied into the outbox row by the database (same keys), and only
+    # the worker decrypts it, to send.
     people = list(
         petition.petitioners.filter(phone_hash__isnull=False)
         .exclude(phone_hash="")
-        .only("id", "phone", "phone_hash", "phone_mask")
+        .only("id", "phone_hash", "phone_mask")
         .order_by("id")
     )
     seen: set[str] = set()
     messages: list[OutboxMessage] = []
+    sources: dict[int, int] = {}  # id(message) -> petitioner id
     now = timezone.now()
     for person in people:
-        if not person.phone or person.phone_hash in seen:
+        if person.phone_hash in seen:
             continue
         seen.add(person.phone_hash)
-        messages.append(
-            OutboxMessage(
-                channel=Channel.SMS,
-                recipient=person.phone,
-                recipient_mask=person.phone_mask,
-                body=text,
-                petition=petition,
-                template_code=template_code,
-                dedupe_key=(
-                    f"sms:{petition.pk}:{template_code}:{event_id}:{person.phone_hash[:16]}"
-                    if event_id
-                    else ""
-                ),
-                created_at=now,
-                next_attempt_at=now,
-            )
+        message = OutboxMessage(
+            channel=Channel.SMS,
+            recipient="",
+            recipient_mask=person.phone_mask,
+            body=text,
+            petition=petition,
+            template_code=template_code,
+            dedupe_key=(
+                f"sms:{petition.pk}:{template_code}:{event_id}:{person.phone_hash[:16]}" if event_id else ""
+            ),
+            created_at=now,
+            next_attempt_at=now,
         )
-    return len(queue_messages(messages))
+        messages.append(message)
+        sources[id(message)] = person.pk
+    return len(queue_messages(messages, before_queue=lambda m: _copy_phone(m, sources[id(m)])))
+
+
+def _copy_phone(message: OutboxMessage, petitioner_id: int) -> None:
+    """Copy the petitioner's encrypted phone into the outbox row, ciphertext to ciphertext (an
+    expression bypasses the field's encryption, so the stored token is copied unchanged)."""
+    from django.db.models import Subquery
+
+    from xinfang.petitions.models import Petitioner
+
+    phone = Petitioner.objects.filter(pk=petitioner_id).values("phone")[:1]
+    OutboxMessage.objects.filter(pk=message.pk).update(recipient=Subquery(phone))
 
 
 def _sms_sign() -> str:
