@@ -5,14 +5,16 @@ timeline event is written once.  Needs committed data seen by two connections: P
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
+from xinfang.audit.services import record_event
 from xinfang.notifications.models import Notification
 from xinfang.petitions.choices import EventKind
-from xinfang.petitions.models import PetitionEvent
+from xinfang.petitions.models import Petition, PetitionEvent
 from xinfang.supervision import urging
 from xinfang.supervision.models import Reminder
 
@@ -80,3 +82,42 @@ def test_two_passes_at_once_write_everything_once(committed_db, world, monkeypat
     urges = Notification.objects.filter(kind__startswith="urge_")
     assert urges.count() == 5
     assert urges.filter(petition=day.overdue).count() == 2
+
+
+def test_pass_and_a_users_action_on_an_urged_petition_both_go_through(committed_db, world):
+    """A user's action locks its petition FOR UPDATE and writes its audit row last; the pass must
+    not hold the audit chain's head while it waits for that petition (no deadlock, nothing lost)."""
+    day = Day(world)
+    started = threading.Event()
+    errors: list[BaseException] = []
+    results: list[dict[str, int]] = []
+
+    def user_action() -> None:
+        try:
+            with transaction.atomic():
+                Petition.objects.select_for_update().get(pk=day.overdue.pk)
+                started.set()
+                time.sleep(1.5)  # the pass runs meanwhile
+                record_event(actor=world.handler_a, action="petition.test_action", obj=day.overdue)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def urge() -> None:
+        try:
+            started.wait(10)
+            results.append(urging.run_urge_pass(today=TUE))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=user_action), threading.Thread(target=urge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert results[0]["reminders"] == 3
+    assert Reminder.objects.filter(petition=day.overdue).count() == 1

@@ -363,6 +363,14 @@ def run_urge_pass(today: dt.date | None = None, policy: UrgingPolicy | None = No
     now = timezone.now()
     stamp = _stamp(now)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Check the foreign keys as each row goes in, not at commit: a deferred check would
+            # take its key-share locks on the petitions only after this pass holds the audit
+            # chain's head, while a user's action holds its petition FOR UPDATE and waits for
+            # that head — a deadlock.  Checked now, the pass waits for the action (or the action
+            # for the pass) and both go through.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         counts["reminders"] = _insert_reminders(t, stamp)
         if counts["reminders"]:
             for step, n in _counts_by_step(now):
