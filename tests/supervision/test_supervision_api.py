@@ -146,3 +146,12 @@ def test_portal_api_says_supervised_only_when_published(api, token_of, world, re
     SupervisionNotice.objects.update(published=True)
     body = api.post(url, {"code": registration.query_code}).json()
     assert body["supervised"] is True and "内部要求MM" not in str(body)
+
+
+def test_listing_is_scoped_and_needs_a_token(api, token_of, world, staff, petition):
+    url = f"/api/v1/petitions/{petition.number}/supervisions"
+    issue(api, token_of(world.city_supervisor), petition.number, kind="formal")
+    assert api.get(url).status_code == 401
+    response = api.get(url, token=token_of(staff.supervisor_b))
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert len(api.get(url, token=token_of(world.supervisor_a)).json()["results"]) == 1
