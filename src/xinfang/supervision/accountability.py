@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -233,6 +233,12 @@ def record_accountability(
         raise ValidationError(errors)
     assert unit_obj is not None
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Check the timeline events' foreign keys as they go in, not at commit after the audit
+            # row: otherwise this would wait for a petition a user's action holds FOR UPDATE while
+            # holding the audit chain's head that action waits for (see urging.run_urge_pass).
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         record = Accountability.objects.create(
             kind=kind,
             office=office,
