@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from xinfang.audit.services import record_event
 
 from .sections import Section
-from .selectors import Row, list_queryset, rows_for
+from .selectors import Row, load_page, rows_for
 
 EXPORT_CAP = 10_000
 # Rows loaded from the database at a time: bounded memory, a fixed number of queries per batch.
@@ -73,22 +73,19 @@ def row_values(row: Row) -> list[Any]:
 
 
 def export_rows(qs: Any, section: Section | None, user: Any, cap: int = EXPORT_CAP) -> tuple[list[Row], bool]:
-    """The first ``cap`` rows of ``qs`` (ordered as listed) and whether there were more."""
+    """The first ``cap`` rows of ``qs`` (ordered as listed) and whether there were more, loaded
+    ``BATCH`` at a time (ids by the list's own order, then those rows: ``selectors.load_page``)."""
     today = timezone.localdate()
-    # The caller's own prefetches (the queue loads names only) give way to the export's (masks).
-    qs = qs.prefetch_related(None)
-    loaded = list_queryset(section.with_row_data(qs, user) if section is not None else qs)
     rows: list[Row] = []
     offset = 0
     while offset < cap:
         size = min(BATCH, cap - offset)
-        batch = list(loaded[offset : offset + size])
+        batch = load_page(qs, section, user, offset=offset, limit=size)
         rows.extend(rows_for(batch, section, user, today))
         if len(batch) < size:
             return rows, False
         offset += size
-    more = loaded[cap : cap + 1].exists() if hasattr(loaded, "exists") else False
-    return rows, more
+    return rows, qs[cap : cap + 1].exists()
 
 
 def _filename(title: str) -> str:

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import CharField, Exists, F, Min, OuterRef, Q, Subquery
-from django.db.models.functions import Cast
+from django.db.models import CharField, Exists, F, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +55,13 @@ OVERSIGHT_ROLES = frozenset({RoleCode.SUPERVISOR, RoleCode.LEADER})
 DUE_PETITION = "petition"
 DUE_NOTICE = "notice"
 DUE_WINDOW = "window"  # the petitioner's evaluation window: a plain date, never "overdue"
+
+
+# Soonest due first, undated last, ties by id.  An expression, not the bare column, on purpose:
+# ``ORDER BY due_on LIMIT 5`` lets PostgreSQL walk the whole due_on index hoping to meet five rows
+# of a small section early (2.4 s for a leader's 239 extension requests at a million petitions);
+# sorting the section's own rows is a few milliseconds.
+SECTION_ORDER = (Coalesce("due_on", Value(dt.date(9999, 12, 31))).asc(), "pk")
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ class Section:
         if not self.visible_to(user):
             return qs.none()
         narrowed = self.narrow(qs, user, today or timezone.localdate())
-        return narrowed.order_by(F("due_on").asc(nulls_last=True), "pk")
+        return narrowed.order_by(*SECTION_ORDER)
 
     def with_row_data(self, qs: Any, user: Any) -> Any:
         """``qs`` (this section's petitions) with the annotations its rows show."""
