@@ -141,6 +141,7 @@ def test_the_export_link_carries_the_same_parameters(client, world):
 
 def test_a_workbench_section_is_named_above_the_queue(client, world):
     from xinfang.workbench import sections
+
     section = sections.SECTIONS[0]
     html = queue_html(client, world.intake_a, section=section.key)
     assert f"工作台：{section.label}" in html and 'id="queue-section"' in html
