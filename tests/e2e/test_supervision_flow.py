@@ -109,6 +109,7 @@ def test_city_lists_a_county_petition_the_unit_answers_the_city_accepts(live_ser
         # the listed supervision stays on the city's list until it is lifted (摘牌)
         city.page.goto(base + "/staff/supervision/listed/")
         assert number in city.page.inner_text("#notices")
+        shot(city.page, "supervision-4-listed-list")
     finally:
         city.close()
         handler.close()
