@@ -118,7 +118,9 @@ def test_notices_on_a_closed_petition_do_not_escalate(world, registration):
     past = timezone.localdate() - dt.timedelta(days=2)
     SupervisionNotice.objects.filter(pk=made.pk).update(respond_by=past)
     workflow.withdraw(user=world.intake_a, number=number, reasons="信访人撤回")
-    assert escalate_unanswered() == {"level_1": 0, "level_2": 0, "skipped": 1}
+    assert escalate_unanswered() == {"level_1": 0, "level_2": 0, "skipped": 0}
+    # and should one still be tried (listed before the petition closed), the engine refuses it
+    assert services.escalate_supervision(number=number, notice=made.pk) is None
 
 
 def test_a_notice_whose_unit_no_longer_handles_the_petition_is_not_chased(client, world, staff, registration):

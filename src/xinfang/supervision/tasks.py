@@ -36,6 +36,8 @@ def escalate_unanswered(today: dt.date | str | None = None) -> dict[str, int]:
     """
     from django.utils import timezone
 
+    from xinfang.petitions.choices import FINAL_STATUSES
+
     from .models import NoticeStatus, SupervisionNotice
     from .services import escalate_supervision
 
@@ -49,6 +51,8 @@ def escalate_unanswered(today: dt.date | str | None = None) -> dict[str, int]:
         SupervisionNotice.objects.filter(
             status=NoticeStatus.OPEN, respond_by__lt=today, escalation_level__lt=2
         )
+        # a closed petition's notices are no longer chased (the transition would refuse anyway)
+        .exclude(petition__status__in=FINAL_STATUSES)
         .order_by("respond_by", "pk")
         .values_list("pk", "petition__number")
     )
