@@ -254,3 +254,15 @@ def test_the_registering_office_cannot_supervise_what_it_handles_itself(world, r
     refused("not_allowed", services.supervise, user=world.supervisor_a, number=registration.petition.number,
             kind=NoticeKind.FORMAL, requirements="请办理")  # fmt: skip
     assert "supervise" in {t.action for t in allowed_actions(registration.petition, world.city_supervisor)}
+
+
+def test_every_supervision_event_names_its_notice(world, staff, petition):
+    from xinfang.supervision.selectors import notice_of_event
+
+    city = city_listed(world, staff, petition)
+    county = services.supervise(user=world.supervisor_a, number=petition.number, kind=NoticeKind.URGE,
+                                requirements="请尽快办理")  # fmt: skip
+    services.answer_supervision(user=world.handler_a, number=petition.number, text="进展", notice=city.pk)
+    answered = PetitionEvent.objects.get(petition=petition, kind=EventKind.SUPERVISION_ANSWERED)
+    assert notice_of_event(answered) == city != county
+    assert notice_of_event(PetitionEvent.objects.filter(petition=petition).first()) is None

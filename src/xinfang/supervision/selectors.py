@@ -101,3 +101,13 @@ def is_publicly_supervised(petition: Petition) -> bool:
         .exclude(status=NoticeStatus.LIFTED)
         .exists()
     )
+
+
+def notice_of_event(event: Any) -> SupervisionNotice | None:
+    """The notice a supervision timeline event is about (its ``data["notice"]``), or None — for a
+    receiver of ``transition_performed`` that must tell the right office when a petition has
+    several notices (the latest notice is not always the one acted on)."""
+    pk = (getattr(event, "data", None) or {}).get("notice")
+    if pk is None:
+        return None
+    return SupervisionNotice.objects.select_related("office", "unit").filter(pk=pk).first()
