@@ -35,6 +35,8 @@ ENDPOINTS = {
     # notifications (消息)
     ("/api/v1/notifications", "get"),
     ("/api/v1/notifications/read", "post"),
+    # the workbench (工作台)
+    ("/api/v1/worklist", "get"),
 }
 PUBLIC = {
     ("/api/v1/auth/token", "post"),
