@@ -81,3 +81,11 @@ def test_supervision_items_are_due_by_the_notices_response_date(api, desk):
     body = api.get(URL, token=token(desk.world.handler_a), section="supervision").json()
     item = next(i for i in body["sections"][0]["items"] if i["number"] == desk.number("accepted"))
     assert item["due_on"] == notice.respond_by.isoformat() and item["staff_deadline"] is True
+
+
+def test_approval_items_say_which_approval_is_waiting(api, desk):
+    intake = api.get(URL, token=token(desk.world.intake_a), section="approve").json()["sections"][0]
+    assert all("办结报告" in i["reason"] for i in intake["items"]) and intake["count"] == 2
+    leader = api.get(URL, token=token(desk.world.leader_a), section="approve").json()["sections"][0]
+    assert [i["number"] for i in leader["items"]] == [desk.number("extension")]
+    assert "延长办理期限" in leader["items"][0]["reason"]

@@ -81,6 +81,12 @@ class Section:
     # annotations added only for the rows listed — never to the counts, which need no more than
     # the filter (a correlated subquery per counted row would be wasted work).
     annotate: Callable[[Any, Any], Any] | None = None
+    # A row's own reason when the section gathers different kinds of work (待审批: an extension
+    # request or a completion report), read from the loaded row; else the section's ``reason``.
+    row_reason: Callable[[Any], Any] | None = None
+
+    def reason_for(self, petition: Any) -> str:
+        return str(self.row_reason(petition) if self.row_reason is not None else self.reason)
 
     def visible_to(self, user: Any) -> bool:
         """Whether the section concerns ``user`` at all (shown on their workbench)."""
@@ -385,6 +391,12 @@ def _listed_due(qs: Any, user: Any) -> Any:
     return _with_notice_due(qs, _notices("listed_notices", user))
 
 
+def _approval_reason(petition: Any) -> Any:
+    if petition.status == Status.REPLIED:
+        return _("承办单位已答复并报送办结报告，请审核通过或退回重办。")
+    return _("承办单位申请延长办理期限，请审批（申请人本人不能审批）。")
+
+
 def _is_petition_office(user: Any) -> bool:
     return user.organisation.kind == OrganisationKind.PETITION_OFFICE
 
@@ -408,7 +420,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "approve", _("待审批"), _("延期申请或办结报告等待您审批。"),
-        OFFICE_ROLES | {RoleCode.LEADER}, _approvals, applies=_may_approve,
+        OFFICE_ROLES | {RoleCode.LEADER}, _approvals, applies=_may_approve, row_reason=_approval_reason,
     ),
     Section(
         "supervision", _("待反馈督办"), _("上级机关督办本单位办理的事项，请在反馈期限内报送办理情况。"),

@@ -126,7 +126,7 @@ def rows_for(
         rows.append(
             Row(
                 petition=p,
-                reason=str(section.reason) if section is not None else "",
+                reason=section.reason_for(p) if section is not None else "",
                 due_on=due_on,
                 staff_deadline=staff,
                 days_left=left,
