@@ -217,6 +217,8 @@ class _MorningMaker:
         from xinfang.petitions.drafts import PetitionDraft, PetitionerDraft
         from xinfang.petitions.services import register_petition
 
+        from .people import make_id_number
+
         title, content, entry = MORNING_MATTERS[self.matter % len(MORNING_MATTERS)]
         self.matter += 1
         category = self.entries.get(entry) or next(iter(self.entries.values()))
@@ -225,11 +227,16 @@ class _MorningMaker:
             self.rng, region=self.county.government.code, area_code=self.county.area_code,
             place=township.name, today=self.today,
         )  # fmt: skip
+        # At the counter the clerk takes both: an ID number and a mobile number (the bulk people
+        # sometimes lack one; the registration service would accept that, the demo should not).
+        region = self.county.government.code
+        id_number = person.id_number or make_id_number(self.rng, region, today=self.today)[0]
+        phone = person.phone if person.phone and person.phone.startswith("1") else f"139{self.matter:08d}"
         draft = PetitionDraft(
             channel=channel, purpose=Purpose.REQUEST, title=title, content=content,
             category_id=category.pk, locality_id=township.pk, received_on=received_on,
-            petitioners=[PetitionerDraft(name=person.name, id_number=person.id_number or "",
-                                         phone=person.phone or "", address=person.address)],
+            petitioners=[PetitionerDraft(name=person.name, id_number=id_number, phone=phone,
+                                         address=person.address)],
         )  # fmt: skip
         registration = register_petition(draft=draft, office=self.office, actor=self.a["intake"])
         return registration.petition.number
@@ -239,7 +246,8 @@ class _MorningMaker:
         with the demo handler named as its handler."""
         from freezegun import freeze_time
 
-        with freeze_time(dt.datetime.combine(day, dt.time(2, 30))):  # 10:30 in Asia/Shanghai
+        # Mid-morning, local time (an aware moment: freezegun keeps it in UTC).
+        with freeze_time(dt.datetime.combine(day, dt.time(10, 30), tzinfo=timezone.get_current_timezone())):
             number = self.register(day)
             services.forward(user=self.a["intake"], number=number, unit=self.unit)
             services.unit_accept(user=self.a["handler"], number=number)
