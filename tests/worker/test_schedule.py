@@ -80,3 +80,12 @@ def test_a_changed_time_is_written_and_a_paused_job_stays_paused():
     assert (urging.cron, urging.repeats) == ("0 8 * * 1-5", 0)
     local = timezone.localtime(urging.next_run)
     assert (local.hour, local.minute, local.isoweekday() <= 5) == (8, 0, True)
+
+
+def test_a_row_created_twice_by_two_migrates_at_once_is_kept_once():
+    sync_schedules()
+    twin = Schedule.objects.get(name="xinfang:conclude_lapsed")
+    twin.pk = None
+    twin.save()
+    assert sync_schedules() == ["deleted a second xinfang:conclude_lapsed"]
+    assert Schedule.objects.filter(name="xinfang:conclude_lapsed").count() == 1

@@ -58,12 +58,16 @@ def sync_schedules(
     jobs = list(jobs)
     changes: list[str] = []
     with transaction.atomic(using=using):
-        existing = {
-            s.name: s
-            for s in Schedule.objects.using(using)
-            .select_for_update()
-            .filter(name__startswith=SCHEDULE_PREFIX)
-        }
+        existing: dict[str, Any] = {}
+        rows = Schedule.objects.using(using).select_for_update().filter(name__startswith=SCHEDULE_PREFIX)
+        for row in rows.order_by("pk"):
+            if row.name in existing:
+                # Two migrates at the same moment (two hosts deploying) may each have created the
+                # row (the name is not unique in django_q's table); one copy is enough.
+                row.delete()
+                changes.append(f"deleted a second {row.name}")
+            else:
+                existing[row.name] = row
         for job in jobs:
             name = schedule_name(job)
             row = existing.pop(name, None)
