@@ -67,6 +67,10 @@ def desk(world) -> Desk:
     _set_due(d.p["due_soon"], add_working_days(today, 2))
     to_accepted(world, new("overdue").number)
     _set_due(d.p["overdue"], today - dt.timedelta(days=3))
+    # The office's own matter (受理 by the office itself, no assignment), overdue: 办理中 and
+    # 已超期 of the office, nobody else's handling.
+    services.accept(user=world.intake_a, number=new("own").number)
+    _set_due(d.p["own"], today - dt.timedelta(days=1))
     # 待审批: an extension the department asked for, waiting for the county's leader.
     to_accepted(world, new("extension").number)
     services.request_extension(

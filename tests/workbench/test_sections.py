@@ -26,7 +26,7 @@ EXPECTED = {
         "follow_up": {"replied"},  # window_passed: the evaluation window closed
         "supervision": set(),
         "due_soon": set(),
-        "overdue": set(),
+        "overdue": {"own"},  # the office's own matter
         "mine": set(),
     },
     "handler_a": {
@@ -40,14 +40,14 @@ EXPECTED = {
     },
     "supervisor_a": {
         "dispose": {"registered", "returned"},
-        "handling": set(),
+        "handling": {"own"},
         "approve": {"replied", "window_passed"},
         "supervision": set(),
         "supervision_review": {"due_soon"},
         "appeals": {"review"},  # the office acts for its government in review work
         "follow_up": {"replied"},
         "due_soon": {"due_soon"},  # a petition office's supervisor watches every deadline in scope
-        "overdue": {"overdue"},
+        "overdue": {"overdue", "own"},
         "mine": set(),
         "listed": {"mine"},
     },
@@ -73,7 +73,7 @@ EXPECTED = {
         "appeals": set(),
         "follow_up": set(),
         "due_soon": {"due_soon"},
-        "overdue": {"overdue"},
+        "overdue": {"overdue", "own"},
         "mine": set(),
         "listed": {"mine"},
     },
