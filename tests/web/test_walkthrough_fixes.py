@@ -242,3 +242,15 @@ def test_routing_rule_form_groups_classes_and_entries(client, world):
     first = re.search(r'<option value="(\d+)">([^<]+)</option>', block)
     assert int(first.group(1)) == head.pk and first.group(2) == f"{head.name}（整类）"
     assert "---------" not in page
+
+
+def test_audit_details_of_the_demo_morning_have_chinese_keys():
+    """What supervision and 指定承办人 write is labelled too (the demo morning writes both)."""
+    from xinfang.audit import labels
+
+    data = {"from": "accepted", "to": "accepted", "notice": 2, "kind": "formal", "office": "青山县信访局",
+            "unit": "青山县人社局", "respond_by": "2026-12-07", "published": False, "feedback": 1,
+            "leader": "李卫东", "handler": "handler", "handler_name": "刘洋"}  # fmt: skip
+    assert all(labels.has_field_label(key) for key in data)
+    shown = dict(labels.details(data))
+    assert shown["反馈期限"] == "2026-12-07" and shown["向信访人公开"] == "否" and shown["承办人"] == "刘洋"
