@@ -38,9 +38,11 @@ from xinfang.workflow.transitions import OPEN_STATUSES
 if TYPE_CHECKING:
     from xinfang.petitions.models import PetitionQuerySet
 
-# Counts at the top stop here: "1000+" is as useful as an exact figure and keeps the first paint
-# of a province-wide scope cheap (core.pagination explains why counts are capped).
-SECTION_COUNT_CAP = 1000
+# Counts at the top stop here: "100+" tells a person as much as an exact figure for a morning's
+# work, and counting further visits that many scattered petitions on every first paint (at a
+# million petitions a count to 1,000 cost 20–60 ms per section on an idle machine, to 100 about
+# half; docs/performance.md).  The list behind the count, the queue, counts on to its own cap.
+SECTION_COUNT_CAP = 100
 # 即将到期: a staff deadline within this many working days (issue #8 §2).
 DUE_SOON_WORKING_DAYS = 3
 
@@ -62,6 +64,9 @@ DUE_WINDOW = "window"  # the petitioner's evaluation window: a plain date, never
 # of a small section early (2.4 s for a leader's 239 extension requests at a million petitions);
 # sorting the section's own rows is a few milliseconds.
 SECTION_ORDER = (Coalesce("due_on", Value(dt.date(9999, 12, 31))).asc(), "pk")
+# The same order as the bare column, for a section known to be large (its count reached the cap):
+# there the due_on index meets the first rows at once, and sorting the whole section would not.
+DENSE_SECTION_ORDER = (F("due_on").asc(nulls_last=True), "pk")
 
 
 @dataclass(frozen=True)
@@ -484,6 +489,6 @@ def apply_section(key: str | None, qs: PetitionQuerySet, user: Any, today: dt.da
 
 def section_counts(user: Any, today: dt.date | None = None) -> list[tuple[Section, int]]:
     """``(section, count)`` for every section that concerns ``user``, counts capped at
-    ``SECTION_COUNT_CAP`` (a count at the cap reads "1000+"): one cheap query per section."""
+    ``SECTION_COUNT_CAP`` (a count at the cap reads "100+"): one cheap query per section."""
     today = today or timezone.localdate()
     return [(s, capped_count(s.queryset(user, today), SECTION_COUNT_CAP)[0]) for s in sections_for(user)]

@@ -19,7 +19,7 @@ from xinfang.petitions.choices import STAFF_DEADLINE_STATUSES
 from xinfang.petitions.models import Petition, Petitioner
 from xinfang.workflow.deadlines import LIGHT_LABELS, deadline_light
 
-from .sections import DUE_NOTICE, DUE_WINDOW, SECTION_COUNT_CAP, Section, sections_for
+from .sections import DENSE_SECTION_ORDER, DUE_NOTICE, DUE_WINDOW, SECTION_COUNT_CAP, Section, sections_for
 
 # How many rows of each non-empty section the workbench shows; the count links to the rest.
 PREVIEW_ROWS = 5
@@ -161,11 +161,22 @@ def load_page(
 
 
 def section_rows(
-    section: Section, user: Any, *, limit: int, offset: int = 0, today: dt.date | None = None
+    section: Section,
+    user: Any,
+    *,
+    limit: int,
+    offset: int = 0,
+    today: dt.date | None = None,
+    dense: bool = False,
 ) -> list[Row]:
-    """The rows ``offset .. offset + limit`` of ``section`` for ``user``, in the section's order."""
+    """The rows ``offset .. offset + limit`` of ``section`` for ``user``, in the section's order.
+    ``dense``: the section is large (its count reached the cap), so the first rows are found by
+    walking the due_on index rather than by sorting the whole section (same order either way)."""
     today = today or timezone.localdate()
-    petitions = load_page(section.queryset(user, today), section, user, offset=offset, limit=limit)
+    qs = section.queryset(user, today)
+    if dense:
+        qs = qs.order_by(*DENSE_SECTION_ORDER)
+    petitions = load_page(qs, section, user, offset=offset, limit=limit)
     return rows_for(petitions, section, user, today)
 
 
@@ -188,6 +199,7 @@ def workbench_overview(
     result = []
     for section in sections_for(user):
         count, exact = capped_count(section.queryset(user, today), SECTION_COUNT_CAP)
-        rows = section_rows(section, user, limit=preview, today=today) if count and preview else []
+        wanted = count and preview
+        rows = section_rows(section, user, limit=preview, today=today, dense=not exact) if wanted else []
         result.append(Overview(section, count, exact, rows))
     return result
