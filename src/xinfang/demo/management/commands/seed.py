@@ -4,6 +4,7 @@ checks and prints."""
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from typing import Any
 
@@ -64,6 +65,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The replayed stories and the morning queue hundreds of notification deliveries for the
+        # worker; django-q logs each at INFO, which would bury the accounts and the portal sample.
+        queue_log = logging.getLogger("django-q")
+        level = queue_log.level
+        queue_log.setLevel(logging.WARNING)
+        try:
+            self._handle(**options)
+        finally:
+            queue_log.setLevel(level)
+
+    def _handle(self, **options: Any) -> None:
         demo, accounts = options["demo"], options["demo"] and not options["no_accounts"]
         target = options["petitions"]
         if target is None:
