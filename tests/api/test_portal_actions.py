@@ -56,7 +56,7 @@ def test_tracking_shows_steps_letters_windows_and_allowed_actions(world, api):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"number", "status", "status_label", "events", "steps", "letters", "appeals",
-                         "windows", "allowed_actions", "merged_into"}  # fmt: skip
+                         "windows", "allowed_actions", "merged_into", "supervised"}  # fmt: skip
     assert body["merged_into"] == ""  # only a merged petition names the one it went into
     assert sorted(body["allowed_actions"]) == ["evaluate", "request_review"]
     assert body["windows"] == {
