@@ -207,7 +207,8 @@ def test_the_office_approves_the_completion_report(world, petition):
     offered = {t.action for t in allowed_actions(petition, world.supervisor_a)}
     assert {"approve_completion", "reject_completion"} <= offered
     assert offered - {"approve_completion", "reject_completion"} <= {
-        "evaluate", "request_review", "conclude", "report_urgent", "recuse"}  # fmt: skip
+        "evaluate", "request_review", "conclude", "report_urgent", "recuse",
+        "supervise"}  # the office supervises the unit it assigned the petition to (issue #8)  # fmt: skip
     refused("not_allowed", services.approve_completion, user=world.handler_a, number=petition.number)
     services.approve_completion(user=world.supervisor_a, number=petition.number)
     petition.refresh_from_db()

@@ -187,7 +187,8 @@ def test_allowed_actions_follow_state_and_side(world, petition):
     services.forward(user=world.intake_a, number=petition.number, unit=world.a.department)
     petition.refresh_from_db()
     offered = {t.action for t in allowed_actions(petition, world.handler_a)}
-    assert offered == {"unit_accept", "return", "recuse"}
+    # the unit also names its handler (承办人, issue #8)
+    assert offered == {"unit_accept", "return", "recuse", "assign_handler"}
     assert {t.action for t in allowed_actions(petition, world.intake_a)} == ANYTIME
 
 
