@@ -135,8 +135,9 @@ def test_tracking_shows_status_and_public_timeline_only(world, api, submitted):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"number", "status", "status_label", "events", "steps", "letters", "appeals",
-                         "windows", "allowed_actions", "merged_into"}  # fmt: skip
+                         "windows", "allowed_actions", "merged_into", "supervised"}  # fmt: skip
     assert body["merged_into"] == ""  # only a merged petition names the one it went into
+    assert body["supervised"] is False  # "上级机关已督办" only when an office published its supervision
     assert body["allowed_actions"] == ["withdraw"]
     assert body["letters"] == body["appeals"] == []
     assert body["status"] == "registered"
