@@ -63,7 +63,8 @@ DUE_WINDOW = "window"  # the petitioner's evaluation window: a plain date, never
 # ``ORDER BY due_on LIMIT 5`` lets PostgreSQL walk the whole due_on index hoping to meet five rows
 # of a small section early (2.4 s for a leader's 239 extension requests at a million petitions);
 # sorting the section's own rows is a few milliseconds.
-SECTION_ORDER = (Coalesce("due_on", Value(dt.date(9999, 12, 31))).asc(), "pk")
+UNDATED = dt.date(9999, 12, 31)  # where an undated petition sorts (last); also used in Python
+SECTION_ORDER = (Coalesce("due_on", Value(UNDATED)).asc(), "pk")
 # The same order as the bare column, for a section known to be large (its count reached the cap):
 # there the due_on index meets the first rows at once, and sorting the whole section would not.
 DENSE_SECTION_ORDER = (F("due_on").asc(nulls_last=True), "pk")
