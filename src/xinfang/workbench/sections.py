@@ -65,6 +65,9 @@ DUE_WINDOW = "window"  # the petitioner's evaluation window: a plain date, never
 # sorting the section's own rows is a few milliseconds.
 UNDATED = dt.date(9999, 12, 31)  # where an undated petition sorts (last); also used in Python
 SECTION_ORDER = (Coalesce("due_on", Value(UNDATED)).asc(), "pk")
+# The queue narrowed to a section (``?section=``) sorts a section up to this size by
+# ``SECTION_ORDER`` rather than walking the due_on index (petitions.views._section_page).
+SORTED_SECTION_LIMIT = 1000
 # The same order as the bare column, for a section known to be large (its count reached the cap):
 # there the due_on index meets the first rows at once, and sorting the whole section would not.
 DENSE_SECTION_ORDER = (F("due_on").asc(nulls_last=True), "pk")
