@@ -396,7 +396,7 @@ def fresh(user):
     return type(user).objects.select_related("organisation").get(pk=user.pk)
 
 
-def measure(repeat: int, explain: int, url: str, only: str = "") -> int:
+def measure(repeat: int, explain: int, url: str, only: str = "", statements: bool = False) -> int:
     from django.db import connection
     from django.test import Client
 
@@ -441,6 +441,9 @@ def measure(repeat: int, explain: int, url: str, only: str = "") -> int:
             f"{p50:>8.1f} {p95:>8.1f} {top:>8.1f} {ctx.count:>8}"
         )
         print(f"   {'  of which database time (one run)':<55} {ctx.seconds * 1000:>8.1f}")
+        if statements:
+            for ms, sql, _params in ctx.sql:
+                print(f"     {ms:7.1f} ms  {' '.join(sql.split())[:150]}")
         if explain:
             explain_queries([(sql, params) for _ms, sql, params in ctx.slowest(explain)])
     verdict = "met" if worst <= TARGET_P95_MS else "NOT MET"
@@ -477,6 +480,9 @@ def main() -> int:
         "--cap", type=int, default=0, help="try another cap for the section counts (default: the code's)"
     )
     parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
+    parser.add_argument(
+        "--statements", action="store_true", help="list every statement of one page request with its time"
+    )
     args = parser.parse_args()
     env = prepare(args.db, args.petitions)
     setup_django(env)
@@ -491,7 +497,7 @@ def main() -> int:
 
             sections.SECTION_COUNT_CAP = selectors.SECTION_COUNT_CAP = args.cap
             print(f"== section counts capped at {args.cap} for this run")
-        return measure(args.repeat, args.explain, args.url, args.only)
+        return measure(args.repeat, args.explain, args.url, args.only, args.statements)
     finally:
         if args.drop:
             drop(args.db)

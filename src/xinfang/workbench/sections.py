@@ -93,6 +93,12 @@ class Section:
     # A row's own reason when the section gathers different kinds of work (待审批: an extension
     # request or a completion report), read from the loaded row; else the section's ``reason``.
     row_reason: Callable[[Any], Any] | None = None
+    # Whether, for this user, the database builds the whole section before it can return any row
+    # of it (a unit's open assignments, hashed to be joined to the petitions): then the count and
+    # the first rows are one sorted statement (workbench.selectors._first_ids), where counting
+    # and then asking for the first rows would build the same set twice (27 + 36 ms for a county
+    # unit's 办理中 at a million petitions).
+    built_whole: Callable[[Any], bool] | None = None
 
     def reason_for(self, petition: Any) -> str:
         return str(self.row_reason(petition) if self.row_reason is not None else self.reason)
@@ -417,7 +423,7 @@ def _may_approve(user: Any) -> bool:
 SECTIONS: tuple[Section, ...] = (
     Section(
         "new", _("新交办"), _("已转送或交办本单位，请确认受理，或在期限内提出异议退回。"),
-        UNIT_ROLES, _new_assignments,
+        UNIT_ROLES, _new_assignments, built_whole=lambda user: True,
     ),
     Section(
         "dispose", _("待处置"), _("本机构登记或被退回的信访事项，请在期限内转送、交办、受理或告知。"),
@@ -425,7 +431,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "handling", _("办理中"), _("本单位已受理，请在办理期限内答复信访人。"),
-        HANDLING_ROLES, _in_handling,
+        HANDLING_ROLES, _in_handling, built_whole=lambda user: not _is_petition_office(user),
     ),
     Section(
         "approve", _("待审批"), _("延期申请或办结报告等待您审批。"),

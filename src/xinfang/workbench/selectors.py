@@ -117,7 +117,8 @@ def unread_petition_ids(user: Any, petition_ids: list[int]) -> set[int]:
     except ImportError:  # pragma: no cover - the notifications app is part of issue #8
         return set()
     rows = Notification.objects.filter(user=user, read_at__isnull=True, petition_id__in=petition_ids)
-    return set(rows.values_list("petition_id", flat=True).distinct())
+    # order_by(): the model's default order would enter the DISTINCT (one row per notification).
+    return set(rows.order_by().values_list("petition_id", flat=True).distinct())
 
 
 def rows_for(
@@ -215,6 +216,11 @@ def _first_ids(section: Section, user: Any, today: dt.date, preview: int) -> tup
     section's order (``SECTION_ORDER``: due date, undated last, then id).  Only a section at the
     cap asks again for its first rows, walking the due_on index (``DENSE_SECTION_ORDER``)."""
     qs = section.queryset(user, today)
+    if section.built_whole is not None and section.built_whole(user):
+        # ``qs`` is in the section's order (an expression: the due_on index cannot be walked).
+        first = list(qs.values_list("pk", flat=True)[: SECTION_COUNT_CAP + 1])
+        exact = len(first) <= SECTION_COUNT_CAP
+        return (len(first) if exact else SECTION_COUNT_CAP), exact, first[:preview]
     sample = list(qs.order_by().values_list("pk", "due_on")[: SECTION_COUNT_CAP + 1])
     if len(sample) <= SECTION_COUNT_CAP:
         sample.sort(key=lambda r: (r[1] or UNDATED, r[0]))
