@@ -218,9 +218,9 @@ def _first_ids(section: Section, user: Any, today: dt.date, preview: int) -> tup
     qs = section.queryset(user, today)
     if section.built_whole is not None and section.built_whole(user):
         # ``qs`` is in the section's order (an expression: the due_on index cannot be walked).
-        first = list(qs.values_list("pk", flat=True)[: SECTION_COUNT_CAP + 1])
+        first = list(qs.values_list("pk", flat=True)[: max(SECTION_COUNT_CAP + 1, preview)])
         exact = len(first) <= SECTION_COUNT_CAP
-        return (len(first) if exact else SECTION_COUNT_CAP), exact, first[:preview]
+        return min(len(first), SECTION_COUNT_CAP), exact, first[:preview]
     sample = list(qs.order_by().values_list("pk", "due_on")[: SECTION_COUNT_CAP + 1])
     if len(sample) <= SECTION_COUNT_CAP:
         sample.sort(key=lambda r: (r[1] or UNDATED, r[0]))
