@@ -104,6 +104,8 @@ ALLOWED = [
     ("reply", "handler_a", accepted, REPLY, "replied"),
     ("approve_completion", "supervisor_a", replied, {}, "replied"),
     ("reject_completion", "intake_a", replied, {"reasons": "事实未查清"}, "accepted"),
+    # 承办人 (issue #8): the unit names who works the petition; the state does not change
+    ("assign_handler", "handler_a", forwarded, {"staff": "handler_a"}, "forwarded"),
 ]
 
 
@@ -402,3 +404,36 @@ def test_extension_refusals(world, api, token_of, petition):
     assert api.post(url, {"days": 10, "reasons": "需鉴定"}, token=handler).status_code == 200
     again = api.post(url, {"days": 10, "reasons": "需鉴定"}, token=handler)
     assert again.status_code == 409 and again.json()["error"]["code"] == "extension_pending"
+
+
+def test_assign_handler_names_a_person_of_the_unit_and_a_change_needs_a_reason(
+    world, api, token_of, petition
+):
+    """承办人 (issue #8): only staff of the handling body may be named; changing one needs a reason;
+    the office that forwarded the petition no longer names the unit's handler."""
+    forwarded(world, petition)
+    url = action_url(petition.number, "assign_handler")
+    handler, intake = token_of(world.handler_a), token_of(world.intake_a)
+    before = snapshot(petition)
+    outsider = api.post(url, {"staff": "intake_a"}, token=handler)
+    assert outsider.status_code == 422, outsider.json()
+    assert (
+        outsider.json()["error"]["code"] == "invalid_staff" and "staff" in outsider.json()["error"]["fields"]
+    )
+    missing = api.post(url, {}, token=handler)
+    assert missing.status_code == 422 and "staff" in missing.json()["error"]["fields"]
+    assert api.post(url, {"staff": "handler_a"}, token=intake).status_code == 403
+    assert snapshot(petition) == before
+    assert api.post(url, {"staff": "handler_a"}, token=handler).status_code == 200
+    petition.refresh_from_db()
+    assert petition.handler == world.handler_a
+    from ..factories import make_staff
+
+    make_staff("handler_a2", world.a.department, "handler")
+    again = api.post(url, {"staff": "handler_a2"}, token=handler)
+    assert again.status_code == 422 and again.json()["error"]["code"] == "missing_reason"
+    assert "reasons" in again.json()["error"]["fields"]
+    changed = api.post(url, {"staff": "handler_a2", "reasons": "原承办人休假"}, token=handler)
+    assert changed.status_code == 200
+    petition.refresh_from_db()
+    assert petition.handler.username == "handler_a2"

@@ -461,7 +461,11 @@ class ActionIn(InputSchema):
         ),
     )
     into: str | None = Field(None, max_length=40, description="合并到的信访事项编号（merge 必填）")
-    staff: str | None = Field(None, max_length=150, description="回避人员的用户名（recuse；留空为本人）")
+    staff: str | None = Field(
+        None,
+        max_length=150,
+        description="工作人员的用户名：recuse 的回避人员（留空为本人）；assign_handler 的承办人（必填）",
+    )
     # name_subject (issue #7 point 1): exactly one of the first two
     subject_organisation: int | str | None = Field(
         None,

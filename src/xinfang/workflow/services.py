@@ -716,7 +716,7 @@ def assign_handler(
         previous = petition.handler
         if previous is not None and not (reasons or "").strip():
             raise TransitionRefused(
-                _("更换承办人须说明理由。"), code="reason_required", params={"field": "reasons"}
+                _("更换承办人须说明理由。"), code="missing_reason", params={"field": "reasons"}
             )
         petition.handler = person
         data = {"handler": person.get_username(), "handler_name": str(person)}

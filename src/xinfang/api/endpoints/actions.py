@@ -69,6 +69,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "merge": (("into",), ("comment",)),
     "report_urgent": (("reasons",), ()),
     "recuse": (("reasons",), ("staff",)),
+    "assign_handler": (("staff",), ("reasons",)),
 }
 # The reason each action requires, for the ``fields`` of a ``missing_reason`` refusal.
 REASON_FIELD = {
