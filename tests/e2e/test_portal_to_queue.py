@@ -57,7 +57,12 @@ def test_citizen_submits_and_tracks_then_clerk_finds_it(live_server, page, shot,
     page.fill("#id_username", world.intake_a.username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    # then the petition is in the queue, and its page opens
+    # then the workbench (the landing page, issue #8) lists it to dispose of (待处置) …
+    page.wait_for_selector("#workbench-counts")
+    assert number in page.inner_text("#section-dispose")
+    shot(page, "staff-workbench")
+    # … and it is in the queue, and its page opens
+    page.click("#nav-queue")
     page.wait_for_selector("#queue")
     assert number in page.inner_text("#queue")
     shot(page, "staff-queue")
