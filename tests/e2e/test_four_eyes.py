@@ -85,8 +85,12 @@ def test_security_administrator_requests_another_approves_grantee_sees_petitions
     assert "变更已生效" in sysadmin.inner_text("#grant-next")
     shot(sysadmin, "four-eyes-3-approved")
 
-    # and the clerk, signing in, lands on the queue and sees the county's petition
+    # and the clerk, signing in, lands on the workbench (issue #8) and sees the county's petition
+    # to dispose of there and in the queue
     clerk_page = _sign_in(browser, base, clerk, devices["new_clerk"])
+    clerk_page.wait_for_selector("#workbench-counts")
+    assert petition.number in clerk_page.inner_text("#section-dispose")
+    clerk_page.click("#nav-queue")
     clerk_page.wait_for_selector("#queue")
     assert petition.number in clerk_page.inner_text("#queue")
     shot(clerk_page, "four-eyes-4-grantee-queue")

@@ -30,7 +30,7 @@ class Staff:
         self.page.fill("#id_username", user.username)
         self.page.fill("#id_password", PASSWORD)
         self.page.click("button[type=submit]")
-        self.page.wait_for_selector("#queue")
+        self.page.wait_for_selector("#workbench-counts")  # casework roles land on the workbench
 
     def open(self, number: str) -> None:
         self.page.goto(f"{self.base}/staff/petitions/{number}/")
