@@ -37,6 +37,11 @@ ENDPOINTS = {
     ("/api/v1/notifications/read", "post"),
     # the workbench (工作台)
     ("/api/v1/worklist", "get"),
+    # 约谈、通报、改进工作建议 (Arts. 39-40)
+    ("/api/v1/accountability", "get"),
+    ("/api/v1/accountability", "post"),
+    ("/api/v1/accountability/{accountability_id}", "get"),
+    ("/api/v1/accountability/{accountability_id}/response", "post"),
 }
 PUBLIC = {
     ("/api/v1/auth/token", "post"),
