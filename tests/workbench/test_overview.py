@@ -5,8 +5,11 @@ _section_page``) — the same rows, counts and order as each section read on its
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from xinfang.petitions.models import Petition
 from xinfang.workbench import sections as sections_module
@@ -56,11 +59,13 @@ def test_the_page_costs_the_same_statements_however_many_sections_have_rows(
 ):
     """One statement per section for its count and first ids, then the rows of all sections
     together (rows, petitioners, open assignments, "新" marks), plus one per section that shows
-    row data of its own: never five per section."""
+    row data of its own, and one more per section read in parts (``Section.ordered_parts``: a
+    petition office's 办理中, 待回访 when its window falls short): never five per section."""
     user = desk.world.supervisor_a
     visible = sections_for(user)
     with_own_data = sum(1 for s in visible if s.annotate is not None)
-    with django_assert_max_num_queries(len(visible) + 4 + with_own_data):
+    in_parts = sum(1 for s in visible if s.ordered_parts is not None)
+    with django_assert_max_num_queries(len(visible) + 4 + with_own_data + in_parts):
         overview = workbench_overview(user)
     assert sum(1 for o in overview if o.rows) >= 5
 
@@ -94,3 +99,45 @@ def test_the_queue_of_a_section_pages_in_the_sections_order(client, desk, sorted
 def test_the_queue_of_a_foreign_section_is_empty(client, desk):
     """A section that does not concern the user lists nothing (the intake clerk has no 新交办)."""
     assert _queue_numbers(client, desk.world.intake_a, "new", pages=1) == []
+
+
+@pytest.mark.parametrize("cap", [100, 2, 1])
+@pytest.mark.parametrize("who", ["intake_a", "supervisor_a", "handler_a"])
+def test_a_section_read_in_parts_is_the_section(desk, who, cap, monkeypatch):
+    """``Section.ordered_parts`` (a petition office's 办理中: its open assignments and its own
+    matters; 待回访 through a window of its earliest replies) is the section: the parts are
+    disjoint, together the section's petitions, and the page's count and first ids from them equal
+    the section's own count and order — with the window full, and falling short (small caps)."""
+    from xinfang.workbench.sections import Windowed
+    from xinfang.workflow import services
+
+    from ..procedure import new_registration, to_replied
+
+    today = timezone.localdate()
+    for days in (9, 3, 3, 12):  # more own matters and replies of county A's office, dates mixed
+        own = new_registration(desk.world).petition
+        services.accept(user=desk.world.intake_a, number=own.number)
+        replied = new_registration(desk.world).petition
+        to_replied(desk.world, replied.number)
+        Petition.objects.filter(pk=own.pk).update(due_on=today + dt.timedelta(days=days))
+        Petition.objects.filter(pk=replied.pk).update(due_on=today + dt.timedelta(days=40 + days))
+    monkeypatch.setattr(selectors, "SECTION_COUNT_CAP", cap)
+    monkeypatch.setattr(sections_module, "SECTION_COUNT_CAP", cap)
+    user = getattr(desk.world, who)
+    Petition.objects.filter(pk=desk.p["mine"].pk).update(due_on=None)
+    checked = 0
+    for section in sections_for(user):
+        if section.ordered_parts is None:
+            continue
+        whole = list(section.queryset(user).values_list("pk", flat=True))
+        parts = [getattr(p, "full", p) for p in section.parts(user)]
+        ids = [pk for part in parts for pk in part.values_list("pk", flat=True)]
+        assert sorted(ids) == sorted(whole) and len(set(ids)) == len(ids)
+        for part in section.parts(user):
+            if isinstance(part, Windowed):  # the window's rows are the first rows of the whole
+                fast = list(part.fast.values_list("pk", flat=True))
+                assert fast == list(part.full.values_list("pk", flat=True))[: len(fast)]
+        count, exact, first = selectors._first_ids(section, user, timezone.localdate(), 3)
+        assert (count, exact, first) == (min(len(whole), cap), len(whole) <= cap, whole[:3])
+        checked += len(whole) > 3
+    assert checked == (2 if who == "supervisor_a" else 1)  # intake: 待回访; handler: 办理中

@@ -101,6 +101,21 @@ class Section:
     # 办理中 at a million petitions).  Not for a section the due_on index serves (即将到期,
     # 已超期, 待处置 of a big office): sorting all of it would cost more than the walk.
     built_whole: Callable[[Any], bool] | None = None
+    # The section as disjoint parts whose union is ``narrow``, each a queryset already in the
+    # section's order and shaped so the database can stop after the first rows (an index walk in
+    # due_on order with a probe per row) — for the workbench's count and first ids only
+    # (``workbench.selectors._first_ids`` takes the first cap + 1 of each and merges them).  A
+    # petition office's 办理中 is its open assignments (built whole) plus its own matters (the
+    # ``(office, status, due_on)`` index walked, NOT EXISTS an open assignment per row): 28 ms,
+    # the office's 2,928 own matters hashed against all 55,000 open assignments, → 1–2 ms.
+    ordered_parts: Callable[[Any, Any, dt.date], list[Any]] | None = None
+
+    def parts(self, user: Any, today: dt.date | None = None) -> list[Any]:
+        """``ordered_parts`` over the user's restricted petitions (``[queryset(user)]`` when the
+        section has none): disjoint, each in the section's order, together the section."""
+        if self.ordered_parts is None or not self.visible_to(user):
+            return [self.queryset(user, today)]
+        return self.ordered_parts(Petition.objects.restrict(user), user, today or timezone.localdate())
 
     def reason_for(self, petition: Any) -> str:
         return str(self.row_reason(petition) if self.row_reason is not None else self.reason)
@@ -123,6 +138,17 @@ class Section:
     def with_row_data(self, qs: Any, user: Any) -> Any:
         """``qs`` (this section's petitions) with the annotations its rows show."""
         return self.annotate(qs, user) if self.annotate is not None and not qs.query.is_empty() else qs
+
+
+@dataclass(frozen=True)
+class Windowed:
+    """A part of ``Section.ordered_parts`` read through a window: ``fast`` is ``full`` limited to
+    a prefix (in the section's order) of a superset of it.  When ``fast`` yields as many rows as
+    asked, they are ``full``'s first rows — the rows of ``full`` outside the window all sort after
+    them; when it yields fewer, the caller reads ``full``."""
+
+    fast: Any
+    full: Any
 
 
 # --- the building blocks (subqueries) -----------------------------------------------------------
@@ -275,6 +301,25 @@ def _in_handling(qs: Any, user: Any, today: dt.date) -> Any:
     return qs.filter(status=Status.ACCEPTED, pk__in=_handled_ids(user.organisation, [Status.ACCEPTED]))
 
 
+def _in_handling_parts(qs: Any, user: Any, today: dt.date) -> list[Any]:
+    """办理中 in two disjoint parts (``Section.ordered_parts``): the petitions whose open
+    assignment names the body (sorted whole: the body's open assignments are hashed either way),
+    and for a petition office its own matters — accepted, registered by it, no open assignment —
+    read in due_on order down the ``(office, status, due_on)`` index with one probe of
+    ``assignment_one_open_per_petition`` per row, so the first 101 cost a few hundred probes
+    instead of hashing every open assignment in the country.  The same rows as ``_in_handling``."""
+    from xinfang.workflow.models import Assignment
+
+    org = user.organisation
+    accepted = qs.filter(status=Status.ACCEPTED)
+    parts = [accepted.filter(pk__in=_assigned_to(org, [Status.ACCEPTED])).order_by(*SECTION_ORDER)]
+    if org.kind == OrganisationKind.PETITION_OFFICE:
+        open_assignment = Assignment.objects.filter(petition_id=OuterRef("pk"), ended_at__isnull=True)
+        own = accepted.filter(office_id=org.pk).exclude(Exists(open_assignment))
+        parts.append(own.order_by(*DENSE_SECTION_ORDER))
+    return parts
+
+
 def _approvals(qs: Any, user: Any, today: dt.date) -> Any:
     """Extension requests waiting for this leader (a leader of the requesting body's line, not the
     one who asked), and completion reports of petitions this office assigned (Art. 22(3))."""
@@ -366,6 +411,11 @@ def _follow_up(qs: Any, user: Any, today: dt.date) -> Any:
         .exclude(Exists(later))
         .exclude(Exists(Evaluation.objects.filter(letter_id=OuterRef("pk"))))
     )
+    return qs.filter(_follow_up_replies(org, cutoff)).filter(Exists(open_letter))
+
+
+def _follow_up_replies(org: Organisation, cutoff: dt.date) -> Q:
+    """The office's replied petitions that can still be in their evaluation window."""
     # In REPLIED ``due_on`` is the review-request window counted from the reply (services.reply),
     # and a later reply has a later window: a reply issued since ``cutoff`` has ``due_on`` no
     # earlier than the window of one issued on ``cutoff``.  That bound lets the (office, status,
@@ -374,7 +424,7 @@ def _follow_up(qs: Any, user: Any, today: dt.date) -> Any:
     from xinfang.workflow.models import Step
 
     floor = due_date(Step.REVIEW_REQUEST, cutoff, org).due_on
-    return qs.filter(office_id=org.pk, status=Status.REPLIED, due_on__gte=floor).filter(Exists(open_letter))
+    return Q(office_id=org.pk, status=Status.REPLIED, due_on__gte=floor)
 
 
 def _follow_up_window(qs: Any, user: Any) -> Any:
@@ -383,6 +433,21 @@ def _follow_up_window(qs: Any, user: Any) -> Any:
 
     latest = DecisionLetter.objects.filter(petition_id=OuterRef("pk")).order_by("-issued_at", "-pk")
     return qs.annotate(letter_issued_at=Subquery(latest.values("issued_at")[:1]))
+
+
+def _follow_up_parts(qs: Any, user: Any, today: dt.date) -> list[Any]:
+    """待回访 for the workbench's count and first rows (``Section.ordered_parts``): sorting the
+    section probes every reply in the window for a later letter and an evaluation (1,539 for a
+    county office at a million petitions, 13–16 ms), and PostgreSQL, estimating one row, will not
+    walk the due_on index instead.  So first the window's earliest replies by the index alone,
+    then only those probed; nearly every reply in the window is still open, so that usually
+    yields the first rows at once.  If it yields fewer than asked, the whole section is read
+    (``Windowed.full``): the same rows either way."""
+    org = user.organisation
+    full = _follow_up(qs, user, today).order_by(*DENSE_SECTION_ORDER)
+    earliest = Petition.objects.filter(_follow_up_replies(org, evaluation_cutoff(org, today)))
+    window = earliest.order_by(*DENSE_SECTION_ORDER).values("pk")[: 2 * (SECTION_COUNT_CAP + 1)]
+    return [Windowed(fast=full.filter(pk__in=window), full=full)]
 
 
 def _due_soon(qs: Any, user: Any, today: dt.date) -> Any:
@@ -433,7 +498,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "handling", _("办理中"), _("本单位已受理，请在办理期限内答复信访人。"),
-        HANDLING_ROLES, _in_handling, built_whole=lambda user: True,
+        HANDLING_ROLES, _in_handling, built_whole=lambda user: True, ordered_parts=_in_handling_parts,
     ),
     Section(
         "approve", _("待审批"), _("延期申请或办结报告等待您审批。"),
@@ -455,7 +520,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "follow_up", _("待回访"), _("已答复、信访人尚未评价，请在评价期内回访并录入评价。"),
         OFFICE_ROLES, _follow_up, due=DUE_WINDOW, applies=_is_petition_office, annotate=_follow_up_window,
-        built_whole=lambda user: True,
+        ordered_parts=_follow_up_parts,
     ),
     Section(
         "due_soon", _("即将到期"), _("办理期限在3个工作日内届满。"),

@@ -26,6 +26,7 @@ from .sections import (
     SECTION_COUNT_CAP,
     UNDATED,
     Section,
+    Windowed,
     sections_for,
 )
 
@@ -215,6 +216,16 @@ def _first_ids(section: Section, user: Any, today: dt.date, preview: int) -> tup
     than the cap, that *is* the whole section, and its first rows are sorted here in the
     section's order (``SECTION_ORDER``: due date, undated last, then id).  Only a section at the
     cap asks again for its first rows, walking the due_on index (``DENSE_SECTION_ORDER``)."""
+    cap1 = max(SECTION_COUNT_CAP + 1, preview)
+    if section.ordered_parts is not None:
+        # Each part's first cap + 1 in the section's order, merged: the parts are disjoint, so
+        # the merged list holds the section's first rows, and more than the cap in all means at
+        # least the cap in the section.
+        parts = section.parts(user, today)
+        merged = [row for part in parts for row in _part_first(part, cap1)]
+        merged.sort(key=lambda r: (r[1] or UNDATED, r[0]))
+        exact = len(merged) <= SECTION_COUNT_CAP
+        return min(len(merged), SECTION_COUNT_CAP), exact, [pk for pk, _due in merged[:preview]]
     qs = section.queryset(user, today)
     if section.built_whole is not None and section.built_whole(user):
         # ``qs`` is in the section's order (an expression: the due_on index cannot be walked).
@@ -229,6 +240,16 @@ def _first_ids(section: Section, user: Any, today: dt.date, preview: int) -> tup
         return SECTION_COUNT_CAP, False, []
     first = qs.order_by(*DENSE_SECTION_ORDER).values_list("pk", flat=True)[:preview]
     return SECTION_COUNT_CAP, False, list(first)
+
+
+def _part_first(part: Any, limit: int) -> list[tuple[int, dt.date | None]]:
+    """``(pk, due_on)`` of the first ``limit`` rows of an ordered part (``Section.ordered_parts``)."""
+    if isinstance(part, Windowed):
+        rows = list(part.fast.values_list("pk", "due_on")[:limit])
+        if len(rows) >= limit:
+            return rows
+        part = part.full
+    return list(part.values_list("pk", "due_on")[:limit])
 
 
 def _row_data(section: Section, user: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
