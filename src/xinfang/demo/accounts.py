@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from xinfang.accounts.services import mark_password_current
 from xinfang.organisations.choices import RoleCode
 from xinfang.organisations.models import Organisation, User
-from xinfang.organisations.services import create_staff
+from xinfang.organisations.services import create_staff, set_mobile
 
 from .tree import DemoTree
 
@@ -81,6 +81,11 @@ def ensure_accounts(tree: DemoTree) -> list[AccountRow]:
             # The published password stays as the README prints it: not forced to change at the
             # first login.  The second factor is not waived (README: enrol once per account).
             mark_password_current(user=user)
+        if not user.email and not user.mobile_mask:
+            # Where the worker's reminders go in the demo: e-mail to var/mail/ (DEBUG), SMS to the
+            # outbox page (the demo SMS backend).  A reserved domain and a fictitious number.
+            User.objects.filter(pk=user.pk).update(email=f"{spec.username}@demo.xinfang.invalid")
+            set_mobile(user=user, mobile=f"1990000{len(rows):04d}")
         rows.append(
             AccountRow(
                 username=spec.username,

@@ -34,6 +34,13 @@ class StaffForm(forms.Form):
         label=_("角色"), choices=RoleCode.choices, widget=forms.CheckboxSelectMultiple
     )
     password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, strip=False)
+    email = forms.EmailField(label=_("电子邮箱"), required=False, help_text=_("接收催办、督办等提醒邮件"))
+    mobile = forms.CharField(
+        label=_("手机号码"),
+        required=False,
+        max_length=20,
+        help_text=_("接收挂牌督办、督办升级、超期等紧急短信提醒"),
+    )
     is_system_account = forms.BooleanField(
         label=_("系统账号"), required=False, help_text=_("供12345平台等系统对接使用，凭接口令牌访问")
     )

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.core.fields import EncryptedTextField
+
 from .choices import ADMIN_ROLES, GrantKind, GrantStatus, Level, OrganisationKind, RoleCode
 
 PATH_STEP = 8  # digits per level of the materialised path: room for 10^8 organisations
@@ -110,6 +112,11 @@ class User(AbstractUser):
     is_system_account = models.BooleanField(
         _("系统账号"), default=False, help_text=_("供12345平台等系统对接使用")
     )
+    # A mobile number for urgent notices by SMS (挂牌督办, escalation, overdue digests; issue #8 §4):
+    # personal data, encrypted at rest; lists and the outbox show only the mask.  Set through
+    # ``services.set_mobile``.
+    mobile = EncryptedTextField(_("手机号码"), blank=True, default="")
+    mobile_mask = models.CharField(max_length=24, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("工作人员")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -165,8 +166,11 @@ def create_staff(
     is_system_account: bool = False,
     bootstrap: bool = False,
     reason: str = "",
+    email: str = "",
+    mobile: str = "",
 ) -> User:
-    """Create a staff member; the password is hashed with Argon2.
+    """Create a staff member; the password is hashed with Argon2.  ``email`` and ``mobile`` are
+    where reminders and urgent notices go (issue #8 §4).
 
     The account is created at once, its ``roles`` are not: with an ``actor`` (the security
     administrator) they become a pending request that a second administrator approves
@@ -183,6 +187,7 @@ def create_staff(
             full_name=full_name,
             organisation=organisation,
             is_system_account=is_system_account,
+            email=email,
         )
         user.set_password(password)
         user.full_clean(exclude=["password"])
@@ -191,6 +196,8 @@ def create_staff(
         if bootstrap:
             data["bootstrap"] = True
         record_event(actor=actor, action="user.create", obj=user, data=data)
+        if mobile:
+            set_mobile(user=user, mobile=mobile, actor=actor)
         if wanted and actor is None:
             set_roles(user=user, roles=sorted(wanted), bootstrap=True)
         elif wanted:
@@ -229,3 +236,19 @@ def authenticate_staff(*, username: str, password: str, ip: str, channel: str) -
         raise LoginFailed(username)
     record_event(actor=user, action="login", obj=user, data={"channel": channel}, ip=ip)
     return user
+
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+
+
+def set_mobile(*, user: User, mobile: str, actor: User | None = None) -> None:
+    """Record (or, with "", remove) the staff member's mobile number for urgent SMS notices.
+    Only mainland mobile numbers (11 digits) receive SMS; the change is audited without the number."""
+    mobile = re.sub(r"[\s-]", "", mobile or "")
+    if mobile and not MOBILE_RE.match(mobile):
+        raise ValidationError({"mobile": _("请输入11位手机号码。")}, code="invalid_mobile")
+    user.mobile = mobile
+    user.mobile_mask = f"{mobile[:3]}****{mobile[-4:]}" if mobile else ""
+    with transaction.atomic():
+        user.save(update_fields=["mobile", "mobile_mask"])
+        record_event(actor=actor, action="user.mobile", obj=user, data={"set": bool(mobile)})

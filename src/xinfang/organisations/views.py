@@ -145,6 +145,8 @@ def staff_create(request: HttpRequest) -> HttpResponse:
                 is_system_account=data["is_system_account"],
                 actor=request.user,
                 reason=data["reason"],
+                email=data.get("email") or "",
+                mobile=data.get("mobile") or "",
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -464,4 +464,5 @@ def _tell(notice: SupervisionNotice, level: int, users: list[User]) -> None:
         petition=notice.petition,
         dedupe_key=f"supervision:{notice.pk}:escalated:{level}:{notice.respond_by.isoformat()}",
         email=True,
+        sms=True,  # an unanswered notice going up is urgent (issue #8 §4)
     )

@@ -314,6 +314,7 @@ def _email_digests(stamp: Any, today: dt.date, now: dt.datetime) -> int:
     per_user: dict[int, dict[str, int]] = {}
     for user_id, step, count in rows:
         per_user.setdefault(user_id, {})[step] = count
+    _sms_overdue(per_user, today, now)
     emails = dict(
         User.objects.filter(pk__in=per_user, is_active=True).exclude(email="").values_list("id", "email")
     )
@@ -342,6 +343,34 @@ def _email_digests(stamp: Any, today: dt.date, now: dt.datetime) -> int:
             )
         )
     return len(queue_messages(messages))
+
+
+def _sms_overdue(per_user: dict[int, dict[str, int]], today: dt.date, now: dt.datetime) -> int:
+    """Overdue work is urgent (issue #8 §4): one SMS a day to each recipient with overdue petitions
+    who has a mobile on record, beside the e-mail digest.  Returns the messages queued."""
+    from xinfang.notifications.services import queue_staff_sms
+    from xinfang.organisations.models import User
+
+    overdue = {uid: c[ReminderStep.OVERDUE] for uid, c in per_user.items() if c.get(ReminderStep.OVERDUE)}
+    if not overdue:
+        return 0
+    queued = 0
+    for user in (
+        User.objects.filter(pk__in=overdue, is_active=True).exclude(mobile_mask="").only("id", "mobile_mask")
+    ):
+        text = _("【催办】您承办的信访事项已超期 %(n)d 件，请登录信访工作平台办理。") % {
+            "n": overdue[user.pk]
+        }
+        queued += len(
+            queue_staff_sms(
+                [user],
+                text,
+                dedupe_key=f"urge:overdue:{today.isoformat()}",
+                now=now,
+                template_code="urge_overdue_sms",
+            )
+        )
+    return queued
 
 
 def run_urge_pass(today: dt.date | None = None, policy: UrgingPolicy | None = None) -> dict[str, int]:
