@@ -4,19 +4,16 @@ export).  The notice lists have their own columns, so they do not go through the
 
 from __future__ import annotations
 
-import io
 from typing import Any
-from urllib.parse import quote
 
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from xinfang.audit.services import record_event
+from xinfang.core.xlsx import xlsx_response
 
 EXPORT_CAP = 10_000
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def columns() -> list[str]:
@@ -50,17 +47,6 @@ def notices_xlsx(qs: Any, *, title: str, user: Any, key: str) -> HttpResponse:
     rows = list(qs[: EXPORT_CAP + 1])
     cut = len(rows) > EXPORT_CAP
     rows = rows[:EXPORT_CAP]
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31])
-    if cut:
-        sheet.append([_("仅导出前{n}条，请缩小范围后再导出。").format(n=EXPORT_CAP)])
-    sheet.append(columns())
-    for notice in rows:
-        sheet.append(row_values(notice, today))
-    buffer = io.BytesIO()
-    book.save(buffer)
+    note = _("仅导出前{n}条，请缩小范围后再导出。").format(n=EXPORT_CAP) if cut else ""
     record_event(actor=user, action="supervision.export", data={"list": key, "rows": len(rows), "cut": cut})
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    filename = f"{title}-{today.isoformat()}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return xlsx_response(title=title, header=columns(), rows=(row_values(n, today) for n in rows), note=note)
