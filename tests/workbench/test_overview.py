@@ -104,10 +104,10 @@ def test_the_queue_of_a_foreign_section_is_empty(client, desk):
 @pytest.mark.parametrize("cap", [100, 2, 1])
 @pytest.mark.parametrize("who", ["intake_a", "supervisor_a", "handler_a"])
 def test_a_section_read_in_parts_is_the_section(desk, who, cap, monkeypatch):
-    """``Section.ordered_parts`` (a petition office's 办理中: its open assignments and its own
-    matters; 待回访 through a window of its earliest replies) is the section: the parts are
-    disjoint, together the section's petitions, and the page's count and first ids from them equal
-    the section's own count and order — with the window full, and falling short (small caps)."""
+    """``Section.ordered_parts`` (待处置 by status; a petition office's 办理中: its open
+    assignments and its own matters; 待回访 through a window of its earliest replies) is the
+    section: the parts are disjoint, together the section's petitions, and the page's count and
+    first ids from them equal the section's own — with the window full and falling short."""
     from xinfang.workbench.sections import Windowed
     from xinfang.workflow import services
 
@@ -121,6 +121,8 @@ def test_a_section_read_in_parts_is_the_section(desk, who, cap, monkeypatch):
         to_replied(desk.world, replied.number)
         Petition.objects.filter(pk=own.pk).update(due_on=today + dt.timedelta(days=days))
         Petition.objects.filter(pk=replied.pk).update(due_on=today + dt.timedelta(days=40 + days))
+        registered = new_registration(desk.world).petition  # 待处置 beside the one returned
+        Petition.objects.filter(pk=registered.pk).update(due_on=today + dt.timedelta(days=days))
     monkeypatch.setattr(selectors, "SECTION_COUNT_CAP", cap)
     monkeypatch.setattr(sections_module, "SECTION_COUNT_CAP", cap)
     user = getattr(desk.world, who)
@@ -140,4 +142,5 @@ def test_a_section_read_in_parts_is_the_section(desk, who, cap, monkeypatch):
         count, exact, first = selectors._first_ids(section, user, timezone.localdate(), 3)
         assert (count, exact, first) == (min(len(whole), cap), len(whole) <= cap, whole[:3])
         checked += len(whole) > 3
-    assert checked == (2 if who == "supervisor_a" else 1)  # intake: 待回访; handler: 办理中
+    # intake: 待处置, 待回访; supervisor: 待处置, 办理中, 待回访; handler: 办理中
+    assert checked == {"intake_a": 2, "supervisor_a": 3, "handler_a": 1}[who]

@@ -297,6 +297,18 @@ def _to_dispose(qs: Any, user: Any, today: dt.date) -> Any:
     return qs.filter(office_id=user.organisation.pk, status__in=[Status.REGISTERED, Status.RETURNED])
 
 
+def _to_dispose_parts(qs: Any, user: Any, today: dt.date) -> list[Any]:
+    """待处置 by status for the workbench's count and first rows (``Section.ordered_parts``): each
+    status is one range of the ``(office, status, due_on)`` index, read in due_on order, where
+    ``status IN (registered, returned) ORDER BY due_on`` walked the due_on index of the whole
+    table filtering by office (8–13 ms for the county office's first five at a million petitions)."""
+    mine = qs.filter(office_id=user.organisation.pk)
+    return [
+        mine.filter(status=status).order_by(*DENSE_SECTION_ORDER)
+        for status in (Status.REGISTERED, Status.RETURNED)
+    ]
+
+
 def _in_handling(qs: Any, user: Any, today: dt.date) -> Any:
     return qs.filter(status=Status.ACCEPTED, pk__in=_handled_ids(user.organisation, [Status.ACCEPTED]))
 
@@ -494,7 +506,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "dispose", _("待处置"), _("本机构登记或被退回的信访事项，请在期限内转送、交办、受理或告知。"),
-        OFFICE_ROLES, _to_dispose, applies=_is_petition_office,
+        OFFICE_ROLES, _to_dispose, applies=_is_petition_office, ordered_parts=_to_dispose_parts,
     ),
     Section(
         "handling", _("办理中"), _("本单位已受理，请在办理期限内答复信访人。"),
