@@ -207,7 +207,9 @@ class Overview:
     rows: list[Row]
 
 
-def _first_ids(section: Section, user: Any, today: dt.date, preview: int) -> tuple[int, bool, list[int]]:
+def _first_ids(
+    section: Section, user: Any, today: dt.date, preview: int, restricted: Any = None
+) -> tuple[int, bool, list[int]]:
     """``(count, exact, ids of the first preview rows)`` of ``section``, in one statement for a
     section under the cap and two for a section at it.
 
@@ -221,12 +223,12 @@ def _first_ids(section: Section, user: Any, today: dt.date, preview: int) -> tup
         # Each part's first cap + 1 in the section's order, merged: the parts are disjoint, so
         # the merged list holds the section's first rows, and more than the cap in all means at
         # least the cap in the section.
-        parts = section.parts(user, today)
+        parts = section.parts(user, today, restricted=restricted)
         merged = [row for part in parts for row in _part_first(part, cap1)]
         merged.sort(key=lambda r: (r[1] or UNDATED, r[0]))
         exact = len(merged) <= SECTION_COUNT_CAP
         return min(len(merged), SECTION_COUNT_CAP), exact, [pk for pk, _due in merged[:preview]]
-    qs = section.queryset(user, today)
+    qs = section.queryset(user, today, restricted=restricted)
     if section.built_whole is not None and section.built_whole(user):
         # ``qs`` is in the section's order (an expression: the due_on index cannot be walked).
         first = list(qs.values_list("pk", flat=True)[: max(SECTION_COUNT_CAP + 1, preview)])
@@ -273,7 +275,8 @@ def workbench_overview(
     non-empty section that shows row data of its own.  A county unit's page went from ~40 to ~15
     statements (docs/performance.md)."""
     today = today or timezone.localdate()
-    firsts = [(s, *_first_ids(s, user, today, preview)) for s in sections_for(user)]
+    restricted = Petition.objects.restrict(user)  # the scope's subqueries built once for the page
+    firsts = [(s, *_first_ids(s, user, today, preview, restricted)) for s in sections_for(user)]
     wanted = sorted({pk for *_rest, ids in firsts for pk in ids})
     loaded = {p.pk: p for p in list_queryset(Petition.objects.filter(pk__in=wanted))} if wanted else {}
     unread = unread_petition_ids(user, wanted)
