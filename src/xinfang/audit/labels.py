@@ -33,6 +33,7 @@ _ACTIONS: dict[str, Any] = {
     "user.create": _("新建账号"),
     "user.roles": _("设置角色"),
     "user.active": _("启用或停用账号"),
+    "user.mobile": _("设置或删除手机号码"),
     "grant.request": _("提交授权申请"),
     "grant.approve": _("批准授权申请"),
     "grant.reject": _("驳回授权申请"),
