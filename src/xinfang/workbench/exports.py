@@ -10,17 +10,14 @@ says the list was cut and asks to narrow the filters.
 
 from __future__ import annotations
 
-import io
-import re
 from typing import Any
-from urllib.parse import quote
 
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from xinfang.audit.services import record_event
+from xinfang.core.xlsx import xlsx_response
 
 from .sections import Section
 from .selectors import Row, load_page, rows_for
@@ -28,7 +25,6 @@ from .selectors import Row, load_page, rows_for
 EXPORT_CAP = 10_000
 # Rows loaded from the database at a time: bounded memory, a fixed number of queries per batch.
 BATCH = 500
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def columns() -> list[str]:
@@ -88,11 +84,6 @@ def export_rows(qs: Any, section: Section | None, user: Any, cap: int = EXPORT_C
     return rows, qs[cap : cap + 1].exists()
 
 
-def _filename(title: str) -> str:
-    safe = re.sub(r"[^\w\-]+", "_", title).strip("_") or "export"
-    return f"{safe}-{timezone.localdate():%Y%m%d}.xlsx"
-
-
 def petitions_xlsx(
     qs: Any,
     title: str,
@@ -105,15 +96,6 @@ def petitions_xlsx(
     """An XLSX download of ``qs`` (already restricted and ordered as the list shows it), audited as
     ``petition.export`` with the number of rows and the filters."""
     rows, capped = export_rows(qs, section, user, cap)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=re.sub(r"[\\/*?:\[\]]", "", title)[:31] or "export")
-    if capped:
-        sheet.append([_("仅导出前{n}件；列表超过{n}件，请缩小筛选范围后分批导出。").format(n=cap)])
-    sheet.append(columns())
-    for row in rows:
-        sheet.append(row_values(row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
     record_event(
         actor=user,
         action="petition.export",
@@ -125,11 +107,8 @@ def petitions_xlsx(
             "filters": filters or {},
         },
     )
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    # RFC 5987: the Chinese title survives in every browser.
-    name = _filename(title)
-    response["Content-Disposition"] = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(name)}"
-    response["Cache-Control"] = "no-store"
+    note = _("仅导出前{n}件；列表超过{n}件，请缩小筛选范围后分批导出。").format(n=cap) if capped else ""
+    response = xlsx_response(title=title, header=columns(), rows=(row_values(r) for r in rows), note=note)
     if capped:
         response["X-Export-Capped"] = str(cap)
     return response
