@@ -81,3 +81,29 @@ def test_the_security_administrator_records_email_and_mobile_when_creating_an_ac
     user = create_staff(username="new_handler2", password=PASSWORD + "x9!", organisation=world.a.department,
                         roles=[], email="n2@example.cn", mobile="13900005678")  # fmt: skip
     assert user.email == "n2@example.cn" and user.mobile_mask == "139****5678"
+
+
+def test_the_security_administrator_changes_an_accounts_email_and_mobile(client, world):
+    """On the account's security page (人员与权限 → 登录安全): a bad value changes nothing; a blank
+    mobile keeps the number on record (the page shows only its mask); the box removes it."""
+    url = f"/staff/accounts/staff/{world.handler_a.pk}/contact/"
+    client.force_login(world.secadmin)
+    page = client.get(f"/staff/accounts/staff/{world.handler_a.pk}/").content.decode()
+    assert 'id="member-contact"' in page
+    client.post(url, {"email": "bad", "mobile": "13900001234"})
+    user = User.objects.get(pk=world.handler_a.pk)
+    assert user.email == "" and user.mobile_mask == ""
+    client.post(url, {"email": "handler@example.cn", "mobile": "13900001234"})
+    user.refresh_from_db()
+    assert user.email == "handler@example.cn" and user.mobile == "13900001234"
+    client.post(url, {"email": "handler2@example.cn", "mobile": ""})
+    user.refresh_from_db()
+    assert user.email == "handler2@example.cn" and user.mobile == "13900001234"  # kept
+    assert "139****1234" in client.get(f"/staff/accounts/staff/{world.handler_a.pk}/").content.decode()
+    client.post(url, {"email": "handler2@example.cn", "mobile": "", "remove_mobile": "on"})
+    user.refresh_from_db()
+    assert user.mobile == "" and user.mobile_mask == ""
+    assert AuditEvent.objects.filter(action="user.email", actor=world.secadmin).exists()
+    # nobody but the security administrator
+    client.force_login(world.supervisor_a)
+    assert client.post(url, {"email": "x@example.cn"}).status_code == 403

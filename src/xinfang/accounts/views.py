@@ -22,6 +22,7 @@ from xinfang.core.forms import add_service_errors
 from xinfang.core.net import client_ip
 from xinfang.organisations.choices import RoleCode
 from xinfang.organisations.models import User
+from xinfang.organisations.services import set_contact
 
 from . import services
 from .forms import AdminPasswordForm, EnrolForm, OtpForm, PasswordChangeForm
@@ -144,6 +145,17 @@ def member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "reset-2fa":
             services.reset_second_factor(user=member, actor=request.user)
             messages.success(request, _("已重置双因素认证，该账号下次登录时须重新绑定验证器。"))
+        elif action == "contact":
+            set_contact(
+                user=member,
+                email=request.POST.get("email", ""),
+                # blank keeps the number on record, unless the box to remove it is ticked
+                mobile=""
+                if request.POST.get("remove_mobile")
+                else (request.POST.get("mobile", "").strip() or None),
+                actor=request.user,
+            )
+            messages.success(request, _("已保存联系方式：催办和督办提醒将发往新的邮箱和手机号码。"))
         elif action == "password":
             form = AdminPasswordForm(request.POST)
             if form.is_valid():

@@ -34,6 +34,7 @@ _ACTIONS: dict[str, Any] = {
     "user.roles": _("设置角色"),
     "user.active": _("启用或停用账号"),
     "user.mobile": _("设置或删除手机号码"),
+    "user.email": _("设置或删除电子邮箱"),
     "grant.request": _("提交授权申请"),
     "grant.approve": _("批准授权申请"),
     "grant.reject": _("驳回授权申请"),

@@ -252,3 +252,30 @@ def set_mobile(*, user: User, mobile: str, actor: User | None = None) -> None:
     with transaction.atomic():
         user.save(update_fields=["mobile", "mobile_mask"])
         record_event(actor=actor, action="user.mobile", obj=user, data={"set": bool(mobile)})
+
+
+def set_contact(*, user: User, email: str, mobile: str | None, actor: User | None = None) -> None:
+    """Change where a staff member's reminders go: the e-mail address and the mobile for urgent
+    SMS.  ``mobile`` None keeps the number on record ("" removes it): the page never shows it in
+    full, so it cannot be sent back unchanged.  Validated completely before anything is written;
+    audited without the values."""
+    from django.core.validators import validate_email
+
+    email = (email or "").strip()
+    errors: dict[str, list[str]] = {}
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = [_("请输入有效的电子邮箱地址。")]
+    if mobile and not MOBILE_RE.match(re.sub(r"[\s-]", "", mobile)):
+        errors["mobile"] = [_("请输入11位手机号码。")]
+    if errors:
+        raise ValidationError(errors, code="invalid_contact")
+    with transaction.atomic():
+        if user.email != email:
+            user.email = email
+            user.save(update_fields=["email"])
+            record_event(actor=actor, action="user.email", obj=user, data={"set": bool(email)})
+        if mobile is not None:
+            set_mobile(user=user, mobile=mobile, actor=actor)
