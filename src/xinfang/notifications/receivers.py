@@ -120,11 +120,15 @@ def _staff_rule(petition: Petition, action: str, event: Any) -> tuple[QuerySet, 
         assignment = engine.open_assignment(petition)
         if assignment is None:
             return None
-        verb = _("交办") if action == "assign" else _("转送")
+        template = (
+            _("新交办件{number}：请在期限内决定受理或提出异议")
+            if action == "assign"
+            else _("新转送件{number}：请在期限内决定受理或提出异议")
+        )
         return (
             recipients.unit_staff(assignment.unit),
             action,
-            _("新{verb}件{number}：请在期限内决定受理或提出异议").format(verb=verb, number=number),
+            template.format(number=number),
             False,
         )
     if action == "return":

@@ -311,7 +311,7 @@ def respond_accountability(*, user: Any, accountability_id: int, response: str) 
         record = _locked(user, accountability_id)
         if record.status != AccountabilityStatus.OPEN:
             raise AccountabilityRefused(
-                _("该记录已%(status)s，不能再回复。") % {"status": record.get_status_display()}
+                _("该记录的状态为“%(status)s”，不能再回复。") % {"status": record.get_status_display()}
             )
         if not can_respond(user, record):
             raise AccountabilityRefused(_("只有被约谈、通报或收到建议的单位的领导可以回复。"))
