@@ -235,43 +235,46 @@ def accountability_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _record_or_404(request, pk))
 
 
-@require_POST
-@role_required(*CASEWORK_ROLES)
-def accountability_respond(request: HttpRequest, pk: int) -> HttpResponse:
+def _act_on_record(
+    request: HttpRequest, pk: int, form_class: type[forms.Form], form_name: str, act: Any, done: str
+) -> HttpResponse:
+    """Post one form about a record: ``act(record, cleaned_data)`` calls the service; a refusal
+    goes back to the record with its reason, invalid input re-renders the page with what was typed."""
     record = _record_or_404(request, pk)
-    form = ResponseForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.respond_accountability(
-                user=request.user, accountability_id=record.pk, response=form.cleaned_data["response"]
-            )
+            act(record, form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         except services.AccountabilityRefused as exc:
             messages.error(request, str(exc))
             return redirect("accountability:detail", pk=record.pk)
         else:
-            messages.success(request, _("已提交书面回复，发出机关将审阅后办结。"))
+            messages.success(request, done)
             return redirect("accountability:detail", pk=record.pk)
-    return _detail(request, record, response_form=form)
+    return _detail(request, record, **{form_name: form})
+
+
+@require_POST
+@role_required(*CASEWORK_ROLES)
+def accountability_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act_on_record(
+        request, pk, ResponseForm, "response_form",
+        lambda record, data: services.respond_accountability(
+            user=request.user, accountability_id=record.pk, response=data["response"]
+        ),
+        _("已提交书面回复，发出机关将审阅后办结。"),
+    )  # fmt: skip
 
 
 @require_POST
 @role_required(*services.ISSUER_ROLES)
 def accountability_close(request: HttpRequest, pk: int) -> HttpResponse:
-    record = _record_or_404(request, pk)
-    form = CloseForm(request.POST)
-    if form.is_valid():
-        try:
-            services.close_accountability(
-                user=request.user, accountability_id=record.pk, note=form.cleaned_data["note"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except services.AccountabilityRefused as exc:
-            messages.error(request, str(exc))
-            return redirect("accountability:detail", pk=record.pk)
-        else:
-            messages.success(request, _("已办结。"))
-            return redirect("accountability:detail", pk=record.pk)
-    return _detail(request, record, close_form=form)
+    return _act_on_record(
+        request, pk, CloseForm, "close_form",
+        lambda record, data: services.close_accountability(
+            user=request.user, accountability_id=record.pk, note=data["note"]
+        ),
+        _("已办结。"),
+    )  # fmt: skip
