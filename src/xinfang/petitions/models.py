@@ -152,6 +152,7 @@ class Petition(models.Model):
             models.Index(fields=["due_on"], name="petition_due_idx"),
             models.Index(fields=["office", "status", "due_on"], name="petition_office_queue_idx"),
             models.Index(fields=["received_on"], name="petition_received_idx"),
+            models.Index(fields=["concluded_on"], name="petition_concluded_idx"),  # stats roll-up
             models.Index(fields=["-registered_at"], name="petition_registered_idx"),
             models.Index(fields=["channel", "due_on"], name="petition_channel_idx"),
             models.Index(fields=["category", "due_on"], name="petition_category_idx"),

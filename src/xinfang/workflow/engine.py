@@ -25,6 +25,7 @@ from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound, access_petition
 from xinfang.petitions.models import Petition, PetitionEvent
 
+from .deadline_records import track as track_deadlines
 from .signals import transition_performed
 from .transitions import (
     APPROVER,
@@ -290,6 +291,8 @@ def perform(
             actor=user, action=f"petition.{action}", obj=petition,
             data={"from": source, "to": petition.status, **effect.data},
         )  # fmt: skip
+        # The deadline it met and the one it started, as records that are never overwritten.
+        track_deadlines(petition, action=action, user=user, source=source)
         # Inside the transaction: what receivers write commits or rolls back with the action.
         transition_performed.send(
             sender=Transition, petition=petition, action=action, user=user, event=event, source=source

@@ -451,11 +451,18 @@ class DecisionLetter(models.Model):
     issued_at = models.DateTimeField(_("出具时间"), default=timezone.now)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     handling_due_on = models.DateField(_("答复时的办理期限"), null=True, blank=True)
+    # The last day the petitioner may evaluate this reply (issue #9 §1): stored, so evaluations that
+    # lapsed are countable in SQL (参评率) without the calendar.  Set when the letter is issued.
+    evaluation_due_on = models.DateField(_("评价期限"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("处理意见书")
         verbose_name_plural = _("处理意见书")
         ordering = ["petition", "issued_at"]
+        indexes = [
+            models.Index(fields=["issued_at"], name="letter_issued_idx"),
+            models.Index(fields=["evaluation_due_on"], name="letter_evaluation_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.outcome}"
@@ -516,6 +523,7 @@ class Evaluation(models.Model):
         indexes = [
             models.Index(fields=["office", "office_rating"], name="evaluation_office_idx"),
             models.Index(fields=["unit", "unit_rating"], name="evaluation_unit_idx"),
+            models.Index(fields=["recorded_at"], name="evaluation_recorded_idx"),  # stats roll-up
         ]
         constraints = [
             models.UniqueConstraint(fields=["letter"], name="evaluation_one_per_letter"),
@@ -579,6 +587,10 @@ class Appeal(models.Model):
                 fields=["petition"], condition=Q(decided_on__isnull=True), name="appeal_one_open_per_petition"
             )
         ]
+        indexes = [  # the stats roll-up recomputes a day of requests and of opinions
+            models.Index(fields=["received_on"], name="appeal_received_idx"),
+            models.Index(fields=["decided_on"], name="appeal_decided_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.kind}"
@@ -629,3 +641,87 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id}/{self.category_id} → {self.unit_id}"
+
+
+# --- the deadline record: every statutory deadline kept as a fact (issue #9 §1) ----------------------
+
+
+class DeadlineKind(models.TextChoices):
+    """The deadlines a body must meet, one record each (docs/statistics.md §2).  The first six
+    follow the petition's own clock (``Petition.due_on``); the last three run beside it."""
+
+    DISPOSAL = "disposal", _("信访部门处理")  # Art. 22: register → forward / assign / accept / decline / redirect
+    UNIT_ACCEPTANCE = "unit_acceptance", _("承办单位确认受理")  # Art. 23 ¶3
+    HANDLING = "handling", _("办理")  # Art. 34: 60 days
+    EXTENSION = "extension", _("延期办理")  # Art. 34: the extended period, after an approved extension
+    REVIEW = "review", _("复查")  # Art. 35
+    RECHECK = "recheck", _("复核")  # Art. 36
+    JURISDICTION = "jurisdiction", _("管辖争议决定")  # Art. 24: the common superior decides
+    COMPLETION_REPORT = "completion_report", _("交办事项办结报告")  # Art. 22(3): the unit reports back
+    SUPERVISION = "supervision", _("督办反馈")  # Arts. 39–40: the unit answers a supervision notice
+
+
+class DeadlineOutcome(models.TextChoices):
+    """How a deadline record ended.  Open records have none; an open record past its due date is
+    overdue (missed so far) and counted as missed in every figure."""
+
+    MET = "met", _("按期完成")
+    LATE = "late", _("超期完成")
+    EXTENDED = "extended", _("已延期")  # replaced by an extension record: neither met nor missed
+    VOID = "void", _("已撤销")  # the obligation fell away (withdrawn, merged, re-routed by the office)
+
+
+class DeadlineRecord(models.Model):
+    """One deadline one body had: who, from when, until when, and whether and when it was met.
+
+    ``Petition.due_on`` is the clock running now and is overwritten at every step; these records are
+    never overwritten, only closed, so the figures of any past period can be recomputed exactly and
+    a missed deadline stays evidence (时限违规, Arts. 43–45).  Written by ``deadline_records.track``
+    inside the transaction of the action that opens or ends them."""
+
+    petition = models.ForeignKey(
+        "petitions.Petition", on_delete=models.CASCADE, related_name="deadline_records"
+    )
+    kind = models.CharField(_("时限类别"), max_length=20, choices=DeadlineKind.choices)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("责任机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The organisation's tree path, copied so a scope ("my subtree") is one prefix range (as Involvement).
+    organisation_path = models.CharField(max_length=255)
+    started_on = models.DateField(_("起算日期"))
+    due_on = models.DateField(_("期限届满日"))
+    closed_on = models.DateField(_("完成日期"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(_("结果"), max_length=10, choices=DeadlineOutcome.choices, blank=True)
+    # The action that ended it (``reply``, ``unit_accept`` …), for the violation list's "how".
+    closed_by_action = models.CharField(max_length=40, blank=True)
+    # Which supervision notice a SUPERVISION record belongs to (several may run at once).
+    reference = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("时限记录")
+        verbose_name_plural = _("时限记录")
+        ordering = ["petition", "started_on", "pk"]
+        indexes = [
+            models.Index(fields=["petition", "kind"], name="deadline_petition_idx"),
+            # The roll-up recomputes one day at a time by due date (stats.rollup).
+            models.Index(fields=["due_on"], name="deadline_due_idx"),
+            # 时限违规 per unit: a subtree's records by due date.
+            models.Index(
+                fields=["organisation_path", "due_on"],
+                name="deadline_scope_idx",
+                opclasses=["varchar_pattern_ops", "date_ops"],
+            ),
+            models.Index(fields=["due_on"], name="deadline_open_idx", condition=Q(closed_on__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.kind} → {self.due_on}"
+
+    @property
+    def missed(self) -> bool:
+        if self.outcome == DeadlineOutcome.LATE:
+            return True
+        return not self.outcome and self.due_on < timezone.localdate()

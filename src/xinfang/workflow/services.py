@@ -22,6 +22,7 @@ from xinfang.petitions.drafts import PetitionDraft
 from xinfang.petitions.models import Involvement, Petition, PetitionEvent, Recusal
 
 from . import appeals, disputes, routing
+from .deadline_records import track as track_deadlines
 from .deadlines import Deadline, due_date, extend, rule_for
 from .engine import Effect, TransitionRefused, handling_organisation, open_assignment, perform
 from .models import (
@@ -49,6 +50,7 @@ def register(
         # Registration is not a transition, but apps above (notifications: the petitioner's SMS)
         # react to it like one, inside the same transaction: action "register", source "".
         petition = registration.petition
+        track_deadlines(petition, action="register", user=actor)
         event = petition.events.filter(kind=EventKind.REGISTERED).order_by("pk").first()
         transition_performed.send(
             sender=Petition, petition=petition, action="register", user=actor, event=event, source=""
@@ -443,6 +445,7 @@ def reply(
             petition=petition, organisation=organisation, outcome=outcome, request_summary=petition.content,
             facts=facts, basis=basis, opinion=opinion, review_notice=notice, issued_by=user,
             handling_due_on=petition.due_on,
+            evaluation_due_on=due_date(Step.EVALUATION, timezone.localdate(), organisation).due_on,
         )  # fmt: skip
         petition.due_on = due_date(Step.REVIEW_REQUEST, timezone.localdate(), organisation).due_on
         return Effect(
