@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "xinfang.workflow",
     "xinfang.supervision",
     "xinfang.notifications",
+    "xinfang.stats",
     "xinfang.workbench",
     "xinfang.portal",
     "xinfang.api",

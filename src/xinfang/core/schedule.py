@@ -48,6 +48,12 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "Conclude petitions whose review or recheck window passed unused (Art. 36 ¶3).",
     ),
     PeriodicJob(
+        "refresh_statistics",
+        "xinfang.stats.tasks.refresh_counts",
+        "* * * * *",
+        "Recompute the statistics counts of the days that actions marked (stats.rollup).",
+    ),
+    PeriodicJob(
         "purge_idempotency_keys",
         "xinfang.api.idempotency.purge_idempotency_keys",
         "30 1 * * *",

@@ -74,7 +74,13 @@ def open_record(
 
 
 def close_records(
-    petition: Petition, *, kind: str, user: Any, action: str, reference: int | None = None, outcome: str | None = None
+    petition: Petition,
+    *,
+    kind: str,
+    user: Any,
+    action: str,
+    reference: int | None = None,
+    outcome: str | None = None,
 ) -> None:
     """Close the open records of ``kind`` (and ``reference``) of ``petition`` today."""
     records = DeadlineRecord.objects.filter(petition=petition, kind=kind, closed_on__isnull=True)

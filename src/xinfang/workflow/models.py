@@ -650,7 +650,10 @@ class DeadlineKind(models.TextChoices):
     """The deadlines a body must meet, one record each (docs/statistics.md §2).  The first six
     follow the petition's own clock (``Petition.due_on``); the last three run beside it."""
 
-    DISPOSAL = "disposal", _("信访部门处理")  # Art. 22: register → forward / assign / accept / decline / redirect
+    DISPOSAL = (
+        "disposal",
+        _("信访部门处理"),
+    )  # Art. 22: register → forward / assign / accept / decline / redirect
     UNIT_ACCEPTANCE = "unit_acceptance", _("承办单位确认受理")  # Art. 23 ¶3
     HANDLING = "handling", _("办理")  # Art. 34: 60 days
     EXTENSION = "extension", _("延期办理")  # Art. 34: the extended period, after an approved extension

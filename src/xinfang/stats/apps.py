@@ -1,0 +1,19 @@
+"""Statistics, assessment and reports (issue #9): figures from pre-aggregated counts, every figure
+drillable to the petitions behind it."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StatsConfig(AppConfig):
+    name = "xinfang.stats"
+    label = "stats"
+    verbose_name = _("统计分析")
+
+    def ready(self) -> None:
+        from xinfang.workflow.signals import transition_performed
+
+        from .receivers import on_transition
+
+        # Every action (and registration) marks the days whose figures it may change.
+        transition_performed.connect(on_transition, dispatch_uid="xinfang.stats.on_transition")

@@ -1,0 +1,203 @@
+"""Keeping the counts: mark the days an action touched, recompute them from the facts.
+
+An action marks the days whose figures it may change (``mark_days``, in its own transaction); the
+worker's ``refresh`` takes each marked day in a transaction of its own: it removes the mark, then
+recomputes that day's ``DailyCount`` rows from the facts and moves the month's ``MonthlyCount``
+rows by the difference.  Why this is exact under concurrency (docs/statistics.md §4):
+
+* the mark and the facts commit together, so a refresh that sees the mark sees the facts;
+* a refresh deletes the mark *before* it reads the facts.  An action committing meanwhile either
+  wrote its mark before (invisible to the delete, uncommitted, so it survives) or waits on the
+  deleted row's lock and writes it again after the refresh commits: either way the day is marked
+  again and recomputed by the next refresh;
+* two refreshes of one day queue on the mark's row: the second deletes nothing and skips the day.
+
+``rebuild`` recomputes every day from the facts (``xinfang rebuild_stats``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, Min, Q, Sum
+from django.utils import timezone
+
+from .metrics import DIMENSIONS, METRICS, SOURCES, Metric, Source
+from .models import DailyCount, DirtyDay, MonthlyCount, RefreshState
+
+Key = tuple[str, int, str, str, str]  # metric, organisation, path, dimension, key
+
+
+def mark_days(days: Iterable[dt.date | None]) -> None:
+    """Mark ``days`` for recomputation (inside the caller's transaction)."""
+    rows = [DirtyDay(day=d) for d in {d for d in days if d is not None}]
+    if rows:
+        DirtyDay.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _metrics_of(source: Source) -> list[Metric]:
+    return [m for m in METRICS.values() if m.source is source]
+
+
+def _source_counts(source: Source, day: dt.date) -> dict[Key, int]:
+    """One day of ``source``, counted for each of its metrics along every dimension."""
+    metrics = _metrics_of(source)
+    aggregates: dict[str, Any] = {}
+    for m in metrics:
+        where = m.where()
+        aggregates[m.name] = (
+            Sum(source.lookup("headcount"), filter=where) if m.persons else Count("pk", filter=where)
+        )
+    dims = {d: source.lookup(d if d in ("channel", "purpose") else f"{d}_id") for d in DIMENSIONS}
+    grouped = (
+        source.model.objects.filter(source.on_days(day, day))
+        .values(
+            org=F(f"{source.organisation}_id"),
+            path=F(f"{source.organisation}__path"),
+            **{f"d_{k}": F(v) for k, v in dims.items()},
+        )
+        .annotate(**aggregates)
+        .order_by()
+    )
+    counts: dict[Key, int] = defaultdict(int)
+    for row in grouped:
+        for m in metrics:
+            value = row[m.name] or 0
+            if not value:
+                continue
+            counts[(m.name, row["org"], row["path"], "", "")] += value
+            for d in DIMENSIONS:
+                counts[(m.name, row["org"], row["path"], d, str(row[f"d_{d}"]))] += value
+    return counts
+
+
+def compute_day(day: dt.date) -> dict[Key, int]:
+    """Every count of ``day``, from the facts."""
+    counts: dict[Key, int] = {}
+    for source in SOURCES:
+        counts.update(_source_counts(source, day))
+    return counts
+
+
+def _stored_day(day: dt.date) -> dict[Key, int]:
+    rows = DailyCount.objects.filter(day=day).values_list(
+        "metric", "organisation_id", "organisation_path", "dimension", "key", "value"
+    )
+    return {(m, o, p, d, k): v for m, o, p, d, k, v in rows}
+
+
+def _daily_rows(day: dt.date, counts: dict[Key, int]) -> list[DailyCount]:
+    return [
+        DailyCount(day=day, metric=m, organisation_id=o, organisation_path=p, dimension=d, key=k, value=v)
+        for (m, o, p, d, k), v in counts.items()
+    ]
+
+
+def _apply_to_month(month: dt.date, delta: dict[Key, int]) -> None:
+    for (m, o, p, d, k), change in delta.items():
+        if not change:
+            continue
+        updated = MonthlyCount.objects.filter(
+            month=month, metric=m, organisation_id=o, dimension=d, key=k
+        ).update(value=F("value") + change, organisation_path=p)
+        if not updated:
+            MonthlyCount.objects.create(
+                month=month,
+                metric=m,
+                organisation_id=o,
+                organisation_path=p,
+                dimension=d,
+                key=k,
+                value=change,
+            )
+
+
+def recompute_day(day: dt.date) -> None:
+    """Bring ``day``'s counts and its month's in line with the facts (inside a transaction)."""
+    old = _stored_day(day)
+    new = compute_day(day)
+    DailyCount.objects.filter(day=day).delete()
+    DailyCount.objects.bulk_create(_daily_rows(day, new), batch_size=2000)
+    delta = {key: new.get(key, 0) - old.get(key, 0) for key in old.keys() | new.keys()}
+    _apply_to_month(day.replace(day=1), delta)
+    MonthlyCount.objects.filter(month=day.replace(day=1), value=0).delete()
+
+
+def refresh(limit: int = 10_000) -> int:
+    """Recompute the marked days (the worker runs this every minute).  Returns how many."""
+    done = 0
+    days = list(DirtyDay.objects.order_by("day").values_list("day", flat=True)[:limit])
+    for day in days:
+        with transaction.atomic():
+            if not DirtyDay.objects.filter(day=day).delete()[0]:
+                continue  # another refresh took it
+            recompute_day(day)
+            done += 1
+    RefreshState.objects.update_or_create(pk=1, defaults={"refreshed_at": timezone.now()})
+    return done
+
+
+def fact_days() -> list[dt.date]:
+    """Every day any fact is placed on."""
+    days: set[dt.date] = set()
+    for source in SOURCES:
+        field = source.date
+        first = source.model.objects.aggregate(first=Min(field))["first"]
+        if first is None:
+            continue
+        if source.is_datetime:
+            first = timezone.localtime(first).date()
+            days.update(_datetime_days(source, first))
+        else:
+            days.update(
+                source.model.objects.filter(~Q(**{field: None})).values_list(field, flat=True).distinct()
+            )
+    return sorted(days)
+
+
+def _datetime_days(source: Source, first: dt.date) -> set[dt.date]:
+    from django.db.models.functions import TruncDate
+
+    values = source.model.objects.annotate(d=TruncDate(source.date)).values_list("d", flat=True).distinct()
+    return {d for d in values if d is not None}
+
+
+def rebuild() -> int:
+    """Recompute every count from the facts; returns the number of days.  The tables are replaced
+    in one transaction, so readers see the old counts or the new ones, never half of each."""
+    days = fact_days()
+    with transaction.atomic():
+        DirtyDay.objects.all().delete()
+        DailyCount.objects.all().delete()
+        MonthlyCount.objects.all().delete()
+        months: dict[dt.date, dict[Key, int]] = defaultdict(lambda: defaultdict(int))
+        for day in days:
+            counts = compute_day(day)
+            DailyCount.objects.bulk_create(_daily_rows(day, counts), batch_size=2000)
+            month = months[day.replace(day=1)]
+            for key, value in counts.items():
+                month[key] += value
+        MonthlyCount.objects.bulk_create(
+            [
+                MonthlyCount(
+                    month=m,
+                    metric=k[0],
+                    organisation_id=k[1],
+                    organisation_path=k[2],
+                    dimension=k[3],
+                    key=k[4],
+                    value=v,
+                )
+                for m, counts in months.items()
+                for k, v in counts.items()
+                if v
+            ],
+            batch_size=2000,
+        )
+        now = timezone.now()
+        RefreshState.objects.update_or_create(pk=1, defaults={"refreshed_at": now, "rebuilt_at": now})
+    return len(days)
