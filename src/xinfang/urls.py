@@ -38,6 +38,7 @@ urlpatterns = [
     path("staff/workflow/", include("xinfang.workflow.urls")),
     path("staff/supervision/", include("xinfang.supervision.urls")),
     path("staff/accountability/", include("xinfang.supervision.accountability_urls")),  # 约谈/通报/建议
+    path("staff/stats/", include("xinfang.stats.urls")),  # 统计分析, 考核, 报告
     path("staff/tokens/", include("xinfang.api.urls")),
     path("api/v1/", api_v1.urls),
     path("captcha/", include("captcha.urls")),
