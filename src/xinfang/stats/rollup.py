@@ -6,11 +6,14 @@ recomputes that day's ``DailyCount`` rows from the facts and moves the month's `
 rows by the difference.  Why this is exact under concurrency (docs/statistics.md §4):
 
 * the mark and the facts commit together, so a refresh that sees the mark sees the facts;
-* a refresh deletes the mark *before* it reads the facts.  An action committing meanwhile either
-  wrote its mark before (invisible to the delete, uncommitted, so it survives) or waits on the
-  deleted row's lock and writes it again after the refresh commits: either way the day is marked
-  again and recomputed by the next refresh;
-* two refreshes of one day queue on the mark's row: the second deletes nothing and skips the day.
+* a refresh deletes the day's marks *before* it reads the facts, each in its own statement (READ
+  COMMITTED: each statement sees what was committed when it began).  A mark the delete did not see
+  belongs to an action that committed after the delete began: it survives, and the next refresh
+  recomputes the day.  A mark it deleted was committed before, with its facts, which the later
+  reading statements therefore see;
+* marks are append-only rows without a unique key, so marking never waits on anyone;
+* two refreshes of one day queue on the marks' row locks: the second deletes nothing new and skips
+  the day (or recomputes it again, harmlessly, if new marks arrived).
 
 ``rebuild`` recomputes every day from the facts (``xinfang rebuild_stats``).
 """
@@ -36,7 +39,7 @@ def mark_days(days: Iterable[dt.date | None]) -> None:
     """Mark ``days`` for recomputation (inside the caller's transaction)."""
     rows = [DirtyDay(day=d) for d in {d for d in days if d is not None}]
     if rows:
-        DirtyDay.objects.bulk_create(rows, ignore_conflicts=True)
+        DirtyDay.objects.bulk_create(rows)
 
 
 def _metrics_of(source: Source) -> list[Metric]:
@@ -130,7 +133,7 @@ def recompute_day(day: dt.date) -> None:
 def refresh(limit: int = 10_000) -> int:
     """Recompute the marked days (the worker runs this every minute).  Returns how many."""
     done = 0
-    days = list(DirtyDay.objects.order_by("day").values_list("day", flat=True)[:limit])
+    days = list(DirtyDay.objects.order_by("day").values_list("day", flat=True).distinct()[:limit])
     for day in days:
         with transaction.atomic():
             if not DirtyDay.objects.filter(day=day).delete()[0]:

@@ -77,10 +77,14 @@ class MonthlyCount(CountBase):
 
 
 class DirtyDay(models.Model):
-    """A day whose counts must be recomputed: written in the transaction of the action that changed
-    a fact of that day, removed by the refresh that recomputes it (stats.rollup.refresh)."""
+    """A mark that a day's counts must be recomputed, written in the transaction of the action that
+    changed a fact of that day and removed by the refresh that recomputes it (stats.rollup).
 
-    day = models.DateField(primary_key=True)
+    Append-only, with no unique key on purpose: an action inserting a mark never waits for another
+    transaction (a unique ``day`` would make every action of the day queue behind the first
+    uncommitted one, and behind the refresh deleting it)."""
+
+    day = models.DateField(db_index=True)
     marked_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
