@@ -1,5 +1,28 @@
 """The stats app's models, one module per area: counts (the roll-up), assessment, reports."""
 
+from .assessment import (
+    AssessmentPublication,
+    AssessmentResult,
+    AssessmentScheme,
+    BonusItem,
+    Deduction,
+    Indicator,
+    SchemeStatus,
+)
 from .counts import CountBase, DailyCount, Dimension, DirtyDay, MonthlyCount, RefreshState
 
-__all__ = ["CountBase", "DailyCount", "Dimension", "DirtyDay", "MonthlyCount", "RefreshState"]
+__all__ = [
+    "AssessmentPublication",
+    "AssessmentResult",
+    "AssessmentScheme",
+    "BonusItem",
+    "CountBase",
+    "DailyCount",
+    "Deduction",
+    "Dimension",
+    "DirtyDay",
+    "Indicator",
+    "MonthlyCount",
+    "RefreshState",
+    "SchemeStatus",
+]
