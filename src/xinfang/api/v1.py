@@ -17,7 +17,7 @@ from ninja.types import DictStrAny
 
 from xinfang.core.input_guard import is_json_content_type
 
-from .endpoints import accountability, actions, auth, notifications, petitions, portal, worklist
+from .endpoints import accountability, actions, auth, notifications, petitions, portal, statistics, worklist
 from .endpoints import supervision as supervision_endpoints
 from .errors import UnsupportedMediaType, install_error_handlers
 
@@ -112,3 +112,4 @@ api.add_router("/portal", portal.router)
 api.add_router("/worklist", worklist.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/accountability", accountability.router)
+api.add_router("/statistics", statistics.router)
