@@ -10,6 +10,7 @@ from .assessment import (
     SchemeStatus,
 )
 from .counts import CountBase, DailyCount, Dimension, DirtyDay, MonthlyCount, RefreshState
+from .reports import ReportKind, ReportTemplate
 
 __all__ = [
     "AssessmentPublication",
@@ -24,5 +25,7 @@ __all__ = [
     "Indicator",
     "MonthlyCount",
     "RefreshState",
+    "ReportKind",
+    "ReportTemplate",
     "SchemeStatus",
 ]
