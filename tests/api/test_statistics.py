@@ -123,6 +123,8 @@ def test_scope_outside_the_area_or_unknown_is_not_found(api, token_of, figures_w
         ({}, "start"),
         ({"period": "2026-13"}, "period"),
         ({"period": "26"}, "period"),
+        ({"period": "0001"}, "period"),
+        ({"start": "9999-12-01", "end": "9999-12-31"}, "start"),
         ({"period": "2026", "start": "2026-01-01", "end": "2026-01-02"}, "period"),
         ({"start": "2000-01-01", "end": "2026-01-01"}, "end"),
         ({"period": "2026", "category": "no-such"}, "category"),

@@ -37,6 +37,9 @@ BREAKDOWNS = ("channel", "purpose", "category", "locality", "unit", "child", "mo
 # Ten years of months is 120 monthly rows per organisation and metric: still one cheap read; a
 # longer span is a mistake (a mistyped year), not a report anyone needs.
 MAX_DAYS = 3700
+# Years a figure can exist in; outside them a date is a typing mistake (and the last day of year
+# 9999 has no day after it to end a span with).
+YEARS = (1900, 2999)
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q([1-4])))?$")
 
 
@@ -116,7 +119,7 @@ def _period(filters: StatisticsFilters) -> Period:
         raise ValidationError({"period": [_("period 与 start/end 只能二选一。")]})
     if filters.period:
         match = _PERIOD.match(filters.period)
-        if not match or not 1 <= int(match.group(1)) <= 9998:
+        if not match or not YEARS[0] <= int(match.group(1)) <= YEARS[1]:
             raise ValidationError({"period": [_("统计期格式应为 2026、2026-03 或 2026-Q1。")]})
         year, month, quarter = int(match.group(1)), match.group(2), match.group(3)
         if month:
@@ -127,6 +130,9 @@ def _period(filters: StatisticsFilters) -> Period:
     if not filters.start or not filters.end:
         missing = "start" if not filters.start else "end"
         raise ValidationError({missing: [_("请填写统计期：start 和 end，或 period。")]})
+    for name in ("start", "end"):
+        if not YEARS[0] <= getattr(filters, name).year <= YEARS[1]:
+            raise ValidationError({name: [_("日期超出范围（1900至2999年）。")]})
     if filters.end < filters.start:
         raise ValidationError({"end": [_("截止日期不能早于起始日期。")]})
     if (filters.end - filters.start).days >= MAX_DAYS:
