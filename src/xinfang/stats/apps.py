@@ -17,3 +17,7 @@ class StatsConfig(AppConfig):
 
         # Every action (and registration) marks the days whose figures it may change.
         transition_performed.connect(on_transition, dispatch_uid="xinfang.stats.on_transition")
+
+        from .assessment import register_audit_labels as register_assessment_labels
+
+        register_assessment_labels()
