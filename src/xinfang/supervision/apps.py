@@ -27,3 +27,11 @@ class SupervisionConfig(AppConfig):
         from . import accountability, urging
 
         labels.register(actions={**urging.AUDIT_ACTIONS, **accountability.AUDIT_ACTIONS})
+        # A petition that ends ends the units' open supervision response deadlines (issue #9 §1).
+        from xinfang.workflow.signals import transition_performed
+
+        from .receivers import end_deadlines_of_ended_petition
+
+        transition_performed.connect(
+            end_deadlines_of_ended_petition, dispatch_uid="xinfang.supervision.end_deadlines"
+        )

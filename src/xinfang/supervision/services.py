@@ -21,8 +21,10 @@ from xinfang.organisations.choices import OrganisationKind, RoleCode
 from xinfang.organisations.models import Organisation, User
 from xinfang.petitions.choices import InvolvementReason
 from xinfang.petitions.models import Involvement, Petition
+from xinfang.workflow import deadline_records
 from xinfang.workflow.calendar import add_working_days
 from xinfang.workflow.engine import Effect, System, TransitionRefused, handling_organisation, perform
+from xinfang.workflow.models import DeadlineKind, DeadlineOutcome, DeadlineRecord
 
 from .models import (
     LIVE_NOTICE_STATUSES,
@@ -115,6 +117,44 @@ def _notice_data(notice: SupervisionNotice, **extra: Any) -> dict[str, Any]:
     }
 
 
+# --- the unit's response deadline as a record (issue #9 §1) -------------------------------------
+# Each period the unit has to answer a notice is a ``DeadlineRecord`` (kind SUPERVISION, reference =
+# the notice), written in the action's transaction; the stats receiver of ``transition_performed``
+# then marks its due day for the roll-up (figures ``supervision_due``/``supervision_on_time``).
+
+
+def _open_response_deadline(petition: Petition, notice: SupervisionNotice) -> None:
+    deadline_records.open_record(
+        petition, kind=DeadlineKind.SUPERVISION, organisation=notice.unit,
+        started_on=timezone.localdate(), due_on=notice.respond_by, reference=notice.pk,
+    )  # fmt: skip
+
+
+def _close_response_deadline(
+    petition: Petition, notice: SupervisionNotice, *, user: Any, action: str
+) -> None:
+    """The unit answered: its open response deadline is met or late by the notice's date."""
+    deadline_records.close_records(
+        petition, kind=DeadlineKind.SUPERVISION, user=user, action=action, reference=notice.pk
+    )
+
+
+def end_response_deadlines(petition: Petition, *, user: Any, action: str, notice: Any = None) -> None:
+    """The unit no longer owes an answer (the notice lifted, the petition ended): an open response
+    deadline still within its date falls away (void, neither met nor missed).  One already past its
+    date had been missed before the obligation ended, so it is closed as late: lifting an ignored
+    催办 to issue a 挂牌督办 must not wipe the unit's violation (evidence for Arts. 43-45)."""
+    records = DeadlineRecord.objects.filter(
+        petition=petition, kind=DeadlineKind.SUPERVISION, closed_on__isnull=True
+    )
+    if notice is not None:
+        records = records.filter(reference=notice.pk)
+    today = timezone.localdate()
+    for record in records:
+        outcome = DeadlineOutcome.VOID if record.due_on >= today else DeadlineOutcome.LATE
+        deadline_records.close(record, on=today, user=user, action=action, outcome=outcome)
+
+
 # --- the actions --------------------------------------------------------------------------------
 
 
@@ -186,6 +226,7 @@ def supervise(
             published=bool(published),
         )
         created.append(notice)
+        _open_response_deadline(petition, notice)
         data = _notice_data(notice, published=notice.published)
         if named is not None:
             data["leader"] = str(named)
@@ -208,6 +249,8 @@ def answer_supervision(
         feedback = SupervisionFeedback.objects.create(notice=chosen, text=body, submitted_by=user)
         chosen.status = NoticeStatus.ANSWERED
         chosen.save(update_fields=["status"])
+        # Met or late by the notice's date, closed by whoever answered for the unit.
+        _close_response_deadline(petition, chosen, user=user, action="answer_supervision")
         written.append(feedback)
         return Effect(comment=body, data=_notice_data(chosen, feedback=feedback.pk))
 
@@ -284,6 +327,9 @@ def return_supervision_answer(
         chosen.status, chosen.respond_by = NoticeStatus.OPEN, due
         chosen.escalation_level, chosen.escalated_at = EscalationLevel.NONE, None
         chosen.save(update_fields=["status", "respond_by", "escalation_level", "escalated_at"])
+        # A return always sets a new date: the unit has a new period to answer in.  The first
+        # record keeps its own outcome (the answer was on time or not); the new one starts today.
+        _open_response_deadline(chosen.petition, chosen)
         return {"feedback": getattr(feedback, "pk", None)}
 
     return _decide(
@@ -306,6 +352,7 @@ def lift_supervision(
             NoticeStatus.LIFTED, timezone.now(), user, note,
         )  # fmt: skip
         chosen.save(update_fields=["status", "lifted_at", "lifted_by", "lift_reason"])
+        end_response_deadlines(petition, user=user, action="lift_supervision", notice=chosen)
         lifted.append(chosen)
         return Effect(comment=note, data=_notice_data(chosen, previous=previous), organisation=chosen.office)
 
