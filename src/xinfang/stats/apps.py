@@ -21,3 +21,7 @@ class StatsConfig(AppConfig):
         from .assessment import register_audit_labels as register_assessment_labels
 
         register_assessment_labels()
+
+        from .report_labels import register_audit_labels as register_report_labels
+
+        register_report_labels()
