@@ -552,6 +552,10 @@ class UnitScore:
     def unit_path(self) -> str:
         return self.unit.path
 
+    @property
+    def unit_id(self) -> int:
+        return self.unit.pk
+
 
 @dataclass
 class Ranking:

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -27,6 +27,7 @@ from xinfang.core.xlsx import xlsx_response
 from xinfang.organisations.choices import CASEWORK_ROLES
 
 from . import assessment as services
+from . import figures
 from .assessment_forms import BonusForm, DeductionForm, IndicatorForm, PublishForm, SchemeForm
 from .metrics import RATES
 from .models import AssessmentPublication, AssessmentResult, AssessmentScheme
@@ -45,35 +46,40 @@ def _scheme_or_404(request: HttpRequest, pk: int) -> AssessmentScheme:
 # --- the drill-down links ----------------------------------------------------------------------
 
 
-def drill_url(metric: str, start: str, end: str, scope: str) -> str:
-    """The list of petitions behind ``metric`` for one unit and period (the statistics pages'
-    drill-down, ``stats:drill``); empty while that page is not installed."""
-    try:
-        base = reverse("stats:drill")
-    except NoReverseMatch:
-        return ""
-    query = {"metric": metric, "start": start, "end": end, "scope": scope, "dimension": "", "key": ""}
-    return f"{base}?{urlencode(query)}"
+def drill_url(metric: str, start: str, end: str, scope: int) -> str:
+    """The list of petitions behind ``metric`` for one unit (``scope``: its id) and period: the
+    statistics pages' drill-down, ``stats:drill``, with the parameters its own links carry (the
+    total: no dimension, no key — an empty key would be read as a breakdown's value)."""
+    query = {"metric": metric, "start": start, "end": end, "scope": scope}
+    return f"{reverse('stats:drill')}?{urlencode(query)}"
 
 
-def with_links(detail: dict[str, Any], *, start: str, end: str, scope: str) -> dict[str, Any]:
-    """A unit's detail (as stored in a result) with the drill-down link of every count in it."""
+def with_links(detail: dict[str, Any], *, start: str, end: str, scope: int | None) -> dict[str, Any]:
+    """A unit's detail (as stored in a result) with the drill-down link of every count in it;
+    no links when ``scope`` is None (the viewer's figures do not reach that unit)."""
+
+    def link(metric: str | None) -> str:
+        return drill_url(metric, start, end, scope) if metric and scope is not None else ""
+
     indicators = []
     for entry in detail.get("indicators", []):
         rate = RATES.get(entry["figure"])
-        numerator = rate.numerator if rate else entry["figure"]
         indicators.append(
             {
                 **entry,
-                "numerator_url": drill_url(numerator, start, end, scope),
-                "denominator_url": drill_url(rate.denominator, start, end, scope) if rate else "",
+                "numerator_url": link(rate.numerator if rate else entry["figure"]),
+                "denominator_url": link(rate.denominator if rate else None),
             }
         )
-    deductions = [
-        {**entry, "drill_url": drill_url(entry["metric"], start, end, scope)}
-        for entry in detail.get("deductions", [])
-    ]
+    deductions = [{**entry, "drill_url": link(entry["metric"])} for entry in detail.get("deductions", [])]
     return {**detail, "indicators": indicators, "deductions": deductions}
+
+
+def _drillable(user: Any, unit_path: str, unit_id: int) -> int | None:
+    """The unit's id when ``user``'s figures reach it (the drill-down refuses a scope outside the
+    viewer's area: a department's handler sees the county's score but not the county's lists)."""
+    area = figures.area_of(user)
+    return unit_id if area is not None and unit_path.startswith(area.path) else None
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -328,9 +334,10 @@ def assessment_bonus_delete(request: HttpRequest, pk: int, item: int) -> HttpRes
 # --- running, publishing, the ranking --------------------------------------------------------
 
 
-def _linked_rows(rows: list[Any], start: str, end: str) -> list[Any]:
+def _linked_rows(user: Any, rows: list[Any], start: str, end: str) -> list[Any]:
     for row in rows:
-        row.linked = with_links(row.detail, start=start, end=end, scope=row.unit_path)
+        scope = _drillable(user, row.unit_path, row.unit_id)
+        row.linked = with_links(row.detail, start=start, end=end, scope=scope)
     return rows
 
 
@@ -343,7 +350,7 @@ def assessment_preview(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "scheme": scheme,
         "definition": ranking.definition,
-        "rows": _linked_rows(ranking.units, start, end),
+        "rows": _linked_rows(request.user, ranking.units, start, end),
         "as_of": ranking.as_of,
         "publication": None,
         "preview": True,
@@ -402,7 +409,7 @@ def assessment_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "scheme": scheme,
         "definition": definition,
-        "rows": _linked_rows(rows, definition["start"], definition["end"]),
+        "rows": _linked_rows(request.user, rows, definition["start"], definition["end"]),
         "as_of": publication.as_of,
         "publication": publication,
         "versions": list(scheme.publications.order_by("-version").values_list("version", flat=True)),
@@ -457,15 +464,15 @@ def assessment_result(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     publication = result.publication
     definition = publication.snapshot
+    scope = _drillable(request.user, result.unit_path, result.unit_id)
     context = {
         "result": result,
         "publication": publication,
         "scheme": publication.scheme,
         "definition": definition,
         "unit_count": publication.results.count(),
-        "detail": with_links(
-            result.detail, start=definition["start"], end=definition["end"], scope=result.unit_path
-        ),
+        "detail": with_links(result.detail, start=definition["start"], end=definition["end"], scope=scope),
+        "drillable": scope is not None,
         "superseded": publication.scheme.publications.filter(version__gt=publication.version).exists(),
     }
     return render(request, "stats/assessment_result.html", context)
