@@ -243,7 +243,7 @@ def test_bad_definitions_are_refused_in_chinese_with_nothing_written(world):
     assert errors["name"] == ["请填写方案名称。"]
     assert "考核机关须为本信访工作机构或其所属人民政府。" in errors["assessor"]
     assert "考核期截止日期不能早于起始日期。" in errors["end"]
-    assert "被考核单位须为本机关辖区内的单位（不含本机关）。" in errors["units"]
+    assert "被考核单位须为本机关辖区内两级以内的单位（不含本机关）。" in errors["units"]
     assert not AssessmentScheme.objects.exists() and AuditEvent.objects.count() == events
 
     scheme = services.create_scheme(user=user, name="考核", assessor=world.city, start=START, end=END)

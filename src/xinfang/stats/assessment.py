@@ -189,10 +189,13 @@ def assessor_choices(office: Organisation) -> list[Organisation]:
 
 
 def unit_choices(office: Organisation) -> QuerySet[Organisation]:
-    """The organisations of the office's area that may be assessed (not the area or the office)."""
+    """The organisations of the office's area that may be assessed (not the area or the office),
+    down to two levels below the area."""
     area = area_of_office(office)
+    # Two levels down (a city's counties and their departments and townships): a unit is a body
+    # that answers for its work, and a whole city's villages would make the list unusable.
     return (
-        Organisation.objects.filter(path__startswith=area.path, is_active=True)
+        Organisation.objects.filter(path__startswith=area.path, is_active=True, depth__lte=area.depth + 2)
         .exclude(pk__in=[area.pk, office.pk])
         .order_by("path")
     )
@@ -244,7 +247,7 @@ def _check_scheme(
         errors["end"].append(_("考核期截止日期不能早于起始日期。"))
     allowed = set(unit_choices(office).filter(pk__in=[u.pk for u in units]).values_list("pk", flat=True))
     if any(u.pk not in allowed for u in units):
-        errors["units"].append(_("被考核单位须为本机关辖区内的单位（不含本机关）。"))
+        errors["units"].append(_("被考核单位须为本机关辖区内两级以内的单位（不含本机关）。"))
     if not units and not default_units(office).exists():
         errors["units"].append(_("本机关辖区内没有下级单位，请列明被考核单位。"))
     if errors:
@@ -676,9 +679,9 @@ def _unit_score(
 ) -> UnitScore:
     indicators = [_indicator_entry(spec, totals) for spec in definition["indicators"]]
     deductions = [_deduction_entry(spec, totals) for spec in definition["deductions"]]
-    indicator_points = sum((s for _e, s in indicators), Decimal(0))
-    deducted = sum((s for _e, s in deductions), Decimal(0))
-    bonus_points = sum((b.points for b in bonuses), Decimal(0))
+    indicator_points = _round(sum((s for _e, s in indicators), Decimal(0)))
+    deducted = _round(sum((s for _e, s in deductions), Decimal(0)))
+    bonus_points = _round(sum((b.points for b in bonuses), Decimal(0)))
     detail = {
         "indicators": [e for e, _s in indicators],
         "deductions": [e for e, _s in deductions],
@@ -784,4 +787,5 @@ def register_audit_labels() -> None:
     """The audit page's Chinese for the assessment's actions (called from StatsConfig.ready)."""
     from xinfang.audit import labels
 
-    labels.register(actions=AUDIT_ACTIONS)
+    names = {**{m.name: m.label for m in METRICS.values()}, **{r.name: r.label for r in RATES.values()}}
+    labels.register(actions=AUDIT_ACTIONS, values={"figure": names, "metric": names})
