@@ -8,20 +8,23 @@ import datetime as dt
 import html
 import io
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
 from xinfang.audit.models import AuditEvent
-from xinfang.stats import rollup
-from xinfang.workflow import services
+from xinfang.stats import figures, rollup, tables
+from xinfang.stats.forms import DrillForm
+from xinfang.workflow import appeals, services
 
 from ..factories import register
-from ..procedure import new_registration, to_replied
+from ..procedure import new_registration, to_replied, to_reviewed
 
 CASEWORK = ["intake_a", "handler_a", "supervisor_a", "leader_a", "city_supervisor"]
 FIGURE = re.compile(r'<a class="fig" href="([^"]+)" data-metric="(\w+)">(\d+)</a>')
@@ -32,8 +35,18 @@ TOTAL = re.compile(r'id="drill-total">(\d+)<')
 def facts(world):
     """County A: a replied letter, a collective visit of six, a phone call the county supervisor is
     recused from; county B: one letter.  Counted by the roll-up."""
-    replied = new_registration(world).petition
+    # Received seven weeks ago: its disposal and acceptance deadlines have passed (met late).
+    replied = new_registration(world, received_on=timezone.localdate() - dt.timedelta(days=50)).petition
     to_replied(world, replied.number)
+    appeals.evaluate(
+        user=world.intake_a,
+        number=replied.number,
+        office_rating="satisfied",
+        unit_rating="dissatisfied",
+        reasons="工资只补发了一半",
+    )
+    reviewed = new_registration(world).petition
+    to_reviewed(world, reviewed.number)
     new_registration(world, channel="visit", headcount=6)
     recused = new_registration(world, channel="phone").petition
     services.recuse(user=world.supervisor_a, number=recused.number, reasons="与信访人系近亲属")
@@ -108,6 +121,14 @@ def test_invalid_filters_show_chinese_errors(client, facts, params, error):
     assert error in response.content.decode()
 
 
+def _drill_total(href: str, user) -> int:
+    query = QueryDict(urlsplit(href).query)
+    form = DrillForm(query, area=figures.area_of(user))
+    assert form.is_valid(), form.errors
+    metric = form.cleaned_data["metric"]
+    return figures.drill_total(metric, tables.drill_rows(metric, form.query()))
+
+
 @pytest.mark.parametrize("who", ["city_supervisor", "supervisor_a"])
 def test_every_figure_equals_the_total_of_its_drill_down(client, facts, who):
     """Follow every number on the page: the drill-down's total is the number, and its list plus
@@ -118,11 +139,16 @@ def test_every_figure_equals_the_total_of_its_drill_down(client, facts, who):
     assert len(shown) > 300  # counts, rates and every breakdown table
     assert sum(v for _h, _m, v in shown) > 100
     received = [v for _h, m, v in shown if m == "received"]
-    assert received[0] == (4 if who == "city_supervisor" else 3)
-    for href, metric, value in dict.fromkeys(shown):
-        drill = client.get(href)
-        assert drill.status_code == 200, href
-        assert int(TOTAL.search(drill.content.decode()).group(1)) == value, (metric, href)
+    assert received[0] == (5 if who == "city_supervisor" else 4)
+    links = list(dict.fromkeys(shown))
+    assert sum(1 for _h, _m, v in links if v) > 50
+    for href, metric, value in links:
+        if value:
+            drill = client.get(href)
+            assert drill.status_code == 200, href
+            assert int(TOTAL.search(drill.content.decode()).group(1)) == value, (metric, href)
+        else:  # a zero: the view's own form and rows, without rendering an empty page (time)
+            assert _drill_total(href, getattr(facts, who)) == 0, (metric, href)
 
 
 def test_the_drill_down_says_what_the_viewer_may_not_see(client, facts):
@@ -132,12 +158,12 @@ def test_the_drill_down_says_what_the_viewer_may_not_see(client, facts):
     params.pop("period")
     response = client.get(reverse("stats:drill"), params)
     body = response.content.decode()
-    assert response.context["total"] == 3
-    assert len(response.context["lines"]) == 2
+    assert response.context["total"] == 4
+    assert len(response.context["lines"]) == 3
     assert "另有 1 件因保密或回避规定不在列表中显示" in body
     client.force_login(facts.leader_a)
     response = client.get(reverse("stats:drill"), params)
-    assert len(response.context["lines"]) == 3
+    assert len(response.context["lines"]) == 4
     assert "另有" not in response.content.decode()
 
 
@@ -167,7 +193,7 @@ def test_each_table_downloads_with_the_figures_on_screen(client, facts):
         assert rows[1:] == [[c if c != "" else None for c in r] for r in table.sheet_rows()], table.key
     channel = next(t for t in tables if t.key == "channel")
     by_channel = {r.label: r.cells[0].value for r in channel.rows}
-    assert by_channel == {"来信": 2, "来访": 1, "来电": 1, "合计": 4}
+    assert by_channel == {"来信": 3, "来访": 1, "来电": 1, "合计": 5}
 
 
 def test_the_drill_list_downloads_audited(client, facts):
@@ -178,9 +204,9 @@ def test_the_drill_list_downloads_audited(client, facts):
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("信访编号", "标题", "状态", "登记机构")
-    assert len(rows) == 1 + 3
+    assert len(rows) == 1 + 4
     event = AuditEvent.objects.filter(action="petition.export").latest("pk")
-    assert event.data["count"] == 3
+    assert event.data["count"] == 4
     assert event.data["section"] == "stats.drill"
 
 
