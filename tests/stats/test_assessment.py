@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -442,3 +444,78 @@ def _links(html: str) -> list[dict[str, str]]:
 
     Parser().feed(html)
     return [a for a in found if "href" in a]
+
+
+def test_a_failing_publication_leaves_nothing_behind(world, facts, monkeypatch):
+    """The audit event is written last in the transaction: if it fails, no version, no result rows
+    and no status change remain."""
+    scheme = _define(world)
+
+    def broken(**kwargs):
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(services, "record_event", broken)
+    with pytest.raises(RuntimeError):
+        services.publish(user=world.city_supervisor, scheme_id=scheme.pk)
+    assert not AssessmentPublication.objects.exists() and not AssessmentResult.objects.exists()
+    scheme.refresh_from_db()
+    assert scheme.status == SchemeStatus.DRAFT
+
+
+def test_running_costs_the_same_queries_for_more_units(world, facts):
+    """The figures of all units come from one read of the area, not one read per unit."""
+    scheme = _define(world)
+    with CaptureQueriesContext(connection) as two_units:
+        services.run(scheme)
+    more = [world.a.government, world.b.government, world.a.department, world.b.department, world.a.township]
+    services.update_scheme(
+        user=world.city_supervisor, scheme_id=scheme.pk, name=scheme.name, assessor=world.city,
+        start=START, end=END, units=more,
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as five_units:
+        scores = _by_unit(services.run(scheme).units)
+    assert len(five_units) <= len(two_units) <= 12
+    # nested units each count their own subtree: county A's department holds all of A's deadlines
+    assert scores[world.a.department.name].detail["deductions"][0]["count"] == 3
+    assert scores[world.a.township.name].detail["deductions"][0]["count"] == 0
+
+
+def test_editing_and_removing_through_the_pages_is_audited(client, world, facts):
+    scheme = _define(world)
+    client.force_login(world.city_supervisor)
+    deduction = scheme.deductions.get()
+    response = client.post(
+        reverse("stats:assessment_deduction_edit", args=[scheme.pk, deduction.pk]),
+        {"metric": "deadlines_missed", "points_per_item": "abc", "cap": ""},
+    )
+    assert response.status_code == 200 and 'value="abc"' in response.content.decode()
+    client.post(
+        reverse("stats:assessment_deduction_edit", args=[scheme.pk, deduction.pk]),
+        {"metric": "deadlines_missed", "points_per_item": "1", "cap": ""},
+    )
+    deduction.refresh_from_db()
+    assert deduction.points_per_item == D("1") and deduction.cap is None
+    response = client.post(
+        reverse("stats:assessment_edit", args=[scheme.pk]),
+        {"name": "改名后的考核", "assessor": world.city.pk, "start": START.isoformat(),
+         "end": END.isoformat(), "units": [world.a.government.pk]},
+    )  # fmt: skip
+    assert response.status_code == 302
+    bonus = scheme.bonuses.get()
+    indicator = scheme.indicators.first()
+    client.post(reverse("stats:assessment_bonus_delete", args=[scheme.pk, bonus.pk]))
+    client.post(reverse("stats:assessment_indicator_delete", args=[scheme.pk, indicator.pk]))
+    client.post(reverse("stats:assessment_deduction_delete", args=[scheme.pk, deduction.pk]))
+    assert not scheme.bonuses.exists() and not scheme.deductions.exists() and scheme.indicators.count() == 1
+    actions = set(AuditEvent.objects.filter(object_id=str(scheme.pk)).values_list("action", flat=True))
+    assert {
+        "stats.assessment_changed", "stats.assessment_bonus_removed", "stats.assessment_indicator_removed",
+        "stats.assessment_deduction_removed", "stats.assessment_deduction_set",
+    } <= actions  # fmt: skip
+    removed = AuditEvent.objects.get(action="stats.assessment_bonus_removed")
+    assert removed.data["reason"] == "获省级表彰"
+    # a removed item is gone for a second click: a message, not an error page
+    response = client.post(reverse("stats:assessment_bonus_delete", args=[scheme.pk, bonus.pk]), follow=True)
+    assert "该加分项已不在方案中" in response.content.decode()
+    scheme.refresh_from_db()
+    assert scheme.name == "改名后的考核" and list(scheme.units.all()) == [world.a.government]

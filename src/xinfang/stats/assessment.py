@@ -62,6 +62,7 @@ from .models import (
 MANAGER_ROLES = (RoleCode.SUPERVISOR, RoleCode.LEADER)
 CENT = Decimal("0.01")
 MAX_POINTS = Decimal("1000")
+MAX_DAYS = 3653
 # The counts a deduction is most often made for, offered first in the form.
 SUGGESTED_DEDUCTIONS = ("deadlines_missed", "review_changed", "recheck_changed")
 
@@ -245,6 +246,9 @@ def _check_scheme(
         errors["end"].append(_("请填写考核期截止日期。"))
     if start and end and end < start:
         errors["end"].append(_("考核期截止日期不能早于起始日期。"))
+    elif start and end and (end - start).days >= MAX_DAYS:
+        # The drill-down behind every figure reads at most ten years.
+        errors["end"].append(_("考核期不能超过十年。"))
     allowed = set(unit_choices(office).filter(pk__in=[u.pk for u in units]).values_list("pk", flat=True))
     if any(u.pk not in allowed for u in units):
         errors["units"].append(_("被考核单位须为本机关辖区内两级以内的单位（不含本机关）。"))
