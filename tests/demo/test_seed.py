@@ -260,6 +260,9 @@ def snapshot() -> list[tuple]:
 
 
 def wipe_petitions() -> None:
+    from xinfang.workflow.models import Evaluation
+
+    Evaluation.objects.all().delete()  # protects its letter, which the petitions' delete takes
     PetitionEvent.objects.all().delete()
     Involvement.objects.all().delete()
     Petitioner.objects.all().delete()

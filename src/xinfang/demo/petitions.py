@@ -36,11 +36,13 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from xinfang.audit.services import record_event
 from xinfang.organisations.models import Organisation, User
 from xinfang.petitions.models import Category, NumberSequence, Petition
+from xinfang.workflow.models import DecisionLetter
 
 from .drive import DRIVE_UNIT, can_drive, demo_actors, replay
 from .pgload import copy_columns, copy_writer, drop_secondary, restore_secondary
@@ -169,6 +171,8 @@ def seed_petitions(
     result.deferred_indexes = defer_indexes
     with transaction.atomic():
         sequences = _lock_sequences(list(office_infos), today)
+        # At most one bulk decision letter per petition; ids a run leaves unused are a harmless gap.
+        teller.letter_ids = iter(take_ids(count, DecisionLetter))
         before = dict(sequences)
         deferred = None
         if defer_indexes:
@@ -383,9 +387,10 @@ def _save_sequences(sequences: dict[tuple[int, int], int], before: dict[tuple[in
     NumberSequence.objects.filter(office_id__in={o for o, _y in sequences}, last=0).delete()
 
 
-def take_ids(n: int) -> list[int]:
-    """``n`` new petition ids, taken before the rows are written: children and repeats refer to them."""
-    table = Petition._meta.db_table
+def take_ids(n: int, model: type[Model] = Petition) -> list[int]:
+    """``n`` new ids of ``model``, taken before the rows are written: children and repeats refer to
+    them (and evaluations to their decision letter)."""
+    table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

@@ -43,6 +43,11 @@ CHANNEL_WEIGHTS = {
     Channel.REFERRAL: 2,
 }
 _DELAYED_CHANNELS = {Channel.LETTER, Channel.MAILBOX, Channel.REFERRAL}  # registered days after receipt
+# A hotspot for the statistics (issue #9 §4): this quarter, complaints about property management
+# rise sharply in the second county (a new estate handed over with defects, say).
+HOTSPOT_TOPIC = "property_management"
+HOTSPOT_COUNTY = 1  # index among the counties, in the order of the tree
+HOTSPOT_SHARE = 0.3  # of the county's new petitions this quarter, on top of the usual mix
 _WEEKDAY_LOAD = (1.0, 1.0, 1.0, 1.0, 0.95, 0.45, 0.35)  # offices receive far fewer visits at weekends
 
 
@@ -198,6 +203,11 @@ class Planner:
             categories.get(texts.category_code(*t.category), fallback) for t in texts.TOPICS
         ]
         self._offsets: dict[int, str] = {}
+        counties = list(dict.fromkeys(loc.place.county for loc in localities if loc.level == Level.COUNTY))
+        self.hotspot_county = counties[HOTSPOT_COUNTY] if len(counties) > HOTSPOT_COUNTY else None
+        self.hotspot_topic = next(i for i, t in enumerate(texts.TOPICS) if t.key == HOTSPOT_TOPIC)
+        quarter_month = 3 * ((today.month - 1) // 3) + 1
+        self.hotspot_from = dt.date(today.year, quarter_month, 1)
 
     def daily_counts(self) -> list[tuple[dt.date, int]]:
         """How many petitions arrive each day of the span: fewer at weekends, a slow upward trend,
@@ -302,6 +312,12 @@ class Planner:
         rng = self.rng
         loc = self.locality_table[int(rng.random() * len(self.locality_table))]
         topic_index = self.topic_table[int(rng.random() * len(self.topic_table))]
+        if (
+            day >= self.hotspot_from
+            and loc.place.county == self.hotspot_county
+            and rng.random() < HOTSPOT_SHARE
+        ):
+            topic_index = self.hotspot_topic
         purposes = self.purpose_tables[topic_index]
         purpose = purposes[int(rng.random() * len(purposes))]
         if rng.random() < COLLECTIVE_SHARE:

@@ -27,7 +27,7 @@ from xinfang.petitions.choices import (
 from xinfang.petitions.models import Involvement, Petition, Petitioner, PetitionEvent
 from xinfang.petitions.services import QUERY_CODE_ALPHABET, QUERY_CODE_LENGTH
 from xinfang.petitions.validators import mask_id_number, mask_phone
-from xinfang.workflow.models import Assignment, DecisionLetter
+from xinfang.workflow.models import Assignment, DeadlineRecord, DecisionLetter, Evaluation
 
 from . import texts
 from .people import make_person
@@ -35,12 +35,15 @@ from .plan import LocalityInfo, OfficeInfo, PlannedPetition
 from .stories import Story
 from .storyrows import (
     ASSIGNMENT_FIELDS,
+    EVALUATION_FIELDS,
     LETTER_FIELDS,
+    RECORD_FIELDS,
     OrgInfo,
     copy_assignment,
     copy_event,
     copy_line,
     orm_row,
+    registration_rows,
     story_rows,
 )
 
@@ -67,6 +70,8 @@ TABLES: tuple[tuple[type[models.Model], tuple[str, ...]], ...] = (
     (PetitionEvent, EVENT_FIELDS),
     (Assignment, ASSIGNMENT_FIELDS),
     (DecisionLetter, LETTER_FIELDS),
+    (Evaluation, EVALUATION_FIELDS),
+    (DeadlineRecord, RECORD_FIELDS),
 )
 
 
@@ -78,7 +83,7 @@ class RenderContext:
     localities: dict[int, LocalityInfo]
     today: dt.date
     copy: bool  # True: encrypt and return COPY text; False: return field dicts for bulk_create
-    copy_suffixes: tuple[str, ...] = ("",) * 6  # per table: values of the columns left to defaults
+    copy_suffixes: tuple[str, ...] = ("",) * len(TABLES)  # per table: values of the columns left to defaults
     orgs: dict[int, OrgInfo] = field(default_factory=dict)  # offices and units the stories name
     notes: dict[str, str] = field(default_factory=dict)  # storyrows.story_notes(), translated
 
@@ -136,9 +141,11 @@ def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Ren
     copy = ctx.copy
     # bulk_create encrypts through the model field; COPY gets the ciphertext from here.
     encrypt = crypto.encrypt if copy else str
-    suffix_p, suffix_pp, suffix_i, suffix_e, suffix_a, suffix_l = ctx.copy_suffixes
+    suffix_p, suffix_pp, suffix_i, suffix_e, suffix_a, suffix_l, suffix_v, suffix_r = ctx.copy_suffixes
     assignments: list[Any] = []
     letters: list[Any] = []
+    evaluations: list[Any] = []
+    records: list[Any] = []
     notes = {o.id: esc(o.public_note) for o in ctx.offices.values()}
     registered_data = {c: esc(json.dumps({"channel": c, "portal": c == _ONLINE})) for c in Channel.values}
     for p in map(PlannedPetition._make, chunk):
@@ -181,6 +188,7 @@ def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Ren
             rows = story_rows(
                 petition_id=p.id, office_id=p.office_id, title=title, registered_at=p.registered_at,
                 clerk=office.clerk_id, steps=story.steps, orgs=ctx.orgs, notes=ctx.notes, seed=p.matter_seed,
+                received_on=received_on, dues=story.dues, letter_id=story.letter_id,
             )  # fmt: skip
             version, updated_at = rows.version, rows.updated_at
             conclusion, concluded_on = rows.conclusion, rows.concluded_on
@@ -269,19 +277,30 @@ def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Ren
                 events.append(
                     dict(event, kind=EventKind.REPEAT_LINKED, data={"repeat_of": p.repeat_of_number})
                 )
+        if rows is None:  # still with the office, or replayed (the services go on from here)
+            new_records = registration_rows(
+                petition_id=p.id, received_on=received_on, registered_at=p.registered_at,
+                due=story.dues[0], office_id=p.office_id, clerk=clerk, orgs=ctx.orgs,
+            )  # fmt: skip
+            if copy:
+                records.extend(copy_line(values, suffix_r, esc) for values in new_records)
+            else:
+                records.extend(orm_row(RECORD_FIELDS, values) for values in new_records)
         if rows is not None:
             for out, fields, suffix, new, line in (
                 (involvements, INVOLVEMENT_FIELDS, suffix_i, rows.involvements, copy_line),
                 (events, EVENT_FIELDS, suffix_e, rows.events, copy_event),
                 (assignments, ASSIGNMENT_FIELDS, suffix_a, rows.assignments, copy_assignment),
                 (letters, LETTER_FIELDS, suffix_l, rows.letters, copy_line),
+                (evaluations, EVALUATION_FIELDS, suffix_v, rows.evaluations, copy_line),
+                (records, RECORD_FIELDS, suffix_r, rows.records, copy_line),
             ):
                 if copy:
                     out.extend(line(values, suffix, esc) for values in new)
                 else:
                     out.extend(orm_row(fields, values) for values in new)
     counts = (len(chunk), len(petitioners), len(events))
-    all_rows = (petitions, petitioners, involvements, events, assignments, letters)
+    all_rows = (petitions, petitioners, involvements, events, assignments, letters, evaluations, records)
     if copy:
         tables: tuple[Any, ...] = tuple("".join(lines).encode() for lines in all_rows)
     else:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -51,6 +52,12 @@ REVIEW_SHARE = 0.25
 RECHECK_SHARE = 0.45
 HEARING_SHARE = 0.4
 
+# Bulk stories: the petitioner's evaluation of the reply (satisfied / basically / dissatisfied); the
+# rest let the window lapse.  Shares of each rating by the reply's outcome, before the body's pace.
+BULK_EVALUATION_SHARE = 0.7
+SATISFIED_SHARE = {"support": 0.7, "explain": 0.45, "not_supported": 0.15}
+DISSATISFIED_SHARE = {"support": 0.04, "explain": 0.12, "not_supported": 0.4}
+
 # The share of petitions with a unit that the office does not route (accepts, declines …).
 UNROUTED_SHARE = sum(w for c, w in DISPOSAL_WITH_UNIT if c not in {"forward", "assign"}) / 100
 
@@ -69,6 +76,10 @@ class Story(NamedTuple):
     unit_id: int  # the responsible unit, 0: none (the office handles it, or it never got that far)
     steps: tuple[tuple[str, str, str], ...]
     drive: bool  # replayed through the services (drive.py) instead of written in bulk
+    # Petition.due_on (ordinal, 0: none) after registration and after each step: the deadline
+    # records are derived from these (workflow.backfill.derive, in the render workers).
+    dues: tuple[int, ...] = ()
+    letter_id: int = 0  # the id reserved for the bulk decision letter, 0: none
 
 
 def _weighted(table: tuple[tuple[str, int], ...]) -> list[str]:
@@ -99,8 +110,10 @@ class StoryTeller:
         drive_office_id: int | None = None,
         drive_unit_ids: frozenset[int] = frozenset(),
         drive_limit: int = 0,
+        letter_ids: Iterator[int] | None = None,
     ) -> None:
         self.rng = rng
+        self.letter_ids = letter_ids
         self.today = today
         self.yesterday = today - dt.timedelta(days=1)
         self.organisations = organisations
@@ -116,6 +129,7 @@ class StoryTeller:
         self._due: dict[tuple[str, int, int], dt.date] = {}
         self._profiles: dict[int, int] = {}
         self._offsets: dict[int, str] = {}
+        self._office = 0
 
     def sample_over(self, eligible: float) -> None:
         """Spread the replayed sample over about ``eligible`` eligible stories."""
@@ -136,6 +150,35 @@ class StoryTeller:
         if due_on is None:
             due_on = self._due[key] = due_date(step, start, self.organisations[org_id]).due_on
         return due_on
+
+    @staticmethod
+    def pace(org_id: int) -> float:
+        """How much later (and less satisfying) than average a body works: 0.4 to 2.4, fixed per
+        body, so units and counties differ from each other as real ones do."""
+        return 0.4 + (org_id * 7919 % 17) / 8
+
+    def _rating(self, outcome: str, org_id: int) -> str:
+        r, pace = self.rng.random(), self.pace(org_id)
+        dissatisfied = DISSATISFIED_SHARE[outcome] * pace
+        if r < dissatisfied:
+            return "dissatisfied"
+        return "satisfied" if r < dissatisfied + SATISFIED_SHARE[outcome] / pace else "basically_satisfied"
+
+    def dues_of(self, office_id: int, received_on: dt.date, steps: tuple) -> tuple[int, ...]:
+        """Petition.due_on after registration and after each bulk step, as the services set it."""
+        dues = [self.due(Step.DISPOSAL, received_on, office_id).toordinal()]
+        unit = office_id
+        for action, moment, argument in steps:
+            day = dt.date.fromisoformat(moment[:10])
+            if action in {"forward", "assign"}:
+                unit = int(argument)
+                dues.append(self.due(Step.UNIT_ACCEPTANCE, day, unit).toordinal())
+            elif action in {"accept", "unit_accept"}:
+                org = office_id if action == "accept" else unit
+                dues.append(self.due(Step.HANDLING, day, org).toordinal())
+            else:
+                dues.append(0)  # a final state or the petitioner's window: no staff deadline
+        return tuple(dues)
 
     # --- moments -----------------------------------------------------------------------------
 
@@ -183,6 +226,7 @@ class StoryTeller:
                 drive = True
         if drive:
             self.drive_left -= 1
+        self._office = office_id  # rated by the petitioner with the handling body
         d = _Draft(steps=[], status=Status.REGISTERED, due_on=self.due(Step.DISPOSAL, received_on, office_id))
         self._disposal(d, choice, office_id, unit_id, dt.date.fromisoformat(registered_at[:10]), drive)
         if drive:
@@ -190,8 +234,14 @@ class StoryTeller:
             disposal = self.due(Step.DISPOSAL, received_on, office_id)
             # Evaluation and review may interleave: replay them in the order of their moments.
             steps = tuple(sorted(d.steps, key=lambda step: step[1]))
-            return Story(Status.REGISTERED, disposal.toordinal(), 0, steps, True)
-        return Story(d.status, d.due_on.toordinal() if d.due_on else 0, d.unit_id, tuple(d.steps), False)
+            return Story(Status.REGISTERED, disposal.toordinal(), 0, steps, True, (disposal.toordinal(),))
+        steps = tuple(d.steps)
+        letter_id = 0
+        if self.letter_ids is not None and any(step[0] == "reply" for step in steps):
+            letter_id = next(self.letter_ids)
+        dues = self.dues_of(office_id, received_on, steps)
+        due_on = d.due_on.toordinal() if d.due_on else 0
+        return Story(d.status, due_on, d.unit_id, steps, False, dues, letter_id)
 
     def _step(self, d: _Draft, action: str, day: dt.date, argument: str = "") -> bool:
         """Record ``action`` on ``day`` if that day has come (up to yesterday); False otherwise."""
@@ -204,7 +254,7 @@ class StoryTeller:
         self, d: _Draft, choice: str, office_id: int, unit_id: int | None, registered: dt.date, drive: bool
     ) -> None:
         rng = self.rng
-        late = rng.random() < LATE_DISPOSAL
+        late = rng.random() < LATE_DISPOSAL * self.pace(office_id)
         day = registered + (self._days(16, 24) if late else self._days(1, 10))
         if not self._step(d, choice, day, str(unit_id) if choice in {"forward", "assign"} else ""):
             return
@@ -226,7 +276,7 @@ class StoryTeller:
             ):
                 return
             day = step_date(d.steps[-1])
-        late = rng.random() < LATE_ACCEPTANCE
+        late = rng.random() < LATE_ACCEPTANCE * self.pace(unit_id)
         day += self._days(17, 25) if late else self._days(1, 9)
         if not self._step(d, "unit_accept", day):
             return
@@ -246,20 +296,26 @@ class StoryTeller:
                 return
             reply_day = accepted + self._days(55, 80)
         else:
-            late = rng.random() < LATE_REPLY
+            late = rng.random() < LATE_REPLY * self.pace(org_id)
             reply_day = accepted + (self._days(62, 75) if late else self._days(12, 56))
         # The argument: the outcome and the handling due date that ran (kept on the decision letter).
-        outcome = f"{self._outcomes[int(rng.random() * 100)]}:{d.due_on.toordinal()}"
+        # (The evaluation window is kept on the letter too: counted here, where the rule book is.)
+        result = self._outcomes[int(rng.random() * 100)]
+        evaluation_end = self.due(Step.EVALUATION, reply_day, org_id)
+        outcome = f"{result}:{d.due_on.toordinal()}:{evaluation_end.toordinal()}"
         if not self._step(d, "reply", reply_day, outcome):
             return
         d.status, d.due_on = Status.REPLIED, self.due(Step.REVIEW_REQUEST, reply_day, org_id)
         window_end = d.due_on
         if assigned:
             self._step(d, "approve_completion", reply_day + self._days(1, 2))
+        last = max(3, min(10, (evaluation_end - reply_day).days))
         if drive and rng.random() < EVALUATION_SHARE:
-            evaluation_end = self.due(Step.EVALUATION, reply_day, org_id)
-            last = max(3, min(10, (evaluation_end - reply_day).days))
             self._step(d, "evaluate", reply_day + self._days(3, last))
+        elif not drive and rng.random() < BULK_EVALUATION_SHARE:
+            # The argument: the ratings of the office and of the handling body.
+            ratings = f"{self._rating(result, self._office)},{self._rating(result, org_id)}"
+            self._step(d, "evaluate", reply_day + self._days(3, last), ratings)
         if drive and rng.random() < REVIEW_SHARE:
             self._appeals(d, reply_day, recheck=not by_office)
             return

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.choices import Conclusion, EventKind, InvolvementReason, Status
+from xinfang.workflow.backfill import Tick, derive
 from xinfang.workflow.models import ReplyOutcome
 from xinfang.workflow.services import review_notice
 
@@ -26,11 +27,22 @@ ASSIGNMENT_FIELDS = (
     "ended_at", "end_reason",
 )  # fmt: skip
 LETTER_FIELDS = (
-    "petition_id", "organisation_id", "outcome", "request_summary", "facts", "basis", "opinion",
-    "review_notice", "issued_at", "issued_by_id", "handling_due_on",
+    "id", "petition_id", "organisation_id", "outcome", "request_summary", "facts", "basis", "opinion",
+    "review_notice", "issued_at", "issued_by_id", "handling_due_on", "evaluation_due_on",
 )  # fmt: skip
+EVALUATION_FIELDS = (
+    "petition_id", "letter_id", "office_id", "unit_id", "office_rating", "unit_rating", "reason", "source",
+    "recorded_by_id", "recorded_at",
+)  # fmt: skip
+RECORD_FIELDS = (
+    "petition_id", "kind", "organisation_id", "organisation_path", "started_on", "due_on", "closed_on",
+    "closed_by_id", "outcome", "closed_by_action",
+)  # fmt: skip
+DISSATISFIED_REASONS = ("诉求未得到解决，对处理结果不满意。", "办理时间过长，答复内容过于笼统。")
 # Fields holding a moment (ISO 8601 text here), turned into datetimes for bulk_create.
-DATETIME_FIELDS = frozenset({"at", "created_at", "assigned_at", "ended_at", "issued_at", "registered_at"})
+DATETIME_FIELDS = frozenset(
+    {"at", "created_at", "assigned_at", "ended_at", "issued_at", "registered_at", "recorded_at"}
+)
 
 # What the offices and units say in bulk stories (demo data, like texts.py: not translated).
 DECLINE_REASONS = (
@@ -97,13 +109,14 @@ EVENT_OF = {
     "decline": EventKind.DECLINED.value,
     "redirect": EventKind.REDIRECTED.value, "withdraw": EventKind.WITHDRAWN.value,
     "reply": EventKind.REPLIED.value, "approve_completion": EventKind.COMPLETION_APPROVED.value,
-    "conclude": EventKind.CONCLUDED.value,
+    "conclude": EventKind.CONCLUDED.value, "evaluate": EventKind.EVALUATED.value,
 }  # fmt: skip
 TARGET_OF = {
     "forward": Status.FORWARDED.value, "assign": Status.ASSIGNED.value, "accept": Status.ACCEPTED.value,
     "unit_accept": Status.ACCEPTED.value, "decline": Status.DECLINED.value,
     "redirect": Status.REDIRECTED.value, "withdraw": Status.WITHDRAWN.value, "reply": Status.REPLIED.value,
     "approve_completion": Status.REPLIED.value, "conclude": Status.CONCLUDED.value,
+    "evaluate": Status.REPLIED.value,
 }  # fmt: skip
 
 
@@ -116,6 +129,8 @@ class StoryRows(NamedTuple):
     events: list[tuple]
     assignments: list[tuple]
     letters: list[tuple]
+    evaluations: list[tuple]
+    records: list[tuple]
 
 
 def story_rows(
@@ -129,6 +144,9 @@ def story_rows(
     orgs: dict[int, OrgInfo],
     notes: dict[str, str],
     seed: int,
+    received_on: dt.date,
+    dues: tuple[int, ...],
+    letter_id: int,
 ) -> StoryRows:
     """The rows of a bulk story's steps (``seed`` picks the words of declines and redirects)."""
     office = orgs[office_id]
@@ -139,9 +157,11 @@ def story_rows(
     events: list[tuple] = []
     assignments: list[list[Any]] = []
     letters: list[tuple] = []
+    evaluations: list[tuple] = []
     conclusion, concluded_on = "", None
     at = registered_at
-    for action, at, argument in steps:
+    ticks = [_register_tick(registered_at, dues[0], office_id, clerk)]
+    for index, (action, at, argument) in enumerate(steps):
         target = TARGET_OF[action]
         data: dict[str, Any] = {"from": status, "to": target}
         actor: int | None = clerk
@@ -173,15 +193,27 @@ def story_rows(
         elif action == "reply":
             org = handler
             actor = handler.issuer_id
-            argument, due = argument.split(":")  # the outcome and the handling due date that ran
+            # The outcome, the handling due date that ran and the evaluation window.
+            argument, due, window = argument.split(":")
             handling_due = dt.date.fromordinal(int(due))
             facts, basis, opinion = LETTER_TEXTS[argument]
-            letters.append((petition_id, handler.id, argument, title, facts, basis, opinion,
-                            handler.review_notice, at, handler.issuer_id, handling_due))  # fmt: skip
+            letters.append((letter_id, petition_id, handler.id, argument, title, facts, basis, opinion,
+                            handler.review_notice, at, handler.issuer_id, handling_due,
+                            dt.date.fromordinal(int(window))))  # fmt: skip
             note = notes["reply"].format(
                 unit=handler.name, outcome=notes[f"outcome:{argument}"], notice=handler.review_notice
             )
             data["outcome"] = argument
+        elif action == "evaluate":
+            office_rating, unit_rating = argument.split(",")
+            unhappy = "dissatisfied" in (office_rating, unit_rating)
+            reason = DISSATISFIED_REASONS[seed % len(DISSATISFIED_REASONS)] if unhappy else ""
+            by_staff = seed % 3 == 0  # a follow-up call (回访) recorded by the clerk, else the portal
+            evaluations.append((petition_id, letter_id, office.id, handler.id, office_rating, unit_rating,
+                                reason, "follow_up" if by_staff else "portal", clerk if by_staff else None,
+                                at))  # fmt: skip
+            actor = clerk if by_staff else None
+            data = {"from": status, "to": target, "office_rating": office_rating, "unit_rating": unit_rating}
         elif action == "approve_completion":
             assert unit is not None
             assignments[-1][7], assignments[-1][8] = at, "completed"
@@ -193,6 +225,11 @@ def story_rows(
             note = notes["conclude"].format(reason=notes[f"conclusion:{argument}"])
             data["conclusion"] = argument
         events.append((petition_id, at, EVENT_OF[action], actor, org.id, bool(note), note, comment, data))
+        due_on = dt.date.fromordinal(dues[index + 1]) if dues[index + 1] else None
+        body = unit.id if unit is not None else office.id  # deadline_records.responsible_body
+        if target == Status.REGISTERED.value:
+            body = office.id
+        ticks.append(Tick(action, dt.date.fromisoformat(at[:10]), status, target, due_on, body, actor))
         status = target
     return StoryRows(
         version=1 + len(steps),
@@ -203,7 +240,34 @@ def story_rows(
         events=events,
         assignments=[tuple(a) for a in assignments],
         letters=letters,
+        evaluations=evaluations,
+        records=deadline_rows(petition_id, received_on, ticks, orgs),
     )
+
+
+def _register_tick(registered_at: str, due: int, office_id: int, clerk: int | None) -> Tick:
+    day = dt.date.fromisoformat(registered_at[:10])
+    return Tick("register", day, "", Status.REGISTERED.value, dt.date.fromordinal(due), office_id, clerk)
+
+
+def registration_rows(
+    *, petition_id: int, received_on: dt.date, registered_at: str, due: int, office_id: int,
+    clerk: int | None, orgs: dict[int, OrgInfo],
+) -> list[tuple]:  # fmt: skip
+    """The deadline record of a petition written as just registered: the office's disposal."""
+    tick = _register_tick(registered_at, due, office_id, clerk)
+    return deadline_rows(petition_id, received_on, [tick], orgs)
+
+
+def deadline_rows(
+    petition_id: int, received_on: dt.date, ticks: list[Tick], orgs: dict[int, OrgInfo]
+) -> list[tuple]:
+    """RECORD_FIELDS rows: the records track would have written (one derivation with the backfill)."""
+    return [
+        (petition_id, r.kind, r.organisation_id, orgs[r.organisation_id].path, r.started_on, r.due_on,
+         r.closed_on, r.closed_by_id, r.outcome, r.closed_by_action)
+        for r in derive(received_on, ticks)
+    ]  # fmt: skip
 
 
 def copy_line(values: tuple, suffix: str, esc: Any) -> str:
