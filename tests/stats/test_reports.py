@@ -129,6 +129,7 @@ def test_annual_report_states_the_known_figures(known):
     assert _row(tables, "支持")[1] == "1"
     assert _row(tables, "办结率")[1:4] == ["1", "4", "25.0%"]
     assert "本期出具书面答复1件，办结1件（应办结4件）" in text
+    assert "转送有关地方和部门0件，交办1件" in text  # the letter was assigned (交办) to the department
     # petitioners' suggestions: two, with their titles
     assert "意见建议类信访事项2批" in text
     assert "建议增设城关镇至县城的公交线路" in text and "建议延长政务服务大厅周末开放时间" in text
@@ -175,6 +176,15 @@ def test_monthly_report_for_the_city_counts_both_counties(known):
     assert "A市2025年3月信访工作情况" in text
     assert "市委、市政府：" in text
     assert len(document.inline_shapes) == 2
+
+
+def test_the_number_of_queries_does_not_grow_with_the_petitions(known, django_assert_max_num_queries):
+    """Counts come from the roll-up and breakdowns are GROUP BYs: no query per petition."""
+    world = known.world
+    with django_assert_max_num_queries(24):
+        reports.build_report(
+            kind="annual", area=world.city, year=2025, user=world.city_supervisor, today=TODAY
+        )
 
 
 def test_suggestion_titles_only_from_what_the_user_may_see(known):

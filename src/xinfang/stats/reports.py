@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,7 +35,7 @@ from xinfang.organisations.choices import Level, OrganisationKind
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.choices import Channel, Purpose
 from xinfang.petitions.models import Category, Petition
-from xinfang.workflow.models import ReplyOutcome
+from xinfang.workflow.models import Assignment, AssignmentKind, ReplyOutcome
 
 from . import charts, figures
 from .figures import Period, RateValue, Slice
@@ -380,6 +380,7 @@ def build_report(
         "date": chinese_date(today),
         "summary": _summary(kind, area, period, now, year_ago, channel_rows),
         "handling_summary": _handling_summary(now, rate_rows),
+        "routing_summary": _routing_summary(period, scope, now, today),
         "issues_summary": _issues_summary(category_rows, locality_rows),
         "intake_rows": _intake_rows(now, year_ago, before),
         "channel_rows": channel_rows,
@@ -448,6 +449,34 @@ def _handling_summary(now: dict, rate_rows: list[dict]) -> str:
         concluded=now.get("concluded", 0), missed=now.get("deadlines_missed", 0),
         timely=rate("timely_acceptance_rate"), on_time=rate("on_time_closure_rate"),
         satisfaction=rate("satisfaction_rate"), evaluation=rate("evaluation_rate"),
+    )  # fmt: skip
+
+
+def _routing_summary(period: Period, scope: str, now: dict, today: dt.date) -> str:
+    """转送, 交办 and 督办 (Art. 41): how the petitions received in the period were routed (the rows
+    behind ``received``, each counted once per way it was sent), then the supervision and
+    completion-report deadlines of the period from the figures."""
+    petitions = figures.drill("received", period, Slice(scope=scope), today=today)
+
+    def sent(kind: str) -> Q:
+        return Q(Exists(Assignment.objects.filter(petition=OuterRef("pk"), kind=kind)))
+
+    routed = petitions.aggregate(
+        forwarded=Count("pk", filter=sent(AssignmentKind.FORWARD)),
+        assigned=Count("pk", filter=sent(AssignmentKind.ASSIGN)),
+    )
+    rates = {r.name: r.percent for r in figures.rates(now, ("supervision_response_rate", "report_rate"))}
+    return _(
+        "本期登记的信访事项中，转送有关地方和部门{forwarded}件，交办{assigned}件"
+        "（同一事项先后转送、交办的分别计数）；期限届满的交办事项应报送办结报告{report_due}件，"
+        "按时报送{report_on_time}件（{report_rate}）；期限届满的督办事项应反馈{supervision_due}件，"
+        "按时反馈{supervision_on_time}件（{supervision_rate}）。"
+    ).format(
+        forwarded=routed["forwarded"], assigned=routed["assigned"],
+        report_due=now.get("report_due", 0), report_on_time=now.get("report_on_time", 0),
+        report_rate=rates["report_rate"], supervision_due=now.get("supervision_due", 0),
+        supervision_on_time=now.get("supervision_on_time", 0),
+        supervision_rate=rates["supervision_response_rate"],
     )  # fmt: skip
 
 
@@ -526,7 +555,7 @@ def sample_context() -> dict[str, Any]:
            "percent": "100.0%", "count": 1}  # fmt: skip
     text = dict.fromkeys((
         "kind", "title", "period", "period_range", "area", "addressee", "copy_to", "office", "date",
-        "summary", "handling_summary", "issues_summary", "recommendations", "data_note",
+        "summary", "handling_summary", "routing_summary", "issues_summary", "recommendations", "data_note",
     ), "示例")  # fmt: skip
     rows = {name: [row] for name in (
         "intake_rows", "channel_rows", "category_rows", "locality_rows", "rate_rows", "reply_rows",

@@ -158,6 +158,7 @@ def _issues(doc, *, with_locality_heading: str) -> None:  # noqa: ANN001
 
 
 def _handling(doc) -> None:  # noqa: ANN001
+    _paragraph(doc, "{{ routing_summary }}", indent=True)
     _paragraph(doc, "{{ handling_summary }}", indent=True)
     _subheading(doc, "（一）答复情况")
     _table(doc, ["处理结果", "件数", "占比"], "reply_rows", ["label", "count", "share"])
