@@ -231,3 +231,17 @@ def test_an_empty_period_says_so_and_suggests_widening_it(client, world, data):
     html = page(client, world.leader_a, kind="month", year=Y, month=8).content.decode()
     assert "没有登记信访件" in html and "扩大统计周期" in html
     assert "本期没有数据" in html
+
+
+def test_the_page_reads_counts_not_petitions(client, world, data, django_assert_max_num_queries):
+    """A bounded number of queries whatever the number of petitions: every chart reads the counts
+    (one or two queries per period), the hotspot table one GROUP BY over the petitions."""
+    leader = make_staff("city_leader", world.city, "leader")
+    login(client, leader)
+    with django_assert_max_num_queries(40):
+        assert client.get(reverse("stats:dashboard"), {"year": Y}).status_code == 200
+    for n in range(5):  # more petitions in the same places: the same queries
+        register(world.a.office, world.intake_a, world.a.township, received_on=dt.date(Y, 7, 1 + n))
+    rollup.rebuild()
+    with django_assert_max_num_queries(40):
+        assert client.get(reverse("stats:dashboard"), {"year": Y}).status_code == 200

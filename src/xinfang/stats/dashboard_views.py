@@ -67,6 +67,8 @@ class DashboardForm(forms.Form):
         )
         self.fields["scope"].empty_label = None
         self.fields["year"].widget.attrs["placeholder"] = str(today.year)
+        self.fields["quarter"].initial = (today.month - 1) // 3 + 1
+        self.fields["month"].initial = today.month
 
     def _valid(self) -> dict[str, Any]:
         """The fields that were valid: a wrong one falls back to its default, the others stay."""

@@ -52,6 +52,7 @@
         entry.lineStyle = { type: "dashed" };  // the year before
       }
       if (kind === "bar") {
+        entry.barMaxWidth = 32;
         entry.label = { show: true, position: horizontal ? "right" : "top" };
       }
       return entry;
@@ -93,6 +94,10 @@
     charts.forEach(function (chart) { chart.resize(); });
   }
   window.addEventListener("resize", resize);
+  // Printing sets the charts to the width of A4 (dashboard.css): draw them again at that size.
   window.addEventListener("beforeprint", resize);
   window.addEventListener("afterprint", resize);
+  if (window.matchMedia) {
+    window.matchMedia("print").addEventListener("change", resize);
+  }
 })();
