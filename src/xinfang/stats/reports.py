@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
+from jinja2.sandbox import SandboxedEnvironment
 
 from xinfang.audit.services import record_event
 from xinfang.organisations.choices import Level, OrganisationKind
@@ -517,6 +518,12 @@ def template_for(kind: str, office: Organisation | None) -> bytes:
     return default_template(kind)
 
 
+def _jinja() -> SandboxedEnvironment:
+    """Templates are uploaded files: Jinja runs them sandboxed (no attribute tricks reaching
+    Python internals, bounded ``range``) and escapes every value for the document's XML."""
+    return SandboxedEnvironment(autoescape=True)
+
+
 def render_docx(report: Report, template: bytes | None = None) -> bytes:
     """The report as a DOCX: the template filled with the report's context and charts."""
     doc = DocxTemplate(
@@ -525,7 +532,7 @@ def render_docx(report: Report, template: bytes | None = None) -> bytes:
     context = dict(report.context)
     for name, png in report.charts.items():
         context[name] = InlineImage(doc, io.BytesIO(png), width=Mm(150))
-    doc.render(context, autoescape=True)
+    doc.render(context, jinja_env=_jinja())
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -585,7 +592,7 @@ def check_template(content: bytes) -> None:
         unknown = doc.get_undeclared_template_variables(context=context) - set(CHART_NAMES)
         for name in CHART_NAMES:
             context[name] = InlineImage(doc, io.BytesIO(png), width=Mm(100))
-        doc.render(context, autoescape=True)
+        doc.render(context, jinja_env=_jinja())
         doc.save(io.BytesIO())
     except Exception as error:  # noqa: BLE001 — any failure of a third-party file means "refuse it"
         raise ValidationError(
