@@ -196,6 +196,15 @@ def test_suggestion_titles_only_from_what_the_user_may_see(known):
     assert report.context["suggestion_titles"] == []
 
 
+def test_a_period_without_petitions_still_makes_a_report(world):
+    report = reports.build_report(kind="monthly", area=world.b.government, year=2020, month=2, today=TODAY)
+    document, text, tables = _parse(reports.render_docx(report))
+    assert _row(tables, "信访总量（批次）")[1:] == ["批", "0", "0", "—", "0", "—"]
+    assert "本期未登记信访事项。" in text
+    assert len(document.inline_shapes) == 2
+    assert document.core_properties.title == "乙县2020年2月信访工作情况"
+
+
 def test_the_report_builds_without_a_cjk_font(known, caplog, tmp_path):
     world = known.world
     charts._find_font.cache_clear()
@@ -301,6 +310,16 @@ def _template_with(*paragraphs: str) -> bytes:
     return out.getvalue()
 
 
+def _zip_bomb() -> bytes:
+    """A small .docx whose document part unpacks to 60 MB."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b" " * (60 * 1024 * 1024))
+    return out.getvalue()
+
+
 def test_the_default_templates_pass_their_own_check():
     for kind in ("monthly", "annual"):
         reports.check_template(reports.default_template(kind))
@@ -310,7 +329,8 @@ def test_the_default_templates_pass_their_own_check():
     ("content", "message"),
     [
         (b"not a word file", "模板必须是Word文档（.docx）"),
-        (b"PK\x03\x04broken zip", "模板无法生成报告"),
+        (b"PK\x03\x04broken zip", "模板必须是Word文档（.docx）"),
+        (_zip_bomb(), "模板文件解压后超过50MB"),
         (_template_with("{{ title }", "{% for x in %}"), "模板无法生成报告"),
         (_template_with("{{ title }}{{ no_such_figure }}"), "模板使用了报告中没有的字段：no_such_figure"),
         # a template is code: the sandbox refuses what would reach Python's internals

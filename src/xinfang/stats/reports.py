@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from .models import ReportKind, ReportTemplate
 TEMPLATE_DIR = Path(__file__).resolve().parent / "report_templates"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # a DOCX is a zip: refuse a small file that unpacks to gigabytes
 TOP = 10  # rows of the "main issues" and "where they arose" tables; the rest are summed as 其他
 SUGGESTION_TITLES = 5
 
@@ -533,6 +535,10 @@ def render_docx(report: Report, template: bytes | None = None) -> bytes:
     for name, png in report.charts.items():
         context[name] = InlineImage(doc, io.BytesIO(png), width=Mm(150))
     doc.render(context, jinja_env=_jinja())
+    properties = doc.docx.core_properties  # what Word shows under 文件 > 信息
+    properties.title = report.context["title"]
+    properties.author = report.context["office"]
+    properties.created = properties.modified = timezone.now()
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -581,10 +587,18 @@ def check_template(content: bytes) -> None:
         raise ValidationError(_("请选择模板文件。"), code="empty")
     if len(content) > MAX_TEMPLATE_BYTES:
         raise ValidationError(_("模板文件不能超过5MB。"), code="too_large")
-    if not content.startswith(b"PK"):
-        raise ValidationError(
-            _("模板必须是Word文档（.docx），请在Word中另存为.docx后重新上传。"), code="not_docx"
-        )
+    not_docx = ValidationError(
+        _("模板必须是Word文档（.docx），请在Word中另存为.docx后重新上传。"), code="not_docx"
+    )
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if "word/document.xml" not in archive.namelist():
+                raise not_docx
+    except zipfile.BadZipFile:
+        raise not_docx from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ValidationError(_("模板文件解压后超过50MB，请删除其中的大图片后重新上传。"), code="too_large")
     png = charts.ranking_chart(title="示例", labels=["示例"], values=[1])
     try:
         doc = DocxTemplate(io.BytesIO(content))
