@@ -320,6 +320,24 @@ def _zip_bomb() -> bytes:
     return out.getvalue()
 
 
+def test_the_committed_templates_are_what_build_py_makes(tmp_path):
+    """Change build.py, rerun it and commit the DOCX: the two must not drift apart."""
+    import importlib.util
+    import zipfile
+
+    spec = importlib.util.spec_from_file_location("build", reports.TEMPLATE_DIR / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    build.build_annual(tmp_path)
+    build.build_monthly(tmp_path)
+    for kind in ("annual", "monthly"):
+        with zipfile.ZipFile(tmp_path / f"{kind}.docx") as fresh, zipfile.ZipFile(
+            reports.TEMPLATE_DIR / f"{kind}.docx"
+        ) as committed:  # fmt: skip
+            for part in ("word/document.xml", "word/styles.xml", "word/footer1.xml"):
+                assert fresh.read(part) == committed.read(part), (kind, part)
+
+
 def test_the_default_templates_pass_their_own_check():
     for kind in ("monthly", "annual"):
         reports.check_template(reports.default_template(kind))

@@ -136,6 +136,8 @@ def _document():  # noqa: ANN202
     normal.font.size = SIZE_3
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
     _page_number_footer(section)
+    doc.core_properties.author = "信访业务系统"  # not python-docx's default; a report sets its own
+    doc.core_properties.comments = "docxtpl template: stats/report_templates/build.py"
     return doc
 
 
@@ -188,7 +190,7 @@ def _close(doc, *, copy_to: bool) -> None:  # noqa: ANN001
         _paragraph(doc, "抄报：{{ copy_to }}。", size=Pt(14))
 
 
-def build_annual() -> None:
+def build_annual(out: Path = HERE) -> None:
     doc = _document()
     _head(doc)
     _heading(doc, "一、信访总体情况")
@@ -211,10 +213,10 @@ def build_annual() -> None:
     _heading(doc, "五、提出的完善政策、改进工作建议及采纳情况")
     _paragraph(doc, "{{ recommendations }}", indent=True)
     _close(doc, copy_to=True)
-    doc.save(HERE / "annual.docx")
+    doc.save(out / "annual.docx")
 
 
-def build_monthly() -> None:
+def build_monthly(out: Path = HERE) -> None:
     doc = _document()
     _head(doc)
     _heading(doc, "一、信访总体情况")
@@ -233,7 +235,7 @@ def build_monthly() -> None:
     _heading(doc, "五、工作建议及采纳情况")
     _paragraph(doc, "{{ recommendations }}", indent=True)
     _close(doc, copy_to=False)
-    doc.save(HERE / "monthly.docx")
+    doc.save(out / "monthly.docx")
 
 
 if __name__ == "__main__":
