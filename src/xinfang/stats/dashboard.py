@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from xinfang.organisations.choices import OrganisationKind
@@ -129,14 +129,7 @@ def drill_url(
     if where.dimension:
         params.append(("dimension", where.dimension))
         params.extend(("key", str(k)) for k in chosen)
-    return f"{_drill_base()}?{urlencode(params)}"
-
-
-def _drill_base() -> str:
-    try:
-        return reverse("stats:drill")
-    except NoReverseMatch:  # the drill-down page's module is built beside this one (issue #9 §2)
-        return reverse("stats:dashboard").replace("dashboard/", "drill/")
+    return f"{reverse('stats:drill')}?{urlencode(params)}"
 
 
 def cell(
