@@ -384,22 +384,31 @@ def petitions_without_records() -> Any:
 
 
 def backfill(batch_size: int = 2000, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
-    """Derive the records of every petition that has none, batch by batch (each its own transaction,
-    so an interrupted run keeps what it did and the next skips it), and the evaluation windows of
-    every letter missing one.  Returns (petitions, records)."""
-    ids = list(petitions_without_records().order_by("pk").values_list("pk", flat=True))
+    """Derive the records of every petition that has none, batch by batch in the order of their ids
+    (each batch its own transaction, so an interrupted run keeps what it did and the next skips it),
+    and the evaluation windows of every letter missing one.  Returns (petitions, records)."""
+    pending = petitions_without_records()
+    total = pending.count()
     due, paths = memoised_due(), dict(Organisation.objects.values_list("pk", "path"))
-    done = written = 0
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start : start + batch_size]
+    done = written = last = 0
+    while True:
+        batch = list(pending.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            break
         written += backfill_batch(batch, due, paths)
-        done += len(batch)
+        done, last = done + len(batch), batch[-1]
         if progress:
-            progress(done, len(ids))
-    # Letters of petitions that already had records (a partial earlier run, or written since).
-    rest = DecisionLetter.objects.filter(evaluation_due_on__isnull=True).values_list("petition_id", flat=True)
-    rest_ids = sorted(set(rest))
-    for start in range(0, len(rest_ids), batch_size):
+            progress(done, total)
+    # Letters of petitions that already had records (written since the upgrade, or a partial run).
+    last = 0
+    while True:
+        letters = DecisionLetter.objects.filter(evaluation_due_on__isnull=True, petition_id__gt=last)
+        batch = sorted(
+            set(letters.order_by("petition_id").values_list("petition_id", flat=True)[:batch_size])
+        )
+        if not batch:
+            break
         with transaction.atomic():
-            _set_evaluation_due(rest_ids[start : start + batch_size], due)
+            _set_evaluation_due(batch, due)
+        last = batch[-1]
     return done, written
