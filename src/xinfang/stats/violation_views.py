@@ -48,8 +48,7 @@ class ViolationsForm(FiguresForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        del self.fields["category"]
-        self.fields["scope"].label = gettext_lazy("单位")
+        _units_to_choose(self)
 
 
 class HandlersForm(FiguresForm):
@@ -57,14 +56,20 @@ class HandlersForm(FiguresForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        del self.fields["category"]
-        self.fields["scope"].label = gettext_lazy("单位")
-        # Any body inside the area may be chosen; list the area's departments too (one query).
-        area = self.area
-        units = Organisation.objects.filter(path__startswith=area.path, depth__lte=area.depth + 2)
-        known = {c[0] for c in self.fields["scope"].widget.choices}
-        extra = [(o.pk, o.name) for o in units.order_by("path") if o.pk not in known]
-        self.fields["scope"].widget.choices = [*self.fields["scope"].widget.choices, *extra]
+        _units_to_choose(self)
+
+
+def _units_to_choose(form: FiguresForm) -> None:
+    """No category; the scope is a unit: the area's governments (the statistics page's list), then
+    the bodies two levels under the area (a county's offices and departments …), in one query."""
+    del form.fields["category"]
+    scope = form.fields["scope"]
+    scope.label = gettext_lazy("单位")
+    area = form.area
+    units = Organisation.objects.filter(path__startswith=area.path, depth__lte=area.depth + 2)
+    known = {c[0] for c in scope.widget.choices}
+    extra = [(o.pk, o.name) for o in units.order_by("path") if o.pk not in known]
+    scope.widget.choices = [*scope.widget.choices, *extra]
 
 
 def _outside_area(form: FiguresForm) -> bool:
