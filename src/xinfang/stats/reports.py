@@ -261,7 +261,12 @@ def _locality_areas(keys: Iterable[str], area: Organisation) -> tuple[dict[str, 
             # the area's child the place lies in (counties side by side), as figures' by="child"
             step = path.find("/", len(area.path))
             group_of[str(pk)] = path[: step + 1] if step >= 0 else path
-    children = dict(Organisation.objects.filter(path__in=set(group_of.values())).values_list("path", "name"))
+    children = {
+        path: name.removesuffix("人民政府") or name  # 甲县, as area_name
+        for path, name in Organisation.objects.filter(path__in=set(group_of.values())).values_list(
+            "path", "name"
+        )
+    }
     children[area.path] = _("{name}本级").format(name=area_name(area))
     children["outside"] = _("辖区外")
     return group_of, children
