@@ -221,3 +221,10 @@ def test_queries_do_not_grow_with_the_records(client, world, django_assert_max_n
     assert violations.missed(world.city.path, YEAR).count() == 9
     with django_assert_max_num_queries(len(first.captured_queries)):
         client.get(URL, _params())
+
+
+def test_a_period_not_yet_begun_says_so(client, world):
+    _login(client, world.supervisor_a)
+    today = timezone.localdate()
+    response = client.get(URL, {"period": "day", "day": today.isoformat()})
+    assert "本期还没有届满的时限" in response.content.decode()
