@@ -16,6 +16,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from freezegun import freeze_time
 from openpyxl import load_workbook
 
 from xinfang.audit.models import AuditEvent
@@ -23,34 +24,46 @@ from xinfang.stats import figures, rollup, tables
 from xinfang.stats.forms import DrillForm
 from xinfang.workflow import appeals, services
 
-from ..factories import register
-from ..procedure import new_registration, to_replied, to_reviewed
+from ..factories import make_draft
+from ..procedure import to_replied, to_reviewed
 
 CASEWORK = ["intake_a", "handler_a", "supervisor_a", "leader_a", "city_supervisor"]
 FIGURE = re.compile(r'<a class="fig" href="([^"]+)" data-metric="(\w+)">(\d+)</a>')
 TOTAL = re.compile(r'id="drill-total">(\d+)<')
 
 
+def registered(world, county=None, **overrides):
+    """Registered as the pages and the API register: with the disposal deadline's record."""
+    county = county or world.a
+    clerk = world.intake_a if county is world.a else world.intake_b
+    draft = make_draft(county.township, **overrides)
+    return services.register(draft=draft, office=county.office, actor=clerk).petition
+
+
 @pytest.fixture
 def facts(world):
     """County A: a replied letter, a collective visit of six, a phone call the county supervisor is
     recused from; county B: one letter.  Counted by the roll-up."""
-    # Received seven weeks ago: its disposal and acceptance deadlines have passed (met late).
-    replied = new_registration(world, received_on=timezone.localdate() - dt.timedelta(days=50)).petition
-    to_replied(world, replied.number)
-    appeals.evaluate(
-        user=world.intake_a,
-        number=replied.number,
-        office_rating="satisfied",
-        unit_rating="dissatisfied",
-        reasons="工资只补发了一半",
-    )
-    reviewed = new_registration(world).petition
+    # Seven weeks ago: one petition handled then (its deadlines met, evaluated), one left alone (its
+    # disposal deadline missed); both placed in the period, their deadlines elapsed.
+    past = timezone.localdate() - dt.timedelta(days=50)
+    with freeze_time(dt.datetime.combine(past, dt.time(2))):
+        replied = registered(world, received_on=past)
+        to_replied(world, replied.number)
+        appeals.evaluate(
+            user=world.intake_a,
+            number=replied.number,
+            office_rating="satisfied",
+            unit_rating="dissatisfied",
+            reasons="工资只补发了一半",
+        )
+        registered(world, received_on=past, channel="online")
+    reviewed = registered(world)
     to_reviewed(world, reviewed.number)
-    new_registration(world, channel="visit", headcount=6)
-    recused = new_registration(world, channel="phone").petition
+    registered(world, channel="visit", headcount=6)
+    recused = registered(world, channel="phone")
     services.recuse(user=world.supervisor_a, number=recused.number, reasons="与信访人系近亲属")
-    register(world.b.office, world.intake_b, world.b.township)
+    registered(world, world.b)
     rollup.refresh()
     return world
 
@@ -70,9 +83,10 @@ def _figures(response) -> list[tuple[str, str, int]]:
 
 
 @pytest.mark.parametrize("who", CASEWORK)
-def test_every_casework_role_sees_the_page(client, facts, who):
+def test_every_casework_role_sees_the_page(client, world, who):
     """Intake, handler, supervisor and leader open 统计分析, with the refresh time shown."""
-    client.force_login(getattr(facts, who))
+    rollup.refresh()
+    client.force_login(getattr(world, who))
     response = client.get(reverse("stats:figures"))
     assert response.status_code == 200
     assert "数据更新于" in response.content.decode()
@@ -80,8 +94,8 @@ def test_every_casework_role_sees_the_page(client, facts, who):
 
 
 @pytest.mark.parametrize("who", ["sysadmin", "secadmin", "auditor"])
-def test_administrators_get_the_403_page(client, facts, who):
-    client.force_login(getattr(facts, who))
+def test_administrators_get_the_403_page(client, world, who):
+    client.force_login(getattr(world, who))
     assert client.get(reverse("stats:figures")).status_code == 403
     assert client.get(reverse("stats:drill"), {"metric": "received"}).status_code == 403
 
@@ -114,8 +128,8 @@ def test_a_county_cannot_choose_another_county(client, facts):
         ({"period": "month", "scope": "abc"}, "输入整数"),
     ],
 )
-def test_invalid_filters_show_chinese_errors(client, facts, params, error):
-    client.force_login(facts.leader_a)
+def test_invalid_filters_show_chinese_errors(client, world, params, error):
+    client.force_login(world.leader_a)
     response = client.get(reverse("stats:figures"), params)
     assert response.status_code == 200
     assert error in response.content.decode()
@@ -138,8 +152,13 @@ def test_every_figure_equals_the_total_of_its_drill_down(client, facts, who):
     shown = _figures(response)
     assert len(shown) > 300  # counts, rates and every breakdown table
     assert sum(v for _h, _m, v in shown) > 100
+    first = {m: v for _h, m, v in reversed(shown)}  # the first figure of each metric: the counts table
+    assert (
+        first["acceptance_on_time"] >= 1 and first["deadlines_missed"] >= 1 and first["unit_evaluated"] == 1
+    )
+    assert first["review_decided"] == 1
     received = [v for _h, m, v in shown if m == "received"]
-    assert received[0] == (5 if who == "city_supervisor" else 4)
+    assert received[0] == (6 if who == "city_supervisor" else 5)
     links = list(dict.fromkeys(shown))
     assert sum(1 for _h, _m, v in links if v) > 50
     for href, metric, value in links:
@@ -158,12 +177,12 @@ def test_the_drill_down_says_what_the_viewer_may_not_see(client, facts):
     params.pop("period")
     response = client.get(reverse("stats:drill"), params)
     body = response.content.decode()
-    assert response.context["total"] == 4
-    assert len(response.context["lines"]) == 3
+    assert response.context["total"] == 5
+    assert len(response.context["lines"]) == 4
     assert "另有 1 件因保密或回避规定不在列表中显示" in body
     client.force_login(facts.leader_a)
     response = client.get(reverse("stats:drill"), params)
-    assert len(response.context["lines"]) == 4
+    assert len(response.context["lines"]) == 5
     assert "另有" not in response.content.decode()
 
 
@@ -193,7 +212,7 @@ def test_each_table_downloads_with_the_figures_on_screen(client, facts):
         assert rows[1:] == [[c if c != "" else None for c in r] for r in table.sheet_rows()], table.key
     channel = next(t for t in tables if t.key == "channel")
     by_channel = {r.label: r.cells[0].value for r in channel.rows}
-    assert by_channel == {"来信": 3, "来访": 1, "来电": 1, "合计": 5}
+    assert by_channel == {"来信": 3, "来访": 1, "来电": 1, "网上信访": 1, "合计": 6}
 
 
 def test_the_drill_list_downloads_audited(client, facts):
@@ -204,9 +223,9 @@ def test_the_drill_list_downloads_audited(client, facts):
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("信访编号", "标题", "状态", "登记机构")
-    assert len(rows) == 1 + 4
+    assert len(rows) == 1 + 5
     event = AuditEvent.objects.filter(action="petition.export").latest("pk")
-    assert event.data["count"] == 4
+    assert event.data["count"] == 5
     assert event.data["section"] == "stats.drill"
 
 
@@ -223,7 +242,7 @@ def test_queries_do_not_grow_with_the_petitions(client, facts, django_assert_max
     page_before = _queries(client, reverse("stats:figures"), _period())
     drill_before = _queries(client, reverse("stats:drill"), drill)
     for _i in range(4):
-        petition = new_registration(facts, channel="visit").petition
+        petition = registered(facts, channel="visit")
         to_replied(facts, petition.number)
     rollup.refresh()
     assert _queries(client, reverse("stats:figures"), _period()) == page_before

@@ -42,7 +42,8 @@ BREAKDOWN = (
 UNIT_COLUMNS = (
     "received", "persons", "acceptance_due", "acceptance_on_time", "timely_acceptance_rate",
     "handling_due", "handling_on_time", "on_time_closure_rate", "replied", "unit_evaluated",
-    "unit_satisfied", "satisfaction_rate", "deadlines_missed", "concluded",
+    "unit_satisfied", "satisfaction_rate", "review_decided", "review_changed", "deadlines_missed",
+    "concluded",
 )  # fmt: skip
 
 
