@@ -20,11 +20,12 @@ from freezegun import freeze_time
 from openpyxl import load_workbook
 
 from xinfang.audit.models import AuditEvent
+from xinfang.petitions.models import Category
 from xinfang.stats import figures, rollup, tables
 from xinfang.stats.forms import DrillForm
 from xinfang.workflow import appeals, services
 
-from ..factories import make_draft
+from ..factories import leaf_category, make_draft
 from ..procedure import to_replied, to_reviewed
 
 CASEWORK = ["intake_a", "handler_a", "supervisor_a", "leader_a", "city_supervisor"]
@@ -141,6 +142,23 @@ def _drill_total(href: str, user) -> int:
     assert form.is_valid(), form.errors
     metric = form.cleaned_data["metric"]
     return figures.drill_total(metric, tables.drill_rows(metric, form.query()))
+
+
+def test_every_figure_of_a_category_equals_its_drill_down(client, facts):
+    """Filtered to one issue class: every figure is read along the category dimension, and its
+    drill-down lists exactly those petitions."""
+    client.force_login(facts.city_supervisor)
+    head = leaf_category().parent
+    response = client.get(reverse("stats:figures"), {**_period(), "category": head.pk})
+    shown = list(dict.fromkeys(_figures(response)))
+    assert {t.key for t in response.context["tables"]}.isdisjoint({"channel", "purpose", "locality"})
+    assert [v for _h, m, v in shown if m == "received"][0] == 6
+    for href, metric, value in shown:
+        assert "dimension=category" in href
+        assert _drill_total(href, facts.city_supervisor) == value, (metric, href)
+    other = Category.objects.filter(parent__isnull=True).exclude(pk=head.pk).first()
+    response = client.get(reverse("stats:figures"), {**_period(), "category": other.pk})
+    assert [v for _h, m, v in _figures(response) if m == "received"][0] == 0
 
 
 @pytest.mark.parametrize("who", ["city_supervisor", "supervisor_a"])

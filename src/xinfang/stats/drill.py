@@ -27,6 +27,21 @@ EXPORT_CAP = 10_000
 BATCH = 500
 
 
+def source_note(metric: str) -> str:
+    """How the figure places and attributes its rows (docs/statistics.md §1), for the list's header."""
+    return {
+        "petitions": _("按收到日期计入统计周期，计入登记机构。"),
+        "conclusions": _("按终结日期计入统计周期，计入登记机构。"),
+        "deadlines": _("按期限届满日计入统计周期（届满日已过才计入），计入负有该时限的机构。"),
+        "letters": _("按处理意见书出具日期计入统计周期，计入答复单位。"),
+        "evaluation_windows": _("按评价期限届满日计入统计周期（届满日已过才计入），计入答复单位。"),
+        "unit_evaluations": _("按评价日期计入统计周期，计入办理单位。"),
+        "office_evaluations": _("按评价日期计入统计周期，计入信访部门。"),
+        "appeals_received": _("按收到复查复核请求的日期计入统计周期，计入复查复核机关。"),
+        "appeals_decided": _("按出具复查复核意见的日期计入统计周期，计入复查复核机关。"),
+    }.get(METRICS[metric].source.name, "")
+
+
 def petition_lookup(source: Source) -> str:
     return source.petition or "pk"
 

@@ -96,6 +96,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
         "metric": definition,
         "query": query,
         "total": total,
+        "source_note": drill.source_note(metric),
         "row_count": page.paginator.count + hidden,
         "hidden": hidden,
         "page": page,
