@@ -142,18 +142,28 @@ def test_units_ranked_by_missed_deadlines(world, data):
 
 def test_hotspot_is_the_rising_pair_above_the_floor(world, data):
     wage, land = data
-    found = hotspots(Period.year(Y), world.city.path)
-    assert [(h["category"], h["locality"], h["now"], h["before"]) for h in found] == [
-        (wage.pk, world.a.township.pk, 6, 1)
+    year = Period.year(Y)
+    found = hotspots(year, world.city)
+    # the city's localities are its counties: county A's township petitions count for county A
+    assert [(h["category"], h["place"], h["now"], h["before"]) for h in found] == [
+        (wage.pk, world.a.government.path, 6, 1)
     ]
-    # the pair's count is the petitions of that category and locality received in the year
+    # the pair's count is the petitions of that category about places in county A received in the year
     assert (
         found[0]["now"]
-        == Petition.objects.filter(category=wage, locality=world.a.township, received_on__year=Y).count()
+        == Petition.objects.filter(
+            category=wage, locality__path__startswith=world.a.government.path, received_on__year=Y
+        ).count()
     )
-    assert hotspots(Period.year(Y), world.city.path, floor=7) == []
+    assert hotspots(year, world.city, floor=7) == []
     # the two visits about county A (2 against 0) stay under the floor
-    assert hotspots(Period.year(Y), world.city.path, floor=2)[1]["category"] == land.pk
+    assert [h["category"] for h in hotspots(year, world.city, floor=2)] == [wage.pk, land.pk]
+    # seen from county A, the places are its township and the county itself (本级)
+    county = hotspots(year, world.a.government, floor=2)
+    assert [(h["place"], h["now"]) for h in county] == [
+        (world.a.township.path, 6),
+        (world.a.government.path, 2),
+    ]
 
 
 def login(client, user):
@@ -177,7 +187,11 @@ def test_every_number_on_the_page_is_its_drill_down_total(client, world, data):
         name = params["metric"][0]
         period = Period(dt.date.fromisoformat(params["start"][0]), dt.date.fromisoformat(params["end"][0]))
         scope = Organisation.objects.get(pk=params["scope"][0]).path
-        where = Slice(scope, params.get("dimension", [""])[0], tuple(params.get("key", [])))
+        keys = tuple(params.get("key", []))
+        if "under" in params:  # a part of the area: every locality inside it
+            under = Organisation.objects.get(pk=params["under"][0])
+            keys = tuple(str(pk) for pk in Organisation.objects.subtree(under).values_list("pk", flat=True))
+        where = Slice(scope, params.get("dimension", [""])[0], keys)
         total = figures.drill_total(name, figures.drill(name, period, where, today=TODAY))
         # the drill-down page the link opens lists the same rows and says the same total
         response = client.get(href)

@@ -31,6 +31,7 @@ from xinfang.petitions.models import Category
 
 from . import figures
 from .figures import Period, Slice
+from .hotspots import area_of_scope, hotspot_section
 from .metrics import METRICS, RATES
 
 Cell = dict[str, Any]
@@ -114,7 +115,13 @@ class Filters:
 
 
 def drill_url(
-    f: Filters, metric: str, period: Period, where: Slice, keys: Iterable[str] | None = None
+    f: Filters,
+    metric: str,
+    period: Period,
+    where: Slice,
+    keys: Iterable[str] | None = None,
+    *,
+    under: int | None = None,
 ) -> str:
     """The drill-down of one number: the fact rows behind ``counts([metric], period, where)``
     (with ``keys`` instead of the slice's own when a row sums several keys).  The drill-down names
@@ -128,6 +135,9 @@ def drill_url(
     chosen = tuple(keys) if keys is not None else where.keys
     if where.dimension:
         params.append(("dimension", where.dimension))
+    if under is not None:  # every locality inside this area (stats.forms.DrillForm)
+        params.append(("under", str(under)))
+    elif where.dimension:
         params.extend(("key", str(k)) for k in chosen)
     return f"{reverse('stats:drill')}?{urlencode(params)}"
 
@@ -396,14 +406,6 @@ def units_satisfaction(f: Filters) -> dict[str, Any]:
     )
 
 
-def _area_base(scope: Organisation) -> Organisation:
-    """The area whose parts the localities are grouped into: the scope if it is an area, else the
-    area it belongs to (a county office's localities are its county's townships)."""
-    if scope.kind == OrganisationKind.GOVERNMENT or scope.parent_id is None:
-        return scope
-    return scope.parent or scope
-
-
 def localities(f: Filters) -> dict[str, Any]:
     """Received and persons per part of the area (the matter's locality, grouped to the area's
     child areas), with 环比 and 同比."""
@@ -415,7 +417,7 @@ def localities(f: Filters) -> dict[str, Any]:
     per_period = [figures.counts(["received", "persons"], p, where, by="key", today=f.today) for p in periods]
     ids = {int(k) for counts in per_period for k in counts if k}
     paths = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "path"))
-    area = _area_base(f.scope)
+    area = area_of_scope(f.scope)
     parts = dict(
         Organisation.objects.filter(parent_id=area.pk, kind=OrganisationKind.GOVERNMENT).values_list(
             "path", "name"
@@ -480,8 +482,6 @@ SECTIONS = {
 
 def build(f: Filters, view: str) -> dict[str, Any]:
     """The whole dashboard for ``view``: the headline, then each section in the view's order."""
-    from .hotspots import hotspot_section  # hotspots reads the facts; kept in its own module
-
     view = view if view in VIEWS else "office"
     sections = [hotspot_section(f) if key == "hotspots" else SECTIONS[key](f) for key in VIEWS[view]]
     return {"view": view, "headline": headline(f, view), "sections": sections}

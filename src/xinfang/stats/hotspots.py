@@ -1,13 +1,19 @@
 """Hotspots (热点): the same category in the same locality rising against the previous period.
 
+A locality here is a part of the scope's area, at the level of the localities table: a city's
+counties, a county's townships (a petition about a village counts for its township), or the
+area itself (本级) — the demo's property-management complaints spread over a county's townships
+are one rising county.
+
 Why this reads the facts and not the counts: the roll-up breaks each count down along **one**
 dimension at a time (a category *or* a locality, stats.models.counts), so how many petitions of
-one category arose in one locality is not in ``DailyCount``/``MonthlyCount``.  Adding the pair as a
+one category arose in one place is not in ``DailyCount``/``MonthlyCount``.  Adding the pair as a
 dimension would multiply the count rows by the number of localities; instead the hotspot table is
-one ``GROUP BY category, locality`` over ``Petition`` for the two periods together: a range on
-``received_on`` (``petition_received_idx``) joined to the registering office for the scope (one
-prefix range on ``org_path_prefix_idx``), the same rows the ``received`` figure counts.  Clustering
-petitions by their text comes later (issue #9 §4).
+one ``GROUP BY category, <the locality's path cut to the area's child level>`` over ``Petition``
+for the two periods together: a range on ``received_on`` (``petition_received_idx``) joined to the
+registering office for the scope (the prefix range of ``org_path_prefix_idx``) and to the locality
+by its key — the same rows the ``received`` figure counts, less those about places outside the area.
+Clustering petitions by their text comes later (issue #9 §4).
 
 A pair is a hotspot when it has at least ``floor`` petitions in the period and more than in the
 previous period of the same length (so one petition becoming two is not a hotspot).  Pairs are
@@ -19,9 +25,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, F, Q
+from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
-from xinfang.organisations.models import Organisation
+from xinfang.organisations.choices import OrganisationKind
+from xinfang.organisations.models import PATH_STEP, Organisation
 from xinfang.petitions.models import Category, Petition
 
 from .figures import Period, Slice
@@ -31,33 +39,50 @@ FLOOR = 5  # petitions in the period, at least
 LIMIT = 20
 
 
+def area_of_scope(scope: Organisation) -> Organisation:
+    """The area whose parts the localities are grouped into: the scope if it is an area, else the
+    area it belongs to (a county office's localities are its county's townships)."""
+    if scope.kind == OrganisationKind.GOVERNMENT or scope.parent_id is None:
+        return scope
+    return scope.parent or scope
+
+
 def hotspots(
-    period: Period, scope: str, *, category_keys: tuple[str, ...] = (), floor: int = FLOOR, limit: int = LIMIT
+    period: Period,
+    scope: Organisation,
+    *,
+    category_keys: tuple[str, ...] = (),
+    floor: int = FLOOR,
+    limit: int = LIMIT,
 ) -> list[dict[str, Any]]:
-    """The rising (category, locality) pairs of ``period`` against ``period.previous()`` for the
-    petitions registered inside ``scope`` (an organisation path), largest rise first."""
+    """The rising (category, place) pairs of ``period`` against ``period.previous()`` for the
+    petitions registered inside ``scope``, largest rise first; ``place`` is the path of the part of
+    the scope's area the locality lies in (or of the area itself)."""
     before = period.previous()
-    received = METRICS["received"]
-    q = received.where() & Q(received_on__gte=before.start, received_on__lte=period.end)
-    if scope:
-        q &= Q(office__path__startswith=scope)
+    area = area_of_scope(scope)
+    q = METRICS["received"].where() & Q(
+        received_on__gte=before.start,
+        received_on__lte=period.end,
+        office__path__startswith=scope.path,
+        locality__path__startswith=area.path,
+    )
     if category_keys:
         q &= Q(category_id__in=[int(k) for k in category_keys])
     rows = (
         Petition.objects.filter(q)
-        .values("category_id", "locality_id")
+        .values("category_id", place=Substr("locality__path", 1, len(area.path) + PATH_STEP + 1))
         .annotate(
             now=Count("pk", filter=Q(received_on__gte=period.start)),
             before=Count("pk", filter=Q(received_on__lte=before.end)),
         )
         .filter(now__gte=floor, now__gt=F("before"))
         .annotate(rise=F("now") - F("before"))
-        .order_by("-rise", "before", "category_id", "locality_id")[:limit]
+        .order_by("-rise", "before", "category_id", "place")[:limit]
     )
-    result = [
+    return [
         {
             "category": r["category_id"],
-            "locality": r["locality_id"],
+            "place": r["place"],
             "now": r["now"],
             "before": r["before"],
             "rise": r["now"] - r["before"],
@@ -65,37 +90,50 @@ def hotspots(
         }
         for r in rows
     ]
-    return result
 
 
 def hotspot_section(f: Any) -> dict[str, Any]:
     """The hotspot table on the dashboard (``f``: dashboard.Filters).  The pair's numbers are not
-    counts of the roll-up, so they link to the petitions of the category and of the locality in
-    the period (the drill-down filters one dimension at a time)."""
+    counts of the roll-up, so they are shown as text; the row links to the petitions of the
+    category and to those of the place in the period (the drill-down filters one dimension at a
+    time, and the work queue filters by neither an entry nor a locality)."""
     from .dashboard import _section, drill_url
 
-    found = hotspots(f.period, f.scope.path, category_keys=f.category_keys)
+    found = hotspots(f.period, f.scope, category_keys=f.category_keys)
     categories = {
         c.pk: str(c)
         for c in Category.objects.filter(pk__in=[h["category"] for h in found]).select_related("parent")
     }
-    places = dict(
-        Organisation.objects.filter(pk__in=[h["locality"] for h in found]).values_list("pk", "name")
-    )
+    area = area_of_scope(f.scope)
+    places = {
+        path: (pk, name)
+        for pk, path, name in Organisation.objects.filter(path__in=[h["place"] for h in found]).values_list(
+            "pk", "path", "name"
+        )
+    }
     rows = []
     for h in found:
+        pk, name = places.get(h["place"], (area.pk, area.name))
         by_category = Slice(f.scope.path, "category", (str(h["category"]),))
-        by_place = Slice(f.scope.path, "locality", (str(h["locality"]),))
+        by_place = Slice(f.scope.path, "locality", (str(pk),))
+        if pk == area.pk:
+            name = _("%(name)s本级") % {"name": area.name}
         rows.append(
             {
-                "label": f"{categories.get(h['category'], '')} · {places.get(h['locality'], '')}",
+                "label": f"{categories.get(h['category'], '')} · {name}",
                 "cells": [
                     {"text": str(h["now"]), "value": h["now"]},
                     {"text": str(h["before"])},
                     {"text": f"+{h['rise']}"},
                     {"text": _("新出现") if h["ratio"] is None else f"{(h['ratio'] - 1) * 100:+.0f}%"},
                     {"text": _("该类信访件"), "url": drill_url(f, "received", f.period, by_category)},
-                    {"text": _("该属地信访件"), "url": drill_url(f, "received", f.period, by_place)},
+                    # a part of the area: every locality inside it (the drill-down's "under")
+                    {
+                        "text": _("该属地信访件"),
+                        "url": drill_url(
+                            f, "received", f.period, by_place, under=None if pk == area.pk else pk
+                        ),
+                    },
                 ],
             }
         )
@@ -107,7 +145,7 @@ def hotspot_section(f: Any) -> dict[str, Any]:
         columns,
         rows,
         header=_("问题分类 · 属地"),
-        note=_("至少 %(n)s 件且多于上期的分类与属地组合，按增加件数排序。") % {"n": FLOOR},
+        note=_("本期至少 %(n)s 件且多于上期的分类与属地组合，按增加件数排序。") % {"n": FLOOR},
     )
     section["empty"] = not rows
     return section
