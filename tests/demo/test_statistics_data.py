@@ -74,6 +74,9 @@ def test_records_agree_with_the_petitions_states(seeded):
     assert 0.01 * closed.count() < late < 0.2 * closed.count()
     today = timezone.localdate()
     assert DeadlineRecord.objects.filter(closed_on=None, due_on__lt=today).exists()
+    # assignments (交办) owe a completion report: met by the reply, or late
+    reports = DeadlineRecord.objects.filter(kind=DeadlineKind.COMPLETION_REPORT)
+    assert {"met", "late"} <= set(reports.values_list("outcome", flat=True))
     assert not DeadlineRecord.objects.exclude(organisation_path=F("organisation__path")).exists()
 
 

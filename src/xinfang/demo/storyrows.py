@@ -38,6 +38,7 @@ RECORD_FIELDS = (
     "petition_id", "kind", "organisation_id", "organisation_path", "started_on", "due_on", "closed_on",
     "closed_by_id", "outcome", "closed_by_action",
 )  # fmt: skip
+REPORT_DAYS = 35  # an assignment's completion report is due 35 to 65 days after it
 DISSATISFIED_REASONS = ("诉求未得到解决，对处理结果不满意。", "办理时间过长，答复内容过于笼统。")
 # Fields holding a moment (ISO 8601 text here), turned into datetimes for bulk_create.
 DATETIME_FIELDS = frozenset(
@@ -170,9 +171,13 @@ def story_rows(
         if action in {"forward", "assign"}:
             unit = orgs[int(argument)]
             data["unit"] = unit.id
-            if action == "assign":
-                data["report_due_on"] = None
-            assignments.append([petition_id, unit.id, action, action == "assign", None, clerk, at, None, ""])
+            report_due = None
+            if action == "assign":  # 交办: the office sets the date of the completion report (Art. 22(3))
+                report_due = dt.date.fromisoformat(at[:10]) + dt.timedelta(days=REPORT_DAYS + seed % 31)
+                data["report_due_on"] = report_due.isoformat()
+            assignments.append(
+                [petition_id, unit.id, action, action == "assign", report_due, clerk, at, None, ""]
+            )
             involvements.append((petition_id, unit.id, unit.path, InvolvementReason.UNIT.value, at))
             note = notes[action].format(unit=unit.name)
         elif action == "accept":
@@ -229,7 +234,12 @@ def story_rows(
         body = unit.id if unit is not None else office.id  # deadline_records.responsible_body
         if target == Status.REGISTERED.value:
             body = office.id
-        ticks.append(Tick(action, dt.date.fromisoformat(at[:10]), status, target, due_on, body, actor))
+        report = None  # the open assignment's completion report, as deadline_records reads it
+        if assignments and assignments[-1][7] is None and assignments[-1][4] is not None:
+            report = (assignments[-1][1], assignments[-1][4])
+        ticks.append(
+            Tick(action, dt.date.fromisoformat(at[:10]), status, target, due_on, body, actor, report)
+        )
         status = target
     return StoryRows(
         version=1 + len(steps),
