@@ -119,9 +119,16 @@ CLOSED_STATUSES = (
     Status.REDIRECTED,
 )
 SATISFIED = (Rating.SATISFIED, Rating.BASICALLY_SATISFIED)
-# 越级: a visit to an office above county level about a matter whose place is a county or below.
+# 越级: a visit to an office above the level responsible for the matter (属地管理, Art. 5(3)): the
+# county for a matter arising in a county or below it (the lowest level with a petition office),
+# otherwise the level of the place itself.  Each office level, with the places it is above.
 ABOVE_COUNTY = (Level.NATIONAL, Level.PROVINCE, Level.CITY)
 COUNTY_OR_BELOW = (Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE)
+SKIPPED_BELOW = {
+    Level.CITY: COUNTY_OR_BELOW,
+    Level.PROVINCE: (Level.CITY, *COUNTY_OR_BELOW),
+    Level.NATIONAL: (Level.PROVINCE, Level.CITY, *COUNTY_OR_BELOW),
+}
 ACCEPTANCE_KINDS = (DeadlineKind.DISPOSAL, DeadlineKind.UNIT_ACCEPTANCE)
 HANDLING_KINDS = (DeadlineKind.HANDLING, DeadlineKind.EXTENSION)
 NOT_COUNTED = (DeadlineOutcome.EXTENDED, DeadlineOutcome.VOID)
@@ -132,7 +139,10 @@ def _not_withdrawn() -> Q:
 
 
 def _skip_level() -> Q:
-    return Q(channel=Channel.VISIT, office__level__in=ABOVE_COUNTY, locality__level__in=COUNTY_OR_BELOW)
+    above = Q()
+    for office_level, places in SKIPPED_BELOW.items():
+        above |= Q(office__level=office_level, locality__level__in=places)
+    return Q(channel=Channel.VISIT) & above
 
 
 def _resolved() -> Q:
