@@ -517,3 +517,27 @@ def test_the_incremental_counts_equal_a_rebuild(known):
     rollup.rebuild()
     assert _table(DailyCount) == daily
     assert _table(MonthlyCount) == monthly
+
+
+def test_skip_level_is_a_visit_above_the_level_responsible(known):
+    """越级访: the province office receiving a visit about a city-level matter is skipped to (the city
+    is responsible); the city office receiving one about the city itself is not."""
+    world = known.world
+    province_office = create_organisation(
+        name="西地省信访局",
+        kind=OrganisationKind.PETITION_OFFICE,
+        level=Level.PROVINCE,
+        parent=world.province,
+    )
+    province_intake = make_staff("province_intake", province_office, "intake")
+    with on(9, 25):
+        _register(province_office, province_intake, world.city, on_day=d(9, 25), category=known.x,
+                  channel="visit", purpose="complaint")  # fmt: skip
+        _register(known.city_office, known.city_intake, world.city, on_day=d(9, 25), category=known.x,
+                  channel="visit", purpose="complaint")  # fmt: skip
+    rollup.refresh()
+    where = Slice(scope=world.province.path)
+    totals = figures.counts(["received", "skip_level"], YEAR, where, today=TODAY)[None]
+    assert (totals["received"], totals["skip_level"]) == (9 + 2, 1 + 1)
+    rows = figures.drill("skip_level", YEAR, where, today=TODAY)
+    assert sorted(rows.values_list("office__level", flat=True)) == ["city", "province"]
