@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.core.decorators import role_required
@@ -38,16 +39,19 @@ class DashboardForm(forms.Form):
     view = forms.ChoiceField(label=_("看板"), choices=VIEW_CHOICES, required=False)
     kind = forms.ChoiceField(label=_("统计周期"), choices=PERIOD_KINDS, required=False)
     year = forms.IntegerField(label=_("年份"), min_value=2000, max_value=2100, required=False)
+    # Left empty: the current quarter or month (of the year chosen).
     quarter = forms.TypedChoiceField(
         label=_("季度"),
-        choices=[(q, _("第%(q)s季度") % {"q": q}) for q in range(1, 5)],
+        choices=[("", _("本季度")), *[(q, str(q)) for q in range(1, 5)]],
         coerce=int,
+        empty_value=None,
         required=False,
     )
     month = forms.TypedChoiceField(
         label=_("月份"),
-        choices=[(m, _("%(m)s月") % {"m": m}) for m in range(1, 13)],
+        choices=[("", _("本月")), *[(m, str(m)) for m in range(1, 13)]],
         coerce=int,
+        empty_value=None,
         required=False,
     )
     scope = forms.ModelChoiceField(label=_("统计范围"), queryset=Organisation.objects.none(), required=False)
@@ -67,8 +71,13 @@ class DashboardForm(forms.Form):
         )
         self.fields["scope"].empty_label = None
         self.fields["year"].widget.attrs["placeholder"] = str(today.year)
-        self.fields["quarter"].initial = (today.month - 1) // 3 + 1
-        self.fields["month"].initial = today.month
+        # Named in the language of the request (a lazy string formatted at import would not be).
+        self.fields["quarter"].choices = [("", _("本季度"))] + [
+            (q, gettext("第%(q)s季度") % {"q": q}) for q in range(1, 5)
+        ]
+        self.fields["month"].choices = [("", _("本月"))] + [
+            (m, gettext("%(m)s月") % {"m": m}) for m in range(1, 13)
+        ]
 
     def _valid(self) -> dict[str, Any]:
         """The fields that were valid: a wrong one falls back to its default, the others stay."""

@@ -124,7 +124,7 @@ def hotspot_section(f: Any) -> dict[str, Any]:
                 "cells": [
                     {"text": str(h["now"]), "value": h["now"]},
                     {"text": str(h["before"])},
-                    {"text": f"+{h['rise']}"},
+                    {"text": f"+{h['rise']}", "value": h["rise"]},
                     {"text": _("新出现") if h["ratio"] is None else f"{(h['ratio'] - 1) * 100:+.0f}%"},
                     {"text": _("该类信访件"), "url": drill_url(f, "received", f.period, by_category)},
                     # a part of the area: every locality inside it (the drill-down's "under")
@@ -144,6 +144,7 @@ def hotspot_section(f: Any) -> dict[str, Any]:
         "hbar",
         columns,
         rows,
+        series=[2],  # the chart shows the rise, what the table is ranked by
         header=_("问题分类 · 属地"),
         note=_("本期至少 %(n)s 件且多于上期的分类与属地组合，按增加件数排序。") % {"n": FLOOR},
     )
