@@ -5,14 +5,15 @@ API reads), the list from ``drill``; this module only validates and renders."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 
 from xinfang.core.decorators import role_required
+from xinfang.core.pagination import CappedPaginator
 from xinfang.core.xlsx import xlsx_response
 from xinfang.organisations.choices import CASEWORK_ROLES
 
@@ -88,8 +89,11 @@ def drill_down(request: HttpRequest) -> HttpResponse:
             k: request.GET.getlist(k) if k == "key" else v for k, v in request.GET.items() if k != "format"
         }
         return drill.drill_xlsx(listed, metric, request.user, title=title, filters=filters)
-    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
-    hidden = rows.count() - page.paginator.count
+    # Counted no further than core.pagination's cap, as every list; what the viewer may not see is
+    # said only when both counts are exact.
+    page = CappedPaginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
+    row_count = rows.count() if definition.persons else total
+    hidden = row_count - page.paginator.count if page.paginator.count_exact else 0
     cols = drill.extras(metric)
     context = {
         "form": form,
@@ -97,7 +101,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
         "query": query,
         "total": total,
         "source_note": drill.source_note(metric),
-        "row_count": page.paginator.count + hidden,
+        "row_count": row_count,
         "hidden": hidden,
         "page": page,
         "columns": drill.columns(metric),
@@ -108,10 +112,7 @@ def drill_down(request: HttpRequest) -> HttpResponse:
 
 
 def _figures_link(query: tables.Query) -> str:
-    from urllib.parse import urlencode
-
-    from django.urls import reverse
-
+    """Back to the statistics page for the figure's period and scope."""
     params = {
         "period": "custom",
         "start": query.period.start.isoformat(),
