@@ -60,7 +60,15 @@ def known(world) -> Known:
     first, second = Category.objects.filter(parent__isnull=True).order_by("code")[:2]
     housing, labour = first.children.order_by("code").first(), second.children.order_by("code").first()
     a = world.a
-    letter = _register(world, a.office, world.intake_a, a.township, dt.date(2025, 3, 10), housing)
+    letter = _register(
+        world,
+        a.office,
+        world.intake_a,
+        a.township,
+        dt.date(2025, 3, 10),
+        housing,
+        subject_organisation_id=a.department.pk,
+    )
     _register(
         world,
         a.office,
@@ -143,6 +151,29 @@ def test_annual_report_states_the_known_figures(known):
     assert len(document.inline_shapes) == 2
     images = [p for p in document.part.package.parts if p.content_type == "image/png"]
     assert len(images) == 2 and all(p.blob.startswith(b"\x89PNG") for p in images)
+
+
+def test_units_complained_about_leave_out_confidential_reports(known):
+    """Art. 41's 被反映较多的单位: the letter about county A's department counts; a confidential
+    report (检举控告) accusing the same department does not (it would tell the unit it is accused)."""
+    world = known.world
+    accused = {
+        "purpose": "report",
+        "subject_organisation_id": world.a.department.pk,
+        "title": "检举某局干部收受礼金",
+    }
+    _register(
+        world, world.a.office, world.intake_a, world.a.township, dt.date(2025, 8, 1), known.housing, **accused
+    )
+    rollup.refresh()
+    report = reports.build_report(
+        kind="annual", area=world.a.government, year=2025, user=world.intake_a, today=TODAY
+    )
+    _document, _text, tables = _parse(reports.render_docx(report))
+    assert _row(tables, "信访总量（批次）")[2] == "5"  # the report is counted as received …
+    assert _table_with(tables, "被反映单位")[1:] == [
+        [world.a.department.name, "1", "20.0%"]
+    ]  # … not against the unit
 
 
 def test_every_rate_in_the_report_equals_the_statistics(known):

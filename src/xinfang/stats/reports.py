@@ -272,6 +272,21 @@ def _locality_areas(keys: Iterable[str], area: Organisation) -> tuple[dict[str, 
     return group_of, children
 
 
+def _subject_rows(period: Period, scope: str, total: int, today: dt.date) -> list[dict[str, Any]]:
+    """The units complained about most (Art. 41: 被反映较多的单位): the rows behind ``received``
+    that name a unit, grouped.  Confidential reports (检举控告) are left out: a count against a
+    unit would tell whoever reads the report, possibly that unit's own people, that it is accused
+    (security.md §8)."""
+    rows = figures.drill("received", period, Slice(scope=scope), today=today)
+    grouped = (
+        rows.filter(subject_organisation__isnull=False, is_confidential=False)
+        .values_list("subject_organisation", "subject_organisation__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "subject_organisation__name")[:TOP]
+    )
+    return [{"label": name, "received": n, "share": share(n, total)} for _pk, name, n in grouped]
+
+
 def _rate_rows(now: dict, year_ago: dict) -> list[dict[str, Any]]:
     earlier = {r.name: r for r in figures.rates(year_ago, REPORT_RATES)}
     rows = []
@@ -394,6 +409,7 @@ def build_report(
         "channel_rows": channel_rows,
         "category_rows": category_rows,
         "locality_rows": locality_rows,
+        "subject_rows": _subject_rows(period, scope, total, today),
         "rate_rows": rate_rows,
         "reply_rows": _reply_rows(period, scope, today),
         "appeal_rows": _appeal_rows(now, year_ago),
@@ -577,7 +593,7 @@ def sample_context() -> dict[str, Any]:
     ), "示例")  # fmt: skip
     rows = {name: [row] for name in (
         "intake_rows", "channel_rows", "category_rows", "locality_rows", "rate_rows", "reply_rows",
-        "appeal_rows", "suggestion_rows",
+        "appeal_rows", "suggestion_rows", "subject_rows",
     )}  # fmt: skip
     return {**text, **rows, "suggestion_total": 1, "suggestion_titles": ["示例"]}
 

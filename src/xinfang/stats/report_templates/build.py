@@ -157,6 +157,8 @@ def _issues(doc, *, with_locality_heading: str) -> None:  # noqa: ANN001
     _subheading(doc, with_locality_heading)
     _table(doc, ["问题属地", "批次", "占比", "上年同期", "同比"], "locality_rows",
            ["label", "received", "share", "last", "yoy"])  # fmt: skip
+    _subheading(doc, "被反映较多的单位（不含保密的检举控告事项）")
+    _table(doc, ["被反映单位", "批次", "占比"], "subject_rows", ["label", "received", "share"])
 
 
 def _handling(doc) -> None:  # noqa: ANN001
