@@ -483,10 +483,10 @@ def test_a_deadline_counts_only_once_its_day_has_passed(known):
 def test_the_api_returns_the_same_numbers(known):
     """GET /api/v1/statistics gives figures.counts for each case's scope, period and category."""
     world = known.world
-    token = obtain_token(username=world.city_supervisor.username, password=PASSWORD, ip="127.0.0.9").token
-    client = Client()
-    codes = {"city": world.city.code, "a": world.a.government.code, "b": world.b.government.code}
     with freeze_time(dt.datetime(2025, 9, 30, 10, 0, tzinfo=TZ)):
+        token = obtain_token(username=world.city_supervisor.username, password=PASSWORD, ip="127.0.0.9").token
+        client = Client()
+        codes = {"city": world.city.code, "a": world.a.government.code, "b": world.b.government.code}
         for scope, period, by_category, nonzero in CASES.values():
             params = {"scope": codes[scope], "start": period.start.isoformat(), "end": period.end.isoformat()}
             if by_category:
