@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -89,9 +90,9 @@ def _drillable(user: Any, unit_path: str, unit_id: int) -> int | None:
 def assessment_list(request: HttpRequest) -> HttpResponse:
     """Schemes of the user's office (managers) and the published results of the user's own unit."""
     office = services.managing_office(request.user)
-    schemes = list(services.managed_schemes(request.user).prefetch_related("publications"))
-    for scheme in schemes:
-        scheme.latest = max(scheme.publications.all(), key=lambda p: p.version, default=None)
+    schemes = services.managed_schemes(request.user).annotate(
+        latest_version=Max("publications__version"), latest_at=Max("publications__published_at")
+    )
     return render(
         request,
         "stats/assessment_list.html",
