@@ -138,6 +138,8 @@ def test_second_run_adds_nothing(demo):
     assert after == {**before, "AuditEvent": before["AuditEvent"] + 1}
     assert "already present" in out
     assert "(existing)" in out
+    # and the counts the first run rebuilt are not rebuilt again
+    assert "Statistics rebuilt" not in out
 
 
 def test_larger_target_tops_up(demo):

@@ -19,6 +19,7 @@ from xinfang.demo.morning import ensure_routing_rules, portal_sample, prepare_mo
 from xinfang.demo.petitions import SeedResult, seed_petitions
 from xinfang.demo.tree import TreeMissing, ensure_tree, load_tree
 from xinfang.organisations.models import User
+from xinfang.stats.models import RefreshState
 from xinfang.stats.rollup import rebuild
 
 DEFAULT_DEMO_PETITIONS = 3000
@@ -112,6 +113,7 @@ class Command(BaseCommand):
             added = ensure_routing_rules(tree, admin)
             self.stdout.write(f"Routing rules (分办规则): {added} added.")
 
+        created = 0
         if target:
             result = seed_petitions(
                 tree,
@@ -124,6 +126,7 @@ class Command(BaseCommand):
                 progress=self._progress,
             )
             self._report(result)
+            created = result.created
         if demo and accounts and target:  # --petitions 0: the tree and accounts only
             started = time.perf_counter()
             morning = prepare_morning(tree)
@@ -134,9 +137,9 @@ class Command(BaseCommand):
                 made = ", ".join(f"{key} {n}" for key, n in morning.created.items()) or "nothing missing"
                 notes = f"{morning.notified} notes ({seconds:.1f} s)"
                 self.stdout.write(f"Demo morning (workbench items added): {made}; {notes}.")
-        if target or demo:
+        if created or not RefreshState.objects.filter(rebuilt_at__isnull=False).exists():
             # The seed writes its rows in bulk, past the roll-up's markers: count everything afresh,
-            # so the statistics pages show the demo years at once.
+            # so the statistics pages show the demo years at once (a rerun that added nothing skips it).
             started = time.perf_counter()
             days = rebuild()
             self.stdout.write(f"Statistics rebuilt: {days} days ({time.perf_counter() - started:.1f} s).")
