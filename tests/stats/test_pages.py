@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from xinfang.audit.models import AuditEvent
 from xinfang.petitions.models import Category
 from xinfang.stats import figures, rollup, tables
-from xinfang.stats.forms import DrillForm
+from xinfang.stats.forms import DrillForm, FiguresForm, period_of
 from xinfang.workflow import appeals, services
 
 from ..factories import leaf_category, make_draft
@@ -269,3 +269,35 @@ def test_queries_do_not_grow_with_the_petitions(client, facts, django_assert_max
         client.get(reverse("stats:figures"), _period())
     with django_assert_max_num_queries(20):
         client.get(reverse("stats:drill"), drill)
+
+
+@pytest.mark.parametrize(
+    "kind, first, last",
+    [
+        ("day", "2024-02-29", "2024-02-29"),
+        ("week", "2024-02-26", "2024-03-03"),
+        ("month", "2024-02-01", "2024-02-29"),
+        ("quarter", "2024-01-01", "2024-03-31"),
+        ("year", "2024-01-01", "2024-12-31"),
+    ],
+)
+def test_each_period_kind_is_the_period_containing_the_date(kind, first, last):
+    period = period_of(kind, dt.date(2024, 2, 29))
+    assert (period.start.isoformat(), period.end.isoformat()) == (first, last)
+
+
+def test_a_category_class_counts_its_entries_and_an_entry_itself(world):
+    entry = leaf_category()
+    head = entry.parent
+    form = FiguresForm.with_defaults(QueryDict(f"category={head.pk}"), area=world.a.government)
+    assert form.is_valid(), form.errors
+    query = form.query()
+    entries = {str(pk) for pk in Category.objects.filter(parent=head).values_list("pk", flat=True)}
+    assert query.dimension == "category" and set(query.keys) == entries | {str(head.pk)}
+    assert query.scope == world.a.government
+    form = FiguresForm.with_defaults(
+        QueryDict(f"category={entry.pk}&period=quarter"), area=world.a.government
+    )
+    assert form.is_valid(), form.errors
+    assert form.query().keys == (str(entry.pk),)
+    assert form.query().period == period_of("quarter", timezone.localdate())
