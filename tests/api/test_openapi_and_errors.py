@@ -42,6 +42,8 @@ ENDPOINTS = {
     ("/api/v1/accountability", "post"),
     ("/api/v1/accountability/{accountability_id}", "get"),
     ("/api/v1/accountability/{accountability_id}/response", "post"),
+    # figures for upper-level systems (统计数据, issue #9)
+    ("/api/v1/statistics", "get"),
 }
 PUBLIC = {
     ("/api/v1/auth/token", "post"),
