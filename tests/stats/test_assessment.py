@@ -219,7 +219,7 @@ def test_published_score_is_frozen_and_a_republication_is_version_two(world, fac
     assert event.data["reason"] == "更正乙县超期数据" and event.data["version"] == 2
 
 
-def test_publishing_refuses_before_the_period_ends_and_writes_nothing(world, facts):
+def test_publishing_refuses_before_the_period_ends_and_writes_nothing(client, world, facts):
     scheme = services.create_scheme(
         user=world.city_supervisor, name="本月考核", assessor=world.city.children.get(kind="petition_office"),
         start=TODAY - dt.timedelta(days=3), end=TODAY, units=[world.a.government],
@@ -232,6 +232,10 @@ def test_publishing_refuses_before_the_period_ends_and_writes_nothing(world, fac
     assert not AuditEvent.objects.filter(action__startswith="stats.assessment_publ").exists()
     scheme.refresh_from_db()
     assert scheme.status == SchemeStatus.DRAFT
+    # the confirmation page says so before anyone tries
+    client.force_login(world.city_supervisor)
+    page = client.get(reverse("stats:assessment_publish", args=[scheme.pk])).content.decode()
+    assert 'id="assessment-not-ended"' in page
 
 
 def test_bad_definitions_are_refused_in_chinese_with_nothing_written(world):
@@ -356,6 +360,7 @@ def test_define_run_publish_through_the_pages(client, world, facts, city_leader)
     assert "21.67" in preview and "31.50" in preview and not AssessmentPublication.objects.exists()
 
     confirm = client.get(reverse("stats:assessment_publish", args=[scheme.pk])).content.decode()
+    assert 'id="assessment-not-ended"' not in confirm
     assert "发布后分数冻结，数据变化不再影响已发布结果；如需更正须重新发布并说明理由" in confirm
     response = client.post(reverse("stats:assessment_publish", args=[scheme.pk]), {"reason": ""})
     assert response.status_code == 302
@@ -377,6 +382,8 @@ def test_define_run_publish_through_the_pages(client, world, facts, city_leader)
     assert response.status_code == 200 and "须说明理由" in response.content.decode()
     client.post(reverse("stats:assessment_publish", args=[scheme.pk]), {"reason": "补录加分"})
     assert list(scheme.publications.values_list("version", flat=True).order_by("version")) == [1, 2]
+    listing = client.get(reverse("stats:assessment_list")).content.decode()
+    assert f'id="scheme-{scheme.pk}"' in listing and "第2版" in listing
     assert publication.results.count() == 2
 
 

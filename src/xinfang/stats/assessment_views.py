@@ -376,9 +376,8 @@ def assessment_publish(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已发布第%(v)d版考核结果。") % {"v": publication.version})
             ranking = reverse("stats:assessment_ranking", kwargs={"pk": scheme.pk})
             return redirect(f"{ranking}?version={publication.version}")
-    return render(
-        request, "stats/assessment_publish.html", {"scheme": scheme, "latest": latest, "form": form}
-    )
+    context = {"scheme": scheme, "latest": latest, "form": form, "ended": scheme.end < timezone.localdate()}
+    return render(request, "stats/assessment_publish.html", context)
 
 
 def _publication(scheme: AssessmentScheme, version: str | None) -> AssessmentPublication:
