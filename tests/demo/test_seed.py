@@ -306,8 +306,12 @@ def test_demo_accounts_refused_without_debug(db):
 def test_no_accounts_allowed_without_debug(db):
     """--no-accounts seeds the tree and petitions in production settings (for benchmarks)."""
     with override_settings(DEBUG=False):
-        out = seed("--demo", "--no-accounts", "--petitions", "10")
+        out = seed("--demo", "--no-accounts", "--petitions", "10", "--no-stats")
     assert Petition.objects.count() == 10
+    # --no-stats (benchmarks that time the load alone): the counts are left for rebuild_stats
+    from xinfang.stats.models import DailyCount
+
+    assert "Statistics rebuilt" not in out and not DailyCount.objects.exists()
     # only the seed's own user, who signs bulk decision letters: inactive, no password, no role
     assert list(User.objects.values_list("username", "is_active")) in ([], [("demo-seed", False)])
     assert not any(u.has_usable_password() or u.roles.exists() for u in User.objects.all())

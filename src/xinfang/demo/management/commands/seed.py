@@ -47,6 +47,11 @@ class Command(BaseCommand):
             metavar="N",
             help=f"top the demo petitions up to N (default with --demo: {DEFAULT_DEMO_PETITIONS})",
         )
+        parser.add_argument(
+            "--no-stats",
+            action="store_true",
+            help="do not rebuild the statistics counts at the end (run `xinfang rebuild_stats` later)",
+        )
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument("--batch-size", type=int, default=10_000, help="petitions per chunk")
         parser.add_argument(
@@ -137,7 +142,8 @@ class Command(BaseCommand):
                 made = ", ".join(f"{key} {n}" for key, n in morning.created.items()) or "nothing missing"
                 notes = f"{morning.notified} notes ({seconds:.1f} s)"
                 self.stdout.write(f"Demo morning (workbench items added): {made}; {notes}.")
-        if created or not RefreshState.objects.filter(rebuilt_at__isnull=False).exists():
+        never_built = not RefreshState.objects.filter(rebuilt_at__isnull=False).exists()
+        if not options["no_stats"] and (created or never_built):
             # The seed writes its rows in bulk, past the roll-up's markers: count everything afresh,
             # so the statistics pages show the demo years at once (a rerun that added nothing skips it).
             started = time.perf_counter()
