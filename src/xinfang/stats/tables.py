@@ -378,7 +378,9 @@ def by_locality(query: Query, totals: dict[str, int]) -> Table:
         else:
             sub = replace(query, dimension="locality", keys=(), under=area)
             label = area.name
-        table.rows.append(Row(label, _cells(BREAKDOWN, sums, sub), scope=area if path != scope else None))
+        # No link to the page scoped to the area: a scope is where figures are attributed (offices,
+        # units), not where matters arose, so it would show the area's own bodies, not these rows.
+        table.rows.append(Row(label, _cells(BREAKDOWN, sums, sub)))
     if outside:
         keys = tuple(sorted(k for k, _v in outside))
         sub = replace(query, dimension="locality", keys=keys)
