@@ -28,7 +28,7 @@ from xinfang.stats.models import DailyCount, DirtyDay, MonthlyCount
 from xinfang.workflow import appeals, services
 from xinfang.workflow.engine import TransitionRefused
 
-from ..factories import make_draft
+from ..factories import make_draft, make_staff
 from ..procedure import REPLY
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -49,81 +49,101 @@ def rebuilt() -> tuple[list[tuple], list[tuple]]:
     return snapshot()
 
 
-# --- random sequences of actions ---------------------------------------------------------------------
+# --- random histories --------------------------------------------------------------------------------
 
-ACTIONS = ("register", "register", "forward", "accept", "reply", "evaluate", "withdraw", "extend",
-           "approve", "review", "refresh")  # fmt: skip
+# How far a petition goes, step by step; a plan stops after some of them (or is withdrawn at once).
+STEPS = ("forward", "accept", "extend", "reply", "evaluate", "review")
 
-
-def _act(world, numbers: list[tuple[str, bool]], action: str, index: int, today: dt.date) -> None:
-    """One action on one of the petitions (refused ones are part of life: nothing is written)."""
-    if action == "register":
-        draft = make_draft(
-            world.a.township if index % 2 else world.b.township,
-            received_on=today - dt.timedelta(days=index),
-            channel="visit" if index % 3 == 0 else "letter",
-            headcount=1 + 2 * index,
-        )
-        in_a = bool(index % 2)
-        office, clerk = (world.a.office, world.intake_a) if in_a else (world.b.office, world.intake_b)
-        numbers.append((services.register(draft=draft, office=office, actor=clerk).petition.number, in_a))
-        return
-    if action == "refresh":
-        rollup.refresh()
-        return
-    if not numbers:
-        return
-    number, in_a = numbers[index % len(numbers)]
-    intake, handler = (world.intake_a, world.handler_a) if in_a else (world.intake_b, world.handler_b)
-    unit = world.a.department if in_a else world.b.department
-    steps: dict[str, Callable[[], object]] = {
-        "forward": lambda: services.forward(user=intake, number=number, unit=unit),
-        "accept": lambda: services.unit_accept(user=handler, number=number),
-        "reply": lambda: services.reply(user=handler, number=number, **REPLY),
-        "evaluate": lambda: appeals.evaluate(
-            user=intake,
-            number=number,
-            office_rating="satisfied",
-            unit_rating="dissatisfied" if index % 2 else "basically_satisfied",
-            reasons="未完全解决",
-        ),  # fmt: skip
-        "withdraw": lambda: services.withdraw(user=intake, number=number, reasons="信访人申请撤回"),
-        "extend": lambda: services.request_extension(
-            user=handler, number=number, reasons="需补充调查", days=5
-        ),
-        "approve": lambda: services.approve_extension(user=world.leader_a, number=number),
-        "review": lambda: appeals.request_review(user=intake, number=number, reasons="处理结果不当"),
-    }
-    # Refused, or not for this caller (county A's leader approves county A's extensions only).
-    with contextlib.suppress(TransitionRefused, ValidationError, PetitionNotFound):
-        steps[action]()
-
-
-steps = st.lists(
-    st.tuples(st.sampled_from(ACTIONS), st.integers(0, 5), st.integers(0, 12)), min_size=3, max_size=9
+plans = st.lists(
+    st.tuples(
+        st.booleans(),  # county A (else B)
+        st.integers(1, 6),  # headcount: 5 or more is a collective visit
+        st.sampled_from(["letter", "visit", "online"]),
+        st.integers(0, len(STEPS) + 1),  # steps taken; one more than all of them: withdrawn instead
+        st.lists(st.integers(0, 25), min_size=len(STEPS) + 1, max_size=len(STEPS) + 1),  # days between
+    ),
+    min_size=1,
+    max_size=4,
 )
+refreshes = st.lists(st.integers(0, 150), max_size=4)  # days (from the start) the worker refreshes on
+
+
+def _leader_b(world) -> User:
+    return User.objects.filter(username="leader_b").first() or make_staff(
+        "leader_b", world.b.government, "leader"
+    )
+
+
+def _schedule(
+    world, plan: list[tuple], refresh_on: list[int]
+) -> list[tuple[dt.date, int, Callable[[], object]]]:
+    """Every action of the plans and every refresh, each on its day."""
+    events: list[tuple[dt.date, int, Callable[[], object]]] = []
+    numbers: dict[int, str] = {}
+    for i, (in_a, headcount, channel, taken, gaps) in enumerate(plan):
+        county, clerk = (world.a, world.intake_a) if in_a else (world.b, world.intake_b)
+        handler, leader = (world.handler_a, world.leader_a) if in_a else (world.handler_b, _leader_b(world))
+        day = START + dt.timedelta(days=gaps[0])
+
+        def register(i=i, county=county, clerk=clerk, day=day, headcount=headcount, channel=channel):
+            draft = make_draft(county.township, received_on=day, headcount=headcount, channel=channel)
+            numbers[i] = services.register(draft=draft, office=county.office, actor=clerk).petition.number
+
+        def n(i=i) -> str:
+            return numbers[i]
+
+        actions: dict[str, list[Callable[[], object]]] = {
+            "forward": [
+                lambda n=n, c=clerk, u=county.department: services.forward(user=c, number=n(), unit=u)
+            ],
+            "accept": [lambda n=n, h=handler: services.unit_accept(user=h, number=n())],
+            "extend": [
+                lambda n=n, h=handler: services.request_extension(
+                    user=h, number=n(), reasons="需补充调查", days=5
+                ),
+                lambda n=n, lead=leader: services.approve_extension(user=lead, number=n()),
+            ],
+            "reply": [lambda n=n, h=handler: services.reply(user=h, number=n(), **REPLY)],
+            "evaluate": [
+                lambda n=n, c=clerk, r=("dissatisfied" if headcount % 2 else "satisfied"): appeals.evaluate(
+                    user=c, number=n(), office_rating="satisfied", unit_rating=r, reasons="未完全解决"
+                )
+            ],
+            "review": [
+                lambda n=n, c=clerk: appeals.request_review(user=c, number=n(), reasons="处理结果不当")
+            ],
+        }
+        events.append((day, 0, register))
+        if taken > len(STEPS):
+            events.append(
+                (day, 1, lambda n=n, c=clerk: services.withdraw(user=c, number=n(), reasons="申请撤回"))
+            )
+            continue
+        for step, gap in zip(STEPS[:taken], gaps[1:], strict=False):
+            day += dt.timedelta(days=gap)
+            events.extend((day, 1, action) for action in actions[step])
+    events.extend((START + dt.timedelta(days=d), 2, rollup.refresh) for d in refresh_on)
+    return sorted(events, key=lambda e: (e[0], e[1]))
 
 
 @hypothesis_settings(
-    max_examples=4,
+    max_examples=5,
     derandomize=True,
     deadline=None,
     database=None,
     phases=(Phase.explicit, Phase.generate),  # no shrinking: each example costs seconds
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(sequence=steps)
-def test_incremental_refresh_equals_rebuild_and_is_idempotent(world, sequence):
-    """Whatever happened on whichever days, refreshed at whichever moments, the daily and monthly
-    counts after a last refresh are those of a rebuild; refreshing again (nothing marked, or every
-    day marked) changes nothing."""
-    # given: the actions, each on its day (days move forward, sometimes over a month's end)
-    numbers: list[tuple[str, bool]] = []
-    day = START
-    for action, index, forward in sequence:
-        day += dt.timedelta(days=forward)
-        with freeze_time(dt.datetime.combine(day, dt.time(10), tzinfo=TZ)):
-            _act(world, numbers, action, index, day)
+@given(plan=plans, refresh_on=refreshes)
+def test_incremental_refresh_equals_rebuild_and_is_idempotent(world, plan, refresh_on):
+    """Whatever happened on whichever days (over month ends), refreshed at whichever moments, the daily
+    and monthly counts after a last refresh are those of a rebuild; refreshing again (nothing marked,
+    or every day marked) changes nothing."""
+    # given: each action on its day; a refused one (a window passed, say) writes nothing
+    for day, _order, action in _schedule(world, plan, refresh_on):
+        moment = dt.datetime.combine(day, dt.time(10), tzinfo=TZ)
+        with freeze_time(moment), contextlib.suppress(TransitionRefused, ValidationError, PetitionNotFound):
+            action()
     # when
     rollup.refresh()
     incremental = snapshot()
