@@ -233,6 +233,24 @@ def test_each_table_downloads_with_the_figures_on_screen(client, facts):
     assert by_channel == {"来信": 3, "来访": 1, "来电": 1, "网上信访": 1, "合计": 6}
 
 
+def test_the_drill_list_download_stops_at_the_cap(client, facts, monkeypatch):
+    """Past the cap the sheet says it was cut and asks to narrow the scope; the audit row says so."""
+    from xinfang.stats import drill
+
+    monkeypatch.setattr(drill, "EXPORT_CAP", 2)
+    monkeypatch.setattr(drill, "BATCH", 1)
+    client.force_login(facts.leader_a)
+    params = {"metric": "received", **_period(), "scope": facts.a.government.pk, "format": "xlsx"}
+    params.pop("period")
+    response = client.get(reverse("stats:drill"), params)
+    assert response["X-Export-Capped"] == "2"
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert "仅导出前2件" in rows[0][0]
+    assert len(rows) == 1 + 1 + 2
+    event = AuditEvent.objects.filter(action="petition.export").latest("pk")
+    assert event.data["count"] == 2 and event.data["capped"] is True
+
+
 def test_the_drill_list_downloads_audited(client, facts):
     client.force_login(facts.leader_a)
     params = {"metric": "received", **_period(), "scope": facts.a.government.pk, "format": "xlsx"}
