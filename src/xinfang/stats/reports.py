@@ -358,6 +358,25 @@ def _trend(period: Period, scope: str, today: dt.date) -> tuple[list[str], list[
     return labels, current, earlier
 
 
+def _issue_rows(
+    period: Period, area: Organisation, total: int, today: dt.date
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The main issues (category classes) and where they arose (the area's child areas), with 同比."""
+    scope = area.path
+    cats_now = _by_key(("received",), period, scope, "category", today)
+    cats_ago = _by_key(("received",), period.year_before(), scope, "category", today)
+    cat_group, cat_names = _category_classes({*cats_now, *cats_ago})
+    places_now = _by_key(("received",), period, scope, "locality", today)
+    places_ago = _by_key(("received",), period.year_before(), scope, "locality", today)
+    place_group, place_names = _locality_areas({*places_now, *places_ago}, area)
+    return (
+        _ranked_rows(_grouped(cats_now, cat_group), _grouped(cats_ago, cat_group), cat_names, total),
+        _ranked_rows(
+            _grouped(places_now, place_group), _grouped(places_ago, place_group), place_names, total
+        ),
+    )
+
+
 def build_report(
     *, kind: str, area: Organisation, year: int, month: int | None = None, user: Any = None,
     today: dt.date | None = None,
@@ -374,19 +393,7 @@ def build_report(
 
     channels_now = _by_key(("received", "persons"), period, scope, "channel", today)
     channels_ago = _by_key(("received",), period.year_before(), scope, "channel", today)
-    cats_now = _by_key(("received",), period, scope, "category", today)
-    cats_ago = _by_key(("received",), period.year_before(), scope, "category", today)
-    cat_group, cat_names = _category_classes({*cats_now, *cats_ago})
-    places_now = _by_key(("received",), period, scope, "locality", today)
-    places_ago = _by_key(("received",), period.year_before(), scope, "locality", today)
-    place_group, place_names = _locality_areas({*places_now, *places_ago}, area)
-
-    category_rows = _ranked_rows(
-        _grouped(cats_now, cat_group), _grouped(cats_ago, cat_group), cat_names, total
-    )
-    locality_rows = _ranked_rows(
-        _grouped(places_now, place_group), _grouped(places_ago, place_group), place_names, total
-    )
+    category_rows, locality_rows = _issue_rows(period, area, total, today)
     channel_rows = _channel_rows(channels_now, channels_ago, total)
     rate_rows = _rate_rows(now, year_ago)
     context: dict[str, Any] = {
@@ -417,19 +424,29 @@ def build_report(
         "data_note": _data_note(today),
         **_suggestions(period, scope, user, today),
     }
-    labels, current, earlier = _trend(period, scope, today)
     report = Report(kind=kind, area=area, office=office, period=period, context=context)
-    report.charts["trend_chart"] = charts.trend_chart(
-        title=_("{y}年各月信访总量（批次）").format(y=period.end.year), labels=labels, current=current,
-        earlier=earlier, current_label=_("{y}年").format(y=period.end.year),
-        earlier_label=_("{y}年").format(y=period.end.year - 1),
-    )  # fmt: skip
-    top = [r for r in category_rows if r["label"] != _("其他")]
-    report.charts["category_chart"] = charts.ranking_chart(
-        title=_("{p}信访事项主要问题分类（批次）").format(p=context["period"]),
-        labels=[r["label"] for r in top] or [_("无")], values=[r["received"] for r in top] or [0],
-    )  # fmt: skip
+    report.charts = _charts(period, scope, context["period"], category_rows, today)
     return report
+
+
+def _charts(
+    period: Period, scope: str, label: str, category_rows: list[dict[str, Any]], today: dt.date
+) -> dict[str, bytes]:
+    """The trend by month against the year before, and the main classes."""
+    labels, current, earlier = _trend(period, scope, today)
+    year = period.end.year
+    top = [r for r in category_rows if r["label"] != _("其他")]
+    return {
+        "trend_chart": charts.trend_chart(
+            title=_("{y}年各月信访总量（批次）").format(y=year), labels=labels, current=current,
+            earlier=earlier, current_label=_("{y}年").format(y=year),
+            earlier_label=_("{y}年").format(y=year - 1),
+        ),
+        "category_chart": charts.ranking_chart(
+            title=_("{p}信访事项主要问题分类（批次）").format(p=label),
+            labels=[r["label"] for r in top] or [_("无")], values=[r["received"] for r in top] or [0],
+        ),
+    }  # fmt: skip
 
 
 def _title(kind: str, area: Organisation, period: Period) -> str:
