@@ -431,3 +431,15 @@ def test_only_a_petition_office_gets_a_template(world):
 def test_only_the_system_administrator_manages_templates(client, world, who):
     login(client, getattr(world, who))
     assert client.get(reverse("stats:report_templates")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("who", "link", "shown"),
+    [("leader_a", "nav-reports", True), ("intake_a", "nav-reports", True),
+     ("handler_a", "nav-reports", False), ("sysadmin", "nav-report-templates", True),
+     ("leader_a", "nav-report-templates", False)],
+)  # fmt: skip
+def test_the_menu_offers_the_pages_to_those_who_may_open_them(client, world, who, link, shown):
+    login(client, getattr(world, who))
+    page = client.get(reverse("home"), follow=True).content.decode()
+    assert (f'id="{link}"' in page) is shown
