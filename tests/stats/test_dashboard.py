@@ -17,7 +17,7 @@ from xinfang.organisations.models import Organisation
 from xinfang.petitions.models import Category, Petition
 from xinfang.stats import dashboard, figures, rollup
 from xinfang.stats.figures import Period, Slice
-from xinfang.stats.hotspots import hotspots
+from xinfang.stats.hotspots import cached_hotspots, hotspots
 from xinfang.workflow.models import DeadlineKind, DeadlineRecord
 
 from ..factories import PASSWORD, make_staff, register
@@ -259,3 +259,14 @@ def test_the_page_reads_counts_not_petitions(client, world, data, django_assert_
     rollup.rebuild()
     with django_assert_max_num_queries(40):
         assert client.get(reverse("stats:dashboard"), {"year": Y}).status_code == 200
+
+
+def test_hotspots_are_kept_until_the_counts_are_refreshed(world, data):
+    wage, _land = data
+    year = Period.year(Y)
+    assert [h["now"] for h in cached_hotspots(year, world.city, ())] == [6]
+    a = world.a
+    register(a.office, world.intake_a, a.township, received_on=dt.date(Y, 7, 1), category_id=wage.pk)
+    assert [h["now"] for h in cached_hotspots(year, world.city, ())] == [6]  # as of the last refresh
+    rollup.rebuild()
+    assert [h["now"] for h in cached_hotspots(year, world.city, ())] == [7]
