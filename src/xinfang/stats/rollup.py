@@ -108,22 +108,28 @@ def _daily_rows(day: dt.date, counts: dict[Key, int]) -> list[DailyCount]:
 
 
 def _apply_to_month(month: dt.date, delta: dict[Key, int]) -> None:
-    for (m, o, p, d, k), change in delta.items():
-        if not change:
-            continue
-        updated = MonthlyCount.objects.filter(
-            month=month, metric=m, organisation_id=o, dimension=d, key=k
-        ).update(value=F("value") + change, organisation_path=p)
-        if not updated:
-            MonthlyCount.objects.create(
-                month=month,
-                metric=m,
-                organisation_id=o,
-                organisation_path=p,
-                dimension=d,
-                key=k,
-                value=change,
+    """Move the month's counts by ``delta``: one upsert per batch of keys (an UPDATE and maybe an
+    INSERT per key cost ~2 ms each, seconds per refresh at a million petitions), in key order so
+    two refreshes of days of one month lock the rows in the same order.  The increment is applied
+    to the row's current value, so concurrent refreshes add up (docs/statistics.md §4)."""
+    changes = sorted((key, change) for key, change in delta.items() if change)
+    table = connection.ops.quote_name(MonthlyCount._meta.db_table)
+    columns = "month, metric, organisation_id, organisation_path, dimension, key, value"
+    for start in range(0, len(changes), _UPSERT_BATCH):
+        batch = changes[start : start + _UPSERT_BATCH]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(batch))
+        params = [v for (m, o, p, d, k), change in batch for v in (month, m, o, p, d, k, change)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608 - names from code
+                " ON CONFLICT (month, metric, organisation_id, dimension, key) DO UPDATE"
+                f" SET value = {table}.value + excluded.value,"
+                " organisation_path = excluded.organisation_path",
+                params,
             )
+
+
+_UPSERT_BATCH = 100  # rows per statement: 700 parameters, under SQLite's limit
 
 
 def recompute_day(day: dt.date) -> None:
