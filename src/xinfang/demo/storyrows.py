@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.choices import Conclusion, EventKind, InvolvementReason, Status
 from xinfang.workflow.backfill import Tick, derive
-from xinfang.workflow.models import ReplyOutcome
+from xinfang.workflow.models import Rating, ReplyOutcome
 from xinfang.workflow.services import review_notice
 
 ASSIGNMENT_FIELDS = (
@@ -98,7 +98,9 @@ def story_notes() -> dict[str, str]:
         "withdraw": _("信访人已撤回该信访事项。"),
         "reply": _("{unit}已对您的信访事项作出书面答复，处理结果：{outcome}。{notice}"),
         "conclude": _("该信访事项已终结（{reason}）。同一事实和理由的信访事项不再受理。"),
+        "evaluate": _("已收到您的评价：对信访部门{office}，对办理单位{unit}。"),
     }
+    notes.update({f"rating:{r.value}": str(r.label) for r in Rating})
     notes.update({f"outcome:{o.value}": str(o.label) for o in ReplyOutcome})
     notes.update({f"conclusion:{c.value}": str(c.label) for c in Conclusion})
     return notes
@@ -218,7 +220,11 @@ def story_rows(
                                 reason, "follow_up" if by_staff else "portal", clerk if by_staff else None,
                                 at))  # fmt: skip
             actor = clerk if by_staff else None
-            data = {"from": status, "to": target, "office_rating": office_rating, "unit_rating": unit_rating}
+            note = notes["evaluate"].format(
+                office=notes[f"rating:{office_rating}"], unit=notes[f"rating:{unit_rating}"]
+            )
+            comment = reason
+            data.update(office_rating=office_rating, unit_rating=unit_rating, source=evaluations[-1][7])
         elif action == "approve_completion":
             assert unit is not None
             assignments[-1][7], assignments[-1][8] = at, "completed"
