@@ -418,11 +418,10 @@ def localities(f: Filters) -> dict[str, Any]:
     ids = {int(k) for counts in per_period for k in counts if k}
     paths = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "path"))
     area = area_of_scope(f.scope)
-    parts = dict(
-        Organisation.objects.filter(parent_id=area.pk, kind=OrganisationKind.GOVERNMENT).values_list(
-            "path", "name"
-        )
-    )
+    children = Organisation.objects.filter(parent_id=area.pk, kind=OrganisationKind.GOVERNMENT)
+    parts, part_ids = {}, {}
+    for path, name, pk in children.values_list("path", "name", "pk"):
+        parts[path], part_ids[path] = name, pk
     groups: dict[str, list[str]] = defaultdict(list)
     for pk, path in paths.items():
         if path == area.path:
@@ -444,15 +443,24 @@ def localities(f: Filters) -> dict[str, Any]:
         received = [total(i, keys, "received") for i in range(3)]
         if not any(received):
             continue
+        # A part of the area links to every locality inside it (a short link for a county's
+        # hundreds of villages); 本级 and 辖区外 list their localities.
+        under = part_ids.get(group)
+
+        def link(
+            value: int, name: str, period: Period, keys: list[str] = keys, under: int | None = under
+        ) -> Cell:
+            return {"value": value, "url": drill_url(f, name, period, where, keys, under=under)}
+
         rows.append(
             {
                 "label": str(labels.get(group, group)),
                 "cells": [
-                    cell(f, received[0], "received", f.period, where, keys),
-                    cell(f, total(0, keys, "persons"), "persons", f.period, where, keys),
-                    cell(f, received[1], "received", periods[1], where, keys),
+                    link(received[0], "received", f.period),
+                    link(total(0, keys, "persons"), "persons", f.period),
+                    link(received[1], "received", periods[1]),
                     {"text": change(received[0], received[1])},
-                    cell(f, received[2], "received", periods[2], where, keys),
+                    link(received[2], "received", periods[2]),
                     {"text": change(received[0], received[2])},
                 ],
             }
