@@ -33,7 +33,7 @@ import time
 from typing import Any
 
 from stats_bench import DEFAULT_DB
-from workbench_bench import _bulk_users, load, prepare, setup_django
+from workbench_bench import _bulk_users, drop, load, prepare, setup_django
 
 TARGET_PER_SECOND = 600
 
@@ -253,9 +253,19 @@ def main() -> int:
     parser.add_argument("--refresh-every", type=float, default=15, help="seconds between refreshes")
     parser.add_argument("--without-stats", action="store_true", help="only the run without the receiver")
     parser.add_argument("--both", action="store_true", help="a run without the receiver, then one with it")
+    parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
     args = parser.parse_args()
     env = prepare(args.db, args.petitions)
     setup_django(env)
+    try:
+        keep_up(env, args)
+    finally:
+        if args.drop:
+            drop(args.db)
+    return 0
+
+
+def keep_up(env: dict, args: argparse.Namespace) -> None:
     if args.without_stats or args.both:
         report(
             "without the stats receiver", run(env, args.processes, args.seconds, args.refresh_every, False)
@@ -264,7 +274,6 @@ def main() -> int:
         result = run(env, args.processes, args.seconds, args.refresh_every, True)
         report(f"with marking, refresh every {args.refresh_every:.0f} s", result)
         catch_up()
-    return 0
 
 
 if __name__ == "__main__":
