@@ -15,6 +15,8 @@ BENCHMARKS = [
     ["queue_bench.py", "--drop"],  # lists and look-ups at 1,000,000 petitions
     ["workbench_bench.py"],  # the workbench's section counts and page at 1,000,000 (database kept)
     ["urging_bench.py", "--drop"],  # the daily urge pass on the same database, then dropped
+    ["stats_bench.py"],  # a city's statistics page at 1,000,000, from the counts and from the facts (kept)
+    ["stats_keepup.py", "--both", "--drop"],  # the roll-up under registration, same database, then dropped
 ]
 
 
