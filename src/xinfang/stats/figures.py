@@ -149,16 +149,23 @@ class Slice:
 
 
 def _querysets(names: Iterable[str], period: Period, where: Slice, today: dt.date) -> list[QuerySet]:
-    """The monthly and daily count rows of ``names`` in ``period``, one queryset per span kind."""
+    """The monthly and daily count rows of ``names`` in ``period``, one queryset per span kind.
+    Metrics whose cap cuts the period the same way (any period that ended before yesterday) are
+    read together: half the statements for a past period."""
     by_cap: dict[dt.date | None, list[str]] = defaultdict(list)
     for name in names:
         by_cap[_cap(METRICS[name], today)].append(name)
-    result = []
+    by_spans: dict[tuple[tuple, tuple], list[str]] = defaultdict(list)
     for cap, group in by_cap.items():
         months, edges = _spans(period, cap)
+        by_spans[(tuple(months), tuple(edges))].extend(group)
+    result = []
+    for (months, edges), group in by_spans.items():
         base = where.filter() & Q(metric__in=group)
         if months:
-            result.append(MonthlyCount.objects.filter(base, month__in=months).annotate(period=F("month")))
+            result.append(
+                MonthlyCount.objects.filter(base, month__in=list(months)).annotate(period=F("month"))
+            )
         if edges:
             days = Q()
             for low, high in edges:
