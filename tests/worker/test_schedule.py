@@ -20,6 +20,7 @@ EXPECTED = {
     "xinfang:daily_urging": ("xinfang.supervision.tasks.urge_pass", "30 7 * * *"),
     "xinfang:escalate_supervision": ("xinfang.supervision.tasks.escalate_unanswered", "45 7 * * *"),
     "xinfang:conclude_lapsed": ("xinfang.workflow.tasks.conclude_lapsed", "15 1 * * *"),
+    "xinfang:refresh_statistics": ("xinfang.stats.tasks.refresh_counts", "* * * * *"),
     "xinfang:purge_idempotency_keys": ("xinfang.api.idempotency.purge_idempotency_keys", "30 1 * * *"),
 }
 
