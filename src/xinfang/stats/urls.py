@@ -3,7 +3,7 @@ module lists its own ``urlpatterns``; they are joined here under one namespace."
 
 from __future__ import annotations
 
-from . import assessment_views, dashboard_views, report_views, violation_views, views
+from . import assessment_views, dashboard_views, report_views, views, violation_views
 
 app_name = "stats"
 urlpatterns = [
