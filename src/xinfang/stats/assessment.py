@@ -400,19 +400,23 @@ def _number(value: Any, field_name: str, errors: dict[str, list[str]]) -> Decima
     return number
 
 
-def remove_indicator(*, user: Any, scheme_id: int, indicator_id: int) -> None:
+def _remove_part(user: Any, scheme_id: int, parts: str, pk: int, gone: str, action: str, data: Any) -> None:
+    """Remove one part of a scheme (an indicator, a deduction, a bonus) and audit what it was;
+    ``gone`` is the message when someone else removed it first."""
     scheme = access_scheme(user, scheme_id)
     with transaction.atomic():
-        indicator = scheme.indicators.filter(pk=indicator_id).first()
-        if indicator is None:
-            raise ValidationError(_("该指标已不在方案中，请刷新页面。"))
-        indicator.delete()
-        record_event(
-            actor=user,
-            action="stats.assessment_indicator_removed",
-            obj=scheme,
-            data={"figure": indicator.figure},
-        )
+        part = getattr(scheme, parts).filter(pk=pk).first()
+        if part is None:
+            raise ValidationError(gone)
+        part.delete()
+        record_event(actor=user, action=action, obj=scheme, data=data(part))
+
+
+def remove_indicator(*, user: Any, scheme_id: int, indicator_id: int) -> None:
+    _remove_part(
+        user, scheme_id, "indicators", indicator_id, _("该指标已不在方案中，请刷新页面。"),
+        "stats.assessment_indicator_removed", lambda part: {"figure": part.figure},
+    )  # fmt: skip
 
 
 def set_deduction(
@@ -458,18 +462,10 @@ def set_deduction(
 
 
 def remove_deduction(*, user: Any, scheme_id: int, deduction_id: int) -> None:
-    scheme = access_scheme(user, scheme_id)
-    with transaction.atomic():
-        deduction = scheme.deductions.filter(pk=deduction_id).first()
-        if deduction is None:
-            raise ValidationError(_("该扣分规则已不在方案中，请刷新页面。"))
-        deduction.delete()
-        record_event(
-            actor=user,
-            action="stats.assessment_deduction_removed",
-            obj=scheme,
-            data={"metric": deduction.metric},
-        )
+    _remove_part(
+        user, scheme_id, "deductions", deduction_id, _("该扣分规则已不在方案中，请刷新页面。"),
+        "stats.assessment_deduction_removed", lambda part: {"metric": part.metric},
+    )  # fmt: skip
 
 
 def add_bonus(*, user: Any, scheme_id: int, unit: Organisation | None, points: Any, reason: str) -> BonusItem:
@@ -500,18 +496,11 @@ def add_bonus(*, user: Any, scheme_id: int, unit: Organisation | None, points: A
 
 
 def remove_bonus(*, user: Any, scheme_id: int, bonus_id: int) -> None:
-    scheme = access_scheme(user, scheme_id)
-    with transaction.atomic():
-        bonus = scheme.bonuses.filter(pk=bonus_id).first()
-        if bonus is None:
-            raise ValidationError(_("该加分项已不在方案中，请刷新页面。"))
-        bonus.delete()
-        record_event(
-            actor=user,
-            action="stats.assessment_bonus_removed",
-            obj=scheme,
-            data={"unit": bonus.unit_id, "points": bonus.points, "reason": bonus.reason},
-        )
+    _remove_part(
+        user, scheme_id, "bonuses", bonus_id, _("该加分项已不在方案中，请刷新页面。"),
+        "stats.assessment_bonus_removed",
+        lambda part: {"unit": part.unit_id, "points": part.points, "reason": part.reason},
+    )  # fmt: skip
 
 
 # --- scoring ---------------------------------------------------------------------------------
