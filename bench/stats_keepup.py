@@ -20,6 +20,17 @@ registration touches and their ``DirtyDay`` marks) is timed; ``--without-stats``
 so the two runs give the marking's cost on throughput.  The registrations are committed: the kept
 database grows by what they registered (dated today).  At the end the backlog is refreshed until
 empty and the last refresh is timed, and the counts of today are checked against the facts.
+
+Registration through the services stops at about 10/s on this machine (the audit chain head row,
+docs/performance.md), far below 600/s, so it cannot show whether the *roll-up* keeps up at 600/s.
+``--feed RATE`` measures the roll-up alone: a feeder process writes, every second, ``RATE``
+petitions dated today with their disposal deadline records and marks their days, in one
+transaction, as a registration does for the facts the figures read (copies of seeded petitions,
+``INSERT … SELECT``: no timeline, audit or petitioner rows, which no figure reads); the refresh
+runs every ``--refresh-every`` seconds as the worker does (60).  It keeps up when every refresh
+finishes before the next is due and the backlog stays at the days the feed touches.
+
+    .venv/bin/python bench/stats_keepup.py --feed 600 --seconds 300 --refresh-every 60
 """
 
 from __future__ import annotations
@@ -130,6 +141,116 @@ def refresher(env: dict, every: float, until: float, out: Any) -> None:
         runs.append((time.time(), time.perf_counter() - started, days))
         time.sleep(max(0.0, every - (time.perf_counter() - started)))
     out.put({"refreshes": runs})
+
+
+def feeder(env: dict, rate: int, start: float, until: float, out: Any) -> None:
+    """``rate`` petitions a second, dated today, each with its disposal deadline record and the
+    marks a registration makes (today and the deadline's due day), one transaction a second."""
+    setup_django(env)
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from xinfang.petitions.models import Petition
+    from xinfang.stats import rollup
+    from xinfang.workflow.models import DeadlineKind, DeadlineRecord
+
+    today = timezone.localdate()
+    due = today + dt.timedelta(days=15)
+    overrides = {
+        "number": "'FEED-' || %(run)s || '-' || (row_number() OVER ())::text",
+        "received_on": "%(today)s", "registered_at": "now()", "updated_at": "now()",
+        "status": "'registered'", "conclusion": "''", "concluded_on": "NULL", "due_on": "%(due)s",
+        "handler_id": "NULL", "repeat_of_id": "NULL", "is_repeat": "false", "version": "1",
+    }  # fmt: skip
+    columns = [f.column for f in Petition._meta.concrete_fields if not f.primary_key]
+    select = ", ".join(overrides.get(c, f'"{c}"') for c in columns)
+    table = Petition._meta.db_table
+    sql = (
+        f"INSERT INTO {table} ({', '.join(chr(34) + c + chr(34) for c in columns)}) "
+        f"SELECT {select} FROM {table} WHERE id > %(after)s AND number NOT LIKE 'FEED-%%' "
+        f"ORDER BY id LIMIT %(rate)s RETURNING id, office_id"
+    )
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT min(id), max(id) FROM {table}")
+        low, high = cur.fetchone()
+    paths = dict(
+        Petition.office.field.related_model.objects.values_list("pk", "path")  # type: ignore[attr-defined]
+    )
+    batches, fed, lag = [], 0, 0.0
+    time.sleep(max(0.0, start - time.time()))
+    tick = start
+    n = 0
+    while tick < until:
+        n += 1
+        started = time.perf_counter()
+        after = low + (n * 7919 * rate) % max(1, high - low - rate)
+        with transaction.atomic(), connection.cursor() as cur:
+            params = {"run": str(int(tick)), "today": today, "due": due, "after": after, "rate": rate}
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+            DeadlineRecord.objects.bulk_create(
+                DeadlineRecord(
+                    petition_id=pid,
+                    kind=DeadlineKind.DISPOSAL,
+                    organisation_id=office,
+                    organisation_path=paths[office],
+                    started_on=today,
+                    due_on=due,
+                )  # fmt: skip
+                for pid, office in rows
+            )
+            rollup.mark_days([today, due])
+        fed += len(rows)
+        batches.append(time.perf_counter() - started)
+        tick += 1.0
+        pause = tick - time.time()
+        if pause > 0:
+            time.sleep(pause)
+        else:
+            lag = max(lag, -pause)
+    connection.close()
+    out.put({"fed": fed, "batches": batches, "lag": lag})
+
+
+def feed_run(env: dict, rate: int, seconds: float, every: float) -> dict:
+    from django.db import connection
+
+    from xinfang.stats import rollup
+
+    rollup.refresh()
+    connection.close()
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    start = time.time() + 3
+    until = start + seconds
+    procs = [
+        ctx.Process(target=feeder, args=(env, rate, start, until, out)),
+        ctx.Process(target=refresher, args=(env, every, until, out)),
+        ctx.Process(target=monitor, args=(env, until, out)),
+    ]
+    for p in procs:
+        p.start()
+    merged: dict[str, Any] = {"seconds": seconds}
+    for _ in procs:
+        merged.update(out.get())
+    for p in procs:
+        p.join()
+    return merged
+
+
+def feed_report(rate: int, every: float, r: dict) -> None:
+    batches = sorted(r["batches"])
+    seconds = r["seconds"]
+    print(f"\n-- feed {rate}/s for {seconds:.0f} s: {r['fed']:,} petitions = {r['fed'] / seconds:.1f}/s; "
+          f"feeder transaction p50 {statistics.median(batches) * 1000:.0f} ms, "
+          f"max {batches[-1] * 1000:.0f} ms; fell behind by at most {r['lag']:.1f} s ({load()})")  # fmt: skip
+    for at, took, days in r["refreshes"]:
+        print(f"   refresh at +{at - r['refreshes'][0][0]:5.0f} s: {took * 1000:8.0f} ms, {days} days")
+    durations = [d for _t, d, _n in r["refreshes"]]
+    backlog = [b for _t, b, _w in r["samples"]]
+    verdict = "keeps up" if max(durations) < every else "FALLS BEHIND"
+    print(f"   refresh max {max(durations) * 1000:.0f} ms against {every:.0f} s between refreshes: "
+          f"{verdict}; DirtyDay backlog max {max(backlog)} days")  # fmt: skip
 
 
 def monitor(env: dict, until: float, out: Any) -> None:
@@ -253,6 +374,8 @@ def main() -> int:
     parser.add_argument("--refresh-every", type=float, default=15, help="seconds between refreshes")
     parser.add_argument("--without-stats", action="store_true", help="only the run without the receiver")
     parser.add_argument("--both", action="store_true", help="a run without the receiver, then one with it")
+    parser.add_argument("--feed", type=int, default=0, metavar="RATE",
+                        help="feed RATE petitions/s set-based (the roll-up alone)")  # fmt: skip
     parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
     args = parser.parse_args()
     env = prepare(args.db, args.petitions)
@@ -266,6 +389,10 @@ def main() -> int:
 
 
 def keep_up(env: dict, args: argparse.Namespace) -> None:
+    if args.feed:
+        feed_report(args.feed, args.refresh_every, feed_run(env, args.feed, args.seconds, args.refresh_every))
+        catch_up()
+        return
     if args.without_stats or args.both:
         report(
             "without the stats receiver", run(env, args.processes, args.seconds, args.refresh_every, False)
