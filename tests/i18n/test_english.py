@@ -37,6 +37,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
 
 @dataclass
 class Entry:
+    msgctxt: str | None = None
     msgid: str = ""
     msgid_plural: str | None = None
     msgstr: dict[int, str] = field(default_factory=dict)
@@ -85,7 +86,9 @@ def read_po(path: Path) -> list[Entry]:
 
 def _append(entry: Entry, key: tuple[str, int], text: str, *, start: bool) -> None:
     name, index = key
-    if name == "msgid":
+    if name == "msgctxt":
+        entry.msgctxt = text if start else (entry.msgctxt or "") + text
+    elif name == "msgid":
         entry.msgid = text if start else entry.msgid + text
     elif name == "msgid_plural":
         entry.msgid_plural = text if start else (entry.msgid_plural or "") + text
@@ -158,7 +161,10 @@ def test_compiled_catalogue_matches_the_po_file():
         compiled = gettext.GNUTranslations(handle)
     stale = []
     for e in read_po(PO):
-        if e.msgid_plural is None:
+        if e.msgctxt is not None:
+            if compiled.pgettext(e.msgctxt, e.msgid) != e.msgstr[0]:
+                stale.append(e.msgid)
+        elif e.msgid_plural is None:
             if compiled.gettext(e.msgid) != e.msgstr[0]:
                 stale.append(e.msgid)
         elif [compiled.ngettext(e.msgid, e.msgid_plural, n) for n in (1, 2)] != e.translations:

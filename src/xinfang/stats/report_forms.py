@@ -21,6 +21,11 @@ def year_choices() -> list[tuple[int, str]]:
     return [(y, _("{y}年").format(y=y)) for y in range(this_year, this_year - YEARS_BACK, -1)]
 
 
+def month_choices() -> list[tuple[Any, str]]:
+    """Called when the form is built, so the labels are in the request's language."""
+    return [("", _("请选择"))] + [(m, _("{m}月").format(m=m)) for m in range(1, 13)]
+
+
 class ReportForm(forms.Form):
     """A monthly report (a year and a month) or the annual report (a year)."""
 
@@ -31,7 +36,7 @@ class ReportForm(forms.Form):
         coerce=int,
         required=False,
         empty_value=None,
-        choices=[("", _("请选择"))] + [(m, _("{m}月").format(m=m)) for m in range(1, 13)],
+        choices=month_choices,
     )
 
     def clean(self) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2.sandbox import SandboxedEnvironment
@@ -123,15 +123,17 @@ def change(current: float | None, earlier: float | None, *, points: bool = False
         diff = (current - earlier) * 100
         if abs(diff) < 0.05:
             return _("持平")
-        word = _("上升") if diff > 0 else _("下降")
-        return _("{word}{value:.1f}个百分点").format(word=word, value=abs(diff))
+        if diff > 0:
+            return _("上升{value:.1f}个百分点").format(value=diff)
+        return _("下降{value:.1f}个百分点").format(value=-diff)
     if not earlier:
         return "—"  # no base to compare with: a percentage of nothing is not a figure
     ratio = (current - earlier) / earlier * 100
     if abs(ratio) < 0.05:
         return _("持平")
-    word = _("上升") if ratio > 0 else _("下降")
-    return _("{word}{value:.1f}%").format(word=word, value=abs(ratio))
+    if ratio > 0:
+        return _("上升{value:.1f}%").format(value=ratio)
+    return _("下降{value:.1f}%").format(value=-ratio)
 
 
 def share(part: int, whole: int) -> str:
@@ -480,7 +482,10 @@ def _handling_summary(now: dict, rate_rows: list[dict]) -> str:
     percent = {row["name"]: row["percent"] for row in rate_rows}
 
     def rate(name: str) -> str:
-        return f"{RATES[name].label}{percent[name]}"
+        # Translators: a rate's name and its value, as in 及时受理率98.5%.
+        return pgettext("rate and value", "{label}{value}").format(
+            label=RATES[name].label, value=percent[name]
+        )
 
     return _(
         "本期出具书面答复{replied}件，办结{closed}件（应办结{countable}件），终结{concluded}件；"
