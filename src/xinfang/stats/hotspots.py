@@ -22,14 +22,17 @@ ranked by the absolute rise, then by the ratio (for an equal rise, the smaller b
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
+from xinfang.core.jobs import enqueue
 from xinfang.organisations.choices import OrganisationKind
 from xinfang.organisations.models import PATH_STEP, Organisation
 from xinfang.petitions.models import Category, Petition
@@ -39,7 +42,8 @@ from .metrics import METRICS
 from .models import RefreshState
 
 FLOOR = 5  # petitions in the period, at least
-CACHE_SECONDS = 15 * 60
+KEEP_SECONDS = 7 * 24 * 3600  # a table not viewed for a week is dropped
+BUSY_SECONDS = 15 * 60  # a recomputation that died (worker killed) is retried after this
 LIMIT = 20
 
 
@@ -109,21 +113,57 @@ def hotspots(
     return rising[:limit]
 
 
+def _cache_key(period: Period, scope_pk: int, category_keys: Iterable[str]) -> str:
+    raw = "|".join(str(part) for part in (scope_pk, period.start, period.end, ",".join(category_keys)))
+    return "stats:hotspots:" + hashlib.sha256(raw.encode()).hexdigest()  # any cache backend's key
+
+
+def _refresh_stamp() -> str:
+    return str(RefreshState.objects.filter(pk=1).values_list("refreshed_at", "rebuilt_at").first())
+
+
 def cached_hotspots(
     period: Period, scope: Organisation, category_keys: tuple[str, ...]
 ) -> list[dict[str, Any]]:
-    """``hotspots`` as of the last refresh of the counts.  Reading two periods of petitions costs
-    0.2-1.4 s for a city or county at 10^6 petitions (a year against the year before; a month
-    ~0.2 s), against milliseconds for the counts, so the result is kept until the counts are
-    refreshed again (the rest of the dashboard is no fresher than that either)."""
-    stamp = RefreshState.objects.filter(pk=1).values_list("refreshed_at", "rebuilt_at").first()
-    raw = "|".join(str(part) for part in (scope.pk, period.start, period.end, ",".join(category_keys), stamp))
-    key = "stats:hotspots:" + hashlib.sha256(raw.encode()).hexdigest()  # any cache backend's key
+    """``hotspots`` as of a recent refresh of the counts, never computed twice for one refresh.
+
+    Reading two periods of petitions costs about a second for a city's year at 10^6 petitions and
+    ten times that at 10^7 (docs/performance.md), against milliseconds for the counts.  A busy
+    site refreshes its counts every minute, so recomputing on the first view after each refresh
+    would make every leader wait.  Instead the last result is shown at once and, when the counts
+    have been refreshed since it was computed, the worker computes the next one (one job per
+    table at a time): the table is at most one recomputation behind the rest of the dashboard.
+    Only the very first view of a scope, period and category filter computes it in the request."""
+    key = _cache_key(period, scope.pk, category_keys)
     found = cache.get(key)
     if found is None:
-        found = hotspots(period, scope, category_keys=category_keys)
-        cache.set(key, found, CACHE_SECONDS)
-    return found
+        return _compute_and_keep(key, period, scope, category_keys)
+    if found["stamp"] != _refresh_stamp() and cache.add(f"{key}:busy", 1, BUSY_SECONDS):
+        enqueue(
+            "xinfang.stats.tasks.recompute_hotspots",
+            period.start.isoformat(), period.end.isoformat(), scope.pk, list(category_keys),
+        )  # fmt: skip
+    return found["rows"]
+
+
+def _compute_and_keep(
+    key: str, period: Period, scope: Organisation, category_keys: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    stamp = _refresh_stamp()  # before reading: a refresh meanwhile makes the result stale, not lost
+    rows = hotspots(period, scope, category_keys=category_keys)
+    cache.set(key, {"stamp": stamp, "rows": rows}, KEEP_SECONDS)
+    return rows
+
+
+def recompute(start: str, end: str, scope_pk: int, category_keys: list[str]) -> int:
+    """The worker's side of ``cached_hotspots``: compute one table again and keep it."""
+    period = Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+    scope = Organisation.objects.get(pk=scope_pk)
+    key = _cache_key(period, scope_pk, category_keys)
+    try:
+        return len(_compute_and_keep(key, period, scope, tuple(category_keys)))
+    finally:
+        cache.delete(f"{key}:busy")
 
 
 def hotspot_section(f: Any) -> dict[str, Any]:
