@@ -170,13 +170,17 @@ def fact_days() -> list[dt.date]:
             days.update(_datetime_days(source, first))
         else:
             days.update(
-                source.model.objects.filter(~Q(**{field: None})).values_list(field, flat=True).distinct()
+                source.model.objects.filter(~Q(**{field: None}))
+                .values_list(field, flat=True)
+                .order_by()  # a model's default ordering would join the DISTINCT: every row, not every day
+                .distinct()
             )
     return sorted(days)
 
 
 def _datetime_days(source: Source, first: dt.date) -> set[dt.date]:
-    values = source.model.objects.annotate(d=TruncDate(source.date)).values_list("d", flat=True).distinct()
+    dated = source.model.objects.annotate(d=TruncDate(source.date))
+    values = dated.values_list("d", flat=True).order_by().distinct()
     return {d for d in values if d is not None}
 
 
