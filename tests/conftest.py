@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import freezegun
 import pytest
 
 from xinfang.organisations.choices import Level, OrganisationKind
@@ -15,6 +16,10 @@ from xinfang.organisations.models import Organisation, User
 from xinfang.organisations.services import create_organisation
 
 from .factories import County, make_county, make_staff
+
+# pytest times each test with _pytest.timing's clock: under a frozen clock its durations were the
+# frozen date in seconds (--durations, as .ci/run prints them).  freezegun leaves that module alone.
+freezegun.configure(extend_ignore_list=["_pytest.timing"])
 
 
 @dataclass
