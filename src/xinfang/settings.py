@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "xinfang.supervision",
     "xinfang.notifications",
     "xinfang.stats",
+    "xinfang.documents",
     "xinfang.workbench",
     "xinfang.portal",
     "xinfang.api",

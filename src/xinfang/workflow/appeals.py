@@ -495,3 +495,30 @@ def conclude_lapsed() -> tuple[int, int]:
         else:
             concluded += 1
     return concluded, skipped
+
+
+# --- service (送达) ---------------------------------------------------------------------------------
+
+
+def serve_letter(letter: DecisionLetter, served_on: dt.date) -> None:
+    """The decision letter reached the petitioner on ``served_on`` (issue #10 point 8): the
+    evaluation and review-request windows start from that day.  Called by ``documents`` inside the
+    transaction that records the service."""
+    letter.served_on = served_on
+    letter.evaluation_due_on = due_date(Step.EVALUATION, served_on, letter.organisation).due_on
+    letter.save(update_fields=["served_on", "evaluation_due_on"])
+    petition = Petition.objects.select_for_update().get(pk=letter.petition_id)
+    if petition.status == Status.REPLIED and last_letter(petition).pk == letter.pk:
+        petition.due_on = due_date(Step.REVIEW_REQUEST, served_on, letter.organisation).due_on
+        petition.save(update_fields=["due_on"])
+
+
+def serve_opinion(appeal: Appeal, served_on: dt.date) -> None:
+    """The review (or recheck) opinion reached the petitioner: a review's recheck-request window
+    starts from that day."""
+    appeal.opinion_served_on = served_on
+    appeal.save(update_fields=["opinion_served_on"])
+    petition = Petition.objects.select_for_update().get(pk=appeal.petition_id)
+    if appeal.kind == AppealKind.REVIEW and petition.status == Status.REVIEWED:
+        petition.due_on = due_date(Step.RECHECK_REQUEST, served_on, appeal.body).due_on
+        petition.save(update_fields=["due_on"])

@@ -454,6 +454,9 @@ class DecisionLetter(models.Model):
     # The last day the petitioner may evaluate this reply (issue #9 §1): stored, so evaluations that
     # lapsed are countable in SQL (参评率) without the calendar.  Set when the letter is issued.
     evaluation_due_on = models.DateField(_("评价期限"), null=True, blank=True)
+    # 送达: the day the letter reached the petitioner (issue #10 point 8).  The evaluation and
+    # review-request windows run from it; NULL while not served, and then no window has started.
+    served_on = models.DateField(_("送达日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("处理意见书")
@@ -576,6 +579,8 @@ class Appeal(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_on = models.DateField(_("出具日期"), null=True, blank=True)
+    # 送达 of the opinion (issue #10 point 8): the recheck-request window runs from it.
+    opinion_served_on = models.DateField(_("意见书送达日期"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("复查复核")

@@ -426,6 +426,7 @@ def reply(
     facts: str,
     basis: str,
     opinion: str,
+    request_summary: str = "",
     version: int | None = None,
 ) -> Petition:
     """答复: the handling body issues the written decision letter (处理意见书, Art. 32) — outcome
@@ -442,7 +443,8 @@ def reply(
         organisation = handling_organisation(petition)
         notice = review_notice(organisation, petition)
         DecisionLetter.objects.create(
-            petition=petition, organisation=organisation, outcome=outcome, request_summary=petition.content,
+            petition=petition, organisation=organisation, outcome=outcome,
+            request_summary=(request_summary or "").strip() or petition.content,
             facts=facts, basis=basis, opinion=opinion, review_notice=notice, issued_by=user,
             handling_due_on=petition.due_on,
             evaluation_due_on=due_date(Step.EVALUATION, timezone.localdate(), organisation).due_on,

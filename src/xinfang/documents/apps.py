@@ -1,0 +1,13 @@
+"""Documents (文书): the letters and forms the procedure issues — numbered, approved, printed,
+served — and the petitioner's windows counted from service (issue #10)."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentsConfig(AppConfig):
+    name = "xinfang.documents"
+    verbose_name = _("文书")
+
+    def ready(self) -> None:
+        from . import kinds_table  # noqa: F401 — registers every kind in kinds.KINDS

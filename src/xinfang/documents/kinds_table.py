@@ -1,0 +1,150 @@
+"""The kinds whose issue *is* a procedure step: the decision letter (the reply, Art. 32) and the
+review and recheck opinions (Arts. 35-36).  Issuing one performs the workflow transition in the same
+transaction; serving it starts the petitioner's next window (``workflow.appeals.serve_*``).
+
+The notices that record a step already taken (receipt, acceptance, forwarding, extension …) are in
+``kinds_notices``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.petitions.choices import Status
+from xinfang.petitions.models import Petition
+from xinfang.workflow import appeals
+from xinfang.workflow import services as workflow_services
+from xinfang.workflow.engine import handling_organisation, open_appeal
+from xinfang.workflow.models import AppealOutcome, ReplyOutcome
+
+from . import kinds_notices  # noqa: F401 — registers the notice kinds
+from .choices import Addressee, DocumentKind
+from .kinds import BodyField, Kind, register
+from .models import Document
+
+REPLY_OUTCOMES = tuple((c.value, c.label) for c in ReplyOutcome)
+OPINION_OUTCOMES = tuple((c.value, c.label) for c in AppealOutcome)
+RECHECK_OUTCOMES = tuple((c.value, c.label) for c in AppealOutcome if c != AppealOutcome.REHANDLE)
+
+
+def _letter_body(petition: Petition) -> dict[str, Any]:
+    organisation = handling_organisation(petition)
+    return {
+        "outcome": "", "request_summary": petition.content, "facts": "", "basis": "", "opinion": "",
+        "review_notice": workflow_services.review_notice(organisation, petition),
+    }  # fmt: skip
+
+
+def _issue_letter(document: Document, user: Any) -> None:
+    body = document.body
+    workflow_services.reply(
+        user=user, number=document.petition.number, outcome=body["outcome"], facts=body["facts"],
+        basis=body["basis"], opinion=body["opinion"], request_summary=body.get("request_summary", ""),
+    )  # fmt: skip
+    letter = appeals.last_letter(document.petition)
+    document.letter = letter
+    document.body = {**body, "review_notice": letter.review_notice}
+
+
+def _serve_letter(document: Document) -> None:
+    if document.letter_id is not None:
+        appeals.serve_letter(document.letter, document.served_on)
+
+
+def _opinion_body(petition: Petition) -> dict[str, Any]:
+    appeal = open_appeal(petition)
+    return {
+        "outcome": "",
+        "request": appeal.request if appeal else "",
+        "facts": "",
+        "basis": "",
+        "opinion": "",
+    }
+
+
+def _issue_opinion(step: str) -> Any:
+    def issue(document: Document, user: Any) -> None:
+        body = document.body
+        appeal = open_appeal(document.petition)
+        getattr(appeals, step)(
+            user=user, number=document.petition.number, outcome=body["outcome"], facts=body["facts"],
+            basis=body["basis"], opinion=body["opinion"],
+        )  # fmt: skip
+        document.appeal = appeal
+
+    return issue
+
+
+def _serve_opinion(document: Document) -> None:
+    if document.appeal_id is not None:
+        appeals.serve_opinion(document.appeal, document.served_on)
+
+
+def _appeal_body_of(petition: Petition) -> Any:
+    appeal = open_appeal(petition)
+    return appeal.body if appeal is not None else petition.office
+
+
+def _outcome_label(choices: tuple[tuple[str, Any], ...]) -> Any:
+    return lambda document: {"outcome_label": dict(choices).get(document.body.get("outcome"), "")}
+
+
+OPINION_FIELDS = (
+    BodyField("request", _("请求及理由")),
+    BodyField("facts", _("查明的事实")),
+    BodyField("basis", _("法律政策依据")),
+    BodyField("opinion", _("意见")),
+)
+
+register(
+    Kind(
+        code=DocumentKind.DECISION_LETTER,
+        prefix_letter="处",
+        addressee=Addressee.PETITIONER,
+        fields=(
+            BodyField("outcome", _("处理结果"), multiline=False, choices=REPLY_OUTCOMES),
+            BodyField("request_summary", _("信访请求")),
+            BodyField("facts", _("查明的事实")),
+            BodyField("basis", _("法律政策依据")),
+            BodyField("opinion", _("处理意见")),
+        ),
+        build=_letter_body,
+        available=lambda p: p.status == Status.ACCEPTED,
+        issuer=handling_organisation,
+        context=_outcome_label(REPLY_OUTCOMES),
+        on_issue=_issue_letter,
+        on_service=_serve_letter,
+        requires_approval=True,
+        completes_step="reply",
+    ),
+    Kind(
+        code=DocumentKind.REVIEW_OPINION,
+        prefix_letter="复查",
+        addressee=Addressee.PETITIONER,
+        fields=(BodyField("outcome", _("结论"), multiline=False, choices=OPINION_OUTCOMES), *OPINION_FIELDS),
+        build=_opinion_body,
+        available=lambda p: p.status == Status.UNDER_REVIEW,
+        issuer=_appeal_body_of,
+        context=_outcome_label(OPINION_OUTCOMES),
+        on_issue=_issue_opinion("review"),
+        on_service=_serve_opinion,
+        requires_approval=True,
+        completes_step="review",
+    ),
+    Kind(
+        code=DocumentKind.RECHECK_OPINION,
+        prefix_letter="复核",
+        addressee=Addressee.PETITIONER,
+        fields=(BodyField("outcome", _("结论"), multiline=False, choices=RECHECK_OUTCOMES), *OPINION_FIELDS),
+        build=_opinion_body,
+        available=lambda p: p.status == Status.UNDER_RECHECK,
+        issuer=_appeal_body_of,
+        context=_outcome_label(RECHECK_OUTCOMES),
+        on_issue=_issue_opinion("recheck"),
+        on_service=_serve_opinion,
+        requires_approval=True,
+        completes_step="recheck",
+    ),
+)

