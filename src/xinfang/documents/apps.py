@@ -11,3 +11,6 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import kinds_table  # noqa: F401 — registers every kind in kinds.KINDS
+        from .audit_labels import register_audit_labels
+
+        register_audit_labels()

@@ -1,0 +1,23 @@
+"""The audit page's Chinese for what the documents app writes (audit/labels.py)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from xinfang.audit import labels
+
+from .choices import DocumentKind, ServiceMethod
+
+
+def register_audit_labels() -> None:
+    labels.register(
+        actions={
+            "document.draft": _("起草文书"),
+            "document.update": _("修改文书草稿"),
+            "document.approve": _("审批文书"),
+            "document.issue": _("印发文书"),
+            "document.service": _("登记文书送达"),
+            "document.download": _("下载文书"),
+        },
+        values={"kind": dict(DocumentKind.choices), "method": dict(ServiceMethod.choices)},
+    )
