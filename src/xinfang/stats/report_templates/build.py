@@ -3,11 +3,11 @@
 Run ``.venv/bin/python src/xinfang/stats/report_templates/build.py`` after changing this file and
 commit the two DOCX files with it, so the templates are reproducible from source.
 
-The layout follows GB/T 9704-2012 (党政机关公文格式) as far as python-docx reaches: A4 with the
-standard margins (天头 37 mm, 订口 28 mm), the title in 小标宋 二号, 主送 and the body in 仿宋_GB2312
-三号 at a fixed 28 pt line, first-level headings in 黑体, second-level in 楷体, the signing office and
-the date at the right, the page number "— 1 —" at the foot.  Fonts are named, not embedded: Word
-on a government PC has them; elsewhere it substitutes.
+The layout follows GB/T 9704-2012 (党政机关公文格式) as far as python-docx reaches, with the helpers
+shared with the documents' templates (``xinfang.core.docx_layout``): A4 with the standard margins,
+the title in 小标宋 二号, 主送 and the body in 仿宋_GB2312 三号 at a fixed 28 pt line, first-level
+headings in 黑体, second-level in 楷体, the signing office and the date at the right, the page number
+"— 1 —" at the foot.
 
 The templates are docxtpl (Jinja) templates: ``{{ name }}`` prints a value of the report's context
 (``stats.reports.build_report``), ``{%tr for r in rows %}`` repeats a table row, ``{%p … %}`` a
@@ -18,70 +18,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docx import Document
-from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
+
+from xinfang.core import docx_layout as layout
+from xinfang.core.docx_layout import BODY_FONT, HEADING_FONT, SIZE_2, SIZE_TABLE, SUBHEADING_FONT, TITLE_FONT
 
 HERE = Path(__file__).resolve().parent
-TITLE_FONT = "方正小标宋简体"
-BODY_FONT = "仿宋_GB2312"
-HEADING_FONT = "黑体"
-SUBHEADING_FONT = "楷体_GB2312"
-SIZE_2 = Pt(22)  # 二号
-SIZE_3 = Pt(16)  # 三号
-SIZE_TABLE = Pt(10.5)  # 五号: tables of figures fit the 156 mm text width
-
-
-def _font(run, name: str, size: Pt, bold: bool = False) -> None:  # noqa: ANN001
-    run.font.name = name
-    run.font.size = size
-    run.font.bold = bold
-    # Word takes Chinese glyphs from the East Asian font slot, which font.name does not set.
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
-
-
-def _paragraph(
-    doc,
-    text: str,
-    *,
-    font: str = BODY_FONT,
-    size: Pt = SIZE_3,
-    bold: bool = False,
-    align=None,
-    indent: bool = False,
-    space_before: int = 0,
-):  # noqa: ANN001, ANN202
-    p = doc.add_paragraph()
-    fmt = p.paragraph_format
-    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    fmt.line_spacing = Pt(28) if size >= SIZE_3 else Pt(18)
-    fmt.space_after = Pt(0)
-    fmt.space_before = Pt(space_before)
-    if indent:
-        fmt.first_line_indent = Pt(size.pt * 2)  # 首行缩进两字
-    if align is not None:
-        p.alignment = align
-    _font(p.add_run(text), font, size, bold)
-    return p
+_paragraph = layout.paragraph
 
 
 def _heading(doc, text: str) -> None:  # noqa: ANN001
-    _paragraph(doc, text, font=HEADING_FONT, indent=True)
+    _paragraph(doc, text, font_name=HEADING_FONT, indent=True)
 
 
 def _subheading(doc, text: str) -> None:  # noqa: ANN001
-    _paragraph(doc, text, font=SUBHEADING_FONT, indent=True)
+    _paragraph(doc, text, font_name=SUBHEADING_FONT, indent=True)
 
 
 def _cell(cell, text: str, *, bold: bool = False, align=WD_ALIGN_PARAGRAPH.CENTER) -> None:  # noqa: ANN001
-    p = cell.paragraphs[0]
-    p.alignment = align
-    p.paragraph_format.space_after = Pt(0)
-    _font(p.add_run(text), BODY_FONT, SIZE_TABLE, bold)
+    layout.cell(cell, text, bold=bold, align=align, size=SIZE_TABLE, font_name=BODY_FONT)
 
 
 def _table(doc, header: list[str], loop: str, cells: list[str]) -> None:  # noqa: ANN001
@@ -97,53 +54,17 @@ def _table(doc, header: list[str], loop: str, cells: list[str]) -> None:  # noqa
         _cell(table.rows[2].cells[i], f"{{{{ r.{expr} }}}}", align=WD_ALIGN_PARAGRAPH.LEFT if i == 0 else
               WD_ALIGN_PARAGRAPH.CENTER)  # fmt: skip
     _cell(table.rows[3].cells[0], "{%tr endfor %}")
-    # Header repeats on each page a long table runs over.
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()
-    header_flag = OxmlElement("w:tblHeader")
-    header_flag.set(qn("w:val"), "true")
-    tr_pr.append(header_flag)
+    layout.repeat_header(table)
     _paragraph(doc, "", size=Pt(6))
 
 
-def _page_number_footer(section) -> None:  # noqa: ANN001
-    """ "— 1 —" centred at the foot (GB/T 9704 7.5, simplified: not alternating sides)."""
-    p = section.footer.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(p.add_run("— "), BODY_FONT, Pt(14))
-    run = p.add_run()
-    _font(run, BODY_FONT, Pt(14))
-    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
-        if kind:
-            element = OxmlElement("w:fldChar")
-            element.set(qn("w:fldCharType"), kind)
-        else:
-            element = OxmlElement("w:instrText")
-            element.set(qn("xml:space"), "preserve")
-            element.text = text
-        run._r.append(element)
-    _font(p.add_run(" —"), BODY_FONT, Pt(14))
-
-
 def _document():  # noqa: ANN202
-    doc = Document()
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
-    section.left_margin, section.right_margin = Mm(28), Mm(26)
-    normal = doc.styles["Normal"]
-    normal.font.name = BODY_FONT
-    normal.font.size = SIZE_3
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
-    _page_number_footer(section)
-    doc.core_properties.author = "信访业务系统"  # not python-docx's default; a report sets its own
-    doc.core_properties.comments = "docxtpl template: stats/report_templates/build.py"
-    return doc
+    return layout.new_document("docxtpl template: stats/report_templates/build.py")
 
 
 def _head(doc) -> None:  # noqa: ANN001
     _paragraph(doc, "", space_before=0)
-    _paragraph(doc, "{{ title }}", font=TITLE_FONT, size=SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph(doc, "{{ title }}", font_name=TITLE_FONT, size=SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER)
     _paragraph(doc, "")
     _paragraph(doc, "{{ addressee }}：")
     _paragraph(doc, "{{ summary }}", indent=True)
