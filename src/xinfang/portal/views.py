@@ -7,22 +7,36 @@ to the browser session (``session[SESSION_KEY] = {number: pk}``, never the code)
 opinions and the windows, and the forms of the actions the petitioner may take now.  Each action
 posts to ``/portal/track/<number>/<action>/``.  A number not bound to the session is sent back to
 the look-up form: the number alone proves nothing.
+
+Documents (issue #10 point 9): the page lists every document issued to the petitioner; each can be
+downloaded as PDF (``/portal/track/<number>/documents/<id>.pdf``) and, until it is served, the
+petitioner may confirm its receipt (``…/documents/<id>/confirm/``), which records electronic service
+that day — the day the review, recheck and evaluation windows count from.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from xinfang.audit.services import record_event
+from xinfang.core.files import open_plaintext
 from xinfang.core.forms import add_service_errors
 from xinfang.core.net import client_ip
+from xinfang.documents import selectors as document_selectors
+from xinfang.documents import services as document_services
+from xinfang.documents.choices import DocumentKind
+from xinfang.documents.models import Document
+from xinfang.documents.pdf import ConversionFailed
+from xinfang.documents.tasks import ensure_pdf
 from xinfang.petitions.access import PetitionNotFound
 from xinfang.petitions.models import Petition
 from xinfang.workflow.engine import TransitionRefused
@@ -147,7 +161,12 @@ def _not_bound(request: HttpRequest) -> HttpResponse:
 
 
 def _render_petition(
-    request: HttpRequest, petition: Petition, *, failed: tuple[str, Form] | None = None, status: int = 200
+    request: HttpRequest,
+    petition: Petition,
+    *,
+    failed: tuple[str, Form] | None = None,
+    status: int = 200,
+    document_error: tuple[int, str] | None = None,
 ) -> HttpResponse:
     view = public_view(petition)
     forms = {action: action_form(action) for action in view.allowed_actions}
@@ -159,6 +178,9 @@ def _render_petition(
         "view": view,
         "forms": forms,
         "failed_form": failed[1] if failed is not None else None,
+        "petition_number": petition.number,
+        "documents": document_selectors.issued_to_petitioner(petition),
+        "document_error": document_error,
     }
     return render(request, "portal/petition.html", context, status=status)
 
@@ -210,3 +232,88 @@ def forget(request: HttpRequest, number: str) -> HttpResponse:
         request.session[SESSION_KEY] = bound
         messages.info(request, _("已退出该信访事项的查询。"))
     return redirect("portal:track")
+
+
+# --- documents (issue #10 point 9) ----------------------------------------------------------------
+
+
+def _petitioner_document(
+    request: HttpRequest, number: str, document_id: int
+) -> tuple[Petition, Document] | None:
+    """The session's petition and one document issued to its petitioner.  None: the session has
+    not proved the code (back to the look-up form); Http404: no such document *for this petition*
+    (another petition's document, a draft, a unit's document and a missing one look the same)."""
+    bound = _bound_petition(request, number)
+    if bound is None:
+        return None
+    document = document_selectors.petitioner_document(bound, document_id)
+    if document is None:
+        raise Http404("document")
+    return bound, document
+
+
+@never_cache
+def document_pdf(request: HttpRequest, number: str, document_id: int) -> HttpResponse:
+    """The PDF of a document issued to the petitioner, decrypted as it is sent; audited as a
+    download by the public (the holder of the query code)."""
+    found = _petitioner_document(request, number, document_id)
+    if found is None:
+        return _not_bound(request)
+    petition, document = found
+    if not document.pdf_file:
+        # The worker makes the PDF right after issue; if it has not yet (or failed), make it now.
+        try:
+            ensure_pdf(document)
+        except ConversionFailed:
+            messages.error(request, _("文书的PDF文件暂时无法生成，请稍后再试；如急需，请联系办理机关。"))
+            return redirect("portal:petition", number=number)
+    with transaction.atomic():
+        record_event(
+            actor=None, action="document.download", obj=document,
+            data={"via": "portal", "petition": petition.number, "format": "pdf"},
+        )  # fmt: skip
+    response = FileResponse(
+        open_plaintext(document.pdf_file),
+        as_attachment=True,
+        filename=f"{document.reference or document.get_kind_display()}.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _window_sentence(petition: Petition, document: Document) -> str:
+    """What the service just recorded starts, in the portal's own words: the windows as
+    ``portal.services.public_view`` computes them now that the document is served."""
+    windows = public_view(petition).windows
+    if document.kind == DocumentKind.DECISION_LETTER and windows.review_request_due_on:
+        return _("请求复查的期限自今日起计算，您可在{date}前（含当日）请求复查。").format(
+            date=windows.review_request_due_on.isoformat()
+        )
+    if document.kind == DocumentKind.REVIEW_OPINION and windows.recheck_request_due_on:
+        return _("请求复核的期限自今日起计算，您可在{date}前（含当日）请求复核。").format(
+            date=windows.recheck_request_due_on.isoformat()
+        )
+    return ""
+
+
+@never_cache
+@require_POST
+def document_confirm(request: HttpRequest, number: str, document_id: int) -> HttpResponse:
+    """确认收到: the petitioner confirms that the document reached them — electronic service on
+    this day (``documents.services.confirm_receipt``).  Once only: a second confirmation is refused
+    with the day it was served, and changes nothing."""
+    found = _petitioner_document(request, number, document_id)
+    if found is None:
+        return _not_bound(request)
+    petition, document = found
+    try:
+        document = document_services.confirm_receipt(petition=petition, document=document)
+    except document_services.DocumentRefused as exc:
+        return _render_petition(request, petition, document_error=(document.pk, exc.messages[0]), status=409)
+    text = _("您已确认收到{kind}（{reference}），该文书已于{date}电子送达。").format(
+        kind=document.get_kind_display(), reference=document.reference, date=document.served_on.isoformat()
+    )
+    window = _window_sentence(petition, document)
+    messages.success(request, f"{text}{window}")
+    return redirect("portal:petition", number=number)
