@@ -427,6 +427,8 @@ class ActionIn(InputSchema):
         ),
     )
     channel: str | None = Field(None, max_length=2000, description="应当通过的法定途径（redirect 必填）")
+    parties: str | None = Field(None, max_length=500, description="协议各方（record_agreement 必填）")
+    terms: str | None = Field(None, max_length=5000, description="协议内容（record_agreement 必填）")
     days: int | None = Field(
         None, ge=1, le=366, description="申请延长的天数（request_extension 必填），不得超过本地规则的延期上限"
     )

@@ -113,6 +113,7 @@ class EventKind(models.TextChoices):
     HEARING_ENDED = "hearing_ended", _("听证结束")
     RECHECKED = "rechecked", _("复核意见")
     CONCLUDED = "concluded", _("终结")
+    AGREEMENT_RECORDED = "agreement_recorded", _("达成调解或和解协议")
     NOT_ACCEPTED_AGAIN = "not_accepted_again", _("不再受理")
     WITHDRAWN = "withdrawn", _("撤回")
     MERGED = "merged", _("合并")

@@ -11,3 +11,6 @@ class WorkflowConfig(AppConfig):
         from .audit_labels import register_audit_labels
 
         register_audit_labels()  # the audit page names the procedure's actions in Chinese
+        from .agreement_form import register_panel_action
+
+        register_panel_action()  # 记录调解和解协议 in the action panel, with its own fields

@@ -509,6 +509,27 @@ def reopen_handling(petition: Petition, *, user: Any, organisation: Organisation
     return organisation
 
 
+def record_agreement(
+    *, user: Any, number: str, parties: str, terms: str, version: int | None = None
+) -> Petition:
+    """调解、和解 (Art. 33): the parties reached an agreement while the matter was handled or
+    appealed.  Recorded as its own step — on the public timeline (parties and terms: the petitioner
+    signed them) and in the audit log —; the state does not change.  The matter then ends by the
+    office's ``appeals.conclude(conclusion="agreement")`` once the agreement is carried out; before
+    the reply the handling body still replies (its letter records the agreement).  The document
+    (调解/和解协议书) is drafted by the documents app, whose issue calls this."""
+    parties = _required(parties, _("协议各方"), "parties")
+    terms = _required(terms, _("协议内容"), "terms")
+
+    def apply(petition: Petition) -> Effect:
+        note = _("{parties}达成调解（和解）协议：{terms}。协议履行后，该信访事项将依法终结。").format(
+            parties=parties, terms=terms.rstrip("。")
+        )
+        return Effect(public_note=note, data={"parties": parties, "terms": terms})
+
+    return perform(user=user, number=number, action="record_agreement", apply=apply, version=version)
+
+
 # --- closing without a reply, flags and recusal ------------------------------------------------
 
 
@@ -760,6 +781,7 @@ ACTION_SERVICES: dict[str, Callable[..., Petition]] = {
     "end_hearing": appeals.end_hearing,
     "recheck": appeals.recheck,
     "conclude": appeals.conclude,
+    "record_agreement": record_agreement,
     "refuse_repeat": refuse_repeat,
     "withdraw": withdraw,
     "merge": merge,

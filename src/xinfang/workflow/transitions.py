@@ -349,6 +349,10 @@ _BEFORE_REPLY = {
 _OPEN = set(Status.values) - FINAL_STATUSES
 # The states in which a named handler (承办人) works the petition inside the handling body.
 HANDLER_STATES = frozenset({Status.REGISTERED, Status.FORWARDED, Status.ASSIGNED, Status.ACCEPTED})
+# Art. 33: where an agreement may be recorded: from acceptance (受理) until the matter is concluded.
+AGREEMENT_STATES = frozenset(
+    {Status.ACCEPTED, Status.REPLIED, Status.UNDER_REVIEW, Status.REVIEWED, Status.UNDER_RECHECK}
+)
 _REPLIED_ONCE = {Status.REPLIED, Status.UNDER_REVIEW, Status.REVIEWED, Status.UNDER_RECHECK, Status.CONCLUDED}
 
 TRANSITIONS: dict[str, Transition] = {
@@ -417,6 +421,11 @@ TRANSITIONS: dict[str, Transition] = {
            "第三十六条", _hearing(open_=True)),
         _t("recheck", _("出具复核意见"), {Status.UNDER_RECHECK}, Status.CONCLUDED, RECHECKER,
            EventKind.RECHECKED, "第三十六条", _hearing(open_=False)),
+        # Art. 33 (调解、和解): an agreement reached while the matter is handled, or after the reply
+        # while the petitioner could still appeal, is recorded as its own step (the state does not
+        # change); the office then concludes the matter for it (``conclude``, conclusion agreement).
+        _t("record_agreement", _("记录调解和解协议"), AGREEMENT_STATES, None,
+           (HANDLING, OFFICE, REVIEWER, RECHECKER), EventKind.AGREEMENT_RECORDED, "第三十三条"),
         # Art. 36 ¶3 and the provinces' 终结 rules: a window passed unused, or an agreement carried out.
         _t("conclude", _("终结"), {Status.REPLIED, Status.REVIEWED}, Status.CONCLUDED, (OFFICE, SYSTEM),
            EventKind.CONCLUDED, "第三十六条第三款"),

@@ -64,6 +64,7 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "end_hearing": ((), ("comment",)),
     "recheck": (("outcome", "facts", "basis", "opinion"), ()),
     "conclude": (("conclusion",), ("comment",)),
+    "record_agreement": (("parties", "terms"), ()),
     "refuse_repeat": ((), ("comment",)),
     "withdraw": (("reasons",), ()),
     "merge": (("into",), ("comment",)),
