@@ -333,6 +333,14 @@ else:
     # How often an idle worker asks the database for a task (seconds).
     Q_CLUSTER["poll"] = env.float("XINFANG_TASK_POLL_SECONDS", default=1.0)
 
+# --- Documents as PDF (issue #10 point 5; documents/pdf.py, docs/deployment.md, "PDF converter") --
+# A unoserver the site runs as a service (``xinfang pdfserver``), host:port; empty: each machine
+# starts one on first use under PDF_UNOSERVER_PYTHON (a Python with python3-uno; default the
+# project's .venv-uno) and shares it among its processes; without python3-uno, a cold soffice.
+PDF_SERVER = env.str("XINFANG_PDF_SERVER", default="")
+PDF_UNOSERVER_PYTHON = env.str("XINFANG_UNOSERVER_PYTHON", default="")
+PDF_TIMEOUT = env.int("XINFANG_PDF_TIMEOUT", default=60)  # seconds per document, then killed
+
 # --- Notifications: e-mail and SMS (issue #8 §4; docs/deployment.md, "Notifications") ---------
 # E-mail through Django's mail framework: SMTP from the environment; in DEBUG without EMAIL_HOST
 # the file backend writes each message under var/mail/ instead.
