@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.petitions.choices import Status
 from xinfang.petitions.models import Petition
 from xinfang.workflow import appeals
 from xinfang.workflow import services as workflow_services
+from xinfang.workflow.deadlines import rule_for
 from xinfang.workflow.engine import handling_organisation, open_appeal
-from xinfang.workflow.models import AppealOutcome, ReplyOutcome
+from xinfang.workflow.models import AppealKind, AppealOutcome, ReplyOutcome, Step
 
 from . import kinds_notices  # noqa: F401 — registers the notice kinds
 from .choices import Addressee, DocumentKind
 from .kinds import BodyField, Kind, register
+from .kinds_notices import day, petition_fields, routing_note
 from .models import Document
 
 REPLY_OUTCOMES = tuple((c.value, c.label) for c in ReplyOutcome)
@@ -32,6 +36,7 @@ RECHECK_OUTCOMES = tuple((c.value, c.label) for c in AppealOutcome if c != Appea
 def _letter_body(petition: Petition) -> dict[str, Any]:
     organisation = handling_organisation(petition)
     return {
+        **petition_fields(petition), "routing_note": routing_note(petition, organisation),
         "outcome": "", "request_summary": petition.content, "facts": "", "basis": "", "opinion": "",
         "review_notice": workflow_services.review_notice(organisation, petition),
     }  # fmt: skip
@@ -53,15 +58,48 @@ def _serve_letter(document: Document) -> None:
         appeals.serve_letter(document.letter, document.served_on)
 
 
+def _contested(petition: Petition, appeal: Any) -> tuple[str, str]:
+    """Whose opinion the appeal contests (被申请人) and what it was: the last reply for a review,
+    the review opinion for a recheck."""
+    if appeal is not None and appeal.kind == AppealKind.RECHECK:
+        review = appeals.last_appeal(petition, AppealKind.REVIEW)
+        if review is not None:
+            return review.body.name, gettext("复查意见（{date}）").format(date=day(review.decided_on))
+    letter = appeals.last_letter(petition)
+    if letter is None:
+        return "", ""
+    return letter.organisation.name, gettext("处理意见（{date}）").format(
+        date=day(timezone.localdate(letter.issued_at))
+    )
+
+
 def _opinion_body(petition: Petition) -> dict[str, Any]:
     appeal = open_appeal(petition)
-    return {
+    respondent, contested = _contested(petition, appeal)
+    body = {
+        **petition_fields(petition),
         "outcome": "",
         "request": appeal.request if appeal else "",
         "facts": "",
         "basis": "",
         "opinion": "",
+        "respondent": respondent,
+        "contested": contested,
+        "appeal_received_on": day(appeal.received_on) if appeal else "",
+        "final_notice": gettext(
+            "本复核意见为最终意见。信访人对复核意见不服，仍以同一事实和理由提出投诉请求的，各级信访工作机构"
+            "和其他机关、单位不再受理（《信访工作条例》第三十六条）。"
+        ),
     }
+    if appeal is not None and appeal.kind == AppealKind.REVIEW:
+        rule = rule_for(Step.RECHECK_REQUEST, appeal.body)
+        above = appeals.reviewing_body(appeal.body, petition)
+        body["recheck_notice"] = gettext(
+            "申请人对本复查意见不服的，可以自收到本复查意见书之日起{days}{unit}内，向{body}请求复核"
+            "（《信访工作条例》第三十五条）。"
+        ).format(days=rule.length, unit=rule.get_unit_display(), body=above.name if above else
+                 gettext("复查机关的上一级机关"))  # fmt: skip
+    return body
 
 
 def _issue_opinion(step: str) -> Any:

@@ -69,11 +69,17 @@ def context_for(document: Document) -> dict[str, Any]:
     return {**document.body, **kind(document.kind).context(document), **common_context(document)}
 
 
-def render_docx(document: Document, template: bytes | None = None) -> bytes:
-    """The document as a DOCX: its template version (or ``template``) filled with its context."""
+def render_docx(
+    document: Document, template: bytes | None = None, extra: dict[str, Any] | None = None
+) -> bytes:
+    """The document as a DOCX: its template version (or ``template``) filled with its context.
+
+    ``extra`` adds names for this one rendering and is never stored: the registration screen prints
+    the receipt that carries the query code once (``extra={"query_code": registration.query_code}``),
+    while the issued receipt kept on file says only that the code was given at registration."""
     doc = DocxTemplate(io.BytesIO(template if template is not None else
                                   template_bytes(document.kind, document.template)))  # fmt: skip
-    context = context_for(document)
+    context = {**context_for(document), **(extra or {})}
     doc.render(context, jinja_env=jinja_env())
     properties = doc.docx.core_properties  # what Word shows under 文件 > 信息
     properties.title = f"{document.get_kind_display()} {document.reference}".strip()
