@@ -94,3 +94,20 @@ def public_payload(area: Any, /, **overrides: Any) -> dict[str, Any]:
     body.update({"captcha_key": "test", "captcha": "PASSED"})
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def no_document_approval(world):
+    """Every organisation issues its decision letters and review and recheck opinions without a
+    leader's approval (``KindSetting``), so the ``reply``/``review``/``recheck`` actions issue the
+    document at once and answer 200 as before issue #10; without this fixture they answer 202."""
+    from xinfang.documents.kinds import default_prefix
+    from xinfang.documents.models import KindSetting
+    from xinfang.organisations.models import Organisation
+
+    for organisation in Organisation.objects.all():
+        for kind in ("decision_letter", "review_opinion", "recheck_opinion"):
+            KindSetting.objects.update_or_create(
+                organisation=organisation, kind=kind,
+                defaults={"prefix": default_prefix(organisation, kind), "requires_approval": False},
+            )  # fmt: skip

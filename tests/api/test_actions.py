@@ -111,7 +111,7 @@ ALLOWED = [
 
 @pytest.mark.parametrize(("action", "who", "prepare", "body", "status"), ALLOWED, ids=[a[0] for a in ALLOWED])
 def test_each_action_moves_the_petition_and_returns_the_detail(
-    world, api, token_of, petition, action, who, prepare, body, status
+    world, api, token_of, petition, action, who, prepare, body, status, no_document_approval
 ):
     # given
     if prepare is not None:
@@ -135,7 +135,13 @@ def test_each_action_moves_the_petition_and_returns_the_detail(
     assert petition.events.count() == events + 1 == len(detail["events"])
     assert detail["events"][-1]["kind"] == TRANSITIONS[action].event
     assert AuditEvent.objects.filter(action=f"petition.{action}", object_repr=petition.number).exists()
-    # the same body as GET /petitions/{number}
+    # the same body as GET /petitions/{number}, and the document whose issue took a reply
+    document = detail.pop("document")
+    if action == "reply":
+        assert document["kind"] == "decision_letter" and document["status"] == "issued"
+        assert document["reference"] and document["issued_by"] == getattr(world, who).username
+    else:
+        assert document is None
     again = api.get(f"/api/v1/petitions/{petition.number}", token=token_of(getattr(world, who)))
     assert again.json() == detail and again["ETag"] == response["ETag"]
 

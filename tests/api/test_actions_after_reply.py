@@ -177,7 +177,7 @@ def test_the_new_actions_are_all_covered():
 @pytest.mark.parametrize(("action", "who", "prepare", "body", "status"), [a[1:] for a in ALLOWED],
                          ids=[a[0] for a in ALLOWED])  # fmt: skip
 def test_each_action_after_the_reply_moves_the_petition(
-    world, clock, api, token_of, action, who, prepare, body, status
+    world, clock, api, token_of, action, who, prepare, body, status, no_document_approval
 ):
     # given
     number = prepare(world)
@@ -198,6 +198,12 @@ def test_each_action_after_the_reply_moves_the_petition(
     assert petition.events.count() == events + 1 == len(detail["events"])
     assert detail["events"][-1]["kind"] == TRANSITIONS[action].event
     assert AuditEvent.objects.filter(action=f"petition.{action}", object_repr=number, actor=user).exists()
+    # review and recheck are taken by issuing their opinion (issue #10 point 7)
+    document = detail.pop("document")
+    kind = {"review": "review_opinion", "recheck": "recheck_opinion"}.get(action)
+    assert (document and document["kind"], document and document["status"]) == (
+        (kind, "issued") if kind else (None, None)
+    )
     again = api.get(f"/api/v1/petitions/{number}", token=token_of(user))
     assert again.json() == detail and again["ETag"] == response["ETag"]
 

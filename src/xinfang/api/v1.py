@@ -18,6 +18,7 @@ from ninja.types import DictStrAny
 from xinfang.core.input_guard import is_json_content_type
 
 from .endpoints import accountability, actions, auth, notifications, petitions, portal, statistics, worklist
+from .endpoints import documents as document_endpoints
 from .endpoints import supervision as supervision_endpoints
 from .errors import UnsupportedMediaType, install_error_handlers
 
@@ -108,6 +109,8 @@ api.add_router("/petitions", petitions.router)
 api.add_router("/petitions", actions.router)
 api.add_router("/petitions", supervision_endpoints.petition_router)
 api.add_router("/supervisions", supervision_endpoints.router)
+api.add_router("/petitions", document_endpoints.petition_router)
+api.add_router("/documents", document_endpoints.router)
 api.add_router("/portal", portal.router)
 api.add_router("/worklist", worklist.router)
 api.add_router("/notifications", notifications.router)

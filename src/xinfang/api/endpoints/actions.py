@@ -4,6 +4,13 @@ Thin, like the other endpoints: scope first (a petition out of reach is the usua
 body is checked against what the action takes, and ``workflow.services`` does the rest — state,
 role, side, version, timeline and audit, all in ``engine.perform``.  A refusal keeps the code of
 its TransitionRefused (errors.REFUSAL_STATUS gives the HTTP status).
+
+``reply``, ``review`` and ``recheck`` are taken by issuing a document (issue #10 point 7): the
+decision letter or the review or recheck opinion is drafted from the posted fields and, when the
+issuing organisation does not require a leader's approval of that kind, issued at once — the issue
+performs the step, and the answer is the petition as for any action, with the document.  When an
+approval is required the answer is 202 with the draft: a leader approves it
+(``POST /documents/{id}/approve``) and it is issued with ``POST /documents/{id}/issue``.
 """
 
 from __future__ import annotations
@@ -11,10 +18,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Header, Path, Router, Status
 
+from xinfang.documents import kinds as document_kinds
+from xinfang.documents import services as documents
+from xinfang.documents.models import Document
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound, access_petition
 from xinfang.petitions.models import Petition
@@ -25,8 +38,9 @@ from xinfang.workflow.transitions import TRANSITIONS
 
 from ..auth import auth_user, token_auth
 from ..errors import ApiError, ErrorCode, refusal_error
-from ..presenters import load_petition
-from ..schemas import ActionIn, ErrorOut, PetitionOut
+from ..presenters import json_response, load_petition, petition_body
+from ..schemas import ActionIn, ErrorOut
+from .documents import DocumentPendingOut, PetitionActionOut, document_body, document_error
 
 router = Router(tags=["workflow"], auth=token_auth)
 
@@ -142,7 +156,8 @@ def action_arguments(action: str, payload: ActionIn | None) -> dict[str, Any]:
 @router.post(
     "/{number}/actions/{action}",
     response={
-        200: PetitionOut,
+        200: PetitionActionOut,
+        202: DocumentPendingOut,
         204: None,
         401: ErrorOut,
         403: ErrorOut,
@@ -173,6 +188,11 @@ def perform_action(
     changes nothing.  The response is the petition's detail, with its new ``ETag`` — or 204
     without a body when the action took the petition out of the caller's sight (``recuse`` of
     oneself).
+
+    ``reply``, ``review`` and ``recheck`` go through their document (处理意见书, 复查意见书,
+    复核意见书): issued at once when the issuing organisation needs no approval of it (the answer
+    carries ``document``: its id and 文号), else 202 with the draft, to be approved and then issued
+    with ``POST /documents/{id}/issue``.
     """
     user = auth_user(request)
     # Actions registered by apps above workflow (supervision) have endpoints of their own and no
@@ -182,6 +202,8 @@ def perform_action(
     petition = access_petition(user, number)
     version = expected_version(if_match, petition)
     arguments = action_arguments(action, payload)
+    if action in DOCUMENT_STEPS:
+        return _step_by_document(request, response, user, petition, action, version, arguments)
     try:
         SERVICES[action](user=user, number=number, version=version, **arguments)
     except TransitionRefused as exc:
@@ -200,3 +222,76 @@ def perform_action(
     record_view(user=user, petition=petition, via="api")  # the answer shows the petition's detail
     response["ETag"] = petition.etag
     return petition
+
+
+# --- the steps taken by issuing a document (issue #10 point 7) ----------------------------------
+
+# action → the kind whose issue performs it (kinds.Kind.completes_step)
+DOCUMENT_STEPS = {k.completes_step: code for code, k in document_kinds.KINDS.items() if k.completes_step}
+
+
+class _DryRun(Exception):
+    """Undoes the trial run of a step (see ``_check_step``)."""
+
+
+def _check_step(action: str, user: Any, number: str, version: int | None, arguments: dict[str, Any]) -> None:
+    """Run the workflow step in a savepoint and undo it: every refusal the issue would meet (state,
+    role, window, input, version) comes now, with the workflow's own code and field, before a
+    draft is written — so a draft that could never be issued is not kept, and the refusals of these
+    actions are the same as before documents existed."""
+    try:
+        with transaction.atomic():
+            SERVICES[action](user=user, number=number, version=version, **arguments)
+            raise _DryRun
+    except _DryRun:
+        pass
+    except TransitionRefused as exc:
+        field = (exc.params or {}).get("field")
+        if exc.code == "missing_reason" and not field:
+            field = REASON_FIELD.get(action)
+        raise refusal_error(exc, field=field) from None
+
+
+def _step_by_document(
+    request: HttpRequest,
+    response: HttpResponse,
+    user: Any,
+    petition: Petition,
+    action: str,
+    version: int | None,
+    arguments: dict[str, Any],
+) -> Any:
+    kind = DOCUMENT_STEPS[action]
+    try:
+        with transaction.atomic():
+            # The petition's row lock first (as engine.perform takes it), held from the trial run
+            # to the issue, so nobody changes the petition in between.
+            Petition.objects.select_for_update().filter(pk=petition.pk).first()
+            _check_step(action, user, petition.number, version, arguments)
+            document = documents.draft(user=user, number=petition.number, kind=kind, body=arguments)
+            if documents.requires_approval(document):
+                pending = document
+            else:
+                pending = None
+                document = documents.issue(user=user, document=document)
+    except (documents.DocumentRefused, PermissionDenied, DjangoValidationError) as exc:
+        raise document_error(exc) from None
+    document = Document.objects.select_related(
+        "petition", "organisation", "addressee_unit", "template", "drafted_by", "approved_by", "issued_by"
+    ).get(pk=document.pk)
+    if pending is not None:
+        message = _(
+            "{kind}已起草（草稿编号{id}），须经领导审批后印发；"
+            "审批后请调用 POST /api/v1/documents/{id}/issue 印发，印发后办理步骤才完成。"
+        ).format(kind=document.get_kind_display(), id=document.pk)
+        body = {"code": "approval_required", "message": message, "document": document_body(document)}
+        return json_response(
+            request, body, status=202, headers={"Location": f"/api/v1/documents/{document.pk}"}
+        )
+    try:
+        loaded = load_petition(user, petition.number)
+    except PetitionNotFound:
+        return Status(204, None)
+    record_view(user=user, petition=loaded, via="api")
+    body = {**petition_body(loaded), "document": document_body(document)}
+    return json_response(request, body, status=200, headers={"ETag": loaded.etag})
