@@ -14,3 +14,6 @@ class DocumentsConfig(AppConfig):
         from .audit_labels import register_audit_labels
 
         register_audit_labels()
+        from .views import register_panel_links
+
+        register_panel_links()  # the action panel's reply/review/recheck link to their document

@@ -8,6 +8,7 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("register/repeats/", views.repeat_candidates, name="repeat_candidates"),
     path("petitions/<str:number>/", views.detail, name="detail"),
+    path("petitions/<str:number>/print/", views.print_view, name="print"),
     path("petitions/<str:number>/personal-data/", views.reveal, name="reveal"),
     path("petitions/<str:number>/query-code/", views.reissue_code, name="reissue_code"),
     path("petitions/<str:number>/receipt/", receipt_views.receipt, name="receipt"),

@@ -342,6 +342,27 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
+@role_required(*CASEWORK_ROLES)
+def print_view(request: HttpRequest, number: str) -> HttpResponse:
+    """The petition page for printing: the facts, the content, the petitioners (masked), the
+    attachments' names and the timeline's public notes; no navigation, buttons or internal comments."""
+    petition = _get_petition(request, number)
+    petition = (
+        Petition.objects.select_related("category", "locality", "office", "handler")
+        .prefetch_related(
+            "petitioners", "attachments", open_assignments(),
+            Prefetch("events", queryset=PetitionEvent.objects.select_related("organisation")),
+        )
+        .get(pk=petition.pk)
+    )  # fmt: skip
+    record_view(user=request.user, petition=petition, via="print")
+    return render(
+        request,
+        "petitions/print.html",
+        {"petition": petition, "handling_unit": handling_unit(petition), "printed_at": timezone.now()},
+    )
+
+
 @require_POST
 @role_required(*CASEWORK_ROLES)
 def reveal(request: HttpRequest, number: str) -> HttpResponse:

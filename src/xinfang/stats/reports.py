@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2.sandbox import SandboxedEnvironment
 
 from xinfang.audit.services import record_event
+from xinfang.core.docx import MAX_TEMPLATE_BYTES, check_docx_file  # noqa: F401 — report_views reads it here
 from xinfang.organisations.choices import Level, OrganisationKind
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.choices import Channel, Purpose
@@ -46,8 +46,6 @@ from .models import ReportKind, ReportTemplate
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "report_templates"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # a DOCX is a zip: refuse a small file that unpacks to gigabytes
 TOP = 10  # rows of the "main issues" and "where they arose" tables; the rest are summed as 其他
 SUGGESTION_TITLES = 5
 
@@ -626,22 +624,7 @@ CHART_NAMES = ("trend_chart", "category_chart")
 def check_template(content: bytes) -> None:
     """Refuse a file docxtpl cannot fill: not a DOCX, a broken template tag, or a name the report
     does not provide (which would print as nothing).  Renders it once with a sample context."""
-    if not content:
-        raise ValidationError(_("请选择模板文件。"), code="empty")
-    if len(content) > MAX_TEMPLATE_BYTES:
-        raise ValidationError(_("模板文件不能超过5MB。"), code="too_large")
-    not_docx = ValidationError(
-        _("模板必须是Word文档（.docx），请在Word中另存为.docx后重新上传。"), code="not_docx"
-    )
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-            if "word/document.xml" not in archive.namelist():
-                raise not_docx
-    except zipfile.BadZipFile:
-        raise not_docx from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise ValidationError(_("模板文件解压后超过50MB，请删除其中的大图片后重新上传。"), code="too_large")
+    check_docx_file(content)
     png = charts.ranking_chart(title="示例", labels=["示例"], values=[1])
     try:
         doc = DocxTemplate(io.BytesIO(content))

@@ -202,6 +202,22 @@ def register_action(
 
 SERVICES = services.ACTION_SERVICES
 
+# Actions taken by issuing a document (the reply is the decision letter, the review and recheck
+# their opinions, issue #10): an app above workflow (documents) registers, per action, a function
+# of (petition, user) giving the (label, url) of the page where the step is drafted; the panel links
+# there instead of showing the action's form, and ``act`` sends a POST there instead of performing.
+ACTION_REDIRECTS: dict[str, Callable[[Petition, Any], tuple[str, str] | None]] = {}
+
+
+def register_redirect(action: str, target: Callable[[Petition, Any], tuple[str, str] | None]) -> None:
+    ACTION_REDIRECTS[action] = target
+
+
+def redirect_target(action: str, petition: Petition, user: Any) -> tuple[str, str] | None:
+    """(label, url) of the page that takes ``action`` for ``user``, or None for the panel's own form."""
+    target = ACTION_REDIRECTS.get(action)
+    return target(petition, user) if target is not None else None
+
 
 # Refusal codes about one field of an action's form that the service does not name in ``params``.
 CODE_FIELDS = {
@@ -251,6 +267,10 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
         petition = Petition.objects.restrict(request.user).get(number=number)
     except Petition.DoesNotExist:
         raise Http404(_("信访事项不存在或无权查看。")) from None
+    target = redirect_target(action, petition, request.user)
+    if target is not None:  # the step is taken by issuing its document: nothing happens here
+        messages.info(request, _("该操作通过印发文书完成：请在文书页面起草、审批并印发，印发后即办理完毕。"))
+        return redirect(target[1])
     form = ActionForm(request.POST, petition=petition, user=request.user)
     if not form.is_valid():
         messages.error(request, _("提交的内容有误，请检查标出的项目。"))

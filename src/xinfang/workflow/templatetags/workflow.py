@@ -20,7 +20,7 @@ from xinfang.organisations.choices import RoleCode
 from xinfang.petitions.models import Recusal
 
 from .. import appeals, deadlines, routing
-from ..actions import ACTION_FIELDS, ActionForm
+from ..actions import ACTION_FIELDS, ActionForm, redirect_target
 from ..engine import allowed_actions, open_assignment
 from ..models import Appeal, EvaluationStatus, Hearing
 
@@ -56,7 +56,8 @@ def petition_actions(context: dict[str, Any], petition: Any) -> dict[str, Any]:
         actions.append({"transition": t, "fields": [shown[name] for name in ACTION_FIELDS[t.action]],
                         "routing": t.action in ROUTING_ACTIONS, "open": again,
                         "button": button_text(t.label), "citation": t.citation,
-                        "extension": extension if t.action in EXTENSION_DECISIONS else None})  # fmt: skip
+                        "extension": extension if t.action in EXTENSION_DECISIONS else None,
+                        "link": redirect_target(t.action, petition, user)})  # fmt: skip
     # The petition moved on meanwhile and the action is gone: show what was typed, to copy.
     lost = retry if retry is not None and retry.action not in {t.action for t in transitions} else None
     return {"petition": petition, "actions": actions, "version": form["version"],
