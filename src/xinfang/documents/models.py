@@ -198,3 +198,46 @@ class Document(models.Model):
     @property
     def is_served(self) -> bool:
         return self.served_on is not None
+
+
+class BatchStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class DocumentBatch(models.Model):
+    """批量打印: the issued documents of one kind, of one issuing organisation, issued within a date
+    range (e.g. a month's receipts), merged into one PDF by the worker (``batch_tasks.make_batch``)
+    so the office prints them in one go.  The merged file is kept encrypted like every document."""
+
+    ENCRYPTED_FILE_FIELDS = ("pdf_file",)
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("发文机关"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("文书种类"), max_length=20, choices=DocumentKind.choices)
+    start = models.DateField(_("成文日期自"))
+    end = models.DateField(_("成文日期至"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.QUEUED
+    )
+    count = models.PositiveIntegerField(_("文书份数"), default=0)
+    pdf_file = models.FileField(_("PDF"), upload_to="documents/batches/%Y/%m/", blank=True)
+    error = models.TextField(_("失败原因"), blank=True)
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批量打印")
+        verbose_name_plural = _("批量打印")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["organisation", "requested_at"], name="document_batch_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start}–{self.end}"

@@ -32,3 +32,9 @@ def render_pdf(document_id: int) -> None:
     document = Document.objects.filter(pk=document_id, status="issued").first()
     if document is not None:
         ensure_pdf(document)
+
+
+# 批量打印's job lives in its own module; its dotted path is ``xinfang.documents.tasks.make_batch``.
+from .batch_tasks import make_batch  # noqa: E402
+
+__all__ = ["ensure_pdf", "make_batch", "render_pdf"]
