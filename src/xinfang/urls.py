@@ -36,8 +36,8 @@ urlpatterns = [
     path("staff/organisations/", include("xinfang.organisations.urls")),
     path("staff/audit/", include("xinfang.audit.urls")),
     path("staff/workflow/", include("xinfang.workflow.urls")),
-    path("staff/documents/", include("xinfang.documents.urls")),  # 文书
     path("staff/documents/batches/", include("xinfang.documents.batch_urls")),  # 批量打印
+    path("staff/documents/", include("xinfang.documents.urls")),  # 文书
     path("staff/supervision/", include("xinfang.supervision.urls")),
     path("staff/accountability/", include("xinfang.supervision.accountability_urls")),  # 约谈/通报/建议
     path("staff/stats/", include("xinfang.stats.urls")),  # 统计分析, 考核, 报告
