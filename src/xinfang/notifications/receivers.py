@@ -73,9 +73,10 @@ def text_petitioner(petition: Petition, action: str, event: Any) -> int:
     context: dict[str, Any] = {
         "organisation": organisation.name,
         "due_on": _date(petition.due_on),
-        # In REPLIED / REVIEWED ``due_on`` is the petitioner's window (review / recheck, Art. 35-36).
-        "review_by": _date(petition.due_on),
-        "recheck_by": _date(petition.due_on),
+        # In REPLIED / REVIEWED ``due_on`` is the petitioner's window (review / recheck, Art. 35-36),
+        # which runs from the service of the letter (opinion): not known yet when it is issued.
+        "review_by": _date(petition.due_on) or _("收到处理意见书之日起30日届满"),
+        "recheck_by": _date(petition.due_on) or _("收到复查意见书之日起30日届满"),
         "reason": "",
     }
     if action == "approve_extension":

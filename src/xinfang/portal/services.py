@@ -58,7 +58,15 @@ from xinfang.petitions.services import (
 from xinfang.workflow import appeals
 from xinfang.workflow import services as workflow
 from xinfang.workflow.engine import Citizen, allowed_actions
-from xinfang.workflow.models import Appeal, AppealKind, AppealOutcome, DecisionLetter, ReplyOutcome
+from xinfang.workflow.models import (
+    Appeal,
+    AppealKind,
+    AppealOutcome,
+    DecisionLetter,
+    EvaluationStatus,
+    ReplyOutcome,
+    Step,
+)
 from xinfang.workflow.services import register
 
 __all__ = [
@@ -220,12 +228,36 @@ class PublicAppeal:
 class PublicWindows:
     """The petitioner's windows: evaluation (pending / evaluated / lapsed, None before the reply),
     and the last day to request a review or a recheck — each None unless the petition stands where
-    that request can be made (replied; reviewed)."""
+    that request can be made (replied; reviewed).  The windows run from service (issue #10 point 8):
+    while the letter (the review opinion) has not reached the petitioner there is no date, and the
+    ``*_not_served`` flag is set instead, with the sentence to show (``*_note``)."""
 
     evaluation_status: str | None = None
     evaluation_due_on: dt.date | None = None
     review_request_due_on: dt.date | None = None
     recheck_request_due_on: dt.date | None = None
+    evaluation_not_served: bool = False
+    review_request_not_served: bool = False
+    recheck_request_not_served: bool = False
+
+    @property
+    def shown(self) -> bool:
+        return bool(
+            self.evaluation_status or self.review_request_due_on or self.recheck_request_due_on
+            or self.review_request_not_served or self.recheck_request_not_served
+        )  # fmt: skip
+
+    @property
+    def evaluation_note(self) -> str:
+        return str(appeals.NOT_SERVED_NOTES[Step.EVALUATION]) if self.evaluation_not_served else ""
+
+    @property
+    def review_request_note(self) -> str:
+        return str(appeals.NOT_SERVED_NOTES[Step.REVIEW_REQUEST]) if self.review_request_not_served else ""
+
+    @property
+    def recheck_request_note(self) -> str:
+        return str(appeals.NOT_SERVED_NOTES[Step.RECHECK_REQUEST]) if self.recheck_request_not_served else ""
 
     @property
     def review_request_open(self) -> bool:
@@ -449,19 +481,28 @@ def _merged_view(petition: Petition, target: Petition) -> PublicView:
 
 
 def _windows(petition: Petition, *, has_letter: bool) -> PublicWindows:
+    """The windows counted from service: a letter or opinion not served yet gives no date (the
+    window has not started) but the sentence saying so."""
     if not has_letter:
         return PublicWindows()
     evaluation = appeals.evaluation_window(petition)
-    review_due = recheck_due = None
+    status = appeals.evaluation_status(petition)
+    review = recheck = None
+    review_unserved = recheck_unserved = False
     if petition.status == Status.REPLIED:
-        review_due = appeals.review_request_window(petition).due_on
+        review = appeals.review_request_window(petition)
+        review_unserved = review is None
     elif petition.status == Status.REVIEWED:
-        recheck_due = appeals.recheck_request_window(petition).due_on
+        recheck = appeals.recheck_request_window(petition)
+        recheck_unserved = recheck is None
     return PublicWindows(
-        evaluation_status=appeals.evaluation_status(petition),
+        evaluation_status=status,
         evaluation_due_on=evaluation.due_on if evaluation is not None else None,
-        review_request_due_on=review_due,
-        recheck_request_due_on=recheck_due,
+        review_request_due_on=review.due_on if review is not None else None,
+        recheck_request_due_on=recheck.due_on if recheck is not None else None,
+        evaluation_not_served=status == EvaluationStatus.PENDING and evaluation is None,
+        review_request_not_served=review_unserved,
+        recheck_request_not_served=recheck_unserved,
     )
 
 

@@ -1,13 +1,19 @@
 """After the reply: the petitioner's evaluation, review (复查), recheck (复核) with hearings, and the
 conclusion (终结) of the matter — Arts. 35–36 of the 2022 条例 and 国信发〔2022〕11号.
 
-Every window is computed here from the event that opens it (the reply, the review opinion) with
-the rule profile of the body whose opinion is contested (``deadlines.due_date``).  The law counts
-the review and recheck windows from the day the petitioner *received* the letter (送达, Arts. 35–36:
-自收到…之日起).  That day is not recorded yet, so windows count from the date the letter was issued,
-which is never later: the petitioner gets less time than the law gives, a day or two less when the
-post is slow.  Counting from service comes with the documents work (proof of service); until then
-staff should not refuse a request that arrives just after the window as shown (docs/procedure.md §8).
+Every window of the petitioner is computed here from the day the document that opens it reached
+them — its service (送达, issue #10 point 8) — with the rule profile of the body whose opinion is
+contested (``deadlines.due_date``): the review-request window and the evaluation window from the
+service of the decision letter (``DecisionLetter.served_on``; Art. 35: 自收到书面答复之日起), the
+recheck-request window from the service of the review opinion (``Appeal.opinion_served_on``;
+Art. 36: 自收到复查意见之日起).  The documents app records the service (``documents.services.
+record_service``) and calls ``serve_letter`` / ``serve_opinion`` below in the same transaction.
+
+Until the document is served no window has started: the window functions return None, the
+petitioner may still evaluate or ask for review/recheck (a window that has not started cannot have
+passed), nothing is counted as lapsed, and the office cannot conclude the matter for a lapsed window
+(docs/procedure.md, "Service and the petitioner's windows").  Letters and opinions from before
+service was recorded count as served the day they were issued (migration workflow 0010).
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from xinfang.organisations.choices import OrganisationKind
 from xinfang.organisations.models import Organisation
@@ -81,13 +89,29 @@ def standing_letter(petition: Petition) -> DecisionLetter | None:
     return last_letter(petition)
 
 
+# Said in place of a date while the document that opens a window has not reached the petitioner.
+NOT_SERVED_NOTES = {
+    Step.REVIEW_REQUEST: gettext_lazy("复查请求期限自处理意见书送达之日起计算；处理意见书尚未送达。"),
+    Step.EVALUATION: gettext_lazy("满意度评价期限自处理意见书送达之日起计算；处理意见书尚未送达。"),
+    Step.RECHECK_REQUEST: gettext_lazy("复核请求期限自复查意见书送达之日起计算；复查意见书尚未送达。"),
+}
+
+
+def letter_window(step: str, letter: DecisionLetter) -> Deadline | None:
+    """``step``'s window (evaluation or review request) of ``letter``, counted from the day it was
+    served; None while it is not served — the window has not started."""
+    if letter.served_on is None:
+        return None
+    return due_date(step, letter.served_on, letter.organisation)
+
+
 def evaluation_window(petition: Petition) -> Deadline | None:
-    """The evaluation window of the reply that stands, counted from that reply (None while no reply
-    stands)."""
+    """The evaluation window of the reply that stands, counted from its service (None while no reply
+    stands, or while it is not served yet: ``standing_letter`` tells the two apart)."""
     letter = standing_letter(petition)
     if letter is None:
         return None
-    return due_date(Step.EVALUATION, letter.issued_at, letter.organisation)
+    return letter_window(Step.EVALUATION, letter)
 
 
 def standing_evaluation(petition: Petition) -> Evaluation | None:
@@ -117,7 +141,9 @@ def evaluation_state(
     letter = last_letter(petition)
     if letter is None:
         return None, None
-    window = due_date(Step.EVALUATION, letter.issued_at, letter.organisation)
+    window = letter_window(Step.EVALUATION, letter)
+    if window is None:  # not served: the window has not started, so it cannot have lapsed
+        return None, EvaluationStatus.PENDING
     today = today or timezone.localdate()
     return None, EvaluationStatus.LAPSED if today > window.due_on else EvaluationStatus.PENDING
 
@@ -127,20 +153,24 @@ def evaluation_status(petition: Petition, today: dt.date | None = None) -> str |
     return evaluation_state(petition, today)[1]
 
 
-def review_request_window(petition: Petition) -> Deadline:
-    """30 days from the (latest) reply to ask the body above the replying one for a review."""
+def review_request_window(petition: Petition) -> Deadline | None:
+    """30 days from the service of the (latest) reply to ask the body above the replying one for a
+    review (Art. 35); None while that letter is not served (the window has not started)."""
     letter = last_letter(petition)
     if letter is None:
         raise TransitionRefused(_("该信访事项尚未答复。"), code="wrong_state")
-    return due_date(Step.REVIEW_REQUEST, letter.issued_at, letter.organisation)
+    return letter_window(Step.REVIEW_REQUEST, letter)
 
 
-def recheck_request_window(petition: Petition) -> Deadline:
-    """30 days from the review opinion to ask the body above the reviewer for a recheck."""
+def recheck_request_window(petition: Petition) -> Deadline | None:
+    """30 days from the service of the review opinion to ask the body above the reviewer for a
+    recheck (Art. 36); None while the opinion is not served."""
     review = last_appeal(petition, AppealKind.REVIEW)
     if review is None or review.decided_on is None:
         raise TransitionRefused(_("该信访事项尚无复查意见。"), code="wrong_state")
-    return due_date(Step.RECHECK_REQUEST, review.decided_on, review.body)
+    if review.opinion_served_on is None:
+        return None
+    return due_date(Step.RECHECK_REQUEST, review.opinion_served_on, review.body)
 
 
 def appeal_deadline(appeal: Appeal) -> Deadline:
@@ -171,8 +201,10 @@ def running_due_on(appeal: Appeal) -> dt.date | None:
     return appeal_deadline(appeal).due_on
 
 
-def window_open(window: Deadline, today: dt.date | None = None) -> bool:
-    return (today or timezone.localdate()) <= window.due_on
+def window_open(window: Deadline | None, today: dt.date | None = None) -> bool:
+    """Whether the petitioner may still act in ``window``: a window not started (None: the document
+    is not served) is open."""
+    return window is None or (today or timezone.localdate()) <= window.due_on
 
 
 # --- evaluation -----------------------------------------------------------------------------------
@@ -330,7 +362,8 @@ def review(
             note = _("复查意见：{label}。{unit}将重新办理并书面答复。").format(label=label, unit=unit.name)
             return Effect(public_note=note, comment=opinion, organisation=appeal.body, target=Status.ACCEPTED,
                           data={"outcome": outcome})  # fmt: skip
-        petition.due_on = recheck_request_window(petition).due_on
+        # The recheck-request window starts when the opinion is served (serve_opinion), not today.
+        petition.due_on = None
         recheck_body = reviewing_body(appeal.body, petition)
         note = _("复查意见：{label}。{opinion}").format(label=label, opinion=opinion)
         if recheck_body is not None:
@@ -428,6 +461,13 @@ def conclude(
             window = (
                 review_request_window if expected == Conclusion.REVIEW_LAPSED else recheck_request_window
             )(petition)
+            if window is None:  # not served: the window has not even started
+                raise TransitionRefused(
+                    _("{document}尚未送达，请求期限尚未起算，不能以逾期未请求为由终结。").format(
+                        document=_("处理意见书") if expected == Conclusion.REVIEW_LAPSED else _("复查意见书")
+                    ),
+                    code="not_served",
+                )
             if reason != expected or window_open(window):
                 raise TransitionRefused(
                     _("请求期限至{date}，尚未届满，不能以逾期未请求为由终结。").format(
@@ -500,25 +540,65 @@ def conclude_lapsed() -> tuple[int, int]:
 # --- service (送达) ---------------------------------------------------------------------------------
 
 
+def _check_service(served_on: dt.date | None, already: dt.date | None, issued_on: dt.date, what: str) -> None:
+    # The documents app refuses a second service and a date outside [issue day, today] before it
+    # calls here; checked again so that no other caller moves a window that is already running.
+    if already is not None:
+        raise TransitionRefused(
+            _("该{what}已于{date}送达。").format(what=what, date=already.isoformat()), code="already_served"
+        )
+    if served_on is None or served_on < issued_on or served_on > timezone.localdate():
+        raise TransitionRefused(_("送达日期应在出具之日至今天之间。"), code="invalid_date")
+
+
+def _announce_service(petition: Petition, action: str) -> None:
+    """Service is not a transition (no state, no timeline event: the documents app writes the audit
+    event), but it moves dated facts — the letter's evaluation window, the petition's window — so
+    the apps above are told like after one (the statistics recount the days it touches); ``event``
+    is None and ``action`` names the service, which no SMS or bell rule knows."""
+    from .signals import transition_performed
+
+    transition_performed.send(
+        sender=Petition, petition=petition, action=action, user=None, event=None, source=petition.status
+    )
+
+
 def serve_letter(letter: DecisionLetter, served_on: dt.date) -> None:
     """The decision letter reached the petitioner on ``served_on`` (issue #10 point 8): the
     evaluation and review-request windows start from that day.  Called by ``documents`` inside the
-    transaction that records the service."""
-    letter.served_on = served_on
-    letter.evaluation_due_on = due_date(Step.EVALUATION, served_on, letter.organisation).due_on
-    letter.save(update_fields=["served_on", "evaluation_due_on"])
-    petition = Petition.objects.select_for_update().get(pk=letter.petition_id)
-    if petition.status == Status.REPLIED and last_letter(petition).pk == letter.pk:
-        petition.due_on = due_date(Step.REVIEW_REQUEST, served_on, letter.organisation).due_on
-        petition.save(update_fields=["due_on"])
+    transaction that records the service (which writes the audit event).
+
+    The letter keeps its evaluation window (``evaluation_due_on``, counted in the statistics) in any
+    case; the petition's clock becomes the review-request window only if this letter is the reply
+    that stands and the petition still waits for the petitioner (replied).  An older letter, or one
+    served after the petitioner already asked for review, only records the day."""
+    with transaction.atomic():  # a savepoint inside the documents' transaction
+        petition = Petition.objects.select_for_update().get(pk=letter.petition_id)  # lock first
+        already = DecisionLetter.objects.values_list("served_on", flat=True).get(pk=letter.pk)
+        _check_service(served_on, already, timezone.localdate(letter.issued_at), _("处理意见书"))
+        letter.served_on = served_on
+        letter.evaluation_due_on = due_date(Step.EVALUATION, served_on, letter.organisation).due_on
+        letter.save(update_fields=["served_on", "evaluation_due_on"])
+        if petition.status == Status.REPLIED and last_letter(petition).pk == letter.pk:
+            petition.due_on = due_date(Step.REVIEW_REQUEST, served_on, letter.organisation).due_on
+            petition.save(update_fields=["due_on", "updated_at"])
+        _announce_service(petition, "serve_letter")
 
 
 def serve_opinion(appeal: Appeal, served_on: dt.date) -> None:
     """The review (or recheck) opinion reached the petitioner: a review's recheck-request window
-    starts from that day."""
-    appeal.opinion_served_on = served_on
-    appeal.save(update_fields=["opinion_served_on"])
-    petition = Petition.objects.select_for_update().get(pk=appeal.petition_id)
-    if appeal.kind == AppealKind.REVIEW and petition.status == Status.REVIEWED:
-        petition.due_on = due_date(Step.RECHECK_REQUEST, served_on, appeal.body).due_on
-        petition.save(update_fields=["due_on"])
+    starts from that day, if it is the latest review and the petition waits for the petitioner
+    (reviewed).  A recheck opinion is final: its service only records the day."""
+    with transaction.atomic():
+        petition = Petition.objects.select_for_update().get(pk=appeal.petition_id)
+        decided_on, already = Appeal.objects.values_list("decided_on", "opinion_served_on").get(pk=appeal.pk)
+        if decided_on is None:
+            raise TransitionRefused(_("尚未出具意见，不能登记送达。"), code="wrong_state")
+        _check_service(served_on, already, decided_on, _("意见书"))
+        appeal.opinion_served_on = served_on
+        appeal.save(update_fields=["opinion_served_on"])
+        latest = last_appeal(petition, AppealKind.REVIEW)
+        if appeal.kind == AppealKind.REVIEW and petition.status == Status.REVIEWED and latest.pk == appeal.pk:
+            petition.due_on = due_date(Step.RECHECK_REQUEST, served_on, appeal.body).due_on
+            petition.save(update_fields=["due_on", "updated_at"])
+        _announce_service(petition, "serve_opinion")

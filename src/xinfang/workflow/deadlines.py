@@ -326,6 +326,22 @@ PETITIONER_WINDOW_LABELS = {
 }
 
 
+# In REPLIED/REVIEWED without a date, the petitioner's window has not started: the letter (the review
+# opinion) has not been served yet (issue #10 point 8; appeals.serve_letter / serve_opinion).
+WINDOW_NOT_STARTED = {
+    "replied": gettext_lazy("复查请求期限自处理意见书送达之日起计算；处理意见书尚未送达。"),
+    "reviewed": gettext_lazy("复核请求期限自复查意见书送达之日起计算；复查意见书尚未送达。"),
+}
+
+
+def window_not_started(petition: Any) -> str:
+    """What to show instead of a date while the petitioner's window waits for service; "" otherwise.
+    No query: in those states ``due_on`` is None exactly while the document is not served."""
+    if petition.due_on is None and petition.status in WINDOW_NOT_STARTED:
+        return str(WINDOW_NOT_STARTED[petition.status])
+    return ""
+
+
 def is_staff_deadline(petition: Any) -> bool:
     """Whether the petition's ``due_on`` is a deadline staff must meet now (STAFF_DEADLINE_STATUSES);
     in REPLIED/REVIEWED it is the petitioner's window for evaluation, review or recheck."""

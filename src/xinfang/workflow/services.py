@@ -431,8 +431,9 @@ def reply(
 ) -> Petition:
     """答复: the handling body issues the written decision letter (处理意见书, Art. 32) — outcome
     (support / explain / not supported), facts found, legal or policy basis, the decision — with the
-    right to request review.  The clock becomes the petitioner's review-request window (Art. 35),
-    counted from today under the replying body's profile."""
+    right to request review.  The petitioner's windows (review request, Art. 35; evaluation) run
+    from the day the letter reaches them, not from today: until its service is recorded
+    (``appeals.serve_letter``, called by the documents app) no window runs and ``due_on`` is None."""
     if outcome not in ReplyOutcome.values:
         raise TransitionRefused(_("请选择处理结果。"), code="missing_outcome")
     facts = _required(facts, _("查明的事实"), "facts")
@@ -447,9 +448,8 @@ def reply(
             request_summary=(request_summary or "").strip() or petition.content,
             facts=facts, basis=basis, opinion=opinion, review_notice=notice, issued_by=user,
             handling_due_on=petition.due_on,
-            evaluation_due_on=due_date(Step.EVALUATION, timezone.localdate(), organisation).due_on,
         )  # fmt: skip
-        petition.due_on = due_date(Step.REVIEW_REQUEST, timezone.localdate(), organisation).due_on
+        petition.due_on = None  # the review-request window starts on service (appeals.serve_letter)
         return Effect(
             public_note=_("{unit}已对您的信访事项作出书面答复，处理结果：{outcome}。{notice}").format(
                 unit=organisation.name, outcome=ReplyOutcome(outcome).label, notice=notice

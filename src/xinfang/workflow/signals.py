@@ -7,7 +7,9 @@ outbox message, a notification) therefore commits or rolls back with the action;
 leaves the process (mail, SMS) must be queued with ``core.jobs.enqueue``, which waits for the
 commit.  Arguments: ``petition``, ``action`` (the transition's name), ``user`` (staff user, or
 ``engine.Citizen``/``engine.System``), ``event`` (the ``PetitionEvent`` just written), ``source``
-(the state before).
+(the state before).  The service of a decision letter or an opinion (``appeals.serve_letter`` /
+``serve_opinion``) is announced the same way with action ``serve_letter`` / ``serve_opinion``,
+``event`` None and ``user`` None: it starts the petitioner's windows but is no transition.
 """
 
 from django.dispatch import Signal

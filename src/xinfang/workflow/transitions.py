@@ -253,24 +253,26 @@ def _completion_report_due(petition: Any) -> None:
 
 def _evaluable(petition: Any) -> None:
     """One evaluation per reply, of the reply that stands, within the EVALUATION window counted from
-    it (issue #7 point 6: a reply sent back for re-handling is superseded by the new one)."""
+    its service (issue #7 point 6: a reply sent back for re-handling is superseded by the new one;
+    issue #10 point 8: a reply not served yet may be evaluated, its window has not started)."""
     from django.utils.translation import gettext
 
-    from .appeals import evaluation_window, standing_evaluation
+    from .appeals import evaluation_window, standing_evaluation, standing_letter
 
     if standing_evaluation(petition) is not None:
         _refuse(gettext("该信访事项已经评价过。"), "already_evaluated")
-    window = evaluation_window(petition)
-    if window is None:
+    if standing_letter(petition) is None:
         _refuse(gettext("该信访事项尚未答复，不能评价。"), "wrong_state")
-    _check_window(window, gettext("满意度评价"))
+    _check_window(evaluation_window(petition), gettext("满意度评价"))
 
 
 def _check_window(window: Any, what: str) -> None:
+    """Refuse once ``window`` has passed; a window not started (None: the document that opens it is
+    not served yet) cannot have passed."""
     from django.utils import timezone
     from django.utils.translation import gettext
 
-    if timezone.localdate() > window.due_on:
+    if window is not None and timezone.localdate() > window.due_on:
         _refuse(
             gettext("{what}的期限已于{date}届满。").format(what=what, date=window.due_on.isoformat()),
             "out_of_window",
@@ -407,12 +409,13 @@ TRANSITIONS: dict[str, Transition] = {
         # 满意度评价 of the reply, on the portal or from the office's follow-up call (回访).
         _t("evaluate", _("满意度评价"), _REPLIED_ONCE, None, (PETITIONER, OFFICE), EventKind.EVALUATED,
            "第二十一条第二款；《信访事项办理群众满意度评价工作办法》（国信发〔2022〕11号）", _evaluable),
-        # Art. 35: review by the organ above the replying one, asked within 30 days of the reply.
+        # Art. 35: review by the organ above the replying one, asked within 30 days of the reply's service.
         _t("request_review", _("请求复查"), {Status.REPLIED}, Status.UNDER_REVIEW, (PETITIONER, OFFICE),
            EventKind.REVIEW_REQUESTED, "第三十五条", _review_requestable),
         _t("review", _("出具复查意见"), {Status.UNDER_REVIEW}, Status.REVIEWED, REVIEWER, EventKind.REVIEWED,
            "第三十五条"),
-        # Art. 36: recheck by the organ above the reviewer; hearing days are not counted.
+        # Art. 36: recheck by the organ above the reviewer (asked within 30 days of the review opinion's
+        # service); hearing days are not counted.
         _t("request_recheck", _("请求复核"), {Status.REVIEWED}, Status.UNDER_RECHECK, (PETITIONER, OFFICE),
            EventKind.RECHECK_REQUESTED, "第三十六条", _recheck_requestable),
         _t("start_hearing", _("举行听证"), {Status.UNDER_RECHECK}, None, RECHECKER, EventKind.HEARING_STARTED,
