@@ -156,6 +156,7 @@ def petition_deadline(petition: Any) -> dict[str, Any]:
         "left": left,
         "overdue_days": -left if left is not None and left < 0 else 0,
         "window_label": deadlines.PETITIONER_WINDOW_LABELS.get(petition.status, gettext("期限")),
+        "not_started": deadlines.window_not_started(petition),  # not served yet: no window runs
     }
 
 
