@@ -36,6 +36,7 @@ import fcntl
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -122,12 +123,20 @@ def uno_python() -> str | None:
     return None
 
 
+def office_binary() -> str:
+    """LibreOffice's own binary for the warm server: ``soffice`` is a script that runs ``oosplash``,
+    which was seen to ignore SIGTERM and keep a dead LibreOffice's server from exiting."""
+    launcher = Path(soffice()).resolve()
+    binary = launcher.with_name("soffice.bin")
+    return str(binary) if binary.exists() else str(launcher)
+
+
 def server_command(python: str, port: int, uno_port: int, profile: Path, *, timeout: int) -> list[str]:
     """argv of a unoserver (XML-RPC on ``port``, LibreOffice's UNO socket on ``uno_port``)."""
     return [
         python, "-c", _SERVER_MAIN, "--interface", "127.0.0.1", "--uno-interface", "127.0.0.1",
         "--port", str(port), "--uno-port", str(uno_port), "--user-installation", str(profile),
-        "--conversion-timeout", str(timeout), "--executable", soffice(), "--quiet",
+        "--conversion-timeout", str(timeout), "--executable", office_binary(), "--quiet",
     ]  # fmt: skip
 
 
@@ -195,11 +204,15 @@ def _stop_own_server() -> None:
         return
     process, _state.process = _state.process, None
     if process is not None and process.poll() is None:
-        process.terminate()
+        # The server runs in a session of its own (start_new_session): the whole group, LibreOffice
+        # included, is signalled, so nothing is left behind even if unoserver does not pass it on.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
     if process is not None and _state.address is not None:
         with contextlib.suppress(OSError):
             address_file = run_dir() / "address"
