@@ -366,14 +366,19 @@ def backfill_batch(ids: Sequence[int], due: DueRule, paths: dict[int, str]) -> i
     return len(rows)
 
 
+def _letters_to_date() -> Any:
+    """Served letters without their evaluation window: written before the field existed.  An unserved
+    letter has none by design — its window starts on service (appeals.serve_letter)."""
+    return DecisionLetter.objects.filter(evaluation_due_on__isnull=True, served_on__isnull=False)
+
+
 def _set_evaluation_due(ids: Sequence[int], due: DueRule) -> None:
-    """Letters issued before the field existed get their evaluation window (services.reply)."""
-    letters = DecisionLetter.objects.filter(petition_id__in=ids, evaluation_due_on__isnull=True)
+    """Served letters from before the field existed get their evaluation window, counted from the
+    day they were served as ``appeals.serve_letter`` counts it (issue #10 point 8)."""
+    letters = _letters_to_date().filter(petition_id__in=ids)
     changed = []
-    for letter in letters.only("pk", "issued_at", "organisation_id"):
-        letter.evaluation_due_on = due(
-            Step.EVALUATION, timezone.localdate(letter.issued_at), letter.organisation_id
-        )
+    for letter in letters.only("pk", "served_on", "organisation_id"):
+        letter.evaluation_due_on = due(Step.EVALUATION, letter.served_on, letter.organisation_id)
         changed.append(letter)
     DecisionLetter.objects.bulk_update(changed, ["evaluation_due_on"], batch_size=2000)
 
@@ -402,7 +407,7 @@ def backfill(batch_size: int = 2000, progress: Callable[[int, int], None] | None
     # Letters of petitions that already had records (written since the upgrade, or a partial run).
     last = 0
     while True:
-        letters = DecisionLetter.objects.filter(evaluation_due_on__isnull=True, petition_id__gt=last)
+        letters = _letters_to_date().filter(petition_id__gt=last)
         batch = sorted(
             set(letters.order_by("petition_id").values_list("petition_id", flat=True)[:batch_size])
         )
