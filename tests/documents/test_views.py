@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from docx import Document as Docx
 
-from tests.procedure import REPLY, new_registration, to_accepted, to_under_review
+from tests.procedure import OPINION, REPLY, new_registration, to_accepted, to_under_review
 from xinfang.audit.models import AuditEvent
 from xinfang.documents import services
 from xinfang.documents.models import Document
@@ -45,7 +45,8 @@ def test_the_decision_letter_from_draft_to_service_through_the_pages(client, wor
     assert 'id="document-step-reply"' in page and draft_url in page
     assert 'id="draft-decision_letter"' in page and "起草处理意见书" in page
     form = client.get(draft_url).content.decode()
-    assert 'name="outcome"' in form and "<textarea" in form and "复查" in form  # review notice shown read-only
+    # the editable fields, and the review notice drawn from the record, read-only
+    assert 'name="outcome"' in form and "<textarea" in form and "复查" in form
     # nothing typed is lost when the service refuses (a required field left empty)
     response = client.post(draft_url, {**LETTER, "facts": "经查属实", "basis": ""})
     text = response.content.decode()
@@ -59,7 +60,8 @@ def test_the_decision_letter_from_draft_to_service_through_the_pages(client, wor
     assert reverse("documents:detail", args=[document.pk]) in _page(client, number)
     # the handler cannot approve
     response = client.post(reverse("documents:approve", args=[document.pk]), {"note": "同意"})
-    assert response.status_code == 403 and "只有发文机关或其上级的领导可以审批该文书" in response.content.decode()
+    assert response.status_code == 403
+    assert "只有发文机关或其上级的领导可以审批该文书" in response.content.decode()
     # nor issue before approval
     issue_url = reverse("documents:issue", args=[document.pk])
     page = client.get(issue_url).content.decode()
@@ -82,7 +84,8 @@ def test_the_decision_letter_from_draft_to_service_through_the_pages(client, wor
     assert f"文号：{document.reference}" in response.content.decode()
     assert Petition.objects.get(number=number).status == "replied"
     docx = client.get(reverse("documents:docx", args=[document.pk]))
-    assert docx["Content-Disposition"].startswith("attachment") and "filename*=UTF-8''" in docx["Content-Disposition"]
+    disposition = docx["Content-Disposition"]
+    assert disposition.startswith("attachment") and "filename*=UTF-8''" in disposition
     assert document.reference in _docx_text(docx.content) and REPLY["facts"] in _docx_text(docx.content)
     assert AuditEvent.objects.filter(action="document.download").exists()
     # the service form: a missing tracking number is refused with what was typed kept
@@ -91,7 +94,8 @@ def test_the_decision_letter_from_draft_to_service_through_the_pages(client, wor
     today = timezone.localdate().isoformat()
     response = client.post(serve_url, {"method": "post", "served_on": today, "announcement": "x"})
     assert "请填写邮件单号" in response.content.decode()
-    response = client.post(serve_url, {"method": "post", "served_on": today, "tracking_number": "EMS1"}, follow=True)
+    data = {"method": "post", "served_on": today, "tracking_number": "EMS1"}
+    response = client.post(serve_url, data, follow=True)
     assert "已登记送达" in response.content.decode()
     document.refresh_from_db()
     assert document.served_on == timezone.localdate() and document.service_detail["tracking_number"] == "EMS1"
@@ -173,3 +177,20 @@ def test_the_panel_lists_the_documents_with_their_buttons(client, world):
     page = _page(client, number)
     assert f'id="document-approve-{document.pk}"' not in page and "待领导审批" in page
     assert re.search(rf'id="document-print-{document.pk}"', page)
+
+
+def test_the_review_opinion_issued_through_the_pages_is_the_review(client, world):
+    number = new_registration(world).petition.number
+    to_under_review(world, number)
+    client.force_login(world.supervisor_a)  # the office does the government's review work
+    draft_url = reverse("documents:draft", args=[number, "review_opinion"])
+    client.post(draft_url, {**OPINION, "request": "请求复查"})
+    document = Document.objects.get(kind="review_opinion")
+    assert document.organisation == world.a.government
+    client.force_login(world.leader_a)
+    client.post(reverse("documents:approve", args=[document.pk]), {"note": ""})
+    client.force_login(world.supervisor_a)
+    assert "复核期限" in client.get(reverse("documents:issue", args=[document.pk])).content.decode()
+    client.post(reverse("documents:issue", args=[document.pk]))
+    assert Petition.objects.get(number=number).status == "reviewed"
+    assert Document.objects.get(pk=document.pk).appeal is not None

@@ -23,7 +23,7 @@ from xinfang.petitions.models import Petition
 from xinfang.petitions.services import person_history
 
 from . import disputes, routing, services
-from .engine import TransitionRefused
+from .engine import TransitionRefused, allowed_actions
 from .models import AppealOutcome, Rating, ReplyOutcome
 
 
@@ -268,7 +268,9 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     except Petition.DoesNotExist:
         raise Http404(_("信访事项不存在或无权查看。")) from None
     target = redirect_target(action, petition, request.user)
-    if target is not None:  # the step is taken by issuing its document: nothing happens here
+    # The step is taken by issuing its document: nothing happens here.  Someone not offered the
+    # action goes on to the service, which says why it is refused.
+    if target is not None and action in {t.action for t in allowed_actions(petition, request.user)}:
         messages.info(request, _("该操作通过印发文书完成：请在文书页面起草、审批并印发，印发后即办理完毕。"))
         return redirect(target[1])
     form = ActionForm(request.POST, petition=petition, user=request.user)
