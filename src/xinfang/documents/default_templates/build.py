@@ -23,6 +23,7 @@ from pathlib import Path
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
 from docx.shared import Mm, Pt
 
 from xinfang.core import docx_layout as layout
@@ -51,7 +52,7 @@ RECEIPT = [
     "{% if query_code %}查询码：{{ query_code }}（请妥善保管。凭信访事项编号和查询码，可以在网上"
     "或到信访部门查询办理进展和结果。）{% else %}{{ query_code_notice }}{% endif %}",
     "{{ disposal_notice }}",
-    "{{ note }}",
+    ("note", "{{ note }}"),
 ]
 ACCEPTANCE = [
     "您（你们）于{{ received_on_text }}以{{ channel_label }}形式提出的信访事项（{{ petition_title }}）"
@@ -76,7 +77,7 @@ REDIRECT = [
     "反映的问题：{{ request_summary }}",
     "应当通过的途径：{{ channel }}",
     "依据：{{ basis }}",
-    "{{ explanation }}",
+    ("explanation", "{{ explanation }}"),
 ]
 SLIP_INTRO = (
     "现将{{ petitioners }}于{{ received_on_text }}以{{ channel_label }}形式反映的信访事项{{ routing_verb }}"
@@ -157,9 +158,9 @@ SUPERVISION = [
     "{{ notice_kind_label }}。",
     NUMBER_LINE,
     "督办要求：{{ requirements }}",
-    "{% if recommendation %}改进建议：{{ recommendation }}{% endif %}",
+    ("recommendation", "改进建议：{{ recommendation }}"),
     "反馈期限：请于{{ respond_by }}前将办理情况书面反馈{{ organisation }}。",
-    "{% if leader %}挂牌督办领导：{{ leader }}{% endif %}",
+    ("leader", "挂牌督办领导：{{ leader }}"),
 ]
 CONCLUSION = [
     "您（你们）于{{ received_on_text }}提出的信访事项（{{ petition_title }}），{{ history }}",
@@ -197,28 +198,50 @@ def _title(doc, text: str = "{{ title }}") -> None:  # noqa: ANN001
     layout.paragraph(doc, "")
 
 
-def _body(doc, paragraphs: list[str]) -> None:  # noqa: ANN001
-    for text in paragraphs:
-        layout.paragraph(doc, text, indent=True)
+def _body(doc, paragraphs: list[str | tuple[str, str]]) -> None:  # noqa: ANN001
+    """The body; an optional paragraph, ``(name, text)``, is printed only when ``name`` has a value
+    (docxtpl's ``{%p if %}`` paragraphs vanish when rendered, leaving no empty line)."""
+    for item in paragraphs:
+        if isinstance(item, tuple):
+            name, text = item
+            layout.paragraph(doc, f"{{%p if {name} %}}")
+            layout.paragraph(doc, text, indent=True)
+            layout.paragraph(doc, "{%p endif %}")
+        else:
+            layout.paragraph(doc, item, indent=True)
 
 
 def _signature(doc) -> None:  # noqa: ANN001
-    """The issuing organisation, the seal area and the date, right-aligned four characters in
-    (GB/T 9704 7.3.5.1: 成文日期右空四字)."""
-    layout.paragraph(doc, "")
+    """The issuing organisation and the date, right-aligned four characters in (GB/T 9704 7.3.5.1:
+    成文日期右空四字), with the seal area above them.  The block is kept together and with the last
+    line of the body, so no page carries a signature without text (7.3.5.3)."""
+    last = doc.paragraphs[-1]
+    if last.text == "{%p endif %}":  # an optional paragraph: keep its text with the signature
+        last = doc.paragraphs[-2]
+    last.paragraph_format.keep_with_next = True
+    blank = layout.paragraph(doc, "")
+    blank.paragraph_format.keep_with_next = True
     for text in (SEAL, "{{ organisation }}", "{{ date }}"):
         p = layout.paragraph(doc, text, align=RIGHT)
         p.paragraph_format.right_indent = Pt(SIZE_3.pt * 2)
+        p.paragraph_format.keep_with_next = text != "{{ date }}"
 
 
-def _field_table(doc, rows: list[tuple[str, str]]) -> None:  # noqa: ANN001
+def _field_table(doc, rows: list[tuple[str, str]]):  # noqa: ANN001, ANN202
     table = doc.add_table(rows=len(rows), cols=2)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = (Mm(36), Mm(120))  # the 156 mm text width; LibreOffice reads the grid, Word the cells
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     for row, (label, value) in zip(table.rows, rows, strict=True):
-        row.cells[0].width, row.cells[1].width = Mm(36), Mm(120)
+        row.cells[0].width, row.cells[1].width = widths
+        cant_split = OxmlElement("w:cantSplit")  # a row is never torn across two pages
+        row._tr.get_or_add_trPr().append(cant_split)
         layout.cell(row.cells[0], label, bold=True, size=SIZE_4, font_name=BODY_FONT)
         layout.cell(row.cells[1], value, align=LEFT, size=SIZE_4, font_name=BODY_FONT)
+    return table
 
 
 def _proof_of_service(doc) -> None:  # noqa: ANN001
@@ -252,11 +275,15 @@ def _slip(doc, rows: list[tuple[str, str]]) -> None:  # noqa: ANN001
     layout.paragraph(doc, "{{ addressee }}：")
     _body(doc, [SLIP_INTRO])
     layout.paragraph(doc, "")
-    _field_table(doc, rows)
+    table = _field_table(doc, rows)
+    for cell in table.rows[-1].cells:  # the last row goes over with the signature, never alone
+        for p in cell.paragraphs:
+            p.paragraph_format.keep_with_next = True
 
 
-def build_kind(code: str, paragraphs: list[str], *, to_petitioner: bool, title: str = "{{ title }}",
-               slip: list[tuple[str, str]] | None = None, signatures: bool = False,
+def build_kind(code: str, paragraphs: list[str | tuple[str, str]], *, to_petitioner: bool,
+               title: str = "{{ title }}", slip: list[tuple[str, str]] | None = None,
+               signatures: bool = False, salutation: bool = True,
                out: Path = HERE) -> None:  # fmt: skip
     doc = layout.new_document(f"docxtpl template: documents/default_templates/build.py ({code})")
     _letterhead(doc)
@@ -265,13 +292,13 @@ def build_kind(code: str, paragraphs: list[str], *, to_petitioner: bool, title: 
         _slip(doc, slip)
         _body(doc, paragraphs)
     else:
-        if not signatures:  # an agreement names its parties instead of an addressee
+        if salutation:  # an agreement or an opinion names its parties instead of an addressee
             layout.paragraph(doc, "{{ addressee }}：")
         _body(doc, paragraphs)
     if signatures:
         layout.paragraph(doc, "")
         for text in ("信访人（签名）：", "其他当事人（签名、盖章）：", "主持人（签名）："):
-            layout.paragraph(doc, text, indent=True)
+            layout.paragraph(doc, text, indent=True).paragraph_format.keep_with_next = True
     _signature(doc)
     if to_petitioner:
         _proof_of_service(doc)
@@ -288,14 +315,19 @@ def build_all(out: Path = HERE) -> list[str]:
         "assignment": ([], {"to_petitioner": False, "slip": SLIP_ROWS}),
         "extension": (EXTENSION, {"to_petitioner": True}),
         "decision_letter": (DECISION_LETTER, {"to_petitioner": True}),
-        "review_opinion": (REVIEW_OPINION, {"to_petitioner": True}),
-        "recheck_opinion": (RECHECK_OPINION, {"to_petitioner": True}),
+        "review_opinion": (REVIEW_OPINION, {"to_petitioner": True, "salutation": False}),
+        "recheck_opinion": (RECHECK_OPINION, {"to_petitioner": True, "salutation": False}),
         "hearing": (HEARING, {"to_petitioner": True}),
         "supervision": (SUPERVISION, {"to_petitioner": False}),
         "conclusion": (CONCLUSION, {"to_petitioner": True}),
         "agreement": (
             AGREEMENT,
-            {"to_petitioner": True, "title": "{{ agreement_title }}", "signatures": True},
+            {
+                "to_petitioner": True,
+                "title": "{{ agreement_title }}",
+                "signatures": True,
+                "salutation": False,
+            },
         ),
     }
     for code, (paragraphs, options) in kinds.items():
