@@ -10,6 +10,11 @@ BIN    := $(VENV)/bin
 COV    ?= --cov --cov-report=term:skip-covered
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed-stamp
+# The warm PDF converter (documents/pdf.py) runs unoserver under the system Python, which has
+# LibreOffice's UNO bridge (Debian's python3-uno); the project venv only talks to it over XML-RPC.
+UNO_PYTHON ?= /usr/bin/python3
+UNO_VENV   := .venv-uno
+UNO_STAMP  := $(UNO_VENV)/.installed-stamp
 DEMO_PETITIONS ?= 3000
 
 .PHONY: install demo serve test test-fast fuzz lint format bench clean
@@ -23,7 +28,19 @@ $(STAMP): $(BIN)/python pyproject.toml requirements/constraints.txt
 	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev,postgres]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# Without python3-uno nothing fails: documents are converted by a cold soffice (3-5 s each) and the
+# log says so; the stamp is not written, so the next `make install` looks again.
+$(UNO_STAMP): requirements/constraints.txt
+	@if $(UNO_PYTHON) -c "import uno" 2>/dev/null; then \
+	  $(UNO_PYTHON) -m venv --system-site-packages $(UNO_VENV) && \
+	  $(UNO_VENV)/bin/python -m pip install -q -c requirements/constraints.txt unoserver && \
+	  touch $(UNO_STAMP); \
+	else \
+	  echo "make install: no python3-uno for $(UNO_PYTHON): PDFs will be made by a cold soffice (slow)."; \
+	  echo "  apt-get install libreoffice-writer-nogui python3-uno fonts-noto-cjk, then make install"; \
+	fi
+
+install: $(STAMP) $(UNO_STAMP)
 
 var/secrets.env: | $(STAMP)
 	mkdir -p var
@@ -66,4 +83,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) var/xinfang.sqlite3* var/static var/test-media
+	rm -rf $(VENV) $(UNO_VENV) var/xinfang.sqlite3* var/static var/test-media
