@@ -88,10 +88,13 @@ def test_a_draft_prints_draft_and_no_number(staff):
     world = staff.world
     number = new_registration(world).petition.number
     to_accepted(world, number)
-    document = services.draft(user=world.handler_a, number=number, kind="acceptance")
+    document = services.draft(
+        user=world.handler_a, number=number, kind="acceptance", body={"handling": "第一段。\n第二段。"}
+    )
     text = docx_text(rendering.render_docx(document))
     assert "（草稿）" in text and "〔" not in text and not document.reference
     assert number in text and "受理告知书" in text
+    assert "第一段。\n第二段。" in text  # a line the drafter typed stays a line (docxtpl: <w:br/>)
 
 
 def test_the_receipt_carries_the_query_code_once_and_never_stores_it(world):
