@@ -206,3 +206,15 @@ def test_two_clerks_issuing_at_once_get_one_and_two(world):
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(results) == [1, 2], results
+
+
+def test_a_review_ordering_rehandling_tells_of_the_new_reply_not_the_recheck(world):
+    from tests.procedure import OPINION, to_under_review
+
+    number = new_registration(world).petition.number
+    to_under_review(world, number)
+    body = {**OPINION, "outcome": "rehandle", "opinion": "撤销原处理意见，责令甲县人社局重新办理。"}
+    document = services.draft(user=world.supervisor_a, number=number, kind="review_opinion", body=body)
+    text = compact(docx_text(rendering.render_docx(document)))
+    assert "另行出具处理意见书" in text and "请求复核" not in text
+    assert "撤销原处理意见，责令重新办理" in text  # the outcome's label

@@ -129,6 +129,18 @@ def _outcome_label(choices: tuple[tuple[str, Any], ...]) -> Any:
     return lambda document: {"outcome_label": dict(choices).get(document.body.get("outcome"), "")}
 
 
+def _review_context(document: Document) -> dict[str, Any]:
+    """A review that orders re-handling sends the matter back: the petitioner is told a new reply
+    follows (with its own review right), not the recheck right."""
+    context = _outcome_label(OPINION_OUTCOMES)(document)
+    if document.body.get("outcome") == AppealOutcome.REHANDLE:
+        context["recheck_notice"] = gettext(
+            "原处理意见已撤销，原办理机关、单位将重新办理，并另行出具处理意见书；你（你们）对新的处理意见"
+            "不服的，可以依法请求复查。"
+        )
+    return context
+
+
 OPINION_FIELDS = (
     BodyField("request", _("请求及理由")),
     BodyField("facts", _("查明的事实")),
@@ -165,7 +177,7 @@ register(
         build=_opinion_body,
         available=lambda p: p.status == Status.UNDER_REVIEW,
         issuer=_appeal_body_of,
-        context=_outcome_label(OPINION_OUTCOMES),
+        context=_review_context,
         on_issue=_issue_opinion("review"),
         on_service=_serve_opinion,
         requires_approval=True,
