@@ -32,6 +32,16 @@ ENDPOINTS = {
     ("/api/v1/supervisions/{notice_id}/accept", "post"),
     ("/api/v1/supervisions/{notice_id}/return", "post"),
     ("/api/v1/supervisions/{notice_id}/lift", "post"),
+    # documents (issue #10 point 10)
+    ("/api/v1/petitions/{number}/documents", "get"),
+    ("/api/v1/petitions/{number}/documents", "post"),
+    ("/api/v1/documents/{document_id}", "get"),
+    ("/api/v1/documents/{document_id}.pdf", "get"),
+    ("/api/v1/documents/{document_id}.docx", "get"),
+    ("/api/v1/documents/{document_id}/body", "post"),
+    ("/api/v1/documents/{document_id}/approve", "post"),
+    ("/api/v1/documents/{document_id}/issue", "post"),
+    ("/api/v1/documents/{document_id}/service", "post"),
     # notifications (消息)
     ("/api/v1/notifications", "get"),
     ("/api/v1/notifications/read", "post"),
