@@ -1,5 +1,6 @@
-"""In a real browser: a reply sent without 处理结果 comes back open with what was typed (issue #7
-point 31; the trial found the form collapsed and 查明事实, 法律政策依据 and 处理意见 empty)."""
+"""In a real browser: a reply sent without 处理结果 comes back with what was typed (issue #7
+point 31; the trial found the form collapsed and 查明事实, 法律政策依据 and 处理意见 empty).  Since
+issue #10 the reply is written as its decision letter's draft."""
 
 from __future__ import annotations
 
@@ -24,23 +25,22 @@ def test_a_reply_without_its_outcome_keeps_the_letter_typed_so_far(live_server, 
     page.click("button[type=submit]")
     page.wait_for_load_state()
     page.goto(f"{live_server.url}/staff/petitions/{number}/")
-    panel = page.locator("#action-reply")
-    panel.locator("summary").click()
+    # the reply is the decision letter (issue #10): the panel links to its draft
+    page.click("#document-step-reply")
+    form = page.locator("#draft-form")
     for name, value in TYPED.items():
-        panel.locator(f"[name={name}]").fill(value)
+        form.locator(f"[name={name}]").fill(value)
     # when it is sent
-    panel.locator("button[type=submit]").click()
+    page.click("#save-draft")
     page.wait_for_load_state()
-    # then the page says what is missing, and the form is open with every text as typed
-    assert "请选择处理结果" in page.inner_text("main")
-    panel = page.locator("#action-reply")
-    assert panel.get_attribute("open") is not None
-    assert panel.locator("[name=facts]").is_visible()
+    # then the page says what is missing, and the form has every text as typed
+    assert "请填写处理结果" in page.inner_text("main")
+    form = page.locator("#draft-form")
     for name, value in TYPED.items():
-        assert panel.locator(f"[name={name}]").input_value() == value
+        assert form.locator(f"[name={name}]").input_value() == value
     shot(page, "action-reply-kept")
-    # and choosing the outcome now sends the reply
-    panel.locator("select[name=outcome]").select_option("support")
-    panel.locator("button[type=submit]").click()
+    # and choosing the outcome now saves the draft
+    form.locator("select[name=outcome]").select_option("support")
+    page.click("#save-draft")
     page.wait_for_load_state()
-    assert "已办理：答复" in page.inner_text("main")
+    assert "草稿已保存" in page.inner_text("main")

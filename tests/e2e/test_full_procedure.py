@@ -4,7 +4,9 @@ portal submission → the county office assigns it to a county department → th
 extension requested and approved → reply → the citizen rates "dissatisfied" → review → recheck with
 a hearing → concluded.  Every step is taken through the pages people use: the portal for the
 citizen, the action panel of the staff petition page for each official, each in their own browser
-session.  Screenshots of the staff petition page and the portal timeline go to test-artifacts/.
+session; the reply, the review and the recheck as their documents (issue #10: drafted, approved by
+a leader, issued).  Screenshots of the staff petition page and the portal timeline go to
+test-artifacts/.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pytest
 
 from xinfang.petitions.models import Petition
 
-from ..factories import PASSWORD, make_id_number
+from ..factories import PASSWORD, make_id_number, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -49,6 +51,30 @@ class Staff:
         self.page.wait_for_load_state()
         return self.page.inner_text("main")
 
+    def issue_document(
+        self, number: str, action: str, approver: Staff, fill: dict[str, str], outcome: str
+    ) -> str:
+        """Take ``action`` the way it is taken since issue #10: the panel's link to its document, the
+        draft saved, the leader's approval, then 印发 with its confirmation; returns the flash message."""
+        self.open(number)
+        self.page.click(f"#document-step-{action}")
+        self.page.wait_for_selector("#draft-form")
+        for name, value in fill.items():
+            self.page.fill(f"#draft-form [name={name}]", value)
+        self.page.select_option("#draft-form select[name=outcome]", value=outcome)
+        self.page.click("#save-draft")
+        self.page.wait_for_selector("#document-facts")
+        url = self.page.url
+        approver.page.goto(url)
+        approver.page.fill("#approve [name=note]", "同意印发")
+        approver.page.click("#approve-document")
+        approver.page.wait_for_selector("#document-approved")
+        self.page.goto(url)
+        self.page.click("#issue-document")
+        self.page.click("#confirm-issue")
+        self.page.wait_for_selector("#document-reference")
+        return self.page.inner_text("main")
+
     def close(self) -> None:
         self.context.close()
 
@@ -75,8 +101,12 @@ def test_one_petition_from_the_portal_to_conclusion(live_server, browser, page, 
     number = page.inner_text("#receipt-number").strip()
     code = page.inner_text("#receipt-code").strip()
 
-    people = (world.intake_a, world.handler_a, world.leader_a, world.supervisor_a, world.city_supervisor)
-    office, handler, leader, reviewer, rechecker = (Staff(browser, base, user) for user in people)
+    city_leader_user = make_staff("leader_city", world.city, "leader")  # approves the recheck opinion
+    people = (world.intake_a, world.handler_a, world.leader_a, world.supervisor_a, world.city_supervisor,
+              city_leader_user)  # fmt: skip
+    office, handler, leader, reviewer, rechecker, city_leader = (
+        Staff(browser, base, user) for user in people
+    )
     try:
         # --- the county office assigns it to the county department ------------------------------------
         text = office.act(
@@ -94,12 +124,13 @@ def test_one_petition_from_the_portal_to_conclusion(live_server, browser, page, 
         assert Petition.objects.get(number=number).extension_requests.get().decision == "approved"
 
         # --- the department replies ----------------------------------------------------------------------
-        handler.act(
-            number, "reply",
+        text = handler.issue_document(
+            number, "reply", leader,
             fill={"facts": "经查，该小区管网建于1998年，已列入改造计划。",
                   "basis": "《城镇排水与污水处理条例》", "opinion": "将于明年汛期前完成改造。"},
-            select={"outcome": {"value": "explain"}},
+            outcome="explain",
         )  # fmt: skip
+        assert "已印发，文号" in text
         assert _status(number) == "replied"
 
         # --- the citizen follows it, rates "dissatisfied" and asks for a review ------------------------
@@ -120,11 +151,11 @@ def test_one_petition_from_the_portal_to_conclusion(live_server, browser, page, 
         assert _status(number) == "under_review"
 
         # --- the county government reviews (its petition office acts for it) ----------------------------
-        reviewer.act(
-            number, "review",
+        reviewer.issue_document(
+            number, "review", leader,
             fill={"facts": "原答复属实。", "basis": "《信访工作条例》第三十五条",
                   "opinion": "维持原处理意见。"},
-            select={"appeal_outcome": {"value": "uphold"}},
+            outcome="uphold",
         )  # fmt: skip
         assert _status(number) == "reviewed"
 
@@ -139,11 +170,11 @@ def test_one_petition_from_the_portal_to_conclusion(live_server, browser, page, 
         rechecker.act(number, "start_hearing", fill={"comment": "组织听证"})
         assert "听证" in rechecker.page.inner_text("main")
         rechecker.act(number, "end_hearing", fill={"comment": "听证结束"})
-        rechecker.act(
-            number, "recheck",
+        rechecker.issue_document(
+            number, "recheck", city_leader,
             fill={"facts": "经听证，原处理意见正确。", "basis": "《信访工作条例》第三十六条",
                   "opinion": "维持复查意见，提前至汛期前两个月完成改造。"},
-            select={"appeal_outcome": {"value": "change"}},
+            outcome="change",
         )  # fmt: skip
         petition = Petition.objects.get(number=number)
         assert petition.status == "concluded" and petition.conclusion == "rechecked"
@@ -159,5 +190,5 @@ def test_one_petition_from_the_portal_to_conclusion(live_server, browser, page, 
         assert "请依法办理并报送办结报告" not in page.content()  # internal comments never reach the portal
         shot(page, "procedure-portal-timeline")
     finally:
-        for person in (office, handler, leader, reviewer, rechecker):
+        for person in (office, handler, leader, reviewer, rechecker, city_leader):
             person.close()
