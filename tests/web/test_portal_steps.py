@@ -21,6 +21,7 @@ from xinfang.workflow import appeals, services
 from xinfang.workflow.models import Appeal, Evaluation
 
 from ..factories import register
+from ..procedure import serve_reply, serve_review
 
 REPLY = {"outcome": "support", "facts": "经查，工资确未足额发放。",
          "basis": "《保障农民工工资支付条例》第十五条", "opinion": "责成用人单位于十日内补发。"}  # fmt: skip
@@ -52,6 +53,7 @@ def accepted(world):
 def replied(world):
     petition, code = accepted(world)
     services.reply(user=world.handler_a, number=petition.number, **REPLY)
+    serve_reply(petition.number)  # the windows run from service (issue #10 point 8)
     return Petition.objects.get(pk=petition.pk), code
 
 
@@ -66,6 +68,7 @@ def reviewed(world):
     """The review opinion (by county A's government, through its petition office) upholds the reply."""
     petition, code = under_review(world)
     appeals.review(user=world.supervisor_a, number=petition.number, **REVIEW)
+    serve_review(petition.number)
     return Petition.objects.get(pk=petition.pk), code
 
 
