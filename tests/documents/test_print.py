@@ -3,6 +3,7 @@ without navigation, buttons, the reveal button or internal comments; the PDF dow
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -45,11 +46,12 @@ def test_the_print_view_is_the_document_alone(client, world):
     client.force_login(world.handler_a)
     page = client.get(reverse("documents:print", args=[document.pk])).content.decode()
     _no_chrome(page)
-    assert f'id="print-reference">{document.reference}<' in page
-    assert "处理意见书" in page and REPLY["facts"] in page and "予以支持" not in page
-    assert "支持" in page  # the outcome's label, not its code
-    assert 'id="service-return"' in page and "送达回证" in page  # a letter to the petitioner
-    assert re.search(r'id="print-date">二〇\S+年\S+月\S+日<', page)  # the date in Chinese numerals
+    # the content of the DOCX: the reference, the title, the body, the outcome's label (not its code)
+    assert f'data-reference="{document.reference}"' in page and f">{document.reference}<" in page
+    assert "处理意见书" in page and REPLY["facts"] in page and REPLY["basis"] in page
+    assert "处理结果：支持" in html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert page.count('<article class="sheet') == 2 and "送达回证" in page  # a letter to the petitioner
+    assert re.search(r">二〇[〇一二三四五六七八九]{2}年[十一二三四五六七八九]+月", page)
     assert INTERNAL not in page and "is-draft" not in page
     assert "xinfang/css/print.css" in page
     assert AuditEvent.objects.filter(action="document.print").exists()
@@ -65,7 +67,8 @@ def test_a_draft_prints_with_its_watermark_and_without_a_number(client, world):
     document = services.draft(user=world.handler_a, number=number, kind="decision_letter", body=LETTER)
     client.force_login(world.handler_a)
     page = client.get(reverse("documents:print", args=[document.pk])).content.decode()
-    assert "is-draft" in page and "草稿" in page and "未编号" in page
+    assert "is-draft" in page and 'class="watermark"' in page and "（草稿）" in page
+    assert "〔" not in page  # no reference yet
 
 
 def test_the_petition_print_view_has_no_navigation_buttons_or_internal_comments(client, world):

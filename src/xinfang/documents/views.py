@@ -32,12 +32,12 @@ from xinfang.petitions.models import Petition
 from xinfang.workflow.engine import acts_for, leader_line
 
 from . import kinds as kinds_module
-from . import services, templates_admin
-from .choices import Addressee, DocumentKind, DocumentStatus
+from . import printing, services, templates_admin
+from .choices import DocumentKind, DocumentStatus
 from .forms import ApproveForm, BodyForm, KindSettingForm, ServiceForm, TemplateUploadForm
 from .models import Document, KindSetting
 from .pdf import ConversionFailed, docx_to_pdf
-from .rendering import context_for, default_template, render_docx, template_bytes
+from .rendering import default_template, render_docx, template_bytes
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PAGE_SIZE = 50
@@ -396,18 +396,23 @@ def serve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*CASEWORK_ROLES)
 def print_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The document alone on A4 pages, as the DOCX reads (the print stylesheet hides nothing
-    because there is nothing else on the page)."""
+    """The document alone on A4 pages, read from its own DOCX (``printing``): the issued file as
+    kept, a draft as the next issue would make it.  No menu, no buttons, no internal notes."""
     document = get_document(request, pk)
-    spec = kinds_module.kind(document.kind)
     record_event(actor=request.user, action="document.print", obj=document, data={"kind": document.kind})
     return render(
         request,
         "documents/print.html",
-        {"document": document, "c": context_for(document), "rows": body_rows(document)[: len(spec.fields)],
-         "record": [value for _name, value in record_fields(spec, document.body)],
-         "to_petitioner": document.addressee_kind == Addressee.PETITIONER},
+        {"document": document, "sheets": printing.sheets(_docx_bytes(document)),
+         "title": f"{document.get_kind_display()} {document.reference}".strip()},
     )  # fmt: skip
+
+
+def _docx_bytes(document: Document) -> bytes:
+    if document.is_issued:
+        with open_plaintext(document.docx_file) as reader:
+            return reader.read()
+    return _draft_docx(document)
 
 
 def _filename(document: Document, ext: str) -> str:
@@ -430,11 +435,7 @@ def _draft_docx(document: Document) -> bytes:
 @role_required(*CASEWORK_ROLES)
 def download_docx(request: HttpRequest, pk: int) -> HttpResponse:
     document = get_document(request, pk)
-    if document.is_issued:
-        with open_plaintext(document.docx_file) as reader:
-            content = reader.read()
-    else:
-        content = _draft_docx(document)
+    content = _docx_bytes(document)
     record_event(actor=request.user, action="document.download", obj=document, data={"format": "docx"})
     return _attachment(
         content,
