@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinfang.audit.services import record_event
@@ -173,11 +174,19 @@ def record_fields(kind: kinds_module.Kind, body: dict[str, Any]) -> list[tuple[s
     return [(name, value) for name, value in body.items() if name not in editable and value]
 
 
-RECORD_LABELS = {"review_notice": _("复查告知"), "request_summary": _("信访请求"), "request": _("请求及理由")}
+# The names drawn from the record that the pages show next to the fields (the rest — dates, routing
+# sentences, notices — is printed where the template puts it: see the print view).
+RECORD_LABELS = {
+    "petitioners": gettext_lazy("信访人"), "channel_label": gettext_lazy("信访形式"),
+    "received_on_text": gettext_lazy("收到日期"), "locality": gettext_lazy("问题属地"),
+    "request_summary": gettext_lazy("信访请求"), "request": gettext_lazy("请求及理由"),
+    "review_notice": gettext_lazy("复查告知"),
+}  # fmt: skip
 
 
 def _labelled(kind: kinds_module.Kind, body: dict[str, Any]) -> list[tuple[Any, Any]]:
-    return [(RECORD_LABELS.get(name, name), value) for name, value in record_fields(kind, body)]
+    fields = record_fields(kind, body)
+    return [(RECORD_LABELS[name], value) for name, value in fields if name in RECORD_LABELS]
 
 
 def body_rows(document: Document) -> list[tuple[Any, Any]]:
@@ -498,7 +507,7 @@ def awaiting_approval(user: Any) -> list[Document]:
     return [d for d in drafts if is_approver(user, d) and services.requires_approval(d)]
 
 
-LISTS = {"unserved": _("待送达的文书"), "awaiting_approval": _("待审批的文书")}
+LISTS = {"unserved": gettext_lazy("待送达的文书"), "awaiting_approval": gettext_lazy("待审批的文书")}
 
 
 @role_required(*CASEWORK_ROLES)
