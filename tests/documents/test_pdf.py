@@ -115,3 +115,18 @@ def test_configured_server_that_is_down_fails_without_starting_one(settings, mon
     with pytest.raises(pdf.ConversionFailed):
         pdf.docx_to_pdf(make_docx("宋体"))
     assert pdf._state.process is None
+
+
+def test_a_crashed_libreoffice_is_restarted_on_the_next_call(warm):
+    import os
+    import signal
+
+    warm.docx_to_pdf(make_docx("宋体"))
+    process = warm._state.process
+    if process is None or warm._state.owner_pid != os.getpid():
+        pytest.skip("the machine's converter belongs to another process")
+    os.killpg(process.pid, signal.SIGKILL)  # unoserver and its LibreOffice, as in a crash
+    process.wait(10)
+    out = warm.docx_to_pdf(make_docx("宋体"))
+    assert "信访事项" in PdfReader(io.BytesIO(out)).pages[0].extract_text()
+    assert warm._state.process is not None and warm._state.process.pid != process.pid

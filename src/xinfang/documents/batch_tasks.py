@@ -30,9 +30,10 @@ def merge(batch: DocumentBatch) -> tuple[bytes, int]:
 
     writer = PdfWriter()
     count = 0
-    for document in documents_in(batch.organisation, batch.kind, batch.start, batch.end).iterator(
-        chunk_size=200
-    ):
+    # Read up front (at most batches.MAX_DOCUMENTS rows, bodies left encrypted): each ensure_pdf
+    # commits, which a cursor left open across the loop would have to survive.
+    documents = list(documents_in(batch.organisation, batch.kind, batch.start, batch.end).defer("body_json"))
+    for document in documents:
         try:
             pdf = ensure_pdf(document)
         except ConversionFailed as exc:
