@@ -102,3 +102,13 @@ def test_the_pdf_download_is_the_issued_document(client, world):
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
     assert document.reference in text.replace(" ", "").replace("\n", "")
     assert AuditEvent.objects.filter(action="document.download", object_id=str(document.pk)).exists()
+
+
+def test_a_draft_downloads_too_named_as_a_draft(client, world):
+    number = _accepted_with_comment(world)
+    document = services.draft(user=world.handler_a, number=number, kind="decision_letter", body=LETTER)
+    client.force_login(world.handler_a)
+    docx = client.get(reverse("documents:docx", args=[document.pk]))
+    assert docx.status_code == 200 and "%E8%8D%89%E7%A8%BF" in docx["Content-Disposition"]  # 草稿
+    pdf = client.get(reverse("documents:pdf", args=[document.pk]))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
