@@ -172,8 +172,11 @@ def _username(user: Any) -> str | None:
     return user.get_username() if user is not None else None
 
 
-def document_body(document: Document, *, detail: bool = False) -> dict[str, Any]:
-    """The document as JSON-ready data (with its body and service record when ``detail``)."""
+def document_body(
+    document: Document, *, detail: bool = False, requires_approval: bool | None = None
+) -> dict[str, Any]:
+    """The document as JSON-ready data (with its body and service record when ``detail``).
+    ``requires_approval`` may be given by a caller that looked the settings up for many at once."""
     data: dict[str, Any] = {
         "id": document.pk,
         "petition": document.petition.number,
@@ -186,7 +189,9 @@ def document_body(document: Document, *, detail: bool = False) -> dict[str, Any]
         "addressee_kind": document.addressee_kind,
         "addressee": document.addressee,
         "addressee_unit": document.addressee_unit,
-        "requires_approval": documents.requires_approval(document),
+        "requires_approval": documents.requires_approval(document)
+        if requires_approval is None
+        else requires_approval,
         "supersedes": document.supersedes_id,
         "template_version": (document.template.version if document.template_id else 0)
         if document.is_issued
@@ -306,7 +311,16 @@ def list_documents(request: HttpRequest, number: str) -> dict[str, Any]:
     """Every document of the petition, drafts included, oldest first — metadata without the body.
     A petition that does not exist and one outside the caller's scope give the same 404."""
     petition = access_petition(auth_user(request), number)
-    return {"results": [document_body(d) for d in selectors.documents_of_petition(petition)]}
+    found = selectors.documents_of_petition(petition)
+    # one look-up of the approval setting per organisation and kind, not one per document
+    approval = {(d.organisation_id, d.kind): None for d in found}
+    for key in approval:
+        approval[key] = documents.requires_approval(
+            next(d for d in found if (d.organisation_id, d.kind) == key)
+        )
+    return {
+        "results": [document_body(d, requires_approval=approval[(d.organisation_id, d.kind)]) for d in found]
+    }
 
 
 @petition_router.post(
