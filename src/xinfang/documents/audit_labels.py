@@ -18,6 +18,10 @@ def register_audit_labels() -> None:
             "document.issue": _("印发文书"),
             "document.service": _("登记文书送达"),
             "document.download": _("下载文书"),
+            "document.batch_request": _("申请批量打印文书"),
+            "document.batch_done": _("批量打印文书已生成"),
+            "document.batch_failed": _("批量打印文书失败"),
+            "document.batch_download": _("下载批量打印文书"),
         },
         values={"kind": dict(DocumentKind.choices), "method": dict(ServiceMethod.choices)},
     )
