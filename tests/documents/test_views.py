@@ -194,3 +194,8 @@ def test_the_review_opinion_issued_through_the_pages_is_the_review(client, world
     client.post(reverse("documents:issue", args=[document.pk]))
     assert Petition.objects.get(number=number).status == "reviewed"
     assert Document.objects.get(pk=document.pk).appeal is not None
+    # the office lists its government's documents awaiting service; the department does not
+    reference = Document.objects.get(pk=document.pk).reference
+    assert reference in client.get(reverse("documents:list")).content.decode()
+    client.force_login(world.handler_a)
+    assert reference not in client.get(reverse("documents:list")).content.decode()
