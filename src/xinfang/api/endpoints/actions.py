@@ -203,7 +203,7 @@ def perform_action(
     version = expected_version(if_match, petition)
     arguments = action_arguments(action, payload)
     if action in DOCUMENT_STEPS:
-        return _step_by_document(request, response, user, petition, action, version, arguments)
+        return _step_by_document(request, user, petition, action, version, arguments)
     try:
         SERVICES[action](user=user, number=number, version=version, **arguments)
     except TransitionRefused as exc:
@@ -254,13 +254,14 @@ def _check_step(action: str, user: Any, number: str, version: int | None, argume
 
 def _step_by_document(
     request: HttpRequest,
-    response: HttpResponse,
     user: Any,
     petition: Petition,
     action: str,
     version: int | None,
     arguments: dict[str, Any],
 ) -> Any:
+    """Draft the step's document from the posted fields and issue it when no approval is needed
+    (200, the petition and the document), else leave the draft for approval (202)."""
     kind = DOCUMENT_STEPS[action]
     try:
         with transaction.atomic():
