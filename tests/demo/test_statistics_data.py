@@ -82,13 +82,20 @@ def test_records_agree_with_the_petitions_states(seeded):
 
 def test_letters_and_evaluations(seeded):
     letters = DecisionLetter.objects.all()
-    assert letters.exists() and not letters.filter(evaluation_due_on=None).exists()
-    assert not letters.filter(evaluation_due_on__lte=F("issued_at__date")).exists()
+    # served 1 to 5 days after issue, some later by post, a few recent ones not yet: the evaluation
+    # window runs from service (issue #10 point 8), and an unserved letter has none
+    served = letters.exclude(served_on=None)
+    assert served.exists() and not served.filter(evaluation_due_on=None).exists()
+    assert not letters.filter(served_on=None).exclude(evaluation_due_on=None).exists()
+    assert not served.filter(served_on__lte=F("issued_at__date")).exists()
+    assert not served.filter(evaluation_due_on__lte=F("served_on")).exists()
+    delays = {(letter.served_on - timezone.localdate(letter.issued_at)).days for letter in served}
+    assert min(delays) >= 1 and max(delays) > 5  # some by post, later
     evaluations = Evaluation.objects.select_related("letter")
     assert evaluations.count() > 0.4 * letters.count()
     for e in evaluations:
         assert e.letter.petition_id == e.petition_id and e.unit_id == e.letter.organisation_id
-        assert e.recorded_at.date() <= e.letter.evaluation_due_on
+        assert e.letter.served_on <= e.recorded_at.date() <= e.letter.evaluation_due_on
     ratings = set(evaluations.values_list("unit_rating", flat=True))
     assert ratings == {"satisfied", "basically_satisfied", "dissatisfied"}
     # some replies went unevaluated and their window has passed: lapsed

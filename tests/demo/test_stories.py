@@ -85,8 +85,13 @@ def assert_consistent(petition: Petition) -> None:
     assignments = list(p.assignments.order_by("assigned_at", "pk"))
     open_assignments = [a for a in assignments if a.ended_at is None]
     letters = list(p.decision_letters.order_by("issued_at", "pk"))
-    # a deadline runs exactly while something is pending
-    if status in FINAL_STATUSES:
+    # a deadline runs exactly while something is pending — the petitioner's window only once the
+    # letter (the review opinion) was served (issue #10 point 8)
+    review = Appeal.objects.filter(petition=p, kind="review").order_by("-received_on", "-pk").first()
+    unserved = (status == Status.REPLIED and letters and letters[-1].served_on is None) or (
+        status == Status.REVIEWED and review is not None and review.opinion_served_on is None
+    )
+    if status in FINAL_STATUSES or unserved:
         assert p.due_on is None, p
     else:
         assert p.due_on is not None, p
@@ -126,7 +131,6 @@ def assert_consistent(petition: Petition) -> None:
     if status == Status.CONCLUDED:
         assert p.conclusion and p.concluded_on, p
     # the due date is the one the deadline engine gives for the state's step
-    last = steps[-1] if steps else None
     extended = ExtensionRequest.objects.filter(petition=p, decision="approved").exists()
     reopened = Appeal.objects.filter(petition=p).exists()
     if status == Status.REGISTERED:
@@ -137,8 +141,15 @@ def assert_consistent(petition: Petition) -> None:
     elif status == Status.ACCEPTED and not extended and not reopened:
         accepted = next(e for e in reversed(steps) if e.kind == EventKind.ACCEPTED)
         assert p.due_on == due_date(Step.HANDLING, local_day(accepted.at), handler).due_on
-    elif status == Status.REPLIED and last is not None and last.kind == EventKind.REPLIED:
-        assert p.due_on == due_date(Step.REVIEW_REQUEST, local_day(letters[-1].issued_at), handler).due_on
+    elif status == Status.REPLIED and not unserved:
+        assert p.due_on == due_date(Step.REVIEW_REQUEST, letters[-1].served_on, handler).due_on
+    for letter in letters:  # served 1 to 14 days after issue, its evaluation window from then
+        if letter.served_on is None:
+            assert letter.evaluation_due_on is None, p
+            continue
+        issued = local_day(letter.issued_at)
+        assert issued < letter.served_on <= issued + dt.timedelta(days=14), p
+        assert letter.evaluation_due_on == due_date(Step.EVALUATION, letter.served_on, handler).due_on
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -66,7 +66,7 @@ from xinfang.workflow.models import DeadlineKind, DeadlineRecord
 
 from ..conftest import World
 from ..factories import PASSWORD, make_county, make_draft, make_staff
-from ..procedure import OPINION, RECHECK, REPLY
+from ..procedure import OPINION, RECHECK, REPLY, serve_reply
 
 TZ = ZoneInfo("Asia/Shanghai")
 TODAY = dt.date(2025, 9, 30)
@@ -216,10 +216,12 @@ def build(world) -> Known:  # noqa: PLR0915 - one timeline, read top to bottom
     with on(7, 10):
         services.unit_accept(user=hb, number=n["P8"])
         services.reply(user=ha, number=n["P1"], **REPLY)
+        serve_reply(n["P1"])  # served the day it is issued: the windows run
     with on(7, 12):
         appeals.evaluate(user=ia, number=n["P1"], office_rating="satisfied", unit_rating="satisfied")
     with on(7, 15):
         services.reply(user=hb, number=n["P7"], **REPLY)
+        serve_reply(n["P7"])  # served the day it is issued: the windows run
     with on(7, 20):
         appeals.evaluate(
             user=ib, number=n["P7"], office_rating="dissatisfied", unit_rating="basically_satisfied",
@@ -229,6 +231,7 @@ def build(world) -> Known:  # noqa: PLR0915 - one timeline, read top to bottom
         appeals.request_review(user=ib, number=n["P7"], reasons="补发数额不足")
     with on(8, 1):
         services.reply(user=city_handler, number=n["P9"], **REPLY)
+        serve_reply(n["P9"])  # served the day it is issued: the windows run
     with on(8, 2):
         appeals.evaluate(user=city_intake, number=n["P9"], office_rating="satisfied", unit_rating="satisfied")
     with on(8, 5):
@@ -240,9 +243,11 @@ def build(world) -> Known:  # noqa: PLR0915 - one timeline, read top to bottom
         services.approve_extension(user=world.leader_a, number=n["P2"])
     with on(8, 20):
         services.reply(user=ha, number=n["P5"], **REPLY)
+        serve_reply(n["P5"])  # served the day it is issued: the windows run
         appeals.recheck(user=city_leader, number=n["P7"], **RECHECK)
     with on(9, 5):
         services.reply(user=ha, number=n["P2"], **REPLY)
+        serve_reply(n["P2"])  # served the day it is issued: the windows run
     with on(9, 10):
         appeals.evaluate(
             user=ia,

@@ -31,6 +31,8 @@ from ..procedure import (
     RECHECK,
     REPLY,
     new_registration,
+    serve_reply,
+    serve_review,
     to_accepted,
     to_replied,
     to_reviewed,
@@ -235,6 +237,7 @@ def test_the_review_window_is_counted_from_the_reply(world, clock, number):
     to_accepted(world, number)
     replied_on = days_later(clock, 10)
     services.reply(user=world.handler_a, number=number, **REPLY)
+    serve_reply(number)  # served the day it is issued (windows run from service)
     window = appeals.review_request_window(petition_of(number))
     assert window.start == replied_on
     assert window.due_on == due_date(Step.REVIEW_REQUEST, replied_on, world.a.department).due_on
@@ -283,6 +286,8 @@ def test_no_review_without_an_active_body_above(world, number):
 def test_the_county_government_upholds_the_reply(world, registration, number):
     to_under_review(world, number)
     appeals.review(user=world.leader_a, number=number, **OPINION)
+    assert petition_of(number).due_on is None  # the recheck window starts on service
+    serve_review(number)
     petition = petition_of(number)
     today = timezone.localdate()
     assert petition.status == "reviewed"
@@ -347,6 +352,7 @@ def test_review_orders_the_replying_unit_to_handle_the_matter_again(world, clock
     # the new reply opens a new review window, and may be reviewed again
     replied_on = days_later(clock, 10)
     services.reply(user=world.handler_a, number=number, **REPLY)
+    serve_reply(number)
     assert appeals.review_request_window(petition_of(number)).start == replied_on
     appeals.request_review(user=citizen(number), number=number, reasons="重新办理后仍不服")
     assert Appeal.objects.filter(petition=petition, kind="review").count() == 2
@@ -397,6 +403,7 @@ def test_the_recheck_window_is_counted_from_the_review_opinion(world, clock, num
     to_under_review(world, number)
     reviewed_on = days_later(clock, 12)
     appeals.review(user=world.leader_a, number=number, **OPINION)
+    serve_review(number)
     window = appeals.recheck_request_window(petition_of(number))
     assert window.start == reviewed_on
     assert window.due_on == due_date(Step.RECHECK_REQUEST, reviewed_on, world.a.government).due_on

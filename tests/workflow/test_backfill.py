@@ -15,7 +15,7 @@ from xinfang.workflow import appeals, backfill, services
 from xinfang.workflow.models import DeadlineKind, DeadlineRecord, DecisionLetter
 
 from ..factories import make_draft
-from ..procedure import OPINION, REPLY
+from ..procedure import OPINION, REPLY, serve_reply
 
 pytestmark = pytest.mark.django_db
 START = dt.datetime(2026, 3, 2, 10, 0)
@@ -75,7 +75,9 @@ def test_backfill_derives_the_records_the_services_wrote(world):
         services.approve_extension(user=world.leader_a, number=assigned)
         later(clock, 35)
         services.reply(user=world.handler_a, number=assigned, **REPLY)
-        later(clock, 5)
+        later(clock, 2)  # served by post two days later: the evaluation window runs from then
+        serve_reply(assigned)
+        later(clock, 3)
         appeals.request_review(user=world.intake_a, number=assigned, reasons="不服。")
         later(clock, 10)
         appeals.review(user=world.leader_a, number=assigned, **OPINION)
@@ -96,6 +98,7 @@ def test_backfill_derives_the_records_the_services_wrote(world):
 
         written = records()
         windows = sorted(DecisionLetter.objects.values_list("pk", "evaluation_due_on"))
+        assert all(due is not None for _pk, due in windows)
         kinds = {r[1] for r in written}
         outcomes = {r[8] for r in written}
         # The scenario covers every rule of track: open, met, late, extended, void, the report.

@@ -10,7 +10,7 @@ from xinfang.audit.models import AuditEvent
 from xinfang.petitions.access import PetitionNotFound
 from xinfang.petitions.models import Petition, PetitionEvent
 from xinfang.portal.services import track_petition
-from xinfang.workflow import services
+from xinfang.workflow import appeals, services
 from xinfang.workflow.deadlines import due_date, rule_for
 from xinfang.workflow.engine import TransitionRefused, allowed_actions
 from xinfang.workflow.models import Assignment, DecisionLetter, ExtensionRequest, Step
@@ -160,6 +160,10 @@ def test_the_unit_replies_with_a_decision_letter(world, registration, petition):
     assert letter.facts == REPLY["facts"] and letter.request_summary == petition.content
     # the right to request review within 30 days from the level above (the county government)
     assert "30日" in letter.review_notice and world.a.government.name in letter.review_notice
+    # the review-request window starts when the letter is served, not on issue (issue #10 point 8)
+    assert (petition.due_on, letter.served_on, letter.evaluation_due_on) == (None, None, None)
+    appeals.serve_letter(letter, timezone.localdate())
+    petition.refresh_from_db()
     assert petition.due_on == due_date(Step.REVIEW_REQUEST, timezone.localdate(), world.a.department).due_on
     note = public_notes(registration)[-1]
     assert "支持" in note and "复查" in note and world.a.government.name in note
@@ -207,7 +211,7 @@ def test_the_office_approves_the_completion_report(world, petition):
     offered = {t.action for t in allowed_actions(petition, world.supervisor_a)}
     assert {"approve_completion", "reject_completion"} <= offered
     assert offered - {"approve_completion", "reject_completion"} <= {
-        "evaluate", "request_review", "conclude", "report_urgent", "recuse",
+        "evaluate", "request_review", "conclude", "report_urgent", "recuse", "record_agreement",
         "supervise"}  # the office supervises the unit it assigned the petition to (issue #8)  # fmt: skip
     refused("not_allowed", services.approve_completion, user=world.handler_a, number=petition.number)
     services.approve_completion(user=world.supervisor_a, number=petition.number)

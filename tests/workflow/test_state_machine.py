@@ -70,6 +70,7 @@ from xinfang.workflow.transitions import (
 )
 
 from ..factories import make_staff, register
+from ..procedure import serve_reply, serve_review
 
 MACHINE_SETTINGS = settings(
     max_examples=60,
@@ -77,6 +78,17 @@ MACHINE_SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+
+
+def _served(petition: Petition) -> Petition:
+    """The letter (the review opinion) reaches the petitioner the day it is issued, as the standard
+    procedure serves it (tests/procedure.py): the petitioner's windows run from service."""
+    if petition.status == Status.REPLIED:
+        serve_reply(petition.number)
+    elif petition.status == Status.REVIEWED:
+        serve_review(petition.number)
+    return petition
+
 
 # How to call each known action's service; ``a`` carries the drawn arguments.
 CALLS: dict[str, Callable[..., Petition]] = {
@@ -111,14 +123,16 @@ CALLS: dict[str, Callable[..., Petition]] = {
     "reject_extension": lambda u, n, v, a: services.reject_extension(
         user=u, number=n, reasons=a["text"], version=v
     ),
-    "reply": lambda u, n, v, a: services.reply(
-        user=u,
-        number=n,
-        outcome=a["reply_outcome"],
-        facts=a["text"],
-        basis=a["text"],
-        opinion=a["text"],
-        version=v,
+    "reply": lambda u, n, v, a: _served(
+        services.reply(
+            user=u,
+            number=n,
+            outcome=a["reply_outcome"],
+            facts=a["text"],
+            basis=a["text"],
+            opinion=a["text"],
+            version=v,
+        )
     ),  # fmt: skip
     "approve_completion": lambda u, n, v, a: services.approve_completion(
         user=u, number=n, comment=a["text"], version=v
@@ -138,14 +152,16 @@ CALLS: dict[str, Callable[..., Petition]] = {
     "request_review": lambda u, n, v, a: appeals.request_review(
         user=u, number=n, reasons=a["text"], version=v
     ),
-    "review": lambda u, n, v, a: appeals.review(
-        user=u,
-        number=n,
-        outcome=a["appeal_outcome"],
-        facts=a["text"],
-        basis=a["text"],
-        opinion=a["text"],
-        version=v,
+    "review": lambda u, n, v, a: _served(
+        appeals.review(
+            user=u,
+            number=n,
+            outcome=a["appeal_outcome"],
+            facts=a["text"],
+            basis=a["text"],
+            opinion=a["text"],
+            version=v,
+        )
     ),  # fmt: skip
     "request_recheck": lambda u, n, v, a: appeals.request_recheck(
         user=u, number=n, reasons=a["text"], version=v
@@ -163,6 +179,9 @@ CALLS: dict[str, Callable[..., Petition]] = {
     ),  # fmt: skip
     "conclude": lambda u, n, v, a: appeals.conclude(
         user=u, number=n, conclusion=a["conclusion"], comment=a["text"], version=v
+    ),
+    "record_agreement": lambda u, n, v, a: services.record_agreement(
+        user=u, number=n, parties=a["text"], terms=a["text"], version=v
     ),
     # closing without a reply, flags, recusal
     "refuse_repeat": lambda u, n, v, a: services.refuse_repeat(
@@ -184,6 +203,7 @@ NEEDS_TEXT = {
     "decline", "redirect", "return", "overrule_return", "dispute_jurisdiction", "decide_jurisdiction",
     "request_extension", "reject_extension", "reply",
     "reject_completion", "request_review", "review", "request_recheck", "recheck", "report_urgent", "recuse",
+    "record_agreement",
 }  # fmt: skip
 NEEDS_UNIT = {"forward", "assign"}
 NEEDS_DATE = {"assign"}
@@ -263,11 +283,12 @@ STARTS = ["registered", "registered", "accepted", "replied", "under_review", "re
 _WAY = [
     ("accepted", lambda w, n: services.assign(user=w.intake_a, number=n, unit=w.a.department)),
     ("accepted", lambda w, n: services.unit_accept(user=w.handler_a, number=n)),
-    ("replied", lambda w, n: services.reply(
-        user=w.handler_a, number=n, outcome="support", facts="经查属实", basis="有关规定", opinion="支持")),
+    ("replied", lambda w, n: _served(services.reply(
+        user=w.handler_a, number=n, outcome="support", facts="经查属实", basis="有关规定", opinion="支持"))),
     ("under_review", lambda w, n: appeals.request_review(user=w.intake_a, number=n, reasons="不服")),
-    ("reviewed", lambda w, n: appeals.review(
-        user=w.leader_a, number=n, outcome="uphold", facts="经复查属实", basis="第三十五条", opinion="维持")),
+    ("reviewed", lambda w, n: _served(appeals.review(
+        user=w.leader_a, number=n, outcome="uphold", facts="经复查属实", basis="第三十五条",
+        opinion="维持"))),
     ("under_recheck", lambda w, n: appeals.request_recheck(user=w.intake_a, number=n, reasons="不服")),
 ]  # fmt: skip
 

@@ -46,6 +46,7 @@ from xinfang.workflow.models import Appeal, Assignment
 from xinfang.workflow.transitions import STATUTORY, TRANSITIONS
 
 from ..factories import make_staff, register
+from ..procedure import serve_reply, serve_review
 
 MACHINE_SETTINGS = settings(
     max_examples=25,
@@ -68,10 +69,17 @@ def _call(action: str, user: Any, number: str, version: int, a: dict[str, Any]) 
         )
     if action in {"forward", "assign"}:
         return services.ACTION_SERVICES[action](**kwargs, unit=a["unit"])
-    if action in {"reply"}:
-        return services.reply(**kwargs, **REPLY)
+    if action in {"reply"}:  # served the day it is issued: the windows run from service
+        petition = services.reply(**kwargs, **REPLY)
+        serve_reply(number)
+        return petition
     if action in {"review", "recheck"}:
-        return services.ACTION_SERVICES[action](**kwargs, outcome=a["appeal_outcome"], **OPINION)
+        petition = services.ACTION_SERVICES[action](**kwargs, outcome=a["appeal_outcome"], **OPINION)
+        if petition.status == Status.REVIEWED:
+            serve_review(number)
+        return petition
+    if action == "record_agreement":
+        return services.record_agreement(**kwargs, parties="信访人与用人单位", terms="补发全部工资")
     if action == "evaluate":
         return appeals.evaluate(**kwargs, office_rating="satisfied", unit_rating="satisfied")
     if action == "request_extension":

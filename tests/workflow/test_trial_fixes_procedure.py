@@ -19,7 +19,7 @@ from xinfang.workflow.engine import TransitionRefused, allowed_actions
 from xinfang.workflow.models import Assignment, JurisdictionDispute, Step
 
 from ..factories import make_staff, register
-from ..procedure import REPLY, to_accepted, to_replied
+from ..procedure import REPLY, serve_reply, to_accepted, to_replied
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +201,7 @@ def test_the_new_reply_after_reject_completion_can_be_evaluated_within_its_own_w
         assert appeals.evaluation_window(Petition.objects.get(number=number)) is None
         _refused("wrong_state", appeals.evaluate, user=_citizen(number), number=number, **RATINGS)
         services.reply(user=world.handler_a, number=number, **{**REPLY, "opinion": "已补发全部工资。"})
+        serve_reply(number)  # its windows run from service, the day it is issued here
         petition = Petition.objects.get(number=number)
         second = appeals.last_letter(petition)
         assert appeals.evaluation_window(petition).start == timezone_date(second.issued_at)

@@ -88,11 +88,15 @@ def replay(stories: list[tuple[int, str, tuple]], actors: dict[str, User]) -> Dr
                 except ValidationError as exc:
                     result.refused.append((number, action, getattr(exc, "code", "") or str(exc.messages)))
                     break
-                result.actions += 1 + story.confirmed  # a report's accused, confirmed first
+                # a report's accused, confirmed first; service is no transition (no petition.* audit)
+                result.actions += (action not in SERVICE_STEPS) + story.confirmed
                 story.confirmed = 0
     return result
 
 
+# 送达 of the letter or the opinion: recorded as the documents app does (appeals.serve_*), which
+# starts the petitioner's windows; not a transition of the petition.
+SERVICE_STEPS = frozenset({"serve_letter", "serve_opinion"})
 # The office's first decisions on a petition; a report needs its accused confirmed before any of
 # them (issue #7 point 1), which the clerk does just before, with what was registered.
 DISPOSALS = frozenset({"forward", "assign", "accept", "decline", "redirect"})
@@ -124,6 +128,20 @@ class _Story:
             no_subject_organisation=subject is None,
         )  # fmt: skip
         self.confirmed += 1
+
+    def _serve(self, action: str) -> None:
+        """送达 today, as the documents app records it: the letter (or the latest opinion) reached
+        the petitioner; their window starts (issue #10 point 8)."""
+        from django.utils import timezone
+
+        from xinfang.petitions.models import Petition
+
+        petition = Petition.objects.get(number=self.number)
+        if action == "serve_letter":
+            appeals.serve_letter(appeals.last_letter(petition), timezone.localdate())
+            return
+        opinion = petition.appeals.filter(decided_on__isnull=False).order_by("-decided_on", "-pk").first()
+        appeals.serve_opinion(opinion, timezone.localdate())
 
     def _unit(self, argument: str) -> Organisation:
         pk = int(argument)
@@ -177,6 +195,8 @@ class _Story:
             facts, basis, opinion = LETTER_TEXTS[self.outcome]
             return services.reply(user=handling, number=n, outcome=self.outcome, facts=facts, basis=basis,
                                   opinion=opinion)  # fmt: skip
+        if action in {"serve_letter", "serve_opinion"}:
+            return self._serve(action)
         if action == "approve_completion":
             return services.approve_completion(user=a["supervisor"], number=n)
         if action == "evaluate":

@@ -55,6 +55,12 @@ HEARING_SHARE = 0.4
 # Bulk stories: the petitioner's evaluation of the reply (satisfied / basically / dissatisfied); the
 # rest let the window lapse.  Shares of each rating by the reply's outcome, before the body's pace.
 BULK_EVALUATION_SHARE = 0.7
+# Service (送达) of a decision letter or opinion (issue #10 point 8): most reach the petitioner 1 to
+# 5 days after issue (in person, or the post), some later by post; of the replies of the last weeks
+# a few are not served yet, so their windows have not started.
+LATE_POST_SHARE = 0.15
+UNSERVED_RECENT_DAYS = 20
+UNSERVED_RECENT_SHARE = 0.2
 SATISFIED_SHARE = {"support": 0.7, "explain": 0.45, "not_supported": 0.15}
 DISSATISFIED_SHARE = {"support": 0.04, "explain": 0.12, "not_supported": 0.4}
 
@@ -195,6 +201,17 @@ class StoryTeller:
     def _days(self, low: int, high: int) -> dt.timedelta:
         return dt.timedelta(days=low + int(self.rng.random() * (high - low + 1)))
 
+    def served(self, issued: dt.date) -> dt.date | None:
+        """The day a letter or opinion issued on ``issued`` reached the petitioner; None if not yet
+        (after yesterday, or one of the recent ones still on its way)."""
+        rng = self.rng
+        if issued >= self.yesterday - dt.timedelta(days=UNSERVED_RECENT_DAYS) and (
+            rng.random() < UNSERVED_RECENT_SHARE
+        ):
+            return None
+        day = issued + (self._days(6, 14) if rng.random() < LATE_POST_SHARE else self._days(1, 5))
+        return day if day <= self.yesterday else None
+
     # --- the story ---------------------------------------------------------------------------
 
     def tell(
@@ -298,48 +315,59 @@ class StoryTeller:
         else:
             late = rng.random() < LATE_REPLY * self.pace(org_id)
             reply_day = accepted + (self._days(62, 75) if late else self._days(12, 56))
-        # The argument: the outcome and the handling due date that ran (kept on the decision letter).
-        # (The evaluation window is kept on the letter too: counted here, where the rule book is.)
+        # The argument: the outcome, the handling due date that ran (kept on the decision letter), and
+        # the day of service with the evaluation window it opens (0: not served, no window yet) —
+        # counted here, where the rule book is.  A replayed story serves through the services.
         result = self._outcomes[int(rng.random() * 100)]
-        evaluation_end = self.due(Step.EVALUATION, reply_day, org_id)
-        outcome = f"{result}:{d.due_on.toordinal()}:{evaluation_end.toordinal()}"
+        served = self.served(reply_day)
+        evaluation_end = self.due(Step.EVALUATION, served, org_id) if served else None
+        outcome = f"{result}:{d.due_on.toordinal()}"
+        if not drive:
+            outcome += f":{_ordinal(evaluation_end)}:{_ordinal(served)}"
         if not self._step(d, "reply", reply_day, outcome):
             return
-        d.status, d.due_on = Status.REPLIED, self.due(Step.REVIEW_REQUEST, reply_day, org_id)
-        window_end = d.due_on
+        # The review-request window runs from service (appeals.serve_letter): none before.
+        d.status, d.due_on = Status.REPLIED, None
         if assigned:
             self._step(d, "approve_completion", reply_day + self._days(1, 2))
-        last = max(3, min(10, (evaluation_end - reply_day).days))
+        if served is None or (drive and not self._step(d, "serve_letter", served)):
+            return  # not served yet: nothing runs, nobody evaluates or appeals yet
+        d.due_on = window_end = self.due(Step.REVIEW_REQUEST, served, org_id)
+        last = max(1, min(7, (evaluation_end - served).days))
         if drive and rng.random() < EVALUATION_SHARE:
-            self._step(d, "evaluate", reply_day + self._days(3, last))
+            self._step(d, "evaluate", served + self._days(1, last))
         elif not drive and rng.random() < BULK_EVALUATION_SHARE:
             # The argument: the ratings of the office and of the handling body.
             ratings = f"{self._rating(result, self._office)},{self._rating(result, org_id)}"
-            self._step(d, "evaluate", reply_day + self._days(3, last), ratings)
+            self._step(d, "evaluate", served + self._days(1, last), ratings)
         if drive and rng.random() < REVIEW_SHARE:
-            self._appeals(d, reply_day, recheck=not by_office)
+            self._appeals(d, served, recheck=not by_office)
             return
         # Nobody asked for a review in time: the office concludes the matter (Art. 36 ¶3).
         if self._step(d, "conclude", window_end + self._days(1, 20), "review_lapsed"):
             d.status, d.due_on = Status.CONCLUDED, None
 
-    def _appeals(self, d: _Draft, reply_day: dt.date, *, recheck: bool) -> None:
+    def _appeals(self, d: _Draft, served: dt.date, *, recheck: bool) -> None:
         """Replayed stories only: review, then perhaps recheck with a hearing (the services count
-        their deadlines; the steps keep within the petitioner's windows).  The office's own reply is
-        reviewed by the city; its recheck would be the province's, which has no demo account."""
+        their deadlines; the steps keep within the petitioner's windows, which run from the service
+        of the letter and of the review opinion).  The office's own reply is reviewed by the city;
+        its recheck would be the province's, which has no demo account."""
         rng = self.rng
-        asked = reply_day + self._days(5, 25)
+        asked = served + self._days(5, 25)
         if not self._step(d, "request_review", asked):
             return
         reviewed = asked + self._days(10, 28)
         outcome = "uphold" if rng.random() < 0.8 else "change"
         if not self._step(d, "review", reviewed, outcome):
             return
+        opinion_served = self.served(reviewed)
+        if opinion_served is None or not self._step(d, "serve_opinion", opinion_served):
+            return  # the opinion is on its way: the recheck window has not started
         if not recheck or rng.random() >= RECHECK_SHARE:
-            # 30 days from the opinion, moved past a holiday at most a week or so by the engine.
-            self._step(d, "conclude", reviewed + self._days(45, 60), "recheck_lapsed")
+            # 30 days from service, moved past a holiday at most a week or so by the engine.
+            self._step(d, "conclude", opinion_served + self._days(45, 60), "recheck_lapsed")
             return
-        asked = reviewed + self._days(5, 25)
+        asked = opinion_served + self._days(5, 25)
         if not self._step(d, "request_recheck", asked):
             return
         day = asked
@@ -350,7 +378,15 @@ class StoryTeller:
             day += self._days(1, 3)
             if not self._step(d, "end_hearing", day):
                 return
-        self._step(d, "recheck", day + self._days(5, 20), "uphold" if rng.random() < 0.85 else "change")
+        rechecked = day + self._days(5, 20)
+        if self._step(d, "recheck", rechecked, "uphold" if rng.random() < 0.85 else "change"):
+            final_served = self.served(rechecked)  # final: its service only records the day
+            if final_served is not None:
+                self._step(d, "serve_opinion", final_served)
+
+
+def _ordinal(day: dt.date | None) -> int:
+    return day.toordinal() if day is not None else 0
 
 
 def step_date(step: tuple[str, str, str]) -> dt.date:

@@ -28,7 +28,7 @@ ASSIGNMENT_FIELDS = (
 )  # fmt: skip
 LETTER_FIELDS = (
     "id", "petition_id", "organisation_id", "outcome", "request_summary", "facts", "basis", "opinion",
-    "review_notice", "issued_at", "issued_by_id", "handling_due_on", "evaluation_due_on",
+    "review_notice", "issued_at", "issued_by_id", "handling_due_on", "evaluation_due_on", "served_on",
 )  # fmt: skip
 EVALUATION_FIELDS = (
     "petition_id", "letter_id", "office_id", "unit_id", "office_rating", "unit_rating", "reason", "source",
@@ -200,13 +200,14 @@ def story_rows(
         elif action == "reply":
             org = handler
             actor = handler.issuer_id
-            # The outcome, the handling due date that ran and the evaluation window.
-            argument, due, window = argument.split(":")
+            # The outcome, the handling due date that ran, the evaluation window and the day of
+            # service (0: not served yet — no window, appeals.serve_letter).
+            argument, due, window, served = argument.split(":")
             handling_due = dt.date.fromordinal(int(due))
             facts, basis, opinion = LETTER_TEXTS[argument]
             letters.append((letter_id, petition_id, handler.id, argument, title, facts, basis, opinion,
                             handler.review_notice, at, handler.issuer_id, handling_due,
-                            dt.date.fromordinal(int(window))))  # fmt: skip
+                            _day(window), _day(served)))  # fmt: skip
             note = notes["reply"].format(
                 unit=handler.name, outcome=notes[f"outcome:{argument}"], notice=handler.review_notice
             )
@@ -259,6 +260,10 @@ def story_rows(
         evaluations=evaluations,
         records=deadline_rows(petition_id, received_on, ticks, orgs),
     )
+
+
+def _day(ordinal: str) -> dt.date | None:
+    return dt.date.fromordinal(int(ordinal)) if int(ordinal) else None
 
 
 def _register_tick(registered_at: str, due: int, office_id: int, clerk: int | None) -> Tick:
