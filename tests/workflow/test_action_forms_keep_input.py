@@ -128,7 +128,7 @@ STATES = {
     "request_extension": _accepted, "reply": _accepted,
     "approve_extension": _extension_pending, "reject_extension": _extension_pending,
     "approve_completion": _at(to_replied), "reject_completion": _at(to_replied), "evaluate": _at(to_replied),
-    "request_review": _at(to_replied), "conclude": _at(to_replied),
+    "request_review": _at(to_replied), "conclude": _at(to_replied), "record_agreement": _at(to_replied),
     "review": _at(to_under_review), "request_recheck": _at(to_reviewed),
     "start_hearing": _at(to_under_recheck), "recheck": _at(to_under_recheck), "end_hearing": _hearing_open,
     "supervise": _accepted, "answer_supervision": _supervised, "lift_supervision": _supervised,
@@ -162,6 +162,7 @@ def _typed(world, petition: Petition) -> dict[str, str]:  # noqa: ANN001
         "supervision_kind": "formal", "supervision_requirements": "督办要求：午未申",
         "supervision_respond_by": (timezone.localdate() + dt.timedelta(days=9)).isoformat(),
         "supervision_feedback": "督办反馈：酉戌亥",
+        "parties": "协议各方：甲与乙", "terms": "协议内容：补发工资",
     }  # fmt: skip
 
 
@@ -236,7 +237,7 @@ REQUIRED = {
     "name_subject": ("subject_organisation",),
     "supervise": ("supervision_kind", "supervision_requirements"),
     "answer_supervision": ("supervision_feedback",), "return_supervision_answer": ("reasons",),
-    "lift_supervision": ("reasons",),
+    "lift_supervision": ("reasons",), "record_agreement": ("parties", "terms"),
 }  # fmt: skip
 CASES = [(a, f) for a, fields in sorted(REQUIRED.items()) for f in fields]
 
