@@ -291,3 +291,32 @@ def test_serving_after_the_review_was_requested_keeps_the_review_period(world, c
     serve_reply(replied, X + dt.timedelta(days=3))
     assert petition_of(replied).due_on == review_due
     assert letter_of(replied).served_on == X + dt.timedelta(days=3)
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+
+def test_the_portal_and_the_staff_page_say_the_window_has_not_started(client, world):
+    from django.urls import reverse
+
+    from ..web.test_portal_steps import accepted, bind, forms_on, page
+
+    petition, code = accepted(world)
+    services.reply(user=world.handler_a, number=petition.number, **REPLY)
+    bind(client, petition, code)
+    html = page(client, petition)
+    assert '<li id="window-review">复查请求期限自处理意见书送达之日起计算；处理意见书尚未送达。</li>' in html
+    assert "满意度评价期限自处理意见书送达之日起计算" in html
+    assert {"evaluate", "request_review"} <= forms_on(html)
+    serve_reply(petition.number)  # once served, the date
+    due = petition_of(petition.number).due_on
+    html = page(client, petition)
+    assert f"您可在{due.isoformat()}前（含当日）请求复查。" in html and "尚未送达" not in html
+    # the staff page: the deadline cell says it while the letter is unserved (another petition)
+    other, _code = accepted(world)
+    services.reply(user=world.handler_a, number=other.number, **REPLY)
+    client.force_login(world.intake_a)
+    staff = client.get(reverse("petitions:detail", args=[other.number])).content.decode()
+    assert "复查请求期限自处理意见书送达之日起计算；处理意见书尚未送达。" in staff
+    staff = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
+    assert "复查请求期限自处理意见书送达之日起计算" not in staff and due.isoformat() in staff
