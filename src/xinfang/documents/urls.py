@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import receipt_views, views
 
 app_name = "documents"
 urlpatterns = [
     path("", views.document_list, name="list"),
     path("new/<str:number>/<str:kind>/", views.draft, name="draft"),
+    path("receipt/<str:number>/", receipt_views.receipt_pdf, name="receipt_pdf"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/approve/", views.approve, name="approve"),

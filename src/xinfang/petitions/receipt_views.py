@@ -6,7 +6,8 @@ shows it posts it to this view with the "打印回执" button; the view prints i
 the stored hash, so the receipt cannot carry a code other than the petition's own.  Opened later
 (a plain GET) the receipt has everything but the code.  The page is a standalone A4 document: no
 menus, no internal comments, nothing the visitor may not take home.  The formal receipt document
-(受理告知书 etc.) comes with the documents issue; this is the counter's print-out until then.
+(登记回执 as a numbered document, ``documents.receipt_views``) prints from the same button's
+second choice, with the code on the same terms.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from .access import PetitionNotFound, access_petition
 from .models import Petition
 from .services import hash_query_code
 
-__all__ = ["receipt"]
+__all__ = ["code_if_current", "receipt"]
 
 
-def _code_if_current(petition: Petition, code: str) -> str:
+def code_if_current(petition: Petition, code: str) -> str:
     """``code`` if it is the petition's current query code, else ""."""
     code = (code or "").strip().upper()
     if not code or not petition.query_code_hash:
@@ -48,7 +49,7 @@ def receipt(request: HttpRequest, number: str) -> HttpResponse:
     except PetitionNotFound:
         raise Http404(_("信访事项不存在或无权查看。")) from None
     petition = Petition.objects.select_related("office", "category", "category__parent").get(pk=petition.pk)
-    code = _code_if_current(petition, request.POST.get("query_code", "")) if request.method == "POST" else ""
+    code = code_if_current(petition, request.POST.get("query_code", "")) if request.method == "POST" else ""
     # Printing hands personal data (the names) and possibly the code to paper: audited.
     record_event(
         actor=request.user,
