@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from tests.procedure import REPLY, new_registration, to_accepted
@@ -42,3 +42,32 @@ def test_decision_letter_from_draft_to_service(world):
     document = Document.objects.get(pk=document.pk)
     assert document.letter.served_on == served
     assert Petition.objects.get(number=number).due_on > served + dt.timedelta(days=20)
+
+
+def test_the_leader_returns_a_draft_with_what_to_change(world, client):
+    from django.urls import reverse
+
+    from xinfang.notifications.models import Notification
+
+    number = new_registration(world).petition.number
+    to_accepted(world, number)
+    document = services.draft(user=world.handler_a, number=number, kind="decision_letter", body=dict(REPLY))
+    with pytest.raises(ValidationError):
+        services.return_draft(user=world.leader_a, document=document, note=" ")
+    with pytest.raises(PermissionDenied):
+        services.return_draft(user=world.handler_a, document=document, note="改")
+    client.force_login(world.leader_a)
+    response = client.post(
+        reverse("documents:approve", args=[document.pk]),
+        {"note": "请补充法律依据的条款。", "decision": "return"},
+    )
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.status == "draft" and document.approved_by is None
+    assert document.approval_note == "请补充法律依据的条款。"
+    assert Notification.objects.filter(user=world.handler_a, kind="document.returned").exists()
+    client.force_login(world.handler_a)
+    page = client.get(reverse("documents:detail", args=[document.pk])).content.decode()
+    assert "请补充法律依据的条款。" in page and "returned-note" in page
+    with pytest.raises(services.DocumentRefused):
+        services.issue(user=world.handler_a, document=document)

@@ -86,6 +86,15 @@ def _clean_body(kind: kinds_module.Kind, body: dict[str, Any]) -> dict[str, Any]
     return cleaned
 
 
+def _check_approver(user: Any, document: Document) -> None:
+    """A leader of the issuing organisation or of a body above it up to its government."""
+    org = getattr(user, "organisation", None)
+    line = {o.pk for o in leader_line(document.organisation)}
+    leads = org is not None and (org.pk in line or acts_for(org, document.organisation))
+    if not leads or not user.has_role(RoleCode.LEADER):
+        raise PermissionDenied(_("只有发文机关或其上级的领导可以审批该文书。"))
+
+
 # --- draft, approve, issue ----------------------------------------------------------------------
 
 
@@ -145,14 +154,7 @@ def update_draft(*, user: Any, document: Document, body: dict[str, Any]) -> Docu
 def approve(*, user: Any, document: Document, note: str = "") -> Document:
     """审批: a leader of the issuing organisation or of a body above it up to its government
     (``engine.leader_line``, the same leaders who approve an extension)."""
-    org = getattr(user, "organisation", None)
-    line = {o.pk for o in leader_line(document.organisation)}
-    if (
-        org is None
-        or not user.has_role(RoleCode.LEADER)
-        or (org.pk not in line and not acts_for(org, document.organisation))
-    ):
-        raise PermissionDenied(_("只有发文机关或其上级的领导可以审批该文书。"))
+    _check_approver(user, document)
     if document.status != DocumentStatus.DRAFT:
         raise DocumentRefused(_("只有草稿可以审批。"), code="wrong_state")
     with transaction.atomic():
@@ -164,6 +166,33 @@ def approve(*, user: Any, document: Document, note: str = "") -> Document:
         document.approval_note = (note or "").strip()
         document.save(update_fields=["status", "approved_by", "approved_at", "approval_note"])
         record_event(actor=user, action="document.approve", obj=document, data={"kind": document.kind})
+    return document
+
+
+def return_draft(*, user: Any, document: Document, note: str) -> Document:
+    """退回修改: the leader sends the draft back with what to change; the drafter's bell rings.
+    The draft stays a draft (an approved one loses its approval) and is approved again after the
+    changes."""
+    from django.urls import reverse
+
+    from xinfang.notifications.services import notify
+
+    _check_approver(user, document)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("退回修改的，请在审批意见中写明需要修改的内容。")})
+    if document.is_issued:
+        raise DocumentRefused(_("文书已印发，不能退回修改。"), code="issued")
+    with transaction.atomic():
+        document.status, document.approved_by, document.approved_at = DocumentStatus.DRAFT, None, None
+        document.approval_note = note
+        document.save(update_fields=["status", "approved_by", "approved_at", "approval_note"])
+        notify(
+            [document.drafted_by_id], kind="document.returned",
+            title=_("{kind}草稿被退回修改").format(kind=document.get_kind_display()), body=note,
+            url=reverse("documents:detail", args=[document.pk]), petition=document.petition,
+        )  # fmt: skip
+        record_event(actor=user, action="document.return", obj=document, data={"kind": document.kind})
     return document
 
 
@@ -272,5 +301,5 @@ def confirm_receipt(*, petition: Petition, document: Document) -> Document:
 
 __all__ = [
     "DocumentKind", "DocumentRefused", "approve", "confirm_receipt", "current_template", "documents_of",
-    "draft", "issue", "record_service", "requires_approval", "update_draft",
+    "draft", "issue", "record_service", "requires_approval", "return_draft", "update_draft",
 ]  # fmt: skip

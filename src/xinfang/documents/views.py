@@ -328,14 +328,21 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
     form = ApproveForm(request.POST)
     if not form.is_valid():
         return _detail(request, document, approve_form=form)
+    returning = request.POST.get("decision") == "return"
     try:
-        services.approve(user=request.user, document=document, note=form.cleaned_data["note"])
+        if returning:
+            services.return_draft(user=request.user, document=document, note=form.cleaned_data["note"])
+        else:
+            services.approve(user=request.user, document=document, note=form.cleaned_data["note"])
     except PermissionDenied as error:
         messages.error(request, str(error) or _("只有发文机关或其上级的领导可以审批该文书。"))
         return _detail(request, document, approve_form=form, status=403)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _detail(request, document, approve_form=form)
+    if returning:
+        messages.success(request, _("已退回修改。起草人将收到提醒，修改后须重新审批。"))
+        return redirect("documents:detail", pk=pk)
     messages.success(request, _("已审批同意。承办人现在可以印发该文书。"))
     return redirect("documents:detail", pk=pk)
 
