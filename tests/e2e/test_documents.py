@@ -20,8 +20,8 @@ from xinfang.petitions.models import Petition
 from xinfang.workflow.deadlines import due_date
 from xinfang.workflow.models import Step
 
-from ..factories import PASSWORD
 from ..procedure import new_registration, to_accepted
+from .staff import Staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -33,27 +33,6 @@ DRAFT = {
     "basis": "《保障农民工工资支付条例》第十五条",
     "opinion": "责成施工总承包单位于十日内足额支付拖欠的工资。",
 }
-
-
-class Staff:
-    """A signed-in official in a browser context of their own (as in test_full_procedure)."""
-
-    def __init__(self, browser, base: str, user) -> None:
-        self.base = base
-        self.context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        self.context.set_default_timeout(15_000)
-        self.page = self.context.new_page()
-        self.page.goto(base + "/staff/login/")
-        self.page.fill("#id_username", user.username)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_selector("#workbench-counts")  # casework roles land on the workbench
-
-    def open(self, number: str) -> None:
-        self.page.goto(f"{self.base}/staff/petitions/{number}/")
-
-    def close(self) -> None:
-        self.context.close()
 
 
 def _pdf_text(content: bytes) -> tuple[int, str]:

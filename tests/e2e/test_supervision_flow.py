@@ -12,47 +12,11 @@ from django.utils import timezone
 
 from xinfang.supervision.models import NoticeStatus, SupervisionNotice
 
-from ..factories import PASSWORD, make_staff
+from ..factories import make_staff
 from ..procedure import new_registration, to_accepted
+from .staff import Staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-class Staff:
-    """A signed-in official in a browser context of their own."""
-
-    def __init__(self, browser, base: str, user) -> None:  # noqa: ANN001
-        self.base = base
-        self.context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        self.context.set_default_timeout(15_000)
-        self.page = self.context.new_page()
-        self.page.goto(base + "/staff/login/")
-        self.page.fill("#id_username", user.username)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.click("button[type=submit]")
-        self.page.wait_for_selector("nav.mainnav")
-
-    def open(self, number: str) -> None:
-        self.page.goto(f"{self.base}/staff/petitions/{number}/")
-
-    def act(self, number: str, action: str, fill=None, select=None, check=()) -> str:  # noqa: ANN001
-        """Open the petition, take ``action`` through its form in the action panel, and return the
-        text of the page afterwards (with the flash message)."""
-        self.open(number)
-        panel = self.page.locator(f"#action-{action}")
-        panel.locator("summary").click()
-        for name, value in (select or {}).items():
-            panel.locator(f"select[name={name}]").select_option(**value)
-        for name, value in (fill or {}).items():
-            panel.locator(f"[name={name}]").fill(value)
-        for name in check:
-            panel.locator(f"[name={name}]").check()
-        panel.locator("button[type=submit]").click()
-        self.page.wait_for_load_state()
-        return self.page.inner_text("main")
-
-    def close(self) -> None:
-        self.context.close()
 
 
 def test_city_lists_a_county_petition_the_unit_answers_the_city_accepts(live_server, browser, shot, world):
@@ -62,7 +26,10 @@ def test_city_lists_a_county_petition_the_unit_answers_the_city_accepts(live_ser
     to_accepted(world, number)  # county A's department handles it
     respond_by = (timezone.localdate() + dt.timedelta(days=10)).isoformat()
 
-    city, handler = Staff(browser, base, world.city_supervisor), Staff(browser, base, world.handler_a)
+    city, handler = (
+        Staff(browser, base, world.city_supervisor, landing="nav.mainnav"),
+        Staff(browser, base, world.handler_a, landing="nav.mainnav"),
+    )
     try:
         # --- the city supervisor lists it for supervision, naming the city's leader ---------------------
         city.open(number)
