@@ -459,6 +459,16 @@ def _has_assignment(kind: str) -> Any:
 
 SLIP_FIELDS = (BodyField("instructions", _("办理意见")),)
 
+
+def _slip_kind(code: str, letter: str, assignment_kind: str) -> Kind:
+    """转送单 and 交办单: the office's slip to the unit of the routing of that kind."""
+    return Kind(
+        code=code, prefix_letter=letter, addressee=Addressee.UNIT, fields=SLIP_FIELDS,
+        build=_slip_body(assignment_kind), available=_has_assignment(assignment_kind),
+        issuer=lambda petition: petition.office, addressee_unit=_slip_unit(assignment_kind),
+    )  # fmt: skip
+
+
 register(
     Kind(
         code=DocumentKind.RECEIPT,
@@ -505,26 +515,8 @@ register(
         available=_has_event(EventKind.REDIRECTED),
         issuer=lambda petition: _event_organisation(petition, EventKind.REDIRECTED),
     ),
-    Kind(
-        code=DocumentKind.FORWARDING,
-        prefix_letter="转",
-        addressee=Addressee.UNIT,
-        fields=SLIP_FIELDS,
-        build=_slip_body(AssignmentKind.FORWARD),
-        available=_has_assignment(AssignmentKind.FORWARD),
-        issuer=lambda petition: petition.office,
-        addressee_unit=_slip_unit(AssignmentKind.FORWARD),
-    ),
-    Kind(
-        code=DocumentKind.ASSIGNMENT,
-        prefix_letter="交",
-        addressee=Addressee.UNIT,
-        fields=SLIP_FIELDS,
-        build=_slip_body(AssignmentKind.ASSIGN),
-        available=_has_assignment(AssignmentKind.ASSIGN),
-        issuer=lambda petition: petition.office,
-        addressee_unit=_slip_unit(AssignmentKind.ASSIGN),
-    ),
+    _slip_kind(DocumentKind.FORWARDING, "转", AssignmentKind.FORWARD),
+    _slip_kind(DocumentKind.ASSIGNMENT, "交", AssignmentKind.ASSIGN),
     Kind(
         code=DocumentKind.EXTENSION,
         prefix_letter="延",
