@@ -413,19 +413,20 @@ def _appeals(qs: Any, user: Any, today: dt.date) -> Any:
 
 def _follow_up(qs: Any, user: Any, today: dt.date) -> Any:
     """Replied petitions of my office whose standing reply (the latest letter, appeals.
-    standing_letter) has no evaluation and was issued recently enough for its evaluation window to
-    be open still: one EXISTS per replied petition of the office, through the letters' petition
-    index (no annotation, so the count costs no more than the filter)."""
+    standing_letter) has no evaluation and was served recently enough for its evaluation window to
+    be open still (an unserved reply: not yet, its window has not started): one EXISTS per replied
+    petition of the office, through the letters' petition index (no annotation, so the count costs
+    no more than the filter)."""
     from xinfang.workflow.models import DecisionLetter, Evaluation
 
     org = user.organisation
     cutoff = evaluation_cutoff(org, today)
-    since = timezone.make_aware(dt.datetime.combine(cutoff, dt.time.min))
     later = DecisionLetter.objects.filter(petition_id=OuterRef("petition_id")).filter(
         Q(issued_at__gt=OuterRef("issued_at")) | Q(issued_at=OuterRef("issued_at"), pk__gt=OuterRef("pk"))
     )
     open_letter = (
-        DecisionLetter.objects.filter(petition_id=OuterRef("pk"), issued_at__gte=since)
+        # the window runs from service (issue #10 point 8): an unserved reply has none open yet
+        DecisionLetter.objects.filter(petition_id=OuterRef("pk"), served_on__gte=cutoff)
         .exclude(Exists(later))
         .exclude(Exists(Evaluation.objects.filter(letter_id=OuterRef("pk"))))
     )
@@ -434,10 +435,11 @@ def _follow_up(qs: Any, user: Any, today: dt.date) -> Any:
 
 def _follow_up_replies(org: Organisation, cutoff: dt.date) -> Q:
     """The office's replied petitions that can still be in their evaluation window."""
-    # In REPLIED ``due_on`` is the review-request window counted from the reply (services.reply),
-    # and a later reply has a later window: a reply issued since ``cutoff`` has ``due_on`` no
-    # earlier than the window of one issued on ``cutoff``.  That bound lets the (office, status,
-    # due_on) index skip the replies whose evaluation window closed long ago; the EXISTS decides.
+    # In REPLIED ``due_on`` is the review-request window counted from the service of the reply
+    # (appeals.serve_letter), and a later service a later window: a reply served since ``cutoff``
+    # has ``due_on`` no earlier than the window of one served on ``cutoff``.  That bound lets the
+    # (office, status, due_on) index skip the replies whose evaluation window closed long ago; the
+    # EXISTS decides.
     from xinfang.workflow.deadlines import due_date
     from xinfang.workflow.models import Step
 
@@ -446,11 +448,12 @@ def _follow_up_replies(org: Organisation, cutoff: dt.date) -> Q:
 
 
 def _follow_up_window(qs: Any, user: Any) -> Any:
-    """The date of the standing reply, from which the evaluation window of each row is counted."""
+    """The day the standing reply was served, from which the evaluation window of each row is
+    counted (issue #10 point 8)."""
     from xinfang.workflow.models import DecisionLetter
 
     latest = DecisionLetter.objects.filter(petition_id=OuterRef("pk")).order_by("-issued_at", "-pk")
-    return qs.annotate(letter_issued_at=Subquery(latest.values("issued_at")[:1]))
+    return qs.annotate(letter_served_on=Subquery(latest.values("served_on")[:1]))
 
 
 def _follow_up_parts(qs: Any, user: Any, today: dt.date) -> list[Any]:

@@ -98,14 +98,13 @@ def _row_due(section: Section | None, petition: Petition, today: dt.date) -> tup
     if section is not None and section.due == DUE_NOTICE:
         return getattr(petition, "section_due_on", None), True
     if section is not None and section.due == DUE_WINDOW:
-        issued = getattr(petition, "letter_issued_at", None)
-        if issued is None:
+        served = getattr(petition, "letter_served_on", None)
+        if served is None:
             return petition.due_on, False
         from xinfang.workflow.deadlines import due_date
         from xinfang.workflow.models import Step
 
-        start = timezone.localtime(issued).date() if timezone.is_aware(issued) else issued.date()
-        return due_date(Step.EVALUATION, start, petition.office).due_on, False
+        return due_date(Step.EVALUATION, served, petition.office).due_on, False
     return petition.due_on, petition.due_on is not None and petition.status in STAFF_DEADLINE_STATUSES
 
 
