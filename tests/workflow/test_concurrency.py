@@ -237,8 +237,9 @@ def test_the_handler_replies_while_the_office_withdraws_it(world, slow_check, wi
     assert after["events"] == before["events"] + 1 and after["audit"] == before["audit"] + 1
     assert after["assignments"] == 1
     if winner.name == "reply":
-        # a decision letter, the review-request window running, the unit still on the petition
-        assert petition.status == "replied" and petition.due_on is not None
+        # a decision letter, no window running until it is served (issue #10 point 8), the unit
+        # still on the petition
+        assert petition.status == "replied" and petition.due_on is None
         assert (after["letters"], after["open_assignments"]) == (1, 1)
     else:
         # no letter was left behind by the refused reply, and the assignment was ended
