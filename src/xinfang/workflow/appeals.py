@@ -127,7 +127,7 @@ def evaluation_state(
 ) -> tuple[Evaluation | None, str | None]:
     """The evaluation of the reply that stands and its status — pending / evaluated / lapsed, None
     while no reply stands — in one query when evaluated, two otherwise.  A lapsed one never counts as
-    satisfied."""
+    satisfied; an unserved reply is pending however old (its window has not started)."""
     if petition.status == Status.ACCEPTED:  # being handled (again): no reply stands
         return None, None
     latest = DecisionLetter.objects.filter(petition=petition).order_by("-issued_at", "-pk").values("pk")[:1]
