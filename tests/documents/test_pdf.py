@@ -130,3 +130,43 @@ def test_a_crashed_libreoffice_is_restarted_on_the_next_call(warm):
     out = warm.docx_to_pdf(make_docx("宋体"))
     assert "信访事项" in PdfReader(io.BytesIO(out)).pages[0].extract_text()
     assert warm._state.process is not None and warm._state.process.pid != process.pid
+
+
+def test_pdfserver_command_serves_a_configured_site(warm, settings, monkeypatch):
+    """``xinfang pdfserver`` in the foreground (as systemd runs it), used via XINFANG_PDF_SERVER."""
+    import contextlib
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    port = pdf._free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "xinfang.test_settings"}
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "xinfang.cli", "pdfserver", "--port", str(port)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not pdf._answers(("127.0.0.1", port), timeout=2) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        settings.PDF_SERVER = f"127.0.0.1:{port}"
+        monkeypatch.setattr(pdf, "_state", pdf._State())
+        out = pdf.docx_to_pdf(make_docx("仿宋_GB2312"))
+        assert "经查明" in PdfReader(io.BytesIO(out)).pages[0].extract_text()
+        assert pdf._state.process is None  # nothing started by this process
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+        time.sleep(1)
+        with contextlib.suppress(ProcessLookupError):  # as systemd does after its stop timeout
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_pdfserver_command_without_uno(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.PDF_UNOSERVER_PYTHON = "/nonexistent/python"
+    with pytest.raises(CommandError):
+        call_command("pdfserver", "--port", "2999")

@@ -56,15 +56,19 @@ FONTS_CONF = Path(__file__).resolve().parent / "fonts" / "fonts.conf"
 # 2-core machine has taken up to ~20 s.
 START_TIMEOUT = 90.0
 
-# Run by the uno Python: unoserver's own main(), plus a watchdog that stops it (SIGTERM: unoserver
-# then stops LibreOffice) once the process that started it is gone, whichever way that one ended.
+# Run by the uno Python: unoserver's own main(), plus a watchdog that stops it and LibreOffice (its
+# process group) once the process that started it is gone, whichever way that one ended.  The
+# ``soffice`` launcher is used, not ``soffice.bin``: on a fresh profile soffice.bin exits to be
+# restarted, which only the launcher (oosplash) does.
 _SERVER_MAIN = """\
 import os, signal, sys, threading, time
 parent = os.getppid()
 def watch():
     while os.getppid() == parent:
         time.sleep(1)
-    os.kill(os.getpid(), signal.SIGTERM)
+    # The server's own session: unoserver, oosplash, soffice.bin.  SIGKILL, since after a SIGTERM
+    # this process may be gone before it could finish the job, and oosplash was seen to outlive it.
+    os.killpg(os.getpgid(0), signal.SIGKILL)
 if os.environ.get("XINFANG_PDFSERVER_WATCH_PARENT") == "1":
     threading.Thread(target=watch, daemon=True).start()
 from unoserver.server import main
@@ -123,20 +127,12 @@ def uno_python() -> str | None:
     return None
 
 
-def office_binary() -> str:
-    """LibreOffice's own binary for the warm server: ``soffice`` is a script that runs ``oosplash``,
-    which was seen to ignore SIGTERM and keep a dead LibreOffice's server from exiting."""
-    launcher = Path(soffice()).resolve()
-    binary = launcher.with_name("soffice.bin")
-    return str(binary) if binary.exists() else str(launcher)
-
-
 def server_command(python: str, port: int, uno_port: int, profile: Path, *, timeout: int) -> list[str]:
     """argv of a unoserver (XML-RPC on ``port``, LibreOffice's UNO socket on ``uno_port``)."""
     return [
         python, "-c", _SERVER_MAIN, "--interface", "127.0.0.1", "--uno-interface", "127.0.0.1",
         "--port", str(port), "--uno-port", str(uno_port), "--user-installation", str(profile),
-        "--conversion-timeout", str(timeout), "--executable", office_binary(), "--quiet",
+        "--conversion-timeout", str(timeout), "--executable", soffice(), "--quiet",
     ]  # fmt: skip
 
 
@@ -208,11 +204,16 @@ def _stop_own_server() -> None:
         # included, is signalled, so nothing is left behind even if unoserver does not pass it on.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+        # unoserver has exited; what is left of its group (oosplash was seen to ignore SIGTERM)
+        # gets a few seconds, then SIGKILL.
+        deadline = time.monotonic() + 3
+        with contextlib.suppress(ProcessLookupError):
+            while time.monotonic() < deadline:
+                os.killpg(process.pid, 0)
+                time.sleep(0.1)
+            os.killpg(process.pid, signal.SIGKILL)
     if process is not None and _state.address is not None:
         with contextlib.suppress(OSError):
             address_file = run_dir() / "address"
