@@ -357,3 +357,21 @@ def test_deferred_indexes_come_back_identical(db):
     assert schema_of_seeded_tables() == before
     assert Involvement.objects.filter(reason=InvolvementReason.OFFICE).count() == 120
     assert_numbers_gap_free()
+
+
+def test_every_unserved_seeded_letter_has_its_document_to_serve(demo):
+    """The seed writes letters in bulk; each one not yet served gets an issued 处理意见书 (numbered,
+    its DOCX kept), so the office can record its service and the petitioner's window can start."""
+    from xinfang.core.files import open_plaintext
+    from xinfang.documents.models import Document
+    from xinfang.workflow.models import DecisionLetter
+
+    unserved = DecisionLetter.objects.filter(served_on__isnull=True)
+    assert not unserved.filter(documents__isnull=True).exists()
+    documents = Document.objects.filter(kind="decision_letter", status="issued")
+    assert documents.exists()
+    document = documents.filter(served_on__isnull=True).first() or documents.first()
+    assert document.reference.endswith("号") and document.letter_id is not None
+    with open_plaintext(document.docx_file) as reader:
+        assert reader.read()[:2] == b"PK"
+    assert "Decision letters as documents" in demo

@@ -15,6 +15,7 @@ from django.db import connection
 
 from xinfang.core import crypto
 from xinfang.demo.accounts import ensure_accounts
+from xinfang.demo.documents import seed_letter_documents
 from xinfang.demo.morning import ensure_routing_rules, portal_sample, prepare_morning
 from xinfang.demo.petitions import SeedResult, seed_petitions
 from xinfang.demo.tree import TreeMissing, ensure_tree, load_tree
@@ -142,6 +143,12 @@ class Command(BaseCommand):
                 made = ", ".join(f"{key} {n}" for key, n in morning.created.items()) or "nothing missing"
                 notes = f"{morning.notified} notes ({seconds:.1f} s)"
                 self.stdout.write(f"Demo morning (workbench items added): {made}; {notes}.")
+        if demo and target:
+            started = time.perf_counter()
+            made = seed_letter_documents()
+            self.stdout.write(
+                f"Decision letters as documents: {made} issued ({time.perf_counter() - started:.1f} s)."
+            )
         never_built = not RefreshState.objects.filter(rebuilt_at__isnull=False).exists()
         if not options["no_stats"] and (created or never_built):
             # The seed writes its rows in bulk, past the roll-up's markers: count everything afresh,
