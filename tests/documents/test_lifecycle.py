@@ -71,3 +71,19 @@ def test_the_leader_returns_a_draft_with_what_to_change(world, client):
     assert "请补充法律依据的条款。" in page and "returned-note" in page
     with pytest.raises(services.DocumentRefused):
         services.issue(user=world.handler_a, document=document)
+
+
+def test_a_document_is_written_in_chinese_whatever_the_drafters_language(world):
+    from django.utils import translation
+
+    from xinfang.documents.rendering import context_for
+
+    number = new_registration(world).petition.number
+    to_accepted(world, number)
+    with translation.override("en"):
+        document = services.draft(
+            user=world.handler_a, number=number, kind="decision_letter", body=dict(REPLY)
+        )
+        context = context_for(document)
+    assert "请求复查" in document.body["review_notice"]
+    assert context["outcome_label"] == "支持" and context["title"] == "处理意见书"

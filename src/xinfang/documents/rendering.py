@@ -12,6 +12,9 @@ import io
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.functional import Promise
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -64,9 +67,13 @@ def common_context(document: Document) -> dict[str, Any]:
 
 
 def context_for(document: Document) -> dict[str, Any]:
+    """Everything the template prints, in the site's language whatever the reader's: a document
+    goes out in Chinese even when an official works in the English interface."""
     from .kinds import kind
 
-    return {**document.body, **kind(document.kind).context(document), **common_context(document)}
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {**document.body, **kind(document.kind).context(document), **common_context(document)}
+        return {name: str(value) if isinstance(value, Promise) else value for name, value in context.items()}
 
 
 def render_docx(

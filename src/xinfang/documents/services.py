@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import record_event
@@ -121,7 +122,8 @@ def draft(
     if supersedes is not None and (supersedes.petition_id != petition.pk or not supersedes.is_issued
                                    or supersedes.kind != kind):  # fmt: skip
         raise DocumentRefused(_("只能更正本事项已印发的同类文书。"), code="bad_supersedes")
-    initial = spec.build(petition)
+    with translation.override(settings.LANGUAGE_CODE):  # the document's text is Chinese, whoever drafts
+        initial = spec.build(petition)
     cleaned = _clean_body(spec, {**initial, **(body or {})})
     unit = spec.addressee_unit(petition)
     document = Document(
@@ -213,7 +215,8 @@ def issue(*, user: Any, document: Document) -> Document:
         if document.is_issued:  # a double click that raced the first
             raise DocumentRefused(_("该文书已印发。"), code="issued")
         if spec.on_issue is not None:
-            spec.on_issue(document, user)
+            with translation.override(settings.LANGUAGE_CODE):  # the letter's own texts, as above
+                spec.on_issue(document, user)
         today = timezone.localdate()
         document.year, document.issued_on = today.year, today
         document.sequence = next_sequence(document.organisation, document.kind, today.year)
