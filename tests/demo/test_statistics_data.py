@@ -72,8 +72,9 @@ def test_records_agree_with_the_petitions_states(seeded):
     assert not closed.filter(outcome="late", closed_on__lte=F("due_on")).exists()
     late = closed.filter(outcome="late").count()
     assert 0.01 * closed.count() < late < 0.2 * closed.count()
-    today = timezone.localdate()
-    assert DeadlineRecord.objects.filter(closed_on=None, due_on__lt=today).exists()
+    # Whether one of the 400 is still open *and* overdue on the day the suite runs depends on that
+    # day (the stories end today): it failed once in CI on PostgreSQL.  The demo morning makes
+    # overdue work on purpose, and tests/demo/test_morning.py checks it.
     # assignments (交办) owe a completion report: met by the reply, or late
     reports = DeadlineRecord.objects.filter(kind=DeadlineKind.COMPLETION_REPORT)
     assert {"met", "late"} <= set(reports.values_list("outcome", flat=True))
