@@ -48,10 +48,19 @@ def documents_of(petition: Petition) -> list[Document]:
 
 
 def requires_approval(document: Document) -> bool:
-    setting = KindSetting.objects.filter(organisation=document.organisation, kind=document.kind).first()
-    if setting is not None:
-        return setting.requires_approval
-    return kinds_module.kind(document.kind).requires_approval
+    return approval_rules([document])[(document.organisation_id, document.kind)]
+
+
+def approval_rules(documents: list[Document]) -> dict[tuple[int, str], bool]:
+    """Whether a leader approves before issue, per (organisation, kind) of ``documents``, in one
+    query: the organisation's ``KindSetting``, else the kind's default."""
+    keys = {(d.organisation_id, d.kind) for d in documents}
+    rules = {key: kinds_module.kind(key[1]).requires_approval for key in keys}
+    settings_ = KindSetting.objects.filter(organisation_id__in={org for org, _kind in keys})
+    for org, kind, required in settings_.values_list("organisation_id", "kind", "requires_approval"):
+        if (org, kind) in rules:
+            rules[org, kind] = required
+    return rules
 
 
 def current_template(kind: str) -> DocumentTemplate | None:
@@ -304,5 +313,5 @@ def confirm_receipt(*, petition: Petition, document: Document) -> Document:
 
 __all__ = [
     "DocumentKind", "DocumentRefused", "approve", "confirm_receipt", "current_template", "documents_of",
-    "draft", "issue", "record_service", "requires_approval", "return_draft", "update_draft",
+    "approval_rules", "draft", "issue", "record_service", "requires_approval", "return_draft", "update_draft",
 ]  # fmt: skip

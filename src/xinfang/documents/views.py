@@ -506,12 +506,18 @@ def awaiting_approval(user: Any) -> list[Document]:
     roots = Q(organisation__path__startswith=org.path)
     if org.kind == OrganisationKind.PETITION_OFFICE and org.parent_id:
         roots |= Q(organisation_id=org.parent_id)
-    drafts = (
+    drafts = list(
         Document.objects.filter(roots, status=DocumentStatus.DRAFT)
         .select_related("petition", "organisation", "drafted_by")
         .order_by("drafted_at", "pk")[:APPROVAL_SCAN_CAP]
     )
-    return [d for d in drafts if is_approver(user, d) and services.requires_approval(d)]
+    # One query for the approval rules and one leader line per organisation, not per draft.
+    rules = services.approval_rules(drafts)
+    approves: dict[int, bool] = {}
+    for d in drafts:
+        if d.organisation_id not in approves:
+            approves[d.organisation_id] = is_approver(user, d)
+    return [d for d in drafts if approves[d.organisation_id] and rules[d.organisation_id, d.kind]]
 
 
 LISTS = {"unserved": gettext_lazy("待送达的文书"), "awaiting_approval": gettext_lazy("待审批的文书")}

@@ -312,12 +312,7 @@ def list_documents(request: HttpRequest, number: str) -> dict[str, Any]:
     A petition that does not exist and one outside the caller's scope give the same 404."""
     petition = access_petition(auth_user(request), number)
     found = selectors.documents_of_petition(petition)
-    # one look-up of the approval setting per organisation and kind, not one per document
-    approval = {(d.organisation_id, d.kind): None for d in found}
-    for key in approval:
-        approval[key] = documents.requires_approval(
-            next(d for d in found if (d.organisation_id, d.kind) == key)
-        )
+    approval = documents.approval_rules(found)  # one query for every organisation and kind
     return {
         "results": [document_body(d, requires_approval=approval[(d.organisation_id, d.kind)]) for d in found]
     }
