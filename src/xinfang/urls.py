@@ -20,6 +20,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
     # Browsers ask for /favicon.ico before any page names its icon: answer instead of a 404.
     path("favicon.ico", favicon),
+    path("portal/reception/", include("xinfang.reception.portal_urls")),  # 接待日 and booking
     path("portal/", include("xinfang.portal.urls")),
     path(
         "staff/login/",
@@ -40,6 +41,12 @@ urlpatterns = [
     path("staff/documents/", include("xinfang.documents.urls")),  # 文书
     path("staff/supervision/", include("xinfang.supervision.urls")),
     path("staff/accountability/", include("xinfang.supervision.accountability_urls")),  # 约谈/通报/建议
+    path("staff/leadership/", include("xinfang.leadership.urls")),  # 包案, 阅批, 值班
+    path("staff/reception/", include("xinfang.reception.urls")),  # 领导接待日, 下访/约访
+    path("staff/disputes/", include("xinfang.screening.urls")),  # 矛盾纠纷排查台账
+    path("staff/campaigns/", include("xinfang.campaigns.urls")),  # 积案, 专项行动, 救助
+    path("staff/referrals/", include("xinfang.exchange.urls")),  # 上级交办
+    path("staff/information/", include("xinfang.information.urls")),  # 信访信息/摘报
     path("staff/stats/", include("xinfang.stats.urls")),  # 统计分析, 考核, 报告
     path("staff/tokens/", include("xinfang.api.urls")),
     path("api/v1/", api_v1.urls),

@@ -17,7 +17,24 @@ from ninja.types import DictStrAny
 
 from xinfang.core.input_guard import is_json_content_type
 
-from .endpoints import accountability, actions, auth, notifications, petitions, portal, statistics, worklist
+from .endpoints import (
+    accountability,
+    actions,
+    auth,
+    campaigns,
+    contracts,
+    disputes,
+    instructions,
+    notifications,
+    petitions,
+    portal,
+    reception,
+    reception_portal,
+    referrals,
+    reports,
+    statistics,
+    worklist,
+)
 from .endpoints import documents as document_endpoints
 from .endpoints import supervision as supervision_endpoints
 from .errors import UnsupportedMediaType, install_error_handlers
@@ -111,8 +128,17 @@ api.add_router("/petitions", supervision_endpoints.petition_router)
 api.add_router("/supervisions", supervision_endpoints.router)
 api.add_router("/petitions", document_endpoints.petition_router)
 api.add_router("/documents", document_endpoints.router)
+api.add_router("/portal/reception-days", reception_portal.router)
 api.add_router("/portal", portal.router)
 api.add_router("/worklist", worklist.router)
 api.add_router("/notifications", notifications.router)
 api.add_router("/accountability", accountability.router)
 api.add_router("/statistics", statistics.router)
+# Issue #11: leaders, ledgers and campaigns.
+api.add_router("/contracts", contracts.router)
+api.add_router("/instructions", instructions.router)
+api.add_router("/reception-days", reception.router)
+api.add_router("/disputes", disputes.router)
+api.add_router("/campaigns", campaigns.router)
+api.add_router("/referrals", referrals.router)
+api.add_router("/reports", reports.router)

@@ -4,11 +4,14 @@ restricted queryset."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinfang.core import worklists
 from xinfang.core.decorators import role_required
 from xinfang.organisations.choices import CASEWORK_ROLES
 
@@ -17,18 +20,33 @@ from .sections import get_section
 from .selectors import workbench_overview
 
 
+def _panel_rows(
+    panel: worklists.WorkPanel, today: dt.date
+) -> list[tuple[worklists.WorkItem, int | None, int]]:
+    """Each item of a panel with its days left and its days overdue (0 when not overdue)."""
+    rows = []
+    for item in panel.items:
+        left = item.days_left(today)
+        rows.append((item, left, -left if left is not None and left < 0 else 0))
+    return rows
+
+
 @role_required(*CASEWORK_ROLES)
 def workbench(request: HttpRequest) -> HttpResponse:
     """Counts per section at the top (each a link to the queue narrowed to that section), then the
     first rows of every non-empty section."""
     overview = workbench_overview(request.user)
+    today = timezone.localdate()
+    # Work that is not a petition (contracted cases, instructions, bookings …): the apps' panels.
+    panels = [(panel, _panel_rows(panel, today)) for panel in worklists.panels_for(request.user, today)]
     return render(
         request,
         "workbench/workbench.html",
         {
             "overview": overview,
             "non_empty": [o for o in overview if o.count],
-            "today": timezone.localdate(),
+            "panels": panels,
+            "today": today,
         },
     )
 

@@ -16,6 +16,7 @@ from django.db import connection
 from xinfang.core import crypto
 from xinfang.demo.accounts import ensure_accounts
 from xinfang.demo.documents import seed_letter_documents
+from xinfang.demo.ledgers import seed_ledgers
 from xinfang.demo.morning import ensure_routing_rules, portal_sample, prepare_morning
 from xinfang.demo.petitions import SeedResult, seed_petitions
 from xinfang.demo.tree import TreeMissing, ensure_tree, load_tree
@@ -148,6 +149,13 @@ class Command(BaseCommand):
             made = seed_letter_documents()
             self.stdout.write(
                 f"Decision letters as documents: {made} issued ({time.perf_counter() - started:.1f} s)."
+            )
+        if demo and accounts and target:
+            # Leaders' work, ledgers and campaigns: they name the demo leaders and clerks.
+            started = time.perf_counter()
+            made = ", ".join(f"{name} {n}" for name, n in seed_ledgers(tree).items())
+            self.stdout.write(
+                f"Leaders, ledgers and campaigns: {made} ({time.perf_counter() - started:.1f} s)."
             )
         never_built = not RefreshState.objects.filter(rebuilt_at__isnull=False).exists()
         if not options["no_stats"] and (created or never_built):

@@ -1,0 +1,3 @@
+"""Models of leadership (see the package docstring)."""
+
+from django.db import models  # noqa: F401

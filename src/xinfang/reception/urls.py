@@ -1,0 +1,6 @@
+"""Staff pages of reception."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "reception"
+urlpatterns: list = []

@@ -1,0 +1,6 @@
+"""Staff pages of screening."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "screening"
+urlpatterns: list = []

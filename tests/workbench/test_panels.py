@@ -1,0 +1,60 @@
+"""Panels of work that is not a petition (core.worklists): a provider registered by an app shows
+its count, rows and links on the workbench of the user it concerns, and nothing for others."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from xinfang.core import worklists
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def provider(world):
+    def panels(user, today):
+        if user != world.leader_a:
+            return [worklists.WorkPanel(key="empty", label="空", reason="", count=0)]
+        items = [
+            worklists.WorkItem(
+                "拖欠工资案",
+                "/x/1/",
+                reason="包案领导",
+                reference="BA-1",
+                due_on=today - dt.timedelta(days=2),
+            ),
+            worklists.WorkItem("征地补偿", "/x/2/", reference="BA-2", due_on=today + dt.timedelta(days=3)),
+        ]
+        return [
+            worklists.WorkPanel(
+                "contracts-test",
+                "我包案的",
+                "您是这些案件的包案领导。",
+                7,
+                items,
+                "/x/",
+                "/x.xlsx",
+                alert=True,
+            )
+        ]
+
+    worklists.register("test", panels)
+    yield
+    worklists._PROVIDERS.pop("test")
+
+
+def test_a_panel_shows_its_rows_and_links(client, world, provider):
+    client.force_login(world.leader_a)
+    html = client.get(reverse("workbench:home")).content.decode()
+    assert 'id="panel-contracts-test"' in html and 'id="count-panel-contracts-test"' in html
+    assert "拖欠工资案" in html and "超期2天" in html and "剩3天" in html
+    assert "查看全部 7 项" in html and 'href="/x.xlsx"' in html
+
+
+def test_empty_panels_and_other_users_show_nothing(client, world, provider):
+    client.force_login(world.handler_a)
+    html = client.get(reverse("workbench:home")).content.decode()
+    assert "panel-" not in html
