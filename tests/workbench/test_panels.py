@@ -58,3 +58,16 @@ def test_empty_panels_and_other_users_show_nothing(client, world, provider):
     client.force_login(world.handler_a)
     html = client.get(reverse("workbench:home")).content.decode()
     assert "panel-" not in html
+
+
+def test_the_worklist_api_lists_the_panels(client, world, provider):
+    from xinfang.api.services import obtain_token
+
+    from ..factories import PASSWORD
+
+    token = obtain_token(username=world.leader_a.username, password=PASSWORD, ip="127.0.0.9").token
+    response = client.get("/api/v1/worklist", {"limit": 1}, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    [panel] = response.json()["panels"]
+    assert panel["key"] == "contracts-test" and panel["count"] == 7 and panel["alert"] is True
+    assert [i["reference"] for i in panel["items"]] == ["BA-1"] and panel["items"][0]["days_left"] == -2

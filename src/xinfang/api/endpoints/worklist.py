@@ -11,9 +11,11 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from xinfang.core import worklists
 from xinfang.core.pagination import capped_count
 from xinfang.organisations.choices import CASEWORK_ROLES
 from xinfang.workbench.sections import SECTION_COUNT_CAP, SECTIONS, get_section, sections_for
@@ -71,8 +73,33 @@ class WorklistSectionOut(Schema):
     items: list[WorkItemOut]
 
 
+class PanelItemOut(Schema):
+    """A record that is not a petition (a contracted case, an instruction, a booking …)."""
+
+    reference: str = Field(description="编号：信访件、纠纷、预约等的编号")
+    title: str
+    url: str = Field(description="工作人员页面上的地址")
+    reason: str
+    due_on: dt.date | None
+    days_left: int | None = Field(description="距期限的天数，逾期为负数")
+
+
+class PanelOut(Schema):
+    key: str
+    label: str
+    reason: str
+    count: int
+    alert: bool = Field(description="有逾期事项")
+    list_url: str = Field(description="台账页面")
+    export_url: str = Field(description="台账的 Excel 导出")
+    items: list[PanelItemOut]
+
+
 class WorklistOut(Schema):
     sections: list[WorklistSectionOut]
+    panels: list[PanelOut] = Field(
+        description="信访件以外的待办（包案、阅批、排查、接待预约、上级交办、信访信息）；指定 section 时为空"
+    )
     limit: int
     offset: int
 
@@ -136,4 +163,33 @@ def worklist(request: HttpRequest, filters: Query[WorklistFilters]) -> dict[str,
                 "items": [_item(r) for r in rows],
             }
         )
-    return {"sections": result, "limit": filters.limit, "offset": offset}
+    panels = [] if filters.section else _panels(user, filters.limit)
+    return {"sections": result, "panels": panels, "limit": filters.limit, "offset": offset}
+
+
+def _panels(user: Any, limit: int) -> list[dict[str, Any]]:
+    """The workbench's panels of non-petition work (``core.worklists``), their first ``limit`` items."""
+    today = timezone.localdate()
+    return [
+        {
+            "key": panel.key,
+            "label": str(panel.label),
+            "reason": str(panel.reason),
+            "count": panel.count,
+            "alert": panel.alert,
+            "list_url": panel.list_url,
+            "export_url": panel.export_url,
+            "items": [
+                {
+                    "reference": item.reference,
+                    "title": item.title,
+                    "url": item.url,
+                    "reason": item.reason,
+                    "due_on": item.due_on,
+                    "days_left": item.days_left(today),
+                }
+                for item in panel.items[:limit]
+            ],
+        }
+        for panel in worklists.panels_for(user, today)
+    ]
