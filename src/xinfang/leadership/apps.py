@@ -1,3 +1,6 @@
+"""Leaders' work around petitions (《信访工作条例》第十八条): case contracting (包案, ``LeaderContract``),
+instructions (阅批) that become tracked tasks for the named unit, and the duty rota with its log (值班)."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +8,12 @@ from django.utils.translation import gettext_lazy as _
 class LeadershipConfig(AppConfig):
     name = "xinfang.leadership"
     verbose_name = _("领导包案与阅批")
+
+    def ready(self) -> None:
+        from xinfang.core import worklists
+
+        from .audit_labels import register_audit_labels
+        from .panels import panels
+
+        register_audit_labels()
+        worklists.register("leadership", panels)
