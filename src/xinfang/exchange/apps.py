@@ -1,3 +1,6 @@
+"""Cases referred from above (上级交办) and their report back, between two Xinfang installations or
+with another platform, over the HTTP API with system accounts (docs/api.md, "Exchange")."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +8,28 @@ from django.utils.translation import gettext_lazy as _
 class ExchangeConfig(AppConfig):
     name = "xinfang.exchange"
     verbose_name = _("上级交办")
+
+    def ready(self) -> None:
+        from xinfang.audit import labels
+        from xinfang.core import worklists
+
+        from .panels import received_panel
+        from .report_kind import register_kind
+
+        register_kind()  # the report back is a document kind (上级交办事项办理情况报告)
+        worklists.register("exchange", received_panel)
+        labels.register(
+            actions={
+                "exchange.peer_create": _("新增对接平台"),
+                "exchange.peer": _("修改对接平台"),
+                "exchange.receive": _("接收上级交办"),
+                "exchange.draft_report": _("起草上级交办事项办理情况报告"),
+                "exchange.report": _("向上级报告办理结果"),
+                "exchange.decision": _("上级认可或退回报告"),
+                "exchange.refer": _("向下级平台交办"),
+                "exchange.report_received": _("收到下级报告"),
+                "exchange.accept": _("认可下级报告"),
+                "exchange.return": _("退回下级重报"),
+                "exchange.export": _("导出交办台账"),
+            }
+        )

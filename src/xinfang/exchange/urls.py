@@ -1,6 +1,18 @@
-"""Staff pages of exchange."""
+"""Staff pages of exchange (``/staff/referrals/``)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "exchange"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", views.received, name="received"),
+    path("received/<int:pk>/", views.received_detail, name="received_detail"),
+    path("sent/", views.sent, name="sent"),
+    path("sent/new/", views.refer_form, name="refer"),
+    path("sent/<int:pk>/", views.sent_detail, name="sent_detail"),
+    path("sent/<int:pk>/report.docx", views.sent_file, name="sent_file"),
+    path("peers/", views.peers, name="peers"),
+    path("peers/new/", views.peer_form, name="peer_new"),
+    path("peers/<int:pk>/", views.peer_form, name="peer_edit"),
+]
