@@ -22,6 +22,8 @@ EXPECTED = {
     "xinfang:conclude_lapsed": ("xinfang.workflow.tasks.conclude_lapsed", "15 1 * * *"),
     "xinfang:refresh_statistics": ("xinfang.stats.tasks.refresh_counts", "* * * * *"),
     "xinfang:purge_idempotency_keys": ("xinfang.api.idempotency.purge_idempotency_keys", "30 1 * * *"),
+    "xinfang:reception_sessions": ("xinfang.reception.tasks.materialise_sessions", "20 0 * * *"),
+    "xinfang:reception_reminders": ("xinfang.reception.tasks.send_reminders", "0 16 * * *"),
 }
 
 

@@ -59,4 +59,16 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "30 1 * * *",
         "Delete the API's stored Idempotency-Key responses past their retention (one DELETE).",
     ),
+    PeriodicJob(
+        "reception_sessions",
+        "xinfang.reception.tasks.materialise_sessions",
+        "20 0 * * *",
+        "Extend every reception schedule's sessions (领导接待日) to three months ahead.",
+    ),
+    PeriodicJob(
+        "reception_reminders",
+        "xinfang.reception.tasks.send_reminders",
+        "0 16 * * *",
+        "SMS the day before to citizens who booked tomorrow's reception days.",
+    ),
 )
