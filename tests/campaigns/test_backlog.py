@@ -71,9 +71,13 @@ def test_the_office_sets_its_rule_and_the_list_follows(world):
     p = overdue(world, 12)
     assert p.number not in numbers(world.supervisor_a)
     services.save_backlog_rule(
-        user=world.supervisor_a, overdue_enabled=True, overdue_days=10, repeat_enabled=False, repeat_count=2,
+        user=world.supervisor_a,
+        overdue_enabled=True,
+        overdue_days=10,
+        repeat_enabled=False,
+        repeat_count=2,
         concluded_enabled=False,
-    )  # fmt: skip
+    )
     assert BacklogRule.objects.get().organisation == world.a.government  # the office's area
     assert p.number in numbers(world.supervisor_a) and p.number in numbers(world.leader_a)
     assert AuditEvent.objects.filter(action="campaigns.rule_saved").count() == 1
@@ -90,14 +94,22 @@ def test_a_city_rule_covers_its_counties_unless_they_have_their_own(world):
 def test_rule_refused_and_invalid(world):
     with pytest.raises(CampaignRefused):
         services.save_backlog_rule(
-            user=world.handler_a, overdue_enabled=True, overdue_days=10, repeat_enabled=True, repeat_count=2,
+            user=world.handler_a,
+            overdue_enabled=True,
+            overdue_days=10,
+            repeat_enabled=True,
+            repeat_count=2,
             concluded_enabled=True,
-        )  # fmt: skip
+        )
     with pytest.raises(ValidationError) as exc:
         services.save_backlog_rule(
-            user=world.supervisor_a, overdue_enabled=True, overdue_days=-1, repeat_enabled=True, repeat_count=2,
+            user=world.supervisor_a,
+            overdue_enabled=True,
+            overdue_days=-1,
+            repeat_enabled=True,
+            repeat_count=2,
             concluded_enabled=True,
-        )  # fmt: skip
+        )
     assert "overdue_days" in exc.value.message_dict
 
 

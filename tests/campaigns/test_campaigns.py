@@ -20,7 +20,6 @@ from xinfang.campaigns.access import CampaignRefused
 from xinfang.campaigns.models import Campaign, CampaignCase, CaseStatus, ResolutionCategory
 from xinfang.campaigns.progress import filter_cases, progress
 from xinfang.notifications.models import Notification
-
 from xinfang.petitions.models import Petition
 
 from ..factories import make_staff, register
@@ -64,8 +63,9 @@ def test_cases_categories_resolution_and_progress(world):
     c = new_campaign(world)
     p1, p2, p3 = overdue(world, 40), overdue(world, 50), overdue(world, 60)
     cat = ResolutionCategory.objects.get(organisation=world.a.government, name="化解一批")
-    cases = services.add_cases(user=world.supervisor_a, campaign_id=c.pk, petition_numbers=[p1.number, p2.number],
-                               category=cat.pk)  # fmt: skip
+    cases = services.add_cases(
+        user=world.supervisor_a, campaign_id=c.pk, petition_numbers=[p1.number, p2.number], category=cat.pk
+    )
     assert {x.reasons for x in cases} == {"overdue"} and {x.unit for x in cases} == {world.a.office}
     [third] = services.add_cases(user=world.supervisor_a, campaign_id=c.pk, petition_numbers=[p3.number])
     services.update_case(user=world.supervisor_a, case_id=third.pk, unit=world.a.department.pk, category=None)
@@ -112,9 +112,12 @@ def test_contract_through_leadership(world):
         )
     assert {"leader", "measures", "due_on"} <= set(exc.value.message_dict)
     services.contract_case(
-        user=world.supervisor_a, case_id=case.pk, leader=world.leader_a.pk, measures="约见信访人，协调补发。",
+        user=world.supervisor_a,
+        case_id=case.pk,
+        leader=world.leader_a.pk,
+        measures="约见信访人，协调补发。",
         due_on=TODAY + dt.timedelta(days=30),
-    )  # fmt: skip
+    )
     from xinfang.leadership.models import LeaderContract
 
     contract = LeaderContract.objects.get(petition=p)
@@ -150,17 +153,29 @@ def test_closing_report(world):
 
 def test_pages(client, world, b_supervisor):
     client.force_login(world.supervisor_a)
-    response = client.post(reverse("campaigns:new"), {"name": "", "starts_on": TODAY, "ends_on": LATER,
-                                                       "description": "清理积案", "target_resolution_rate": "95"})  # fmt: skip
+    response = client.post(
+        reverse("campaigns:new"),
+        {
+            "name": "",
+            "starts_on": TODAY,
+            "ends_on": LATER,
+            "description": "清理积案",
+            "target_resolution_rate": "95",
+        },
+    )
     html = response.content.decode()
     assert response.status_code == 200 and "清理积案" in html  # typed text kept on error
-    response = client.post(reverse("campaigns:new"), {"name": "百日攻坚", "starts_on": TODAY, "ends_on": LATER,
-                                                       "target_resolution_rate": "95"})  # fmt: skip
+    response = client.post(
+        reverse("campaigns:new"),
+        {"name": "百日攻坚", "starts_on": TODAY, "ends_on": LATER, "target_resolution_rate": "95"},
+    )
     c = Campaign.objects.get()
     assert response.status_code == 302
     p1, p2 = overdue(world, 40), overdue(world, 41)
-    response = client.post(reverse("campaigns:backlog_add"), {"campaign": c.pk, "number": [p1.number, p2.number],
-                                                               "from": "backlog"})  # fmt: skip
+    response = client.post(
+        reverse("campaigns:backlog_add"),
+        {"campaign": c.pk, "number": [p1.number, p2.number], "from": "backlog"},
+    )
     assert response.status_code == 302 and CampaignCase.objects.count() == 2
     html = client.get(reverse("campaigns:detail", args=[c.pk])).content.decode()
     assert p1.number in html and 'id="progress-total"' in html and "下载总结报告" in html
@@ -169,8 +184,10 @@ def test_pages(client, world, b_supervisor):
         reverse("campaigns:case", args=[case.pk]), {"form": "resolve", "resolved_on": "", "note": "息访"}
     )
     assert "息访" in response.content.decode()  # kept
-    response = client.post(reverse("campaigns:case", args=[case.pk]),
-                           {"form": "resolve", "resolved_on": TODAY.isoformat(), "note": "息访"})  # fmt: skip
+    response = client.post(
+        reverse("campaigns:case", args=[case.pk]),
+        {"form": "resolve", "resolved_on": TODAY.isoformat(), "note": "息访"},
+    )
     assert response.status_code == 302
     assert (
         CampaignCase.objects.filter(pk=case.pk).values_list("status", flat=True).get() == CaseStatus.RESOLVED
@@ -230,6 +247,11 @@ def test_uncontracted_backlog_panel_follows_the_policy(world):
     assert panel.count == 1 and panel.items[0].reference == p.number
     from xinfang.leadership.services import open_contract
 
-    open_contract(actor=world.supervisor_a, leader=world.leader_a, petition=p, measures="包案",
-                  due_on=TODAY + dt.timedelta(days=10))  # fmt: skip
+    open_contract(
+        actor=world.supervisor_a,
+        leader=world.leader_a,
+        petition=p,
+        measures="包案",
+        due_on=TODAY + dt.timedelta(days=10),
+    )
     assert not [x for x in panels.panels(world.supervisor_a, TODAY) if x.key == "backlog-uncontracted"]
