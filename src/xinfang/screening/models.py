@@ -202,6 +202,11 @@ class Dispute(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def overdue(self) -> bool:
+        """Past its deadline and still open, today (for templates)."""
+        return self.is_overdue()
+
     def is_overdue(self, today: dt.date | None = None) -> bool:
         today = today or timezone.localdate()
         return self.is_open and self.deadline is not None and self.deadline < today

@@ -174,6 +174,26 @@ def _check_fields(values: dict[str, Any], *, actor: Any) -> None:
         raise ValidationError(errors)
 
 
+def _validate(
+    values: dict[str, Any], parties: Sequence[PartyData] | None, *, actor: Any
+) -> list[PartyData] | None:
+    """Every field error at once (the form shows them all), parties included."""
+    errors: dict[str, list[str]] = {}
+    try:
+        _check_fields(values, actor=actor)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    cleaned = None
+    if parties is not None:
+        try:
+            cleaned = _clean_parties(parties)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def _check_leader(leader: User | None, dispute_unit: Organisation) -> None:
     """The contracting leader holds the leader role in the dispute's area (its scope)."""
     if leader is None:
@@ -270,8 +290,7 @@ def create_dispute(
         "title": title, "kind": kind, "risk": risk, "source": source, "organisation": organisation,
         "locality": locality, "round": round, "deadline": deadline, "screened_on": screened_on,
     }  # fmt: skip
-    _check_fields(values, actor=actor)
-    cleaned = _clean_parties(parties)
+    cleaned = _validate(values, parties, actor=actor)
     _check_leader(leader, organisation)
     with transaction.atomic():
         office = actor.organisation
@@ -299,9 +318,9 @@ def create_dispute(
             actor=actor,
             action="dispute.created",
             obj=dispute,
-            data={"number": dispute.number, "unit": organisation.pk, "risk": risk, "kind": kind},
+            data={"number": dispute.number, "unit": organisation.pk, "risk": risk, "dispute_kind": kind},
         )
-        transaction.on_commit(lambda: _notify_leader(dispute))
+        _notify_leader(dispute)  # bell rows in the same transaction
     return dispute
 
 
@@ -332,8 +351,7 @@ def update_dispute(
         values.setdefault("screened_on", dispute.screened_on)
     if values.get("screened_on") is None and "screened_on" in values:
         values["screened_on"] = dispute.screened_on
-    _check_fields(values, actor=actor)
-    cleaned = _clean_parties(parties) if parties is not None else None
+    cleaned = _validate(values, parties, actor=actor)
     changed = []
     with transaction.atomic():
         dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
@@ -388,9 +406,13 @@ def set_leader(*, dispute: Dispute, leader: User | None, actor: Any) -> Dispute:
             actor=actor,
             action="dispute.leader_set",
             obj=dispute,
-            data={"number": dispute.number, "leader": leader.pk if leader else None, "previous": previous},
+            data={
+                "number": dispute.number,
+                "leader": leader.pk if leader else None,
+                "previous_leader": previous,
+            },
         )
-        transaction.on_commit(lambda: _notify_leader(dispute))
+        _notify_leader(dispute)  # bell rows in the same transaction
     return dispute
 
 
@@ -436,7 +458,7 @@ def transition(
             actor=actor,
             action="dispute.transition",
             obj=locked,
-            data={"number": locked.number, "previous": previous, "status": to,
+            data={"number": locked.number, "previous_status": previous, "dispute_status": to,
                   "petition": petition.number if petition else None},
         )  # fmt: skip
     return locked
@@ -544,7 +566,7 @@ def issue_round(
             actor=actor, action="screening.round_issued", obj=rnd,
             data={"title": rnd.title, "due_on": due_on.isoformat(), "units": len(units)},
         )  # fmt: skip
-        transaction.on_commit(lambda: _notify_units(rnd, units))
+        _notify_units(rnd, units)
     return rnd
 
 
