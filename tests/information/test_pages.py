@@ -179,3 +179,28 @@ def test_workbench_panels(info):
     returned = {p.key: p for p in info_panels(info.clerk, TODAY)}["information-returned"]
     assert returned.count == 1 and not returned.alert and returned.items[0].reason == "请补充数据"
     assert not [p for p in info_panels(info.outsider, TODAY) if p.key.startswith("information")]
+
+
+def test_drafting_based_on_an_urgent_petition(client, rf, world, info):
+    from django.template import Context, Template
+
+    from xinfang.petitions.models import Petition
+
+    from ..factories import register
+
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    Petition.objects.filter(pk=petition.pk).update(is_urgent=True)
+    petition.refresh_from_db()
+    client.force_login(info.clerk)
+    html = client.get(reverse("information:new"), {"petition": petition.number}).content.decode()
+    assert '<option value="urgent" selected>' in html and petition.number in html
+    request = rf.get("/")
+    request.user = info.clerk
+    panel = Template("{% load information %}{% information_panel petition %}").render(
+        Context({"request": request, "petition": petition})
+    )
+    assert "据此拟写紧急信息" in panel and f"?petition={petition.number}" in panel
+    request.user = world.handler_a
+    assert "information-panel" not in Template(
+        "{% load information %}{% information_panel petition %}"
+    ).render(Context({"request": request, "petition": petition}))

@@ -26,10 +26,11 @@ from xinfang.core.decorators import role_required
 from xinfang.core.forms import add_service_errors
 from xinfang.core.xlsx import xlsx_response
 from xinfang.organisations.choices import CASEWORK_ROLES
+from xinfang.petitions.models import Petition
 
 from . import rendering, services
 from .forms import FeedbackForm, InboxFilter, MineFilter, ReportForm, ReturnForm, SubmitForm, split_numbers
-from .models import InformationReport, ReportStatus
+from .models import InformationReport, ReportKind, ReportStatus
 
 PAGE_SIZE = 30
 EXPORT_CAP = 10_000
@@ -189,10 +190,11 @@ def report_new(request: HttpRequest) -> HttpResponse:
     office = services.drafting_office(request.user)
     if office is None:
         raise PermissionDenied(_("只有信访工作机构的登记员或督办员可以拟写信访信息。"))
-    petition = request.GET.get("petition", "")
-    initial: dict[str, Any] = {"petitions": petition, "receiver": services.default_receiver(office)}
-    if request.GET.get("kind"):
-        initial["kind"] = request.GET["kind"]
+    initial: dict[str, Any] = {
+        "receiver": services.default_receiver(office),
+        "kind": request.GET.get("kind", ""),
+    }
+    initial.update(_from_petition(request.user, request.GET.get("petition", "")))
     form = ReportForm(request.POST or None, initial=initial, office=office)
     if request.method == "POST" and form.is_valid():
         try:
@@ -203,6 +205,28 @@ def report_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("草稿已保存。核对无误后请送签，签发领导会收到提醒。"))
             return redirect("information:detail", pk=report.pk)
     return render(request, "information/form.html", {"form": form, "report": None})
+
+
+def _from_petition(user: Any, number: str) -> dict[str, Any]:
+    """A draft "based on this petition": its number, and a title and opening paragraph from its
+    facts (never its content or the petitioner's particulars, which may hold personal data); an
+    urgent petition (report_urgent, Art. 25) proposes a 紧急信息."""
+    petition = Petition.objects.restrict(user).filter(number=number.strip()).select_related(
+        "locality", "category", "office"
+    ).first() if number.strip() else None  # fmt: skip
+    if petition is None:
+        return {"petitions": number}
+    text = _("%(date)s，%(office)s登记信访事项%(number)s（%(category)s，问题属地%(locality)s）：%(title)s。")
+    opening = text % {
+        "date": petition.received_on.isoformat(), "office": petition.office.name, "number": petition.number,
+        "category": petition.category, "locality": petition.locality.name, "title": petition.title,
+    }  # fmt: skip
+    return {
+        "petitions": petition.number,
+        "title": petition.title,
+        "body": opening,
+        **({"kind": ReportKind.URGENT} if petition.is_urgent else {}),
+    }
 
 
 def _report_or_404(request: HttpRequest, pk: int) -> InformationReport:
