@@ -75,13 +75,20 @@ def test_register_the_visit_as_a_petition_with_the_leader(client, world, session
     client.force_login(world.intake_a)
     url = reverse("reception:booking_register", args=[booking.pk])
     # an error keeps what was typed
-    bad = client.post(url, {"purpose": "complaint", "title": "拖欠工资", "content": "公司拖欠三个月工资，请求支付工资。"})
+    bad = client.post(
+        url, {"purpose": "complaint", "title": "拖欠工资", "content": "公司拖欠三个月工资，请求支付工资。"}
+    )
     assert bad.status_code == 400 and "拖欠工资" in bad.content.decode()
     response = client.post(
         url,
-        {"purpose": "complaint", "title": "拖欠工资", "content": "公司拖欠三个月工资，请求支付工资。", "category": leaf_category().pk,
-         "locality": world.a.township.pk},
-    )  # fmt: skip
+        {
+            "purpose": "complaint",
+            "title": "拖欠工资",
+            "content": "公司拖欠三个月工资，请求支付工资。",
+            "category": leaf_category().pk,
+            "locality": world.a.township.pk,
+        },
+    )
     petition = Petition.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
         "petitions:detail", args=[petition.number]
@@ -93,8 +100,16 @@ def test_register_the_visit_as_a_petition_with_the_leader(client, world, session
     assert booking.status == BookingStatus.ARRIVED
     assert AuditEvent.objects.filter(action="reception.visit_registered").exists()
     # not twice
-    again = client.post(url, {"purpose": "complaint", "title": "x", "content": "y", "category": leaf_category().pk,
-                              "locality": world.a.township.pk})  # fmt: skip
+    again = client.post(
+        url,
+        {
+            "purpose": "complaint",
+            "title": "x",
+            "content": "y",
+            "category": leaf_category().pk,
+            "locality": world.a.township.pk,
+        },
+    )
     assert again.status_code == 400 and Petition.objects.count() == 1
 
 
@@ -116,10 +131,20 @@ def test_schedule_form_creates_sessions_and_keeps_input_on_error(client, world, 
     client.force_login(world.intake_a)
     url = reverse("reception:schedule_new")
     data = {
-        "title": "局长接访日", "rule": "first_working_day", "nth": 1, "starts_on": "2026-11-20",
-        "start_time": "09:00", "end_time": "08:00", "place": "信访局接待室", "slot_minutes": 60,
-        "capacity_per_slot": 3, "published": "on", "is_active": "on", "leader_1": world.leader_a.pk, "title_1": "县长",
-    }  # fmt: skip
+        "title": "局长接访日",
+        "rule": "first_working_day",
+        "nth": 1,
+        "starts_on": "2026-11-20",
+        "start_time": "09:00",
+        "end_time": "08:00",
+        "place": "信访局接待室",
+        "slot_minutes": 60,
+        "capacity_per_slot": 3,
+        "published": "on",
+        "is_active": "on",
+        "leader_1": world.leader_a.pk,
+        "title_1": "县长",
+    }
     bad = client.post(url, data)
     assert (
         bad.status_code == 400
@@ -150,9 +175,16 @@ def test_outreach_visit_ledger(client, world, frozen):
     other = register(world.b.office, world.intake_b, world.b.township).petition
     client.force_login(world.intake_a)
     url = reverse("reception:outreach_new")
-    data = {"kind": "down", "date": "2026-11-18", "place": "城关镇", "leaders": [world.leader_a.pk],
-            "staff": [world.handler_a.pk], "other_participants": "镇司法所", "petitions": f"{petition.number}, {other.number}",
-            "notes": "现场答复。"}  # fmt: skip
+    data = {
+        "kind": "down",
+        "date": "2026-11-18",
+        "place": "城关镇",
+        "leaders": [world.leader_a.pk],
+        "staff": [world.handler_a.pk],
+        "other_participants": "镇司法所",
+        "petitions": f"{petition.number}, {other.number}",
+        "notes": "现场答复。",
+    }
     bad = client.post(url, data)
     assert bad.status_code == 400 and "无权查看" in bad.content.decode()
     response = client.post(url, {**data, "petitions": petition.number})
@@ -178,8 +210,15 @@ def test_portal_lists_published_sessions_with_leader_and_free_places(client, wor
 def test_portal_booking_shows_the_code_once_and_cancel_works(client, world, session):
     url = reverse("reception_portal:book", args=[session.pk])
     slot = session.slots.first()
-    data = {"slot": slot.pk, "name": "李四", "id_number": ID_2, "phone": PHONE_2, "description": "宅基地纠纷",
-            "captcha_0": "x", "captcha_1": "PASSED"}  # fmt: skip
+    data = {
+        "slot": slot.pk,
+        "name": "李四",
+        "id_number": ID_2,
+        "phone": PHONE_2,
+        "description": "宅基地纠纷",
+        "captcha_0": "x",
+        "captcha_1": "PASSED",
+    }
     bad = client.post(url, {**data, "id_number": "123"})
     assert (
         bad.status_code == 400
@@ -203,7 +242,14 @@ def test_portal_full_slot_is_409(client, world, session):
     slot = session.slots.first()
     book(session, slot=slot)
     book(session, slot=slot, id_number=ID_2, phone=PHONE_2)
-    data = {"slot": slot.pk, "name": "王五", "id_number": "11010519491231002X", "phone": "13700000002",
-            "description": "x", "captcha_0": "x", "captcha_1": "PASSED"}  # fmt: skip
+    data = {
+        "slot": slot.pk,
+        "name": "王五",
+        "id_number": "11010519491231002X",
+        "phone": "13700000002",
+        "description": "x",
+        "captcha_0": "x",
+        "captcha_1": "PASSED",
+    }
     response = client.post(reverse("reception_portal:book", args=[session.pk]), data)
     assert response.status_code == 409 and "已约满" in response.content.decode()
