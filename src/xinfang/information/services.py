@@ -235,7 +235,8 @@ RELATED = ("office", "receiver", "drafted_by", "approver", "signed_by", "sent_by
 def _locked(user: Any, pk: int) -> InformationReport:
     """The report under a row lock, if the user may read it (else DoesNotExist: a 404)."""
     try:
-        return visible_to(user).select_for_update().select_related("office", "receiver").get(pk=pk)
+        qs = visible_to(user).select_for_update(of=("self",))
+        return qs.select_related("office", "receiver").get(pk=pk)
     except (InformationReport.DoesNotExist, ValueError, TypeError):
         raise InformationReport.DoesNotExist(pk) from None
 
