@@ -15,14 +15,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from xinfang.audit.services import record_event
-from xinfang.organisations.choices import RoleCode
+from xinfang.organisations.choices import OrganisationKind, RoleCode
 from xinfang.organisations.models import Organisation, User
 from xinfang.petitions.models import Petition, Petitioner
 
@@ -452,12 +452,14 @@ def update_case(*, user: Any, case_id: int, category: Any = None, unit: Any = No
 
 
 def leader_choices(campaign: Campaign) -> Any:
-    """Leaders who may take a case of the campaign: leaders inside its scope."""
+    """Leaders who may take a case of the campaign: leaders inside its scope, or of an organisation
+    above it (a city leader often takes a county's hardest case, 市领导包案)."""
+    line = [int(p) for p in campaign.organisation_path.strip("/").split("/") if p]
     return (
         User.objects.filter(
+            Q(organisation__path__startswith=campaign.organisation_path) | Q(organisation_id__in=line),
             is_active=True,
             roles__code=RoleCode.LEADER,
-            organisation__path__startswith=campaign.organisation_path,
         )
         .select_related("organisation")
         .order_by("organisation__path", "username")
@@ -478,7 +480,7 @@ def contract_case(
         leader_id = leader.pk if isinstance(leader, User) else leader
         leader_obj = leader_choices(case.campaign).filter(pk=leader_id).first() if leader_id else None
         if leader_obj is None:
-            errors["leader"] = [_("请选择专项行动范围内的领导。")]
+            errors["leader"] = [_("请选择专项行动范围内或上级的领导。")]
         if not (measures or "").strip():
             errors["measures"] = [_("请填写化解措施。")]
         if due_on is None:
@@ -638,10 +640,6 @@ def apply_relief(
 def _leaders_over(area: Organisation) -> list[int]:
     """The leaders whose scope holds ``area``: those of the area itself (its government and its
     petition office)."""
-    from django.db.models import Q
-
-    from xinfang.organisations.choices import OrganisationKind
-
     own = Q(organisation=area) | Q(
         organisation__parent=area, organisation__kind=OrganisationKind.PETITION_OFFICE
     )
