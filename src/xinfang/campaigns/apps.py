@@ -14,10 +14,11 @@ class CampaignsConfig(AppConfig):
         from xinfang.audit import labels
         from xinfang.core import worklists
 
+        from .models import CampaignStatus
         from .panels import panels
         from .services import AUDIT_ACTIONS
 
-        # Only action codes: value labels are keyed by field name across the site, and "from"/"to"
-        # mean other things elsewhere.
-        labels.register(actions=AUDIT_ACTIONS)
+        # "from"/"to" are a petition's statuses elsewhere; a campaign's codes do not collide with them.
+        statuses = dict(CampaignStatus.choices)
+        labels.register(actions=AUDIT_ACTIONS, values={"from": statuses, "to": statuses})
         worklists.register("campaigns", panels)
