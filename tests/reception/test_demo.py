@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 def test_demo_reception_days(db):
     with override_settings(DEBUG=True, XINFANG_PORTAL_SUBMIT_RATE="1000/3600"):
         call_command("seed", "--demo", "--petitions", "30", "--no-stats", stdout=io.StringIO())
-        schedules = list(ReceptionSchedule.objects.select_related("organisation").order_by("organisation__path"))
+        schedules = list(
+            ReceptionSchedule.objects.select_related("organisation").order_by("organisation__path")
+        )
         assert [s.title for s in schedules] == ["市领导接访日", "青山县领导接待日"]
         assert all(s.published and s.rule == "first_working_day" for s in schedules)
         county = schedules[1]
