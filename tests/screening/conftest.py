@@ -10,6 +10,7 @@ from django.utils import timezone
 from xinfang.screening import services
 from xinfang.screening.services import PartyData
 
+from ..api.conftest import token_of  # noqa: F401 — the API tests' bearer-token fixture
 from ..factories import make_id_number
 
 

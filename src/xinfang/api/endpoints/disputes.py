@@ -404,12 +404,13 @@ def list_rounds(request: HttpRequest, limit: int = Query(50, ge=1, le=MAX_LIMIT)
 
 
 @router.post("/rounds", response={201: RoundOut, **_WRITE}, summary="下发排查任务")
-def create_round(request: HttpRequest, payload: RoundIn) -> tuple[int, dict[str, Any]]:
+def create_round(request: HttpRequest, payload: RoundIn) -> HttpResponse:
     """Supervisors and leaders of a petition office: one return per unit of the chosen kinds in the area."""
     user = _caller(request)
     rnd = services.issue_round(actor=user, **payload.model_dump())
     rnd = ScreeningRound.objects.select_related("office").get(pk=rnd.pk)
-    return 201, _round_body(rnd, _visible_returns(user, [rnd])[rnd.pk], timezone.localdate())
+    body = _round_body(rnd, _visible_returns(user, [rnd])[rnd.pk], timezone.localdate())
+    return json_response(request, RoundOut.model_validate(body).model_dump(mode="json"), status=201)
 
 
 @router.get("/rounds/{int:round_id}", response={200: RoundOut, **_READ}, summary="排查任务详情")
