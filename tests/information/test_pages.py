@@ -204,3 +204,30 @@ def test_drafting_based_on_an_urgent_petition(client, rf, world, info):
     assert "information-panel" not in Template(
         "{% load information %}{% information_panel petition %}"
     ).render(Context({"request": request, "petition": petition}))
+
+
+def test_inbox_filters(client, world, info):
+    digest = sent(info, title="摘报甲")
+    urgent = sent(info, kind="urgent", title="紧急乙")
+    services.mark_read(user=info.city_clerk, report_id=digest.pk)
+    client.force_login(info.city_supervisor)
+    html = client.get(reverse("information:inbox"), {"state": "unread"}).content.decode()
+    assert "紧急乙" in html and "摘报甲" not in html
+    html = client.get(reverse("information:inbox"), {"state": "all", "kind": "digest"}).content.decode()
+    assert "摘报甲" in html and "紧急乙" not in html
+    html = client.get(
+        reverse("information:inbox"), {"state": "all", "office": world.b.office.pk}
+    ).content.decode()
+    assert "摘报甲" in html  # 乙县 never sent anything: not a valid choice, the filter is ignored
+    html = client.get(
+        reverse("information:inbox"), {"state": "all", "office": world.a.office.pk, "start": "2000-01-01"}
+    ).content.decode()
+    assert "摘报甲" in html and "紧急乙" in html
+    assert urgent.issue_label.endswith("第2期")
+
+
+def test_the_workbench_shows_the_panels(client, info):
+    sent(info, kind="urgent", title="紧急事项")
+    client.force_login(info.city_supervisor)
+    html = client.get(reverse("workbench:home")).content.decode()
+    assert 'id="panel-information-inbox"' in html and "【紧急】紧急事项" in html
