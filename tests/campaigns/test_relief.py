@@ -111,3 +111,11 @@ def test_pages(client, world, concluded):
     assert client.get(detail).status_code == 404
     client.force_login(world.supervisor_a)
     assert client.post(detail, {"form": "reject", "reason": "x"}).status_code == 403
+
+
+def test_the_petition_page_shows_relief(client, world, concluded):
+    a = apply(world, concluded)
+    client.force_login(world.supervisor_a)
+    html = client.get(reverse("petitions:detail", args=[concluded.number])).content.decode()
+    assert 'id="campaigns-panel"' in html and reverse("campaigns:relief_detail", args=[a.pk]) in html
+    assert 'id="relief-apply-link"' in html
