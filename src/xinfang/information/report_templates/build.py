@@ -4,8 +4,8 @@ Run ``.venv/bin/python src/xinfang/information/report_templates/build.py`` after
 and commit the DOCX with it, so the template is reproducible from source.
 
 The customary 信访信息 layout (an internal publication, 简报式): the masthead "信访信息" (or the
-kind: 紧急信息 …) in red, the issue "2026年第12期" under it, the sending office at the left and the
-date at the right above a red rule, the 签发人, the title in 小标宋 二号, the body in 仿宋 三号, an
+kind: 紧急信息 …) in red, the issue "2026年第12期" under it, the sending office, the 签发人 and the
+date on one line above a red rule, the title in 小标宋 二号, the body in 仿宋 三号, an
 optional table of figures, and at the foot between two rules 报送 (the receiving office) and 抄送.
 A4 with the GB/T 9704 margins and fonts (``xinfang.core.docx_layout``).  ``{{ name }}`` prints a
 value of ``rendering.context``; ``{%p … %}`` repeats or hides a paragraph, ``{%tr … %}`` a row.
@@ -30,7 +30,7 @@ def build() -> Path:
     p = layout.paragraph
     p(doc, "{{ masthead }}", font_name=TITLE_FONT, size=SIZE_1, align=CENTER, color=RED)
     p(doc, "{{ issue }}", align=CENTER)
-    rule = p(doc, "{{ office }}　　　　签发人：{{ signer }}　　　　{{ date }}", size=SIZE_4, align=CENTER)
+    rule = p(doc, "{{ office }}　　签发人：{{ signer }}　　{{ date }}", size=SIZE_4, align=CENTER)
     layout.bottom_border(rule)
     p(doc, "")
     p(doc, "{{ title }}", font_name=TITLE_FONT, size=SIZE_2, align=CENTER)
