@@ -358,12 +358,12 @@ def instruction_list(request: HttpRequest) -> HttpResponse:
     form = forms.InstructionFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     box = data.get("box") or ""
-    boxes: dict[str, QuerySet[Instruction]] = {
-        "todo": selectors.instructions_to_answer(request.user),
-        "answered": selectors.instructions_answered(request.user),
-        "issued": selectors.instruction_list(request.user).filter(leader=request.user),
+    boxes: dict[str, Callable[[Any], QuerySet[Instruction]]] = {
+        "todo": selectors.instructions_to_answer,
+        "answered": selectors.instructions_answered,
+        "issued": lambda user: selectors.instruction_list(user).filter(leader=user),
     }
-    qs = boxes.get(box) or selectors.instruction_list(request.user)
+    qs = boxes.get(box, selectors.instruction_list)(request.user)
     if box == "":
         qs = qs.exclude(status=InstructionStatus.CLOSED)
     if data.get("status"):
