@@ -224,7 +224,7 @@ def test_detail_queries_do_not_grow_with_cases(client, world):
     assert len(more) == len(few)
 
 
-def test_late_cases_panel(world):
+def test_late_cases_panel(client, world):
     c = new_campaign(world, starts_on=TODAY - dt.timedelta(days=100), ends_on=TODAY - dt.timedelta(days=1))
     number = new_registration(world).petition.number
     to_accepted(world, number)  # handled by the department, which sees it
@@ -235,6 +235,10 @@ def test_late_cases_panel(world):
     [panel] = [x for x in panels.panels(dept_leader, TODAY) if x.key == "campaign-cases-late"]
     assert panel.count == 1 and panel.items[0].reference == p.number and panel.alert
     assert not [x for x in panels.panels(world.handler_b, TODAY) if x.key == "campaign-cases-late"]
+    client.force_login(dept_leader)
+    assert p.number in client.get(panel.list_url).content.decode()
+    assert client.get(panel.export_url).content[:2] == b"PK"
+    assert p.number in client.get(reverse("campaigns:my_cases")).content.decode()
 
 
 def test_uncontracted_backlog_panel_follows_the_policy(world):

@@ -74,8 +74,8 @@ def panels(user: Any, today: dt.date) -> list[WorkPanel]:
                     )
                     for c in late[:PANEL_ROWS]
                 ],
-                list_url=reverse("campaigns:list"),
-                export_url=reverse("campaigns:list") + "?export=xlsx",
+                list_url=reverse("campaigns:my_cases") + "?late=1",
+                export_url=reverse("campaigns:my_cases") + "?late=1&export=xlsx",
                 alert=True,
             )
         )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/cases/", views.campaign_add_cases, name="add_cases"),
     path("<int:pk>/status/", views.campaign_status, name="status"),
     path("<int:pk>/report.docx", views.closing_report, name="report"),
+    path("cases/", views.my_cases, name="my_cases"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("backlog/", views.backlog_list, name="backlog"),
     path("backlog/add/", views.backlog_add, name="backlog_add"),

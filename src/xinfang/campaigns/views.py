@@ -15,6 +15,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -429,6 +430,65 @@ def closing_report(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Disposition"] = f"attachment; filename=\"report.docx\"; filename*=UTF-8''{quote(name)}"
     response["Cache-Control"] = "no-store"
     return response
+
+
+@role_required(*CASEWORK_ROLES)
+def my_cases(request: HttpRequest) -> HttpResponse:
+    """The campaign cases of the user's unit or contracted to the user, across campaigns (the
+    workbench panel's ledger); ``?late=1``: only those past the campaign's end or the contract
+    deadline."""
+    from .panels import late_cases
+
+    today = timezone.localdate()
+    late = request.GET.get("late") == "1"
+    if late:
+        qs = late_cases(request.user, today)
+    else:
+        qs = (
+            CampaignCase.objects.filter(
+                Q(unit_id=request.user.organisation_id) | Q(leader=request.user),
+                campaign__in=access.visible_campaigns(request.user),
+                petition__in=Petition.objects.restrict(request.user),
+            )
+            .select_related("petition", "campaign")
+            .order_by("status", "campaign__ends_on", "id")
+        )
+    qs = qs.select_related("unit", "category", "leader")
+    exported = _ledger(
+        request,
+        title=_("本单位专项行动案件"),
+        header=[
+            _("专项行动"),
+            _("结束日期"),
+            _("信访编号"),
+            _("标题"),
+            _("责任单位"),
+            _("化解类别"),
+            _("包案领导"),
+            _("包案期限"),
+            _("状态"),
+        ],  # fmt: skip
+        rows=(
+            [
+                c.campaign.name,
+                c.campaign.ends_on,
+                c.petition.number,
+                c.petition.title,
+                c.unit.name,
+                c.category.name if c.category_id else "",
+                str(c.leader or ""),
+                c.contract_due_on or "",
+                c.get_status_display(),
+            ]
+            for c in qs[: EXPORT_CAP + 1]
+        ),  # fmt: skip
+        what="my-cases",
+    )
+    if exported is not None:
+        return exported
+    page = _page(request, qs)
+    return render(request, "campaigns/my_cases.html", {"page": page, "cases": page.object_list, "late": late,
+                                                        "today": today})  # fmt: skip
 
 
 # --- one case ---------------------------------------------------------------------------------------
