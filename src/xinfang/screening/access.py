@@ -9,7 +9,7 @@ Writes (decision, documented in docs/procedure.md):
 * a handler only those of their own unit (and below) — the responsible unit's 承办人;
 * screening rounds and briefings are issued by the supervisor or leader of a petition office;
 * a round's return is made by the unit itself (its staff, or for a government unit its petition
-  office, whose scope root it is).
+  office, whose scope root it is); the office's clerk or supervisor may record one phoned in (代录).
 """
 
 from __future__ import annotations
@@ -91,9 +91,17 @@ def restrict_rounds(qs: QuerySet, user: Any) -> QuerySet:
 
 
 def may_report_for(user: Any, unit: Organisation) -> bool:
-    """The unit reports for itself: its own staff, or the office whose scope root it is."""
-    return is_casework(user) and (
-        user.organisation_id == unit.pk or scope_root(user.organisation).pk == unit.pk
+    """The unit reports for itself: its own staff, or the office whose scope root it is.  The
+    petition office's clerk or supervisor may also record a return a township phoned in (代录),
+    as offices do for units without an account."""
+    if not is_casework(user):
+        return False
+    if user.organisation_id == unit.pk or scope_root(user.organisation).pk == unit.pk:
+        return True
+    return (
+        user.organisation.kind == OrganisationKind.PETITION_OFFICE
+        and user.has_role(RoleCode.INTAKE, RoleCode.SUPERVISOR)
+        and unit.path.startswith(scope_root(user.organisation).path)
     )
 
 

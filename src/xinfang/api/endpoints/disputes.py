@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, Header, Query, Router, Schema
+from ninja import Field, Header, Path, Query, Router, Schema
 
 from xinfang.organisations.models import Organisation, User
 from xinfang.screening import access, figures, services
@@ -50,6 +50,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=100, description="幂等键：重试时携带同一键，返回首次结果"),
 ]
+RecordId = Annotated[int, Path(ge=1, le=2**31 - 1, description="编号")]
 _READ = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 _WRITE = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
@@ -413,8 +414,8 @@ def create_round(request: HttpRequest, payload: RoundIn) -> HttpResponse:
     return json_response(request, RoundOut.model_validate(body).model_dump(mode="json"), status=201)
 
 
-@router.get("/rounds/{int:round_id}", response={200: RoundOut, **_READ}, summary="排查任务详情")
-def get_round(request: HttpRequest, round_id: int) -> dict[str, Any]:
+@router.get("/rounds/{round_id}", response={200: RoundOut, **_READ}, summary="排查任务详情")
+def get_round(request: HttpRequest, round_id: RecordId) -> dict[str, Any]:
     user = _caller(request)
     rnd = (
         access.restrict_rounds(ScreeningRound.objects.all(), user)
@@ -427,8 +428,8 @@ def get_round(request: HttpRequest, round_id: int) -> dict[str, Any]:
     return _round_body(rnd, _visible_returns(user, [rnd])[rnd.pk], timezone.localdate())
 
 
-@router.post("/rounds/returns/{int:return_id}", response={200: ReturnOut, **_WRITE}, summary="报送排查情况")
-def complete_return(request: HttpRequest, return_id: int, payload: ReturnIn) -> dict[str, Any]:
+@router.post("/rounds/returns/{return_id}", response={200: ReturnOut, **_WRITE}, summary="报送排查情况")
+def complete_return(request: HttpRequest, return_id: RecordId, payload: ReturnIn) -> dict[str, Any]:
     """The unit reports the disputes it found (registered in the ledger first) or a zero report."""
     user = _caller(request)
     path = access.scope_path(user) or "-"
