@@ -16,9 +16,13 @@ from ..api.conftest import api, token_of  # noqa: F401  (the JSON client and tok
 def upper(world):
     """The upper level's system account on this site and its token, and its Peer."""
     account = create_staff(
-        username="province_link", password="Xinfang-Test-2026!", organisation=world.a.office,
-        roles=["intake"], is_system_account=True, bootstrap=True,
-    )  # fmt: skip
+        username="province_link",
+        password="Xinfang-Test-2026!",
+        organisation=world.a.office,
+        roles=["intake"],
+        is_system_account=True,
+        bootstrap=True,
+    )
     token = issue_token(user=account, name="省平台", actor=None).token
     peer = Peer.objects.create(
         name="省信访局", base_url="http://127.0.0.1:9", token="xf_remote", account=account

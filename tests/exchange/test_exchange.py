@@ -36,11 +36,18 @@ URL = "/api/v1/referrals"
 def body(world, **overrides):
     due = (timezone.localdate() + dt.timedelta(days=20)).isoformat()
     return {
-        "case_number": "SX-2026-0001", "upper_organisation": "西地省信访局", "title": "拖欠工资",
-        "content": "请求某厂支付拖欠的三个月工资。", "purpose": "complaint", "category": "0201", "locality": "990101",
-        "due_on": due, "report_required": True, "petitioners": [{"name": "李四", "phone": "13800138000"}],
+        "case_number": "SX-2026-0001",
+        "upper_organisation": "西地省信访局",
+        "title": "拖欠工资",
+        "content": "请求某厂支付拖欠的三个月工资。",
+        "purpose": "complaint",
+        "category": "0201",
+        "locality": "990101",
+        "due_on": due,
+        "report_required": True,
+        "petitioners": [{"name": "李四", "phone": "13800138000"}],
         **overrides,
-    }  # fmt: skip
+    }
 
 
 def test_a_referral_is_registered_once_with_the_upper_case_number(world, api, upper):
@@ -224,8 +231,15 @@ def test_ledgers_export_and_print_with_fixed_queries(world, api, upper, client):
 
 def test_the_sysadmin_saves_a_peer_and_the_token_is_never_shown(world, client):
     client.force_login(world.sysadmin)
-    response = client.post(reverse("exchange:peer_new"), {"name": "乙县平台", "base_url": "https://b.example",
-                                                          "token": "xf_secret_token_value", "is_enabled": "1"})  # fmt: skip
+    response = client.post(
+        reverse("exchange:peer_new"),
+        {
+            "name": "乙县平台",
+            "base_url": "https://b.example",
+            "token": "xf_secret_token_value",
+            "is_enabled": "1",
+        },
+    )
     assert response.status_code == 302
     peer = Peer.objects.get(name="乙县平台")
     assert peer.token == "xf_secret_token_value"
@@ -243,3 +257,15 @@ def test_the_workbench_panel_lists_open_referrals_with_lateness(world, api, uppe
     [panel] = received_panel(world.supervisor_a, timezone.localdate())
     assert panel.count == 1 and panel.alert and panel.items[0].reference
     assert received_panel(world.intake_b, timezone.localdate()) == []
+
+
+def test_the_petition_page_shows_the_referral_and_offers_to_refer(world, api, upper, client):
+    referral = _received(world, api, upper)
+    client.force_login(world.supervisor_a)
+    html = client.get(reverse("petitions:detail", args=[referral.petition.number])).content.decode()
+    assert 'id="exchange-panel"' in html and "SX-2026-0001" in html and 'id="exchange-refer"' in html
+    client.force_login(world.handler_a)
+    assert (
+        'id="exchange-refer"'
+        not in client.get(reverse("petitions:detail", args=[referral.petition.number])).content.decode()
+    )

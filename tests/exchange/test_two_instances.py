@@ -10,7 +10,6 @@ the PostgreSQL run is unaffected.  Everything started here is stopped in ``final
 
 from __future__ import annotations
 
-
 import contextlib
 import datetime as dt
 import json
@@ -37,6 +36,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def finish(process: subprocess.Popen, what: str) -> str:
+    try:
+        out, err = process.communicate(timeout=TIMEOUT * 5)  # a loaded machine migrates slowly
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    assert process.returncode == 0, f"{what}: {err[-3000:]}"
+    return out.strip()
+
+
+def both(city_call: subprocess.Popen, county_call: subprocess.Popen) -> tuple[str, str]:
+    """Two commands, one on each site, side by side (each process starts Django: seconds)."""
+    return finish(city_call, "city"), finish(county_call, "county")
+
+
 class Site:
     def __init__(self, name: str, tmp: Path) -> None:
         self.name = name
@@ -60,17 +74,18 @@ class Site:
         self.log = tmp / f"{name}.log"
         self.server: subprocess.Popen | None = None
 
-    def run(self, *args: str) -> str:
-        done = subprocess.run(  # noqa: S603 (our interpreter, our arguments)
+    def spawn(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 (our interpreter, our arguments)
             [sys.executable, "-m", "xinfang.cli", *args],
             env=self.env,
             cwd=ROOT,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=TIMEOUT,
         )
-        assert done.returncode == 0, f"{self.name} {args[0]}: {done.stderr[-3000:]}"
-        return done.stdout.strip()
+
+    def run(self, *args: str) -> str:
+        return finish(self.spawn(*args), f"{self.name} {args[0]}")
 
     def start(self) -> None:
         self.server = subprocess.Popen(  # noqa: S603
@@ -118,20 +133,7 @@ class Site:
 def test_a_city_refers_a_case_to_a_county_which_reports_back(tmp_path):
     city, county = Site("city", tmp_path), Site("county", tmp_path)
     try:
-        migrations = [
-            subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "xinfang.cli", "migrate", "--noinput"],
-                env=site.env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )  # fmt: skip
-            for site in (city, county)
-        ]
-        for process in migrations:
-            assert process.wait(TIMEOUT * 2) == 0, (
-                process.stderr.read().decode()[-3000:] if process.stderr else ""
-            )
+        both(city.spawn("migrate", "--noinput"), county.spawn("migrate", "--noinput"))
         city_area = [
             "--area",
             "江城市人民政府",
@@ -153,45 +155,71 @@ def test_a_city_refers_a_case_to_a_county_which_reports_back(tmp_path):
             "青山县信访局",
         ]
         # the account each side gives the other, and each office's own staff account
-        city_at_county = county.run("exchange_bootstrap", *county_area, "--account", "city_link")
-        county_staff = county.run(
-            "exchange_bootstrap",
-            *county_area,
-            "--account",
-            "county_staff",
-            "--roles",
-            "intake,supervisor,leader",
+        city_tokens, county_tokens = both(
+            city.spawn(
+                "exchange_bootstrap", *city_area, "--account", "county_link", "--account", "city_staff"
+            ),
+            county.spawn(
+                "exchange_bootstrap",
+                *county_area,
+                "--account",
+                "city_link",
+                "--account",
+                "county_staff:intake,supervisor,leader",
+            ),
         )
-        county_at_city = city.run("exchange_bootstrap", *city_area, "--account", "county_link")
-        city_staff = city.run("exchange_bootstrap", *city_area, "--account", "city_staff")
-        peer_id = int(city.run("exchange_peer", "青山县信访局", "--url", county.url, "--token", city_at_county,
-                               "--account", "county_link"))  # fmt: skip
-        county.run(
-            "exchange_peer",
-            "江城市信访局",
-            "--url",
-            city.url,
-            "--token",
-            county_at_city,
-            "--account",
-            "city_link",
+        county_at_city, city_staff = city_tokens.split()
+        city_at_county, county_staff = county_tokens.split()
+        peer_id, _ = both(
+            city.spawn(
+                "exchange_peer",
+                "青山县信访局",
+                "--url",
+                county.url,
+                "--token",
+                city_at_county,
+                "--account",
+                "county_link",
+            ),
+            county.spawn(
+                "exchange_peer",
+                "江城市信访局",
+                "--url",
+                city.url,
+                "--token",
+                county_at_city,
+                "--account",
+                "city_link",
+            ),
         )
+        peer_id = int(peer_id)
         city.start()
         county.start()
         city.wait_up()
         county.wait_up()
 
         # the city registers a petition and refers it to the county
-        status, petition = city.api("POST", "/api/v1/petitions", city_staff, {
-            "channel": "letter", "purpose": "complaint", "received_on": dt.date.today().isoformat(),
-            "title": "青山县某厂拖欠工资", "content": "请求支付2026年拖欠的工资。", "category": "0201",
-            "locality": "420100", "petitioners": [{"name": "王小明", "phone": "13800138000"}],
-        })  # fmt: skip
+        status, petition = city.api(
+            "POST",
+            "/api/v1/petitions",
+            city_staff,
+            {
+                "channel": "letter",
+                "purpose": "complaint",
+                "received_on": dt.date.today().isoformat(),
+                "title": "青山县某厂拖欠工资",
+                "content": "请求支付2026年拖欠的工资。",
+                "category": "0201",
+                "locality": "420100",
+                "petitioners": [{"name": "王小明", "phone": "13800138000"}],
+            },
+        )
         assert status == 201, petition
         number = petition["number"]
         due = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-        status, sent = city.api("POST", "/api/v1/referrals/sent", city_staff, {"number": number, "peer": peer_id,
-                                                                                "due_on": due})  # fmt: skip
+        status, sent = city.api(
+            "POST", "/api/v1/referrals/sent", city_staff, {"number": number, "peer": peer_id, "due_on": due}
+        )
         assert status == 201 and sent["status"] == "sent", sent
         assert city.run("exchange_deliver", "--now") == "1"
         status, sent = city.api("GET", f"/api/v1/referrals/sent/{sent['id']}", city_staff)
@@ -207,8 +235,16 @@ def test_a_city_refers_a_case_to_a_county_which_reports_back(tmp_path):
         # it handles it: accepts, then issues the report document, which queues the report
         status, accepted = county.api("POST", f"/api/v1/petitions/{local}/actions/accept", county_staff, {})
         assert status == 200, accepted
-        reference = county.run("exchange_report", local, "--user", "county_staff", "--process", "已约谈企业负责人。",
-                               "--result", "企业已于12月1日支付全部工资。")  # fmt: skip
+        reference = county.run(
+            "exchange_report",
+            local,
+            "--user",
+            "county_staff",
+            "--process",
+            "已约谈企业负责人。",
+            "--result",
+            "企业已于12月1日支付全部工资。",
+        )
         assert reference
         assert county.run("exchange_deliver", "--now") == "1"
 
@@ -217,10 +253,6 @@ def test_a_city_refers_a_case_to_a_county_which_reports_back(tmp_path):
         assert sent["status"] == "reported", sent
         assert "企业已于12月1日支付全部工资" in sent["report_text"] and sent["report_number"] == reference
         assert sent["report_file_name"].endswith(".docx")
-        assert city.run("shell", "-c", (
-            "import base64;from xinfang.exchange.models import OutboundReferral as O;"
-            "print(base64.b64decode(O.objects.get().report_file)[:2].decode())"
-        )).endswith("PK")  # fmt: skip
 
         # the city accepts the report; the county learns it
         status, done = city.api("POST", f"/api/v1/referrals/sent/{sent['id']}/accept", city_staff)

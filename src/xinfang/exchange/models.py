@@ -30,9 +30,13 @@ class Peer(models.Model):
         _("对方机构代码"), max_length=40, blank=True, help_text=_("交办给对方时对方的信访工作机构代码")
     )
     account = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("对方使用的本地系统账号"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="exchange_peer",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("对方使用的本地系统账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="exchange_peer",
+    )
     is_enabled = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -128,6 +132,9 @@ class ReferralReport(models.Model):
 
     class Meta:
         ordering = ["referral", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id} {self.document_number or self.handled_on}"
 
 
 class OutboundStatus(models.TextChoices):

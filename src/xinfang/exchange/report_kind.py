@@ -31,7 +31,8 @@ TITLE = "上级交办事项办理情况报告"
 
 PARAGRAPHS: list[str | tuple[str, str]] = [
     "你单位交办的{{ upper_case_number }}号信访事项（信访人{{ petitioners }}，{{ request_summary }}），"
-    "我单位于{{ received_on_text }}收到（本级编号{{ petition_number }}），要求于{{ upper_due_text }}前报告办理结果。"
+    "我单位于{{ received_on_text }}收到（本级编号{{ petition_number }}），"
+    "要求于{{ upper_due_text }}前报告办理结果。"
     "现将办理情况报告如下：",
     "一、办理过程",
     "{{ process }}",

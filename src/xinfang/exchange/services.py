@@ -129,9 +129,18 @@ def save_peer(
     try:
         with transaction.atomic():
             target.save()
-            record_event(actor=user, action="exchange.peer" if peer else "exchange.peer_create", obj=target,
-                         data={"name": name, "base_url": base_url, "token_changed": bool(token),
-                               "account": account.pk if account else None, "enabled": is_enabled})  # fmt: skip
+            record_event(
+                actor=user,
+                action="exchange.peer" if peer else "exchange.peer_create",
+                obj=target,
+                data={
+                    "name": name,
+                    "base_url": base_url,
+                    "token_changed": bool(token),
+                    "account": account.pk if account else None,
+                    "enabled": is_enabled,
+                },
+            )
     except IntegrityError:
         raise ValidationError({"name": _("已有同名对接平台，或该系统账号已被其他平台使用。")}) from None
     return target
@@ -183,38 +192,59 @@ def receive_referral(*, user: Any, incoming: IncomingReferral) -> tuple[Referral
         Category.objects.filter(code=(incoming.category or "").strip()).values_list("pk", flat=True).first()
     )
     draft = PetitionDraft(
-        channel=Channel.REFERRAL, purpose=incoming.purpose, title=incoming.title, content=incoming.content,
-        category_id=category_id, locality_id=_locality_id(incoming.locality, office),
-        received_on=timezone.localdate(), petitioners=incoming.petitioners, headcount=incoming.headcount,
+        channel=Channel.REFERRAL,
+        purpose=incoming.purpose,
+        title=incoming.title,
+        content=incoming.content,
+        category_id=category_id,
+        locality_id=_locality_id(incoming.locality, office),
+        received_on=timezone.localdate(),
+        petitioners=incoming.petitioners,
+        headcount=incoming.headcount,
         no_subject_organisation=True,
-    )  # fmt: skip
+    )
     with transaction.atomic():
         petition = workflow.register(draft=draft, office=office, actor=user).petition
         referral = Referral.objects.create(
-            petition=petition, peer=peer, upper_organisation=(incoming.upper_organisation or peer.name)[:100],
-            upper_case_number=case_number[:60], upper_reference=(incoming.reference or "")[:100],
-            upper_due_on=incoming.due_on, report_required=incoming.report_required,
-        )  # fmt: skip
+            petition=petition,
+            peer=peer,
+            upper_organisation=(incoming.upper_organisation or peer.name)[:100],
+            upper_case_number=case_number[:60],
+            upper_reference=(incoming.reference or "")[:100],
+            upper_due_on=incoming.due_on,
+            report_required=incoming.report_required,
+        )
         notify(
-            _office_staff(office), kind="exchange.received",
+            _office_staff(office),
+            kind="exchange.received",
             title=_("上级交办：{title}").format(title=petition.title[:60]),
-            body=_("{upper}交办（编号{case}），请按期办理并报告结果。").format(upper=referral.upper_organisation,
-                                                                       case=case_number),
-            url=reverse("exchange:received_detail", args=[referral.pk]), petition=petition,
+            body=_("{upper}交办（编号{case}），请按期办理并报告结果。").format(
+                upper=referral.upper_organisation, case=case_number
+            ),
+            url=reverse("exchange:received_detail", args=[referral.pk]),
+            petition=petition,
             dedupe_key=f"exchange.received:{referral.pk}",
-        )  # fmt: skip
-        record_event(actor=user, action="exchange.receive", obj=referral,
-                     data={"petition": petition.number, "case_number": case_number, "peer": peer.pk})  # fmt: skip
+        )
+        record_event(
+            actor=user,
+            action="exchange.receive",
+            obj=referral,
+            data={"petition": petition.number, "case_number": case_number, "peer": peer.pk},
+        )
     return referral, True
 
 
 def _office_staff(office: Organisation) -> list[int]:
     return list(
         User.objects.filter(
-            organisation=office, is_active=True, is_system_account=False,
+            organisation=office,
+            is_active=True,
+            is_system_account=False,
             roles__code__in=[RoleCode.INTAKE, RoleCode.SUPERVISOR, RoleCode.LEADER],
-        ).values_list("pk", flat=True).distinct()
-    )  # fmt: skip
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
 
 
 def referral_in_scope(user: Any, pk: int) -> Referral:
@@ -280,8 +310,13 @@ def report_payload(report: ReferralReport) -> dict[str, Any]:
     from xinfang.core.files import open_plaintext
 
     document = report.document
-    payload: dict[str, Any] = {"text": report.text, "handled_on": report.handled_on.isoformat(),
-                               "document_number": "", "file_name": "", "file_base64": ""}  # fmt: skip
+    payload: dict[str, Any] = {
+        "text": report.text,
+        "handled_on": report.handled_on.isoformat(),
+        "document_number": "",
+        "file_name": "",
+        "file_base64": "",
+    }
     if document is not None:
         payload["document_number"] = document.reference
         if document.docx_file:
@@ -310,13 +345,24 @@ def receive_decision(*, user: Any, case_number: str, accepted: bool, reason: str
         referral.save(update_fields=["status", "return_reason"])
         ReferralReport.objects.filter(referral=referral, decision=ReportDecision.PENDING).update(
             decision=ReportDecision.ACCEPTED if accepted else ReportDecision.RETURNED,
-            decision_reason=reason, decided_at=timezone.now(),
-        )  # fmt: skip
+            decision_reason=reason,
+            decided_at=timezone.now(),
+        )
         title = _("上级已认可办理情况报告") if accepted else _("上级退回重报：请补充后重新报告")
-        notify(_office_staff(referral.petition.office), kind="exchange.decided", title=title, body=reason,
-               url=reverse("exchange:received_detail", args=[referral.pk]), petition=referral.petition)  # fmt: skip
-        record_event(actor=user, action="exchange.decision", obj=referral,
-                     data={"accepted": accepted, "reason": reason})  # fmt: skip
+        notify(
+            _office_staff(referral.petition.office),
+            kind="exchange.decided",
+            title=title,
+            body=reason,
+            url=reverse("exchange:received_detail", args=[referral.pk]),
+            petition=referral.petition,
+        )
+        record_event(
+            actor=user,
+            action="exchange.decision",
+            obj=referral,
+            data={"accepted": accepted, "reason": reason},
+        )
     return referral
 
 
@@ -325,9 +371,13 @@ def receive_decision(*, user: Any, case_number: str, accepted: bool, reason: str
 
 def _queue(peer: Peer, kind: str, path: str, payload: dict[str, Any], *, key: str, **links: Any) -> Delivery:
     delivery = Delivery.objects.create(
-        peer=peer, kind=kind, path=path, payload=json.dumps(payload, ensure_ascii=False, default=str),
-        idempotency_key=key, **links,
-    )  # fmt: skip
+        peer=peer,
+        kind=kind,
+        path=path,
+        payload=json.dumps(payload, ensure_ascii=False, default=str),
+        idempotency_key=key,
+        **links,
+    )
     enqueue("xinfang.exchange.tasks.deliver", delivery.pk)
     return delivery
 
@@ -364,14 +414,19 @@ def referral_payload(
                 "is_representative": p.is_representative,
             }
             for p in people
-        ],  # fmt: skip
+        ],
     }
 
 
 def refer(
-    *, user: Any, number: str, peer: Peer, due_on: dt.date | None, report_required: bool = True,
+    *,
+    user: Any,
+    number: str,
+    peer: Peer,
+    due_on: dt.date | None,
+    report_required: bool = True,
     instructions: str = "",
-) -> OutboundReferral:  # fmt: skip
+) -> OutboundReferral:
     """向下级平台交办: queue the referral for the peer; the worker delivers it (and retries)."""
     petition = access_petition(user, number)
     _check_referrer(user, petition)
@@ -391,9 +446,13 @@ def refer(
                 _("该事项已向{peer}交办过。").format(peer=peer.name), code="already_referred"
             )
         outbound = OutboundReferral.objects.create(
-            petition=petition, peer=peer, sent_by=user, due_on=due_on, report_required=report_required,
+            petition=petition,
+            peer=peer,
+            sent_by=user,
+            due_on=due_on,
+            report_required=report_required,
             instructions=instructions,
-        )  # fmt: skip
+        )
         payload = referral_payload(
             petition, due_on=due_on, report_required=report_required, instructions=instructions
         )
@@ -406,12 +465,19 @@ def refer(
             outbound=outbound,
         )
         PetitionEvent.objects.create(
-            petition=petition, kind=EVENT_REFERRED_OUT, actor=user, organisation=user.organisation,
+            petition=petition,
+            kind=EVENT_REFERRED_OUT,
+            actor=user,
+            organisation=user.organisation,
             comment=_("向{peer}交办，报告期限{due}").format(peer=peer.name, due=due_on),
             data={"peer": peer.pk, "outbound": outbound.pk},
-        )  # fmt: skip
-        record_event(actor=user, action="exchange.refer", obj=outbound,
-                     data={"petition": petition.number, "peer": peer.pk, "due_on": due_on})  # fmt: skip
+        )
+        record_event(
+            actor=user,
+            action="exchange.refer",
+            obj=outbound,
+            data={"petition": petition.number, "peer": peer.pk, "due_on": due_on},
+        )
     return outbound
 
 
@@ -456,17 +522,28 @@ def receive_report(*, user: Any, case_number: str, report: IncomingReport) -> Ou
         )
         outbound.save()
         PetitionEvent.objects.create(
-            petition=outbound.petition, kind=EVENT_REPORT_RECEIVED, actor=user,
+            petition=outbound.petition,
+            kind=EVENT_REPORT_RECEIVED,
+            actor=user,
             comment=_("{peer}报告办理结果（{number}）：{text}").format(
-                peer=peer.name, number=outbound.report_number or _("无文号"), text=text[:500]),
+                peer=peer.name, number=outbound.report_number or _("无文号"), text=text[:500]
+            ),
             data={"outbound": outbound.pk, "document_number": outbound.report_number},
-        )  # fmt: skip
-        notify([outbound.sent_by_id], kind="exchange.reported",
-               title=_("{peer}已报告交办事项办理结果").format(peer=peer.name),
-               body=_("请审核报告：认可，或退回重报。"), url=reverse("exchange:sent_detail", args=[outbound.pk]),
-               petition=outbound.petition)  # fmt: skip
-        record_event(actor=user, action="exchange.report_received", obj=outbound,
-                     data={"petition": outbound.petition.number, "document_number": outbound.report_number})  # fmt: skip
+        )
+        notify(
+            [outbound.sent_by_id],
+            kind="exchange.reported",
+            title=_("{peer}已报告交办事项办理结果").format(peer=peer.name),
+            body=_("请审核报告：认可，或退回重报。"),
+            url=reverse("exchange:sent_detail", args=[outbound.pk]),
+            petition=outbound.petition,
+        )
+        record_event(
+            actor=user,
+            action="exchange.report_received",
+            obj=outbound,
+            data={"petition": outbound.petition.number, "document_number": outbound.report_number},
+        )
     return outbound
 
 
@@ -488,14 +565,23 @@ def decide_report(
         locked.save(update_fields=["status", "return_reason"])
         verb = "accept" if accepted else "return"
         case = quote(petition.number, safe="")
-        _queue(locked.peer, DeliveryKind.ACCEPT if accepted else DeliveryKind.RETURN,
-               f"/api/v1/referrals/{case}/report/{verb}", {} if accepted else {"reason": reason},
-               key=f"decision-{locked.pk}-{timezone.now().timestamp()}", outbound=locked)  # fmt: skip
+        _queue(
+            locked.peer,
+            DeliveryKind.ACCEPT if accepted else DeliveryKind.RETURN,
+            f"/api/v1/referrals/{case}/report/{verb}",
+            {} if accepted else {"reason": reason},
+            key=f"decision-{locked.pk}-{timezone.now().timestamp()}",
+            outbound=locked,
+        )
         PetitionEvent.objects.create(
-            petition=petition, kind=EVENT_REPORT_DECIDED, actor=user, organisation=user.organisation,
-            comment=_("认可{peer}的报告").format(peer=locked.peer.name) if accepted
+            petition=petition,
+            kind=EVENT_REPORT_DECIDED,
+            actor=user,
+            organisation=user.organisation,
+            comment=_("认可{peer}的报告").format(peer=locked.peer.name)
+            if accepted
             else _("退回{peer}重报：{reason}").format(peer=locked.peer.name, reason=reason),
-        )  # fmt: skip
+        )
         record_event(actor=user, action=f"exchange.{verb}", obj=locked, data={"reason": reason})
     return locked
 

@@ -91,9 +91,11 @@ def _delivered(delivery: Delivery, status: int, body: dict[str, Any]) -> bool:
 def _apply(delivery: Delivery, body: dict[str, Any]) -> None:
     now = timezone.now()
     if delivery.outbound_id and delivery.kind == DeliveryKind.REFER:
-        OutboundReferral.objects.filter(pk=delivery.outbound_id, status__in=[OutboundStatus.SENT, OutboundStatus.FAILED]).update(
+        OutboundReferral.objects.filter(
+            pk=delivery.outbound_id, status__in=[OutboundStatus.SENT, OutboundStatus.FAILED]
+        ).update(
             status=OutboundStatus.RECEIVED, remote_number=str(body.get("number", ""))[:60], last_error=""
-        )  # fmt: skip
+        )
     if delivery.report_id:
         report = ReferralReport.objects.select_related("document").get(pk=delivery.report_id)
         number = report.document.reference if report.document_id else ""
@@ -104,13 +106,15 @@ def _failed(delivery: Delivery, error: str) -> None:
     attempts = delivery.attempts + 1
     final = attempts >= MAX_ATTEMPTS
     Delivery.objects.filter(pk=delivery.pk).update(
-        attempts=attempts, last_error=error[:2000], next_attempt_at=timezone.now() + backoff(attempts),
+        attempts=attempts,
+        last_error=error[:2000],
+        next_attempt_at=timezone.now() + backoff(attempts),
         status=DeliveryStatus.FAILED if final else DeliveryStatus.PENDING,
-    )  # fmt: skip
+    )
     if delivery.outbound_id and delivery.kind == DeliveryKind.REFER:
-        OutboundReferral.objects.filter(pk=delivery.outbound_id, status__in=[OutboundStatus.SENT, OutboundStatus.FAILED]).update(
-            status=OutboundStatus.FAILED, last_error=error[:2000]
-        )  # fmt: skip
+        OutboundReferral.objects.filter(
+            pk=delivery.outbound_id, status__in=[OutboundStatus.SENT, OutboundStatus.FAILED]
+        ).update(status=OutboundStatus.FAILED, last_error=error[:2000])
 
 
 def _send(delivery: Delivery) -> bool:

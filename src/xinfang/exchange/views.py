@@ -65,8 +65,16 @@ RECEIVED_HEADER = ["上级编号", "交办单位", "本级编号", "事项", "�
 
 
 def _received_row(r: Referral, today: dt.date) -> list[Any]:
-    return [r.upper_case_number, r.upper_organisation, r.petition.number, r.petition.title, r.upper_due_on,
-            str(r.get_status_display()), r.reported_on, "是" if r.is_overdue(today) else "否"]  # fmt: skip
+    return [
+        r.upper_case_number,
+        r.upper_organisation,
+        r.petition.number,
+        r.petition.title,
+        r.upper_due_on,
+        str(r.get_status_display()),
+        r.reported_on,
+        "是" if r.is_overdue(today) else "否",
+    ]
 
 
 @role_required(*CASEWORK)
@@ -80,12 +88,22 @@ def received(request: HttpRequest) -> HttpResponse:
         return xlsx_response(title="上级交办台账", header=RECEIVED_HEADER, rows=rows)
     if fmt == "print":
         rows = [_received_row(r, today) for r in qs[:1000]]
-        return render(request, "exchange/print.html", {"title": _("上级交办台账"), "header": RECEIVED_HEADER,
-                                                       "rows": rows, "today": today})  # fmt: skip
+        return render(
+            request,
+            "exchange/print.html",
+            {"title": _("上级交办台账"), "header": RECEIVED_HEADER, "rows": rows, "today": today},
+        )
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "exchange/received_list.html", {
-        "page": page, "filters": filters, "today": today, "statuses": ReferralStatus.choices,
-    })  # fmt: skip
+    return render(
+        request,
+        "exchange/received_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "today": today,
+            "statuses": ReferralStatus.choices,
+        },
+    )
 
 
 def _received_or_404(request: HttpRequest, pk: int) -> Referral:
@@ -114,11 +132,18 @@ def received_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("documents:detail", document.pk)
     reports = list(referral.reports.select_related("document").order_by("-created_at", "-pk"))
-    return render(request, "exchange/received_detail.html", {
-        "referral": referral, "reports": reports, "errors": errors, "data": data,
-        "today": timezone.localdate(), "can_draft": referral.status in OPEN_REFERRAL_STATUSES
-        and referral.report_required,
-    })  # fmt: skip
+    return render(
+        request,
+        "exchange/received_detail.html",
+        {
+            "referral": referral,
+            "reports": reports,
+            "errors": errors,
+            "data": data,
+            "today": timezone.localdate(),
+            "can_draft": referral.status in OPEN_REFERRAL_STATUSES and referral.report_required,
+        },
+    )
 
 
 SENT_HEADER = [
@@ -138,8 +163,17 @@ def _sent_row(o: OutboundReferral, today: dt.date) -> list[Any]:
     received_at = (
         timezone.localtime(o.report_received_at).strftime("%Y-%m-%d %H:%M") if o.report_received_at else ""
     )
-    return [o.petition.number, o.petition.title, o.peer.name, o.remote_number, o.due_on,
-            str(o.get_status_display()), o.report_number, received_at, "是" if o.is_overdue(today) else "否"]  # fmt: skip
+    return [
+        o.petition.number,
+        o.petition.title,
+        o.peer.name,
+        o.remote_number,
+        o.due_on,
+        str(o.get_status_display()),
+        o.report_number,
+        received_at,
+        "是" if o.is_overdue(today) else "否",
+    ]
 
 
 @role_required(*CASEWORK)
@@ -160,12 +194,22 @@ def sent(request: HttpRequest) -> HttpResponse:
         )
     if fmt == "print":
         rows = [_sent_row(o, today) for o in qs[:1000]]
-        return render(request, "exchange/print.html", {"title": _("向下交办台账"), "header": SENT_HEADER,
-                                                       "rows": rows, "today": today})  # fmt: skip
+        return render(
+            request,
+            "exchange/print.html",
+            {"title": _("向下交办台账"), "header": SENT_HEADER, "rows": rows, "today": today},
+        )
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "exchange/sent_list.html", {
-        "page": page, "status": status, "today": today, "statuses": OutboundStatus.choices,
-    })  # fmt: skip
+    return render(
+        request,
+        "exchange/sent_list.html",
+        {
+            "page": page,
+            "status": status,
+            "today": today,
+            "statuses": OutboundStatus.choices,
+        },
+    )
 
 
 def _sent_or_404(request: HttpRequest, pk: int) -> OutboundReferral:
@@ -190,14 +234,23 @@ def sent_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             errors = _errors(exc)
         else:
-            messages.success(request, _("已认可报告，结果将发送给对方。") if accepted
-                             else _("已退回重报，对方补充后将重新报告。"))  # fmt: skip
+            messages.success(
+                request,
+                _("已认可报告，结果将发送给对方。") if accepted else _("已退回重报，对方补充后将重新报告。"),
+            )
             return redirect("exchange:sent_detail", outbound.pk)
     deliveries = list(outbound.deliveries.order_by("-created_at", "-pk")[:20])
-    return render(request, "exchange/sent_detail.html", {
-        "outbound": outbound, "errors": errors, "reason": reason, "deliveries": deliveries,
-        "today": timezone.localdate(),
-    })  # fmt: skip
+    return render(
+        request,
+        "exchange/sent_detail.html",
+        {
+            "outbound": outbound,
+            "errors": errors,
+            "reason": reason,
+            "deliveries": deliveries,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @role_required(*CASEWORK)
@@ -219,16 +272,27 @@ def sent_file(request: HttpRequest, pk: int) -> HttpResponse:
 def refer_form(request: HttpRequest) -> HttpResponse:
     number = request.GET.get("number", "") or request.POST.get("number", "")
     peers = [p for p in services.open_peers() if p.token]
-    data = {"number": number, "peer": request.POST.get("peer", ""), "due_on": request.POST.get("due_on", ""),
-            "instructions": request.POST.get("instructions", ""), "report_required": True}  # fmt: skip
+    data = {
+        "number": number,
+        "peer": request.POST.get("peer", ""),
+        "due_on": request.POST.get("due_on", ""),
+        "instructions": request.POST.get("instructions", ""),
+        "report_required": True,
+    }
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         data["report_required"] = bool(request.POST.get("report_required"))
         try:
             peer = Peer.objects.get(pk=int(data["peer"] or 0))
             due_on = dt.date.fromisoformat(data["due_on"]) if data["due_on"] else None
-            outbound = services.refer(user=request.user, number=number, peer=peer, due_on=due_on,
-                                      report_required=data["report_required"], instructions=data["instructions"])  # fmt: skip
+            outbound = services.refer(
+                user=request.user,
+                number=number,
+                peer=peer,
+                due_on=due_on,
+                report_required=data["report_required"],
+                instructions=data["instructions"],
+            )
         except (Peer.DoesNotExist, ValueError):
             errors = {"peer": [_("请选择对接平台，并按“年-月-日”填写报告期限。")]}
         except PetitionNotFound:
@@ -263,10 +327,12 @@ def peer_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         raise Http404
     accounts = User.objects.filter(is_system_account=True, is_active=True).order_by("username")
     data = {
-        "name": peer.name if peer else "", "base_url": peer.base_url if peer else "",
+        "name": peer.name if peer else "",
+        "base_url": peer.base_url if peer else "",
         "remote_office_code": peer.remote_office_code if peer else "",
-        "account": str(peer.account_id or "") if peer else "", "is_enabled": peer.is_enabled if peer else True,
-    }  # fmt: skip
+        "account": str(peer.account_id or "") if peer else "",
+        "is_enabled": peer.is_enabled if peer else True,
+    }
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         data = {k: request.POST.get(k, "") for k in ("name", "base_url", "remote_office_code", "account")}
@@ -274,10 +340,15 @@ def peer_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         account = accounts.filter(pk=int(data["account"])).first() if data["account"].isdigit() else None
         try:
             saved = services.save_peer(
-                user=request.user, peer=peer, name=data["name"], base_url=data["base_url"],
-                token=request.POST.get("token", ""), remote_office_code=data["remote_office_code"],
-                account=account, is_enabled=data["is_enabled"],
-            )  # fmt: skip
+                user=request.user,
+                peer=peer,
+                name=data["name"],
+                base_url=data["base_url"],
+                token=request.POST.get("token", ""),
+                remote_office_code=data["remote_office_code"],
+                account=account,
+                is_enabled=data["is_enabled"],
+            )
         except ValidationError as exc:
             errors = _errors(exc)
         else:
@@ -285,5 +356,8 @@ def peer_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 request, _("已保存对接平台“{name}”。令牌已加密保存，不再显示。").format(name=saved.name)
             )
             return redirect("exchange:peers")
-    return render(request, "exchange/peer_form.html", {"peer": peer, "data": data, "errors": errors,
-                                                       "accounts": accounts})  # fmt: skip
+    return render(
+        request,
+        "exchange/peer_form.html",
+        {"peer": peer, "data": data, "errors": errors, "accounts": accounts},
+    )

@@ -137,23 +137,39 @@ class ReferIn(InputSchema):
 
 def _received(r: Referral, today: dt.date) -> dict[str, Any]:
     return {
-        "id": r.pk, "number": r.petition.number, "title": r.petition.title,
-        "upper_organisation": r.upper_organisation, "upper_case_number": r.upper_case_number,
-        "upper_due_on": r.upper_due_on, "report_required": r.report_required, "status": r.status,
-        "status_label": str(r.get_status_display()), "reported_on": r.reported_on,
-        "overdue": r.is_overdue(today), "return_reason": r.return_reason,
-    }  # fmt: skip
+        "id": r.pk,
+        "number": r.petition.number,
+        "title": r.petition.title,
+        "upper_organisation": r.upper_organisation,
+        "upper_case_number": r.upper_case_number,
+        "upper_due_on": r.upper_due_on,
+        "report_required": r.report_required,
+        "status": r.status,
+        "status_label": str(r.get_status_display()),
+        "reported_on": r.reported_on,
+        "overdue": r.is_overdue(today),
+        "return_reason": r.return_reason,
+    }
 
 
 def _sent(o: OutboundReferral, today: dt.date) -> dict[str, Any]:
     return {
-        "id": o.pk, "number": o.petition.number, "peer": o.peer.name, "remote_number": o.remote_number,
-        "due_on": o.due_on, "status": o.status, "status_label": str(o.get_status_display()),
-        "overdue": o.is_overdue(today), "last_error": o.last_error, "report_text": o.report_text,
-        "report_number": o.report_number, "report_handled_on": o.report_handled_on,
-        "report_received_at": o.report_received_at, "report_file_name": o.report_filename,
+        "id": o.pk,
+        "number": o.petition.number,
+        "peer": o.peer.name,
+        "remote_number": o.remote_number,
+        "due_on": o.due_on,
+        "status": o.status,
+        "status_label": str(o.get_status_display()),
+        "overdue": o.is_overdue(today),
+        "last_error": o.last_error,
+        "report_text": o.report_text,
+        "report_number": o.report_number,
+        "report_handled_on": o.report_handled_on,
+        "report_received_at": o.report_received_at,
+        "report_file_name": o.report_filename,
         "return_reason": o.return_reason,
-    }  # fmt: skip
+    }
 
 
 def _guarded(work: Callable[[], Any]) -> Any:
@@ -168,7 +184,9 @@ def _guarded(work: Callable[[], Any]) -> Any:
         raise _missing() from None
 
 
-def _idempotent(request: HttpRequest, key: str | None, payload: Schema | None, action: Callable[[], IdempotentResult]) -> HttpResponse:  # fmt: skip
+def _idempotent(
+    request: HttpRequest, key: str | None, payload: Schema | None, action: Callable[[], IdempotentResult]
+) -> HttpResponse:
     body = payload.model_dump(mode="json") if payload is not None else {}
     fingerprint = request_fingerprint(method="POST", path=request.path, payload=body)
     result = run_idempotent(user=auth_user(request), key=key, fingerprint=fingerprint, action=action)
@@ -182,31 +200,59 @@ def _idempotent(request: HttpRequest, key: str | None, payload: Schema | None, a
 @router.post(
     "", response={200: ReferralCreatedOut, 201: ReferralCreatedOut, **_ERRORS}, summary="接收上级交办"
 )
-def receive_referral(request: HttpRequest, payload: ReferralIn, idempotency_key: IdempotencyKey = None) -> HttpResponse:  # fmt: skip
+def receive_referral(
+    request: HttpRequest, payload: ReferralIn, idempotency_key: IdempotencyKey = None
+) -> HttpResponse:
     """The upper level's system account refers a case: the petition is registered here (channel
     ``referral``) with the upper level's case number and deadline.  403 ``forbidden`` when the
     token's account is not an enabled peer's; the same case number again answers 200 with the
     petition already registered."""
     user = auth_user(request)
     incoming = services.IncomingReferral(
-        case_number=payload.case_number, upper_organisation=payload.upper_organisation, title=payload.title,
-        content=payload.content, purpose=payload.purpose, category=payload.category, locality=payload.locality,
-        due_on=payload.due_on, report_required=payload.report_required, headcount=payload.headcount,
-        petitioners=[PetitionerDraft(name=p.name, id_number=p.id_number, phone=p.phone, address=p.address,
-                                     is_representative=p.is_representative) for p in payload.petitioners],
+        case_number=payload.case_number,
+        upper_organisation=payload.upper_organisation,
+        title=payload.title,
+        content=payload.content,
+        purpose=payload.purpose,
+        category=payload.category,
+        locality=payload.locality,
+        due_on=payload.due_on,
+        report_required=payload.report_required,
+        headcount=payload.headcount,
+        petitioners=[
+            PetitionerDraft(
+                name=p.name,
+                id_number=p.id_number,
+                phone=p.phone,
+                address=p.address,
+                is_representative=p.is_representative,
+            )
+            for p in payload.petitioners
+        ],
         reference=idempotency_key or "",
-    )  # fmt: skip
+    )
 
     def action() -> IdempotentResult:
         referral, created = _guarded(lambda: services.receive_referral(user=user, incoming=incoming))
-        body = {"number": referral.petition.number, "referral_id": referral.pk,
-                "case_number": referral.upper_case_number, "status": referral.status}  # fmt: skip
+        body = {
+            "number": referral.petition.number,
+            "referral_id": referral.pk,
+            "case_number": referral.upper_case_number,
+            "status": referral.status,
+        }
         return IdempotentResult(status=201 if created else 200, body=body)
 
     return _idempotent(request, idempotency_key, payload, action)
 
 
-def _decision(request: HttpRequest, case_number: str, key: str | None, payload: Schema | None, accepted: bool, reason: str) -> HttpResponse:  # fmt: skip
+def _decision(
+    request: HttpRequest,
+    case_number: str,
+    key: str | None,
+    payload: Schema | None,
+    accepted: bool,
+    reason: str,
+) -> HttpResponse:
     user = auth_user(request)
 
     def action() -> IdempotentResult:
@@ -231,21 +277,28 @@ def accept_report(
 
 
 @router.post("/{case_number}/report/return", response={200: DecisionOut, **_ERRORS}, summary="上级退回重报")
-def return_report(request: HttpRequest, case_number: str, payload: ReturnIn, idempotency_key: IdempotencyKey = None) -> HttpResponse:  # fmt: skip
+def return_report(
+    request: HttpRequest, case_number: str, payload: ReturnIn, idempotency_key: IdempotencyKey = None
+) -> HttpResponse:
     """The upper level returns our report for more, with a reason; we report again."""
     return _decision(request, case_number, idempotency_key, payload, False, payload.reason)
 
 
 @router.post("/{case_number}/report", response={200: SentOut, **_ERRORS}, summary="下级报告办理结果")
-def receive_report(request: HttpRequest, case_number: str, payload: ReportIn, idempotency_key: IdempotencyKey = None) -> HttpResponse:  # fmt: skip
+def receive_report(
+    request: HttpRequest, case_number: str, payload: ReportIn, idempotency_key: IdempotencyKey = None
+) -> HttpResponse:
     """A lower level reports on the case we referred to it (``case_number`` is our petition
     number).  409 ``already_reported`` when a report is already recorded and not returned; 404 when
     no referral to the caller's peer has that number."""
     user = auth_user(request)
     report = services.IncomingReport(
-        text=payload.text, document_number=payload.document_number, handled_on=payload.handled_on,
-        file_name=payload.file_name, file_base64=payload.file_base64,
-    )  # fmt: skip
+        text=payload.text,
+        document_number=payload.document_number,
+        handled_on=payload.handled_on,
+        file_name=payload.file_name,
+        file_base64=payload.file_base64,
+    )
 
     def action() -> IdempotentResult:
         outbound = _guarded(
@@ -293,10 +346,16 @@ def refer(request: HttpRequest, payload: ReferIn, idempotency_key: IdempotencyKe
 
     def action() -> IdempotentResult:
         peer = _guarded(lambda: Peer.objects.get(pk=payload.peer))
-        outbound = _guarded(lambda: services.refer(
-            user=user, number=payload.number, peer=peer, due_on=payload.due_on,
-            report_required=payload.report_required, instructions=payload.instructions,
-        ))  # fmt: skip
+        outbound = _guarded(
+            lambda: services.refer(
+                user=user,
+                number=payload.number,
+                peer=peer,
+                due_on=payload.due_on,
+                report_required=payload.report_required,
+                instructions=payload.instructions,
+            )
+        )
         return IdempotentResult(status=201, body=_jsonable_sent(outbound))
 
     return _idempotent(request, idempotency_key, payload, action)
@@ -332,13 +391,18 @@ def accept_sent(
 
 
 @router.post("/sent/{outbound_id}/return", response={200: SentOut, **_ERRORS}, summary="退回下级重报")
-def return_sent(request: HttpRequest, outbound_id: int, payload: ReturnIn, idempotency_key: IdempotencyKey = None) -> HttpResponse:  # fmt: skip
+def return_sent(
+    request: HttpRequest, outbound_id: int, payload: ReturnIn, idempotency_key: IdempotencyKey = None
+) -> HttpResponse:
     outbound = _sent_in_scope(request, outbound_id)
     user = auth_user(request)
 
     def action() -> IdempotentResult:
-        done = _guarded(lambda: services.decide_report(user=user, outbound=outbound, accepted=False,
-                                                       reason=payload.reason))  # fmt: skip
+        done = _guarded(
+            lambda: services.decide_report(
+                user=user, outbound=outbound, accepted=False, reason=payload.reason
+            )
+        )
         return IdempotentResult(status=200, body=_jsonable_sent(done))
 
     return _idempotent(request, idempotency_key, payload, action)

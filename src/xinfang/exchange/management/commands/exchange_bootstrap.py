@@ -29,8 +29,12 @@ class Command(BaseCommand):
             "--level", required=True, choices=[lv for lv in Level.values if lv != Level.NATIONAL]
         )
         parser.add_argument("--office", required=True, help="petition office name, e.g. 青山县信访局")
-        parser.add_argument("--account", required=True, help="username of the system account")
-        parser.add_argument("--roles", default="intake,supervisor", help="comma-separated role codes")
+        parser.add_argument(
+            "--account",
+            required=True,
+            action="append",
+            help="a system account: USERNAME or USERNAME:role,role (default intake,supervisor); repeatable",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
@@ -40,17 +44,22 @@ class Command(BaseCommand):
             office = _organisation(
                 options["office"], "", OrganisationKind.PETITION_OFFICE, options["level"], area
             )
-            user, _created = User.objects.get_or_create(
-                username=options["account"],
-                defaults={"organisation": office, "is_system_account": True, "full_name": options["account"]},
-            )
-            user.set_unusable_password()
-            user.save()
-            codes = [c.strip() for c in options["roles"].split(",") if c.strip()]
-            user.roles.set(Role.objects.filter(code__in=[RoleCode(c) for c in codes]))
-        issued = issue_token(user=user, name=f"exchange {user.username}", actor=None)
-        self.stderr.write(f"office {office.pk} {office.name}; account {user.username}")
-        self.stdout.write(issued.token)
+            users = [_account(spec, office) for spec in options["account"]]
+        for user in users:  # one token per account, one a line, in the order given
+            self.stdout.write(issue_token(user=user, name=f"exchange {user.username}", actor=None).token)
+        self.stderr.write(f"office {office.pk} {office.name}")
+
+
+def _account(spec: str, office: Organisation) -> User:
+    username, _sep, roles = spec.partition(":")
+    user, _created = User.objects.get_or_create(
+        username=username, defaults={"organisation": office, "is_system_account": True, "full_name": username}
+    )
+    user.set_unusable_password()
+    user.save()
+    codes = [c.strip() for c in (roles or "intake,supervisor").split(",") if c.strip()]
+    user.roles.set(Role.objects.filter(code__in=[RoleCode(c) for c in codes]))
+    return user
 
 
 def _organisation(name: str, code: str, kind: str, level: str, parent: Organisation | None) -> Organisation:

@@ -32,8 +32,9 @@ class Command(BaseCommand):
         if user is None or referral is None:
             raise CommandError("unknown user or referral")
         try:
-            document = services.draft_report(user=user, referral=referral, process=options["process"],
-                                             result=options["result"])  # fmt: skip
+            document = services.draft_report(
+                user=user, referral=referral, process=options["process"], result=options["result"]
+            )
             document = documents.issue(user=user, document=document)
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None
