@@ -24,6 +24,7 @@ EXPECTED = {
     "xinfang:purge_idempotency_keys": ("xinfang.api.idempotency.purge_idempotency_keys", "30 1 * * *"),
     "xinfang:reception_sessions": ("xinfang.reception.tasks.materialise_sessions", "20 0 * * *"),
     "xinfang:reception_reminders": ("xinfang.reception.tasks.send_reminders", "0 16 * * *"),
+    "xinfang:exchange_deliver": ("xinfang.exchange.tasks.deliver_pending", "* * * * *"),
 }
 
 

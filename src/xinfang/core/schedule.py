@@ -71,4 +71,10 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "0 16 * * *",
         "SMS the day before to citizens who booked tomorrow's reception days.",
     ),
+    PeriodicJob(
+        "exchange_deliver",
+        "xinfang.exchange.tasks.deliver_pending",
+        "* * * * *",
+        "Send referrals, reports and decisions still waiting for a peer installation (retries with backoff).",
+    ),
 )
