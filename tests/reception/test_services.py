@@ -180,3 +180,21 @@ def test_scope_of_the_lists(world, session):
     assert services.visible_bookings(world.city_supervisor).count() == 1  # the city office sees its counties
     assert services.visible_bookings(world.intake_b).count() == 0
     assert services.visible_bookings(world.sysadmin).count() == 0
+
+
+def test_sessions_of_an_unknown_year_are_checked_once_its_holidays_are_entered(world, schedule, frozen):
+    from xinfang.workflow.calendar import clear_cache
+    from xinfang.workflow.models import CalendarOverride, CalendarYear
+
+    # given the January 2027 session computed without 2027's arrangement (4 January, a Monday)
+    january = schedule.sessions.get(date__year=2027, date__month=1)
+    assert january.date == dt.date(2027, 1, 4) and january.calendar_unconfirmed
+    # when the administrator enters 2027 with the 4th as a holiday, and the daily job runs
+    CalendarYear.objects.create(year=2027)
+    for day in (1, 4):
+        CalendarOverride.objects.create(date=dt.date(2027, 1, day), is_working_day=False)
+    clear_cache()
+    services.materialise_all()
+    # then the session moved to the 5th and is confirmed
+    january = schedule.sessions.get(date__year=2027, date__month=1)
+    assert january.date == dt.date(2027, 1, 5) and not january.calendar_unconfirmed

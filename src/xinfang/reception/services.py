@@ -372,12 +372,24 @@ def materialise_sessions(schedule: ReceptionSchedule, today: dt.date) -> int:
 
 
 def materialise_all(today: dt.date | None = None) -> int:
-    """The daily job's work: extend every active schedule to the horizon."""
+    """The daily job's work: extend every active schedule to the horizon.
+
+    Sessions computed for a year whose holidays were not yet known are checked again once they are
+    (the State Council publishes them around November; the administrator may enter them earlier):
+    one that no longer fits and holds no booking is replaced by the right date, the others lose
+    their ``calendar_unconfirmed`` mark."""
     today = today or timezone.localdate()
-    return sum(
-        materialise_sessions(s, today)
-        for s in ReceptionSchedule.objects.filter(is_active=True).order_by("pk")
-    )
+    cal = legal_calendar.get_calendar()
+    made = 0
+    for schedule in ReceptionSchedule.objects.filter(is_active=True).order_by("pk"):
+        unconfirmed = schedule.sessions.filter(date__gte=today, calendar_unconfirmed=True)
+        known = sorted({d.year for d in unconfirmed.values_list("date", flat=True) if cal.has_data(d.year)})
+        if known:
+            with transaction.atomic():
+                _drop_unfit_sessions(schedule, today)
+                unconfirmed.filter(date__year__in=known).update(calendar_unconfirmed=False)
+        made += materialise_sessions(schedule, today)
+    return made
 
 
 def _session_for_manager(user: Any, session_id: int) -> ReceptionSession:

@@ -191,7 +191,7 @@ def list_schedules(request: HttpRequest) -> list[dict[str, Any]]:
     return [schedule_body(s) for s in qs[:500]]
 
 
-@router.get("/sessions", response={200: list[SessionOut], 401: ErrorOut}, summary="接待日列表")
+@router.get("/sessions", response={200: list[SessionOut], 401: ErrorOut, 422: ErrorOut}, summary="接待日列表")
 def list_sessions(
     request: HttpRequest,
     date_from: Query[dt.date | None] = None,
@@ -210,7 +210,9 @@ def list_sessions(
     return [session_body(s) for s in qs.order_by("date", "start_time", "id")[:500]]
 
 
-@router.get("/bookings", response={200: list[BookingOut], 401: ErrorOut}, summary="当日接待预约")
+@router.get(
+    "/bookings", response={200: list[BookingOut], 401: ErrorOut, 422: ErrorOut}, summary="当日接待预约"
+)
 def day_bookings(request: HttpRequest, date: Query[dt.date | None] = None) -> list[dict[str, Any]]:
     """The bookings of a day's sessions (default today) in the caller's subtree, masked."""
     day = date or timezone.localdate()
@@ -222,7 +224,9 @@ def day_bookings(request: HttpRequest, date: Query[dt.date | None] = None) -> li
 
 
 @router.get(
-    "/sessions/{session_id}", response={200: SessionOut, 401: ErrorOut, 404: ErrorOut}, summary="接待日详情"
+    "/sessions/{session_id}",
+    response={200: SessionOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="接待日详情",
 )
 def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = (
@@ -239,7 +243,7 @@ def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
 
 @router.get(
     "/sessions/{session_id}/bookings",
-    response={200: list[BookingOut], 401: ErrorOut, 404: ErrorOut},
+    response={200: list[BookingOut], 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="接待日的预约",
 )
 def session_bookings(request: HttpRequest, session_id: int) -> list[dict[str, Any]]:
