@@ -165,3 +165,36 @@ def test_duty_rota_and_log(client, world, petition):
     client.force_login(world.handler_b)
     assert client.get(reverse("leadership:shift", args=[shift.pk])).status_code == 404
     assert client.get(reverse("leadership:shift_new")).status_code == 403
+
+
+def test_policy_page_and_the_uncontracted_list(client, world, petition):
+    from xinfang.supervision import services as supervision
+    from xinfang.supervision.models import NoticeKind
+
+    from ..factories import make_staff
+    from ..procedure import to_accepted
+
+    client.force_login(world.handler_a)
+    assert client.get(reverse("leadership:policy")).status_code == 403
+    client.force_login(world.supervisor_a)
+    assert client.post(reverse("leadership:policy"), {"require_for_listed": "on"}).status_code == 302
+    to_accepted(world, petition.number)
+    supervision.supervise(
+        user=world.city_supervisor, number=petition.number, kind=NoticeKind.LISTED, requirements="挂牌督办",
+        respond_by=days(5), leader=make_staff("city_leader", world.city, "leader"),
+    )  # fmt: skip
+    html = client.get(reverse("leadership:contracts"), {"box": "uncontracted"}).content.decode()
+    assert petition.number in html and "contract_new" not in html and "包案" in html
+
+
+def test_a_dispute_is_contracted_from_the_web(client, world, dispute):
+    client.force_login(world.intake_a)
+    url = reverse("leadership:contract_new") + f"?dispute={dispute.number}"
+    form = {"leader": world.leader_a.pk, "measures": "入户调解", "due_on": str(days(9))}
+    assert client.post(url, form).status_code == 302
+    contract = LeaderContract.objects.get()
+    assert contract.dispute == dispute and contract.created_by == world.intake_a
+    page = client.get(reverse("leadership:contract", args=[contract.pk])).content.decode()
+    assert dispute.number in page
+    client.force_login(world.intake_b)
+    assert client.get(url).status_code == 404

@@ -35,7 +35,7 @@ def test_my_contracts_panel_shows_lateness(world, petition):
     assert "leadership-contracts" not in _keys(world.supervisor_a)
     with freeze_time(days(2)):
         late = _keys(world.leader_a, days(2))["leadership-contracts"]
-        assert late.alert and late.items[0].reason == "已逾期"
+        assert late.alert and late.items[0].reason == "包案领导 · 已逾期"
     services.close_contract(actor=world.leader_a, contract=contract, result="已化解")
     assert "leadership-contracts" not in _keys(world.leader_a)
 

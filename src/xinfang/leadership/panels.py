@@ -19,13 +19,20 @@ from . import access, selectors
 from .models import LeaderContract
 
 
-def _contract_item(c: LeaderContract, today: dt.date) -> WorkItem:
-    late = c.is_late(today)
-    reason = _("包案领导") if c.leader_id else ""
-    if late:
-        reason = _("已逾期")
+def _role(c: LeaderContract, user: Any) -> str:
+    if c.leader_id == user.pk:
+        return _("包案领导")
+    return _("责任人") if c.official_id == user.pk else _("承办人")
+
+
+def _contract_item(c: LeaderContract, user: Any, today: dt.date) -> WorkItem:
+    """One contract of "我包案的": the user's part in it, and what is late or due next."""
+    if c.is_late(today):
+        reason = _("%(role)s · 已逾期") % {"role": _role(c, user)}
     elif c.next_milestone_due:
-        reason = _("下一节点 %(d)s") % {"d": c.next_milestone_due}
+        reason = _("%(role)s · 下一节点 %(d)s") % {"role": _role(c, user), "d": c.next_milestone_due}
+    else:
+        reason = _role(c, user)
     return WorkItem(
         title=c.subject_title,
         url=reverse("leadership:contract", args=[c.pk]),
@@ -54,7 +61,7 @@ def panels(user: Any, today: dt.date) -> list[WorkPanel]:
                     "您是这些案件的包案领导、责任人或承办人；请按计划推进并填报进展，办结时填写办结情况。"
                 ),
                 count=count,
-                items=[_contract_item(c, today) for c in rows],
+                items=[_contract_item(c, user, today) for c in rows],
                 list_url=contracts_url + "?mine=1",
                 export_url=contracts_url + "?mine=1&format=xlsx",
                 alert=late,
