@@ -13,12 +13,16 @@ from xinfang.organisations.models import User
 from xinfang.screening import panels
 from xinfang.screening.models import Briefing, Dispute, RoundReturn, ScreeningRound
 
+from ..factories import register
+
 pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_ledger_round_and_briefing(db):
     tree, _created = ensure_tree()
     ensure_accounts(tree)
+    intake = User.objects.get(username="intake")
+    petition = register(tree.county_1.office, intake, tree.county_1.townships[0]).petition
     made = screening_data.seed(tree)
     assert made == len(screening_data.DISPUTES) + 2
     disputes = Dispute.objects.filter(organisation_path__startswith=tree.county_1.government.path)
@@ -35,5 +39,6 @@ def test_the_demo_ledger_round_and_briefing(db):
     keys = {p.key for p in panels.provider(supervisor, timezone.localdate())}
     assert "screening-late-units" in keys
     assert Briefing.objects.count() == 1
+    assert list(disputes.get(status="turned_petition").petitions.all()) == [petition]
     assert screening_data.seed(tree) == 0
     assert Dispute.objects.count() == 15 and ScreeningRound.objects.count() == 1
