@@ -378,7 +378,6 @@ def campaign_add_cases(request: HttpRequest, pk: int) -> HttpResponse:
                 _("已列入%(n)d件。下一步：逐件确定化解类别、落实包案领导。") % {"n": len(added)},
             )
             return redirect("campaigns:detail", pk=campaign.pk)
-    request.GET = request.GET.copy()
     return campaign_detail(request, campaign.pk, add_form=form)
 
 
