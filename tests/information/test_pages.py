@@ -231,3 +231,15 @@ def test_the_workbench_shows_the_panels(client, info):
     client.force_login(info.city_supervisor)
     html = client.get(reverse("workbench:home")).content.decode()
     assert 'id="panel-information-inbox"' in html and "【紧急】紧急事项" in html
+
+
+def test_the_petition_page_offers_drafting(client, world, info):
+    from ..factories import register
+
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    report = draft(info.clerk, petition_numbers=[petition.number])
+    client.force_login(info.clerk)
+    html = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
+    assert (
+        'id="information-from-petition"' in html and reverse("information:detail", args=[report.pk]) in html
+    )
