@@ -5,6 +5,7 @@ that keep what was typed."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -198,3 +199,21 @@ def test_a_dispute_is_contracted_from_the_web(client, world, dispute):
     assert dispute.number in page
     client.force_login(world.intake_b)
     assert client.get(url).status_code == 404
+
+
+def test_ledger_filters_by_leader_and_rota_by_unit(client, world, petition):
+    from ..factories import make_staff
+
+    other = make_staff("leader_x", world.a.government, "leader")
+    _contract(world, petition)
+    client.force_login(world.intake_a)
+    url = reverse("leadership:contracts")
+    assert petition.number in client.get(url, {"leader": world.leader_a.pk}).content.decode()
+    assert petition.number not in client.get(url, {"leader": other.pk}).content.decode()
+    for org, kind in ((world.a.office, "day"), (world.a.department, "night")):
+        services.save_shift(actor=world.supervisor_a, organisation=org, date=days(1), kind=kind, leader=other)
+    month = days(1).strftime("%Y-%m")
+    html = client.get(
+        reverse("leadership:rota"), {"month": month, "organisation": world.a.department.pk}
+    ).content.decode()
+    assert 'id="rota-filters"' in html and len(re.findall(r'id="shift-\d+"', html)) == 1

@@ -91,9 +91,16 @@ class ContractFilterForm(forms.Form):
         required=False,
         choices=[("", _("包案中（默认）")), ("all", _("全部"))] + list(ContractStatus.choices[1:]),
     )
+    leader = StaffChoiceField(
+        label=_("包案领导"), queryset=User.objects.none(), required=False, empty_label="—"
+    )
     late = forms.BooleanField(label=_("仅看逾期"), required=False)
     mine = forms.BooleanField(label=_("仅看我参与的"), required=False)
     q = forms.CharField(label=_("编号"), required=False, max_length=40)
+
+    def __init__(self, *args: Any, leaders: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["leader"].queryset = leaders
 
 
 class PolicyForm(forms.Form):

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,7 +27,7 @@ from xinfang.core.forms import add_service_errors
 from xinfang.core.pagination import CappedPaginator
 from xinfang.core.xlsx import xlsx_response
 from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
-from xinfang.organisations.models import User
+from xinfang.organisations.models import Organisation, User
 from xinfang.petitions.models import Petition
 
 from . import access, forms, selectors, services
@@ -127,9 +127,16 @@ def _contract_row(today: dt.date) -> Callable[[LeaderContract], list]:
 def contract_list(request: HttpRequest) -> HttpResponse:
     """包案台账: open contracts by default, soonest deadline first."""
     today = timezone.localdate()
+    if not access.is_casework(request.user):
+        raise PermissionDenied
     if request.GET.get("box") == "uncontracted":
         return _uncontracted(request)
-    form = forms.ContractFilterForm(request.GET or None)
+    leaders = User.objects.filter(
+        is_active=True,
+        roles__code=RoleCode.LEADER,
+        organisation__path__startswith=access.scope_path(request.user),
+    ).select_related("organisation")
+    form = forms.ContractFilterForm(request.GET or None, leaders=leaders.distinct().order_by("username"))
     qs = selectors.contract_list(request.user, today)
     data = form.cleaned_data if form.is_valid() else {}
     status = data.get("status") or ""
@@ -137,6 +144,8 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status or ContractStatus.OPEN)
     if data.get("late"):
         qs = qs.filter(selectors.late_q(today))
+    if data.get("leader"):
+        qs = qs.filter(leader=data["leader"])
     if data.get("mine"):
         me = request.user
         qs = qs.filter(Q(leader=me) | Q(official=me) | Q(handler=me))
@@ -521,12 +530,14 @@ WEEKDAYS = "一二三四五六日"
 def rota(request: HttpRequest) -> HttpResponse:
     """值班表: a month of shifts in the user's scope (?month=YYYY-MM)."""
     first, last = _month(request)
-    from django.db.models import Count
-
+    month = access.shifts_visible_to(request.user).filter(date__range=(first, last))
+    # The organisations with a rota this month, for the filter (a few per area).
+    units = Organisation.objects.filter(pk__in=month.values("organisation_id")).order_by("path")
+    unit = request.GET.get("organisation") or ""
+    if unit.isdigit():
+        month = month.filter(organisation_id=int(unit))
     qs = (
-        access.shifts_visible_to(request.user)
-        .filter(date__range=(first, last))
-        .select_related("organisation", "leader")
+        month.select_related("organisation", "leader")
         .annotate(entries=Count("log_entries"))
         .order_by("date", "kind", "organisation__path")
     )
@@ -543,7 +554,7 @@ def rota(request: HttpRequest) -> HttpResponse:
         request,
         "leadership/rota.html",
         {"shifts": qs, "title": title, "month": first.strftime("%Y-%m"), "prev": prev, "next": nxt,
-         "may_plan": access.may_plan_rota(request.user)},
+         "may_plan": access.may_plan_rota(request.user), "units": units, "unit": unit},
     )  # fmt: skip
 
 
