@@ -133,3 +133,10 @@ def test_update_changes_only_what_is_given_and_is_audited(world, make_dispute):
     assert dispute.risk == "high" and dispute.title == "城关镇幸福村宅基地纠纷"
     event = AuditEvent.objects.filter(action="dispute.updated").latest("seq")
     assert set(event.data["fields"]) == {"risk", "deadline"}
+
+
+def test_the_responsible_units_staff_are_notified(world, make_dispute):
+    make_dispute(organisation=world.a.department)
+    assert Notification.objects.filter(user=world.handler_a, kind="dispute_assigned").count() == 1
+    make_dispute(actor=world.handler_a, organisation=world.a.department)  # not told of their own entry
+    assert Notification.objects.filter(user=world.handler_a, kind="dispute_assigned").count() == 1

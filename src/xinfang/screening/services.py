@@ -257,6 +257,30 @@ def _notify_leader(dispute: Dispute) -> None:
     )
 
 
+def _notify_unit(dispute: Dispute, actor: Any) -> None:
+    """The responsible unit's staff learn that a dispute is theirs to resolve (not the registrar)."""
+    staff = (
+        User.objects.filter(
+            is_active=True, roles__code__in=CASEWORK_ROLES, organisation_id=dispute.organisation_id
+        )
+        .exclude(pk=getattr(actor, "pk", None))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    notify(
+        staff,
+        kind="dispute_assigned",
+        title=_("本单位负责化解矛盾纠纷 %(number)s") % {"number": dispute.number},
+        body=_("%(title)s；化解期限：%(deadline)s。请落实化解方案并在台账中更新进展。")
+        % {
+            "title": dispute.title,
+            "deadline": dispute.deadline.isoformat() if dispute.deadline else _("未定"),
+        },
+        url=reverse("screening:detail", args=[dispute.number]),
+        dedupe_key=f"dispute-unit:{dispute.pk}:{dispute.organisation_id}",
+    )
+
+
 # --- disputes ------------------------------------------------------------------------------------
 
 EDITABLE = ("title", "kind", "description", "risk", "source", "round", "organisation", "locality",
@@ -321,6 +345,7 @@ def create_dispute(
             data={"number": dispute.number, "unit": organisation.pk, "risk": risk, "dispute_kind": kind},
         )
         _notify_leader(dispute)  # bell rows in the same transaction
+        _notify_unit(dispute, actor)
     return dispute
 
 
@@ -367,6 +392,8 @@ def update_dispute(
                 changed.append(field)
         if changed:
             dispute.save()
+            if "organisation" in changed:
+                _notify_unit(dispute, actor)
         if cleaned is not None:
             _save_parties(dispute, cleaned)
             changed.append("parties")
