@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from xinfang.core.decorators import role_required
 from xinfang.core.forms import add_service_errors
-from xinfang.organisations.choices import CASEWORK_ROLES
+from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
 
 from . import exports, services
 from .forms import (
@@ -90,7 +90,6 @@ def day(request: HttpRequest) -> HttpResponse:
             "today": timezone.localdate(),
             "previous": when - dt.timedelta(days=1),
             "next": when + dt.timedelta(days=1),
-            "can_manage": {s.pk: services.may_manage(request.user, s.organisation_id) for s in sessions},
         },
     )
 
@@ -293,7 +292,11 @@ def booking(request: HttpRequest, pk: int) -> HttpResponse:
         and not obj.petition_id
         and obj.session.date <= timezone.localdate()
     )
-    return render(request, "reception/booking.html", {"booking": obj, "can_act": can_act})
+    # Registering is intake's (workflow.services.register); a supervisor may only mark attendance.
+    can_register = can_act and request.user.has_role(RoleCode.INTAKE)
+    return render(
+        request, "reception/booking.html", {"booking": obj, "can_act": can_act, "can_register": can_register}
+    )
 
 
 @require_POST
