@@ -9,11 +9,12 @@ the commit (``transaction.on_commit``), so a rolled-back write rings nobody.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -160,9 +161,37 @@ def open_contract(
         raise ValidationError(
             {"petition" if petition else "dispute": _("该案件已有包案领导，请先办结原包案。")}
         )
+    try:
+        contract = _create_contract(
+            actor=actor, leader=leader, petition=petition, dispute=dispute, measures=measures, due_on=due_on,
+            official=official, handler=handler, plan=plan,
+        )  # fmt: skip
+    except IntegrityError:
+        # Two contracts of the same subject at once: the partial unique constraint let one through.
+        raise ValidationError(
+            {"petition" if petition else "dispute": _("该案件已有包案领导，请先办结原包案。")}
+        ) from None
+    url = reverse("leadership:contract", args=[contract.pk])
+    _ring(
+        [u for u in (leader, official, handler) if u is not None and u.pk != actor.pk],
+        kind="leadership.contract",
+        title=_("包案：%(subject)s") % {"subject": contract.subject_title},
+        body=_("您被确定为此案的包案领导或包案责任人、承办人，办结期限 %(due)s。") % {"due": due_on},
+        url=url,
+        petition=petition,
+        dedupe_key=f"contract-{contract.pk}",
+    )
+    return contract
+
+
+def _create_contract(
+    *, actor: Any, leader: Any, petition: Any, dispute: Any, measures: str, due_on: dt.date,
+    official: Any, handler: Any, plan: list[tuple[str, dt.date]],
+) -> LeaderContract:  # fmt: skip
+    """The writes of ``open_contract``, in one transaction with the audit event."""
     with transaction.atomic():
         contract = LeaderContract.objects.create(
-            number=f"tmp-{timezone.now().timestamp()}",
+            number=f"tmp-{uuid.uuid4().hex}",  # replaced by the numbered one below
             petition=petition,
             dispute=dispute,
             leader=leader,
@@ -190,16 +219,6 @@ def open_contract(
                 "milestones": len(plan),
             },
         )
-    url = reverse("leadership:contract", args=[contract.pk])
-    _ring(
-        [u for u in (leader, official, handler) if u is not None and u.pk != actor.pk],
-        kind="leadership.contract",
-        title=_("包案：%(subject)s") % {"subject": contract.subject_title},
-        body=_("您被确定为此案的包案领导或包案责任人、承办人，办结期限 %(due)s。") % {"due": due_on},
-        url=url,
-        petition=petition,
-        dedupe_key=f"contract-{contract.pk}",
-    )
     return contract
 
 
@@ -376,7 +395,7 @@ def issue_instruction(
         raise ValidationError({"due_on": _("办理期限须晚于今天。")})
     with transaction.atomic():
         instruction = Instruction.objects.create(
-            number=f"tmp-{timezone.now().timestamp()}",
+            number=f"tmp-{uuid.uuid4().hex}",  # replaced by the numbered one below
             petition=petition,
             leader=actor,
             unit=unit,
