@@ -16,7 +16,11 @@ from xinfang.reception.models import OutreachVisit, ReceptionBooking, ReceptionS
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_reception_days(db):
+def test_demo_reception_days(db, monkeypatch):
+    # only this area of the ledgers (the others have their own tests, and are slower)
+    from xinfang.demo import ledgers
+
+    monkeypatch.setattr(ledgers, "AREAS", (("reception", seed_reception),))
     with override_settings(DEBUG=True, XINFANG_PORTAL_SUBMIT_RATE="1000/3600"):
         call_command("seed", "--demo", "--petitions", "30", "--no-stats", stdout=io.StringIO())
         schedules = list(
