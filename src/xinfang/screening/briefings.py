@@ -13,9 +13,10 @@ import datetime as dt
 import io
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
@@ -34,6 +35,11 @@ QUARTER_NAMES = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "�
 
 def generate_briefing(*, actor: Any, year: int, quarter: int) -> Briefing:
     """The office's briefing for a quarter: made and frozen the first time, the same one after."""
+    with translation.override(settings.LANGUAGE_CODE):  # a briefing is written in Chinese, whoever makes it
+        return _generate(actor=actor, year=year, quarter=quarter)
+
+
+def _generate(*, actor: Any, year: int, quarter: int) -> Briefing:
     if not access.may_issue(actor):
         raise ScreeningRefused(_("只有信访工作机构的督办员或领导可以生成排查通报。"))
     today = timezone.localdate()
@@ -98,6 +104,11 @@ def risk_label(code: str) -> str:
 
 def render_docx(briefing: Briefing) -> bytes:
     """The briefing as DOCX, drawn only from its frozen figures (dates fixed to its generation)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _render_docx(briefing)
+
+
+def _render_docx(briefing: Briefing) -> bytes:
     f = briefing.figures
     doc = L.new_document("矛盾纠纷排查通报")
     stamp = briefing.generated_at.replace(microsecond=0)

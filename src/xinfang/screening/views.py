@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from xinfang.audit.services import record_event
@@ -54,8 +55,22 @@ def _parties_text(dispute: Dispute) -> str:
 
 # --- the ledger -----------------------------------------------------------------------------------
 
-LEDGER_HEADER = ["编号", "纠纷名称", "类别", "属地", "当事人", "风险等级", "来源", "包案领导", "责任单位",
-                 "排查日期", "化解期限", "状态", "是否逾期", "化解方案"]  # fmt: skip
+LEDGER_HEADER = [
+    gettext_lazy("编号"),
+    gettext_lazy("纠纷名称"),
+    gettext_lazy("类别"),
+    gettext_lazy("属地"),
+    gettext_lazy("当事人"),
+    gettext_lazy("风险等级"),
+    gettext_lazy("来源"),
+    gettext_lazy("包案领导"),
+    gettext_lazy("责任单位"),
+    gettext_lazy("排查日期"),
+    gettext_lazy("化解期限"),
+    gettext_lazy("状态"),
+    gettext_lazy("是否逾期"),
+    gettext_lazy("化解方案"),
+]
 
 
 def _row(d: Dispute, today: dt.date) -> list[Any]:
@@ -108,7 +123,7 @@ def _export(request: HttpRequest, qs: Any, flt: Any, today: dt.date) -> HttpResp
     )
     return xlsx_response(
         title=_("矛盾纠纷排查化解台账"),
-        header=[_(h) for h in LEDGER_HEADER],
+        header=[str(h) for h in LEDGER_HEADER],
         rows=(_row(d, today) for d in rows),
         note=_("仅导出前%(n)d条，请缩小筛选范围。") % {"n": EXPORT_CAP} if cut else "",
     )

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Header, Path, Query, Router, Schema
 
 from xinfang.organisations.models import Organisation, User
@@ -59,12 +60,12 @@ def _caller(request: HttpRequest) -> User:
     """The door check: casework roles only (403); the services check the rest."""
     user = auth_user(request)
     if not access.is_casework(user):
-        raise PermissionError("您的账号没有矛盾纠纷台账的权限。")
+        raise PermissionError(_("您的账号没有矛盾纠纷台账的权限。"))
     return user
 
 
 def _not_found() -> ApiError:
-    return ApiError(404, ErrorCode.NOT_FOUND, "矛盾纠纷不存在，或您无权查看。")
+    return ApiError(404, ErrorCode.NOT_FOUND, _("矛盾纠纷不存在，或您无权查看。"))
 
 
 # --- schemas ---------------------------------------------------------------------------------------
@@ -319,8 +320,8 @@ def _org_in_scope(user: Any, pk: int | None, field: str) -> Organisation | None:
         raise ApiError(
             422,
             ErrorCode.VALIDATION,
-            "提交的数据有误，请检查。",
-            fields={field: ["单位不存在或不在您的辖区内。"]},
+            _("提交的数据有误，请检查。"),
+            fields={field: [_("单位不存在或不在您的辖区内。")]},
         )
     return org
 
@@ -333,8 +334,8 @@ def _round_in_scope(user: Any, pk: int | None) -> ScreeningRound | None:
         raise ApiError(
             422,
             ErrorCode.VALIDATION,
-            "提交的数据有误，请检查。",
-            fields={"round": ["排查任务不存在，或不在您的范围内。"]},
+            _("提交的数据有误，请检查。"),
+            fields={"round": [_("排查任务不存在，或不在您的范围内。")]},
         )
     return rnd
 
@@ -347,8 +348,8 @@ def _leader(pk: int | None) -> User | None:
         raise ApiError(
             422,
             ErrorCode.VALIDATION,
-            "提交的数据有误，请检查。",
-            fields={"leader": ["包案领导须是本辖区具有领导角色的在岗人员。"]},
+            _("提交的数据有误，请检查。"),
+            fields={"leader": [_("包案领导须是本辖区具有领导角色的在岗人员。")]},
         )
     return user
 
