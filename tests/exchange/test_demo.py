@@ -20,7 +20,7 @@ def test_demo_referrals_are_seeded_once():
     referrals = Referral.objects.select_related("petition").order_by("pk")
     assert [r.upper_case_number for r in referrals][0] == "省信交〔2026〕101号"
     assert [r.status for r in referrals] == ["reported", "received", "received"]
-    assert referrals[0].reports.get().document.reference
+    assert referrals[0].reports.get().document_number
     assert all(r.petition.office == tree.county_1.office for r in referrals)
     assert not Peer.objects.get(name="省信访局").is_enabled
     assert not Delivery.objects.exists()  # the peer points nowhere: nothing is sent

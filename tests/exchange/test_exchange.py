@@ -3,17 +3,18 @@ as a document, delivery with retries, and the staff pages."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from unittest import mock
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from xinfang.audit.models import AuditEvent
-from xinfang.documents import services as documents
 from xinfang.exchange import services, tasks
 from xinfang.exchange.models import (
     Delivery,
@@ -106,37 +107,43 @@ def _received(world, api, upper):
 
 def test_the_report_is_a_document_and_issuing_it_queues_its_delivery(world, api, upper, on_commit):
     referral = _received(world, api, upper)
-    document = services.draft_report(
+    report = services.draft_report(
         user=world.supervisor_a, referral=referral, process="约谈", result="已支付"
     )
-    assert Referral.objects.get().status == ReferralStatus.DRAFTED
-    with on_commit() as queued:  # the PDF and the delivery, after the commit (run here: the delivery only)
-        document = documents.issue(user=world.supervisor_a, document=document)
-    assert len(queued) == 2
-    with mock.patch.object(tasks, "_post", return_value=(200, {})) as post:
-        assert tasks.deliver_pending() == 1
-    assert document.reference and document.addressee == "西地省信访局"
+    assert Referral.objects.get().status == ReferralStatus.DRAFTED and not report.document_number
+    services.approve_report(user=world.leader_a, report=report)
+    with mock.patch.object(tasks, "_post", return_value=(200, {})) as post, on_commit(execute=True):
+        report = services.issue_report(user=world.supervisor_a, report=report)
+    assert report.document_number.endswith(f"〔{timezone.localdate().year}〕1号")
+    assert base64.b64decode(report.docx)[:2] == b"PK"
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.REPORTED and referral.reported_on == timezone.localdate()
-    report = referral.reports.get()
-    assert report.delivered_at is not None and report.document_number == document.reference
+    report.refresh_from_db()
+    assert report.delivered_at is not None
     assert post.call_count == 1
     delivery = Delivery.objects.get()
     assert delivery.path == "/api/v1/referrals/SX-2026-0001/report" and delivery.status == DeliveryStatus.SENT
     payload = services.report_payload(report)
-    assert payload["document_number"] == document.reference and payload["file_base64"]
+    assert payload["document_number"] == report.document_number and payload["file_base64"]
+    assert AuditEvent.objects.filter(action="exchange.report").count() == 1
 
 
-def test_a_report_cannot_be_drafted_twice_and_bad_roles_are_refused(world, api, upper):
+def test_a_report_cannot_be_issued_twice_and_bad_roles_are_refused(world, api, upper):
     referral = _received(world, api, upper)
-    with pytest.raises(Exception):  # noqa: B017,PT011 — documents refuses a unit's handler (PermissionDenied)
+    with pytest.raises(PermissionDenied):
         services.draft_report(user=world.handler_b, referral=referral, process="x", result="y")
+    with pytest.raises(services.ValidationError):
+        services.draft_report(user=world.supervisor_a, referral=referral, process="x", result=" ")
+    report = services.draft_report(user=world.supervisor_a, referral=referral, process="x", result="y")
+    with pytest.raises(PermissionDenied):
+        services.approve_report(user=world.supervisor_a, report=report)
     with mock.patch.object(tasks, "_post", return_value=(200, {})):
-        doc = services.draft_report(user=world.supervisor_a, referral=referral, process="x", result="y")
-        documents.issue(user=world.supervisor_a, document=doc)
+        services.issue_report(user=world.supervisor_a, report=report)
     referral.refresh_from_db()
     with pytest.raises(services.ExchangeRefused):
         services.draft_report(user=world.supervisor_a, referral=referral, process="x", result="y")
+    with pytest.raises(services.ExchangeRefused):
+        services.issue_report(user=world.supervisor_a, report=report)
 
 
 def test_the_upper_level_accepts_or_returns_the_report(world, api, upper):
@@ -145,8 +152,8 @@ def test_the_upper_level_accepts_or_returns_the_report(world, api, upper):
     path = f"{URL}/SX-2026-0001/report"
     assert api.post(f"{path}/accept", {}, token=token).status_code == 409  # nothing reported yet
     with mock.patch.object(tasks, "_post", return_value=(200, {})):
-        doc = services.draft_report(user=world.supervisor_a, referral=referral, process="x", result="y")
-        documents.issue(user=world.supervisor_a, document=doc)
+        report = services.draft_report(user=world.supervisor_a, referral=referral, process="x", result="y")
+        services.issue_report(user=world.supervisor_a, report=report)
     returned = api.post(f"{path}/return", {"reason": "请补充信访人意见"}, token=token)
     assert returned.status_code == 200 and returned.json()["status"] == "returned"
     referral.refresh_from_db()
@@ -269,3 +276,21 @@ def test_the_petition_page_shows_the_referral_and_offers_to_refer(world, api, up
         'id="exchange-refer"'
         not in client.get(reverse("petitions:detail", args=[referral.petition.number])).content.decode()
     )
+
+
+def test_the_report_is_drafted_approved_and_issued_on_the_referral_page(world, api, upper, client):
+    referral = _received(world, api, upper)
+    url = reverse("exchange:received_detail", args=[referral.pk])
+    client.force_login(world.supervisor_a)
+    response = client.post(url, {"action": "draft", "process": "约谈企业", "result": ""})
+    html = response.content.decode()
+    assert "请填写办理结果" in html and "约谈企业" in html  # the form keeps what was typed
+    assert client.post(url, {"action": "draft", "process": "约谈企业", "result": "已支付"}).status_code == 302
+    report = referral.reports.get()
+    docx = client.get(reverse("exchange:report_file", args=[referral.pk, report.pk]))
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    with mock.patch.object(tasks, "_post", return_value=(200, {})):
+        response = client.post(url, {"action": "issue", "report": report.pk})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == "issued" and report.document_number in client.get(url).content.decode()

@@ -4,7 +4,7 @@ with the province's case numbers and deadlines — one past its deadline, one re
 issued 上级交办事项办理情况报告.
 
 The referrals go through ``exchange.services.receive_referral`` as the province's system account
-would call it, and the report through ``draft_report`` and ``documents.services.issue`` (audit rows,
+would call it, and the report through ``draft_report`` and ``issue_report`` (audit rows,
 timeline, the document number).  Skipped when the peer has referrals already, so a rerun adds nothing.
 """
 
@@ -56,7 +56,6 @@ CASES = (
 
 def seed(tree: DemoTree) -> int:
     """Add the demo exchange records that are missing (a rerun adds nothing); return how many were made."""
-    from xinfang.documents import services as documents
     from xinfang.exchange import services
     from xinfang.exchange.models import Peer, Referral
     from xinfang.organisations.services import create_staff
@@ -105,13 +104,13 @@ def seed(tree: DemoTree) -> int:
     Peer.objects.filter(pk=peer.pk).update(is_enabled=False)
     first = referrals[0]
     if first.status != "reported":
-        document = services.draft_report(
+        report = services.draft_report(
             user=clerk,
             referral=first,
             process="接到交办后，县信访局会同县人社局约谈了该建筑公司负责人，核实了欠薪人数和金额。",
             result="该公司已于本月全额支付信访人被拖欠的工资，信访人表示满意。",
         )
-        documents.issue(user=clerk, document=document)
+        services.issue_report(user=clerk, report=report)
         made += 1
     log.info("exchange demo: %s records", made)
     return made

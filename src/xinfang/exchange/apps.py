@@ -14,9 +14,7 @@ class ExchangeConfig(AppConfig):
         from xinfang.core import worklists
 
         from .panels import received_panel
-        from .report_kind import register_kind
 
-        register_kind()  # the report back is a document kind (上级交办事项办理情况报告)
         worklists.register("exchange", received_panel)
         labels.register(
             actions={
@@ -24,6 +22,7 @@ class ExchangeConfig(AppConfig):
                 "exchange.peer": _("修改对接平台"),
                 "exchange.receive": _("接收上级交办"),
                 "exchange.draft_report": _("起草上级交办事项办理情况报告"),
+                "exchange.approve_report": _("审批上级交办事项办理情况报告"),
                 "exchange.report": _("向上级报告办理结果"),
                 "exchange.decision": _("上级认可或退回报告"),
                 "exchange.refer": _("向下级平台交办"),

@@ -112,16 +112,37 @@ class ReportDecision(models.TextChoices):
     RETURNED = "returned", _("退回重报")
 
 
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    APPROVED = "approved", _("已审批")
+    ISSUED = "issued", _("已印发并报送")
+
+
 class ReferralReport(models.Model):
-    """Every report sent to the upper level (the local record), and its answer."""
+    """The report back (上级交办事项办理情况报告): a document of its own — drafted, approved by a
+    leader where the office wants it, issued with a 文号 and its DOCX (``report_document``); issuing
+    is the step that sends it.  Every report sent is kept, with the upper level's answer."""
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="reports")
-    document = models.ForeignKey(
-        "documents.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT
     )
+    process = models.TextField(_("办理过程"), blank=True)
+    result = models.TextField(_("办理结果"), blank=True)
     text = models.TextField(_("报告内容"))
     document_number = models.CharField(_("文号"), max_length=60, blank=True)
+    docx = EncryptedTextField(blank=True, default="")  # the issued DOCX, base64, encrypted at rest
     handled_on = models.DateField(_("办结日期"))
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(_("送达上级时间"), null=True, blank=True)
     decision = models.CharField(

@@ -1,9 +1,10 @@
 """Business rules of the exchange between installations (上级交办与报告).
 
 Receiving side: ``receive_referral`` (a peer's system account registers the petition with channel
-``referral`` through ``workflow.services.register``), ``draft_report`` (the report back is a
-document, kind ``referral_report``; issuing it is the step that sends it: ``report_issued``, called
-by the kind's ``on_issue``), ``receive_decision`` (the upper level accepts or returns the report).
+``referral`` through ``workflow.services.register``), ``draft_report`` → ``approve_report`` (a
+leader, where the office wants it) → ``issue_report`` (the report back is a document with its own
+文号 and DOCX, ``report_document``; issuing it is the step that sends it), ``receive_decision`` (the
+upper level accepts or returns the report).
 
 Sending side: ``save_peer`` (system administrator), ``refer`` (a supervisor or intake clerk of the
 office refers an open petition to a peer), ``receive_report`` (the peer reports back) and
@@ -52,6 +53,7 @@ from .models import (
     ReferralReport,
     ReferralStatus,
     ReportDecision,
+    ReportStatus,
 )
 
 REPORT_KIND = "referral_report"
@@ -254,76 +256,117 @@ def referral_in_scope(user: Any, pk: int) -> Referral:
     return referral
 
 
-def draft_report(*, user: Any, referral: Referral, process: str, result: str) -> Any:
-    """起草: the report back as a document (上级交办事项办理情况报告), through the documents services;
-    it is sent when it is issued (after a leader's approval where the office requires one)."""
-    from xinfang.documents import services as documents
+DRAFTING_ROLES = (RoleCode.INTAKE, RoleCode.HANDLER, RoleCode.SUPERVISOR, RoleCode.LEADER)
 
-    from .report_kind import ensure_template
 
+def _check_office_staff(user: Any, referral: Referral, *roles: str) -> None:
+    """Staff of the receiving office (or a leader of its government) with one of ``roles``."""
+    from xinfang.workflow.engine import acts_for, leader_line
+
+    org = getattr(user, "organisation", None)
+    office = referral.petition.office
+    allowed = org is not None and (acts_for(org, office) or org.pk in {o.pk for o in leader_line(office)})
+    if not allowed or not user.has_role(*roles):
+        raise PermissionDenied(_("只有承办该交办事项的信访工作机构的工作人员可以办理报告。"))
+
+
+def draft_report(*, user: Any, referral: Referral, process: str, result: str) -> ReferralReport:
+    """起草: the report back (上级交办事项办理情况报告); a leader may approve it, and issuing it
+    (``issue_report``) numbers it, renders its DOCX and sends it."""
+    _check_office_staff(user, referral, *DRAFTING_ROLES)
+    errors = {}
+    if not (process or "").strip():
+        errors["process"] = _("请填写办理过程。")
+    if not (result or "").strip():
+        errors["result"] = _("请填写办理结果。")
+    if errors:
+        raise ValidationError(errors)
     if not referral.report_required:
         raise ExchangeRefused(_("该交办事项无需报告结果。"), code="no_report_required")
-    if referral.status not in OPEN_REFERRAL_STATUSES:
-        raise ExchangeRefused(_("该交办事项已报告，等待上级审核或已办结。"), code="already_reported")
-    ensure_template()
     with transaction.atomic():
-        document = documents.draft(
-            user=user,
-            number=referral.petition.number,
-            kind=REPORT_KIND,
-            body={"process": process, "result": result},
+        referral = Referral.objects.select_for_update().select_related("petition__office").get(pk=referral.pk)
+        if referral.status not in OPEN_REFERRAL_STATUSES:
+            raise ExchangeRefused(_("该交办事项已报告，等待上级审核或已办结。"), code="already_reported")
+        ReferralReport.objects.filter(referral=referral).exclude(status=ReportStatus.ISSUED).delete()
+        report = ReferralReport.objects.create(
+            referral=referral,
+            process=process.strip(),
+            result=result.strip(),
+            text=f"{process.strip()}\n{result.strip()}",
+            handled_on=timezone.localdate(),
+            drafted_by=user,
         )
-        document.addressee = referral.upper_organisation
-        document.save(update_fields=["addressee"])
-        Referral.objects.filter(pk=referral.pk).update(status=ReferralStatus.DRAFTED)
-        record_event(actor=user, action="exchange.draft_report", obj=referral, data={"document": document.pk})
-    return document
+        referral.status = ReferralStatus.DRAFTED
+        referral.save(update_fields=["status"])
+        record_event(actor=user, action="exchange.draft_report", obj=referral, data={"report": report.pk})
+    return report
 
 
-def report_issued(document: Any, user: Any) -> None:
-    """The report document is being issued (inside its transaction): record the report and queue
-    its delivery to the upper level; the worker sends it after the commit."""
-    referral = (
-        Referral.objects.select_for_update().select_related("peer").get(petition_id=document.petition_id)
-    )
-    if referral.status not in OPEN_REFERRAL_STATUSES:
-        raise ExchangeRefused(_("该交办事项已报告，等待上级审核或已办结。"), code="already_reported")
-    body = document.body or {}
-    text = "\n".join(part for part in (body.get("process", ""), body.get("result", "")) if part)
-    report = ReferralReport.objects.create(
-        referral=referral, document=document, text=text, handled_on=timezone.localdate()
-    )
-    referral.status, referral.reported_on, referral.return_reason = (
-        ReferralStatus.REPORTED,
-        timezone.localdate(),
-        "",
-    )
-    referral.save(update_fields=["status", "reported_on", "return_reason"])
-    if referral.peer is not None and referral.peer.is_enabled:
-        path = f"/api/v1/referrals/{quote(referral.upper_case_number, safe='')}/report"
-        _queue(referral.peer, DeliveryKind.REPORT, path, {}, key=f"report-{report.pk}", report=report)
-    record_event(actor=user, action="exchange.report", obj=referral, data={"report": report.pk})
+def approve_report(*, user: Any, report: ReferralReport) -> ReferralReport:
+    """审批: a leader of the office or of its government approves the draft."""
+    _check_office_staff(user, report.referral, RoleCode.LEADER)
+    if report.status != ReportStatus.DRAFT:
+        raise ExchangeRefused(_("只有草稿可以审批。"), code="wrong_state")
+    with transaction.atomic():
+        report.status, report.approved_by = ReportStatus.APPROVED, user
+        report.save(update_fields=["status", "approved_by"])
+        record_event(
+            actor=user, action="exchange.approve_report", obj=report.referral, data={"report": report.pk}
+        )
+    return report
+
+
+def issue_report(*, user: Any, report: ReferralReport) -> ReferralReport:
+    """印发并报送: number the report (文号), render and keep its DOCX, mark the referral reported and
+    queue the delivery to the upper level, in one transaction; the worker sends it after the commit."""
+    from xinfang.documents.numbering import format_reference, next_sequence
+
+    from . import report_document
+
+    _check_office_staff(user, report.referral, *DRAFTING_ROLES)
+    with transaction.atomic():
+        report = ReferralReport.objects.select_for_update().select_related("referral__peer").get(pk=report.pk)
+        referral = (
+            Referral.objects.select_for_update()
+            .select_related("petition__office", "peer")
+            .get(pk=report.referral_id)
+        )
+        if report.status == ReportStatus.ISSUED or referral.status not in OPEN_REFERRAL_STATUSES:
+            raise ExchangeRefused(_("该报告已印发。"), code="already_reported")
+        report.referral = referral
+        office = referral.petition.office
+        today = timezone.localdate()
+        sequence = next_sequence(office, report_document.CODE, today.year)
+        report.document_number = format_reference(report_document.prefix(office), today.year, sequence)
+        report.handled_on, report.status, report.issued_by, report.issued_at = (
+            today,
+            ReportStatus.ISSUED,
+            user,
+            timezone.now(),
+        )
+        report.docx = base64.b64encode(report_document.render(report)).decode()
+        report.save()
+        referral.status, referral.reported_on, referral.return_reason = ReferralStatus.REPORTED, today, ""
+        referral.save(update_fields=["status", "reported_on", "return_reason"])
+        if referral.peer is not None and referral.peer.is_enabled:
+            path = f"/api/v1/referrals/{quote(referral.upper_case_number, safe='')}/report"
+            _queue(referral.peer, DeliveryKind.REPORT, path, {}, key=f"report-{report.pk}", report=report)
+        record_event(
+            actor=user, action="exchange.report", obj=referral,
+            data={"report": report.pk, "reference": report.document_number},
+        )  # fmt: skip
+    return report
 
 
 def report_payload(report: ReferralReport) -> dict[str, Any]:
-    """The report as sent (read at delivery time: the document's number is given at issue)."""
-    from xinfang.core.files import open_plaintext
-
-    document = report.document
-    payload: dict[str, Any] = {
+    """The report as sent (read at delivery time from the issued report)."""
+    return {
         "text": report.text,
         "handled_on": report.handled_on.isoformat(),
-        "document_number": "",
-        "file_name": "",
-        "file_base64": "",
+        "document_number": report.document_number,
+        "file_name": f"{report.document_number or 'report'}.docx" if report.docx else "",
+        "file_base64": report.docx or "",
     }
-    if document is not None:
-        payload["document_number"] = document.reference
-        if document.docx_file:
-            with open_plaintext(document.docx_file) as stream:
-                payload["file_base64"] = base64.b64encode(stream.read()).decode()
-            payload["file_name"] = f"{document.reference or 'report'}.docx"
-    return payload
 
 
 def receive_decision(*, user: Any, case_number: str, accepted: bool, reason: str = "") -> Referral:

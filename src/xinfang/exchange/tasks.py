@@ -57,7 +57,7 @@ def _post(delivery: Delivery) -> tuple[int, dict[str, Any]]:
     peer = delivery.peer
     payload = json.loads(delivery.payload or "{}")
     if delivery.kind == DeliveryKind.REPORT and delivery.report_id:
-        payload = report_payload(ReferralReport.objects.select_related("document").get(pk=delivery.report_id))
+        payload = report_payload(ReferralReport.objects.get(pk=delivery.report_id))
     request = urllib.request.Request(  # noqa: S310 (the peer's URL is configured by the administrator)
         peer.base_url.rstrip("/") + delivery.path,
         data=json.dumps(payload, ensure_ascii=False).encode(),
@@ -97,9 +97,7 @@ def _apply(delivery: Delivery, body: dict[str, Any]) -> None:
             status=OutboundStatus.RECEIVED, remote_number=str(body.get("number", ""))[:60], last_error=""
         )
     if delivery.report_id:
-        report = ReferralReport.objects.select_related("document").get(pk=delivery.report_id)
-        number = report.document.reference if report.document_id else ""
-        ReferralReport.objects.filter(pk=report.pk).update(delivered_at=now, document_number=number)
+        ReferralReport.objects.filter(pk=delivery.report_id).update(delivered_at=now)
 
 
 def _failed(delivery: Delivery, error: str) -> None:

@@ -8,6 +8,7 @@ app_name = "exchange"
 urlpatterns: list = [
     path("", views.received, name="received"),
     path("received/<int:pk>/", views.received_detail, name="received_detail"),
+    path("received/<int:pk>/reports/<int:report_pk>.docx", views.report_file, name="report_file"),
     path("sent/", views.sent, name="sent"),
     path("sent/new/", views.refer_form, name="refer"),
     path("sent/<int:pk>/", views.sent_detail, name="sent_detail"),

@@ -119,31 +119,55 @@ def received_detail(request: HttpRequest, pk: int) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     data = {"process": "", "result": ""}
     if request.method == "POST":
+        action = request.POST.get("action", "draft")
         data = {k: request.POST.get(k, "") for k in data}
+        report = referral.reports.filter(pk=request.POST.get("report") or 0).first()
         try:
-            document = services.draft_report(user=request.user, referral=referral, **data)
+            if action == "draft":
+                services.draft_report(user=request.user, referral=referral, **data)
+                done = _("报告已起草。下一步：需要时由领导审批，然后“印发并报送”：编文号并由系统报送上级。")
+            elif report is not None and action == "approve":
+                services.approve_report(user=request.user, report=report)
+                done = _("已审批。下一步：由经办人“印发并报送”。")
+            elif report is not None and action == "issue":
+                report = services.issue_report(user=request.user, report=report)
+                done = _("已印发（{number}），系统正在报送上级；上级认可或退回后在此显示。").format(
+                    number=report.document_number
+                )
+            else:
+                raise Http404
         except PermissionDenied as exc:
-            errors = {"__all__": [str(exc) or _("您无权起草该报告。")]}
+            errors = {"__all__": [str(exc) or _("您无权办理该报告。")]}
         except ValidationError as exc:
             errors = _errors(exc)
         else:
-            messages.success(
-                request, _("报告已起草。下一步：需审批的由领导审批，然后在文书页面印发；印发即报送上级。")
-            )
-            return redirect("documents:detail", document.pk)
-    reports = list(referral.reports.select_related("document").order_by("-created_at", "-pk"))
-    return render(
-        request,
-        "exchange/received_detail.html",
-        {
-            "referral": referral,
-            "reports": reports,
-            "errors": errors,
-            "data": data,
-            "today": timezone.localdate(),
-            "can_draft": referral.status in OPEN_REFERRAL_STATUSES and referral.report_required,
-        },
+            messages.success(request, done)
+            return redirect("exchange:received_detail", referral.pk)
+    reports = list(referral.reports.order_by("-created_at", "-pk"))
+    context = {
+        "referral": referral, "reports": reports, "errors": errors, "data": data,
+        "today": timezone.localdate(),
+        "can_draft": referral.status in OPEN_REFERRAL_STATUSES and referral.report_required,
+    }  # fmt: skip
+    return render(request, "exchange/received_detail.html", context)
+
+
+@role_required(*CASEWORK)
+def report_file(request: HttpRequest, pk: int, report_pk: int) -> HttpResponse:
+    """The DOCX of an issued report (or a draft's preview, rendered now)."""
+    from . import report_document
+
+    referral = _received_or_404(request, pk)
+    report = referral.reports.filter(pk=report_pk).first()
+    if report is None:
+        raise Http404
+    content = base64.b64decode(report.docx) if report.docx else report_document.render(report)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
+    response["Content-Disposition"] = 'attachment; filename="report.docx"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 SENT_HEADER = [

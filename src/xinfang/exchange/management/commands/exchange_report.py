@@ -9,7 +9,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from xinfang.documents import services as documents
 from xinfang.exchange import services
 from xinfang.exchange.models import Referral
 from xinfang.organisations.models import User
@@ -32,10 +31,10 @@ class Command(BaseCommand):
         if user is None or referral is None:
             raise CommandError("unknown user or referral")
         try:
-            document = services.draft_report(
+            report = services.draft_report(
                 user=user, referral=referral, process=options["process"], result=options["result"]
             )
-            document = documents.issue(user=user, document=document)
+            report = services.issue_report(user=user, report=report)
         except (ValidationError, PermissionDenied) as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(document.reference)
+        self.stdout.write(report.document_number)
