@@ -37,23 +37,23 @@ IdempotencyKey = Annotated[
 MAX_LIMIT = 200
 
 
-class PersonOut(Schema):
+class ContractPersonOut(Schema):
     id: int
     name: str
 
 
-class MilestoneOut(Schema):
+class ContractMilestoneOut(Schema):
     id: int
     title: str
     due_on: dt.date
     done_on: dt.date | None
 
 
-class ProgressOut(Schema):
+class ContractProgressOut(Schema):
     id: int
     on: dt.date
     text: str
-    author: PersonOut
+    author: ContractPersonOut
 
 
 class ContractOut(Schema):
@@ -62,9 +62,9 @@ class ContractOut(Schema):
     petition: str | None = Field(description="信访编号（包案对象为信访事项时）")
     dispute: str | None = Field(description="矛盾纠纷编号（包案对象为矛盾纠纷时）")
     subject_title: str
-    leader: PersonOut = Field(description="包案领导")
-    official: PersonOut | None = Field(description="责任人")
-    handler: PersonOut | None = Field(description="承办人")
+    leader: ContractPersonOut = Field(description="包案领导")
+    official: ContractPersonOut | None = Field(description="责任人")
+    handler: ContractPersonOut | None = Field(description="承办人")
     measures: str
     due_on: dt.date = Field(description="办结期限")
     status: str = Field(
@@ -76,8 +76,8 @@ class ContractOut(Schema):
     result: str = Field(description="办结情况")
     created_at: dt.datetime
     closed_at: dt.datetime | None
-    milestones: list[MilestoneOut] = []
-    progress: list[ProgressOut] = []
+    milestones: list[ContractMilestoneOut] = []
+    progress: list[ContractProgressOut] = []
 
 
 class ContractListOut(Schema):
@@ -85,7 +85,7 @@ class ContractListOut(Schema):
     results: list[ContractOut]
 
 
-class MilestoneIn(InputSchema):
+class ContractMilestoneIn(InputSchema):
     title: str = Field(max_length=200)
     due_on: dt.date
 
@@ -101,15 +101,15 @@ class ContractIn(InputSchema):
     handler: int | str | None = Field(None, description="承办人（用户编号或用户名）")
     measures: str = Field(max_length=5000, description="化解措施")
     due_on: dt.date = Field(description="办结期限，不早于今天")
-    milestones: list[MilestoneIn] = Field([], max_length=20, description="工作节点")
+    milestones: list[ContractMilestoneIn] = Field([], max_length=20, description="工作节点")
 
 
-class ProgressIn(InputSchema):
+class ContractProgressIn(InputSchema):
     text: str = Field(max_length=5000, description="进展情况")
     on: dt.date | None = Field(None, description="日期，不填为今天")
 
 
-class CloseIn(InputSchema):
+class ContractCloseIn(InputSchema):
     result: str = Field(max_length=5000, description="办结情况（必填）")
 
 
@@ -243,7 +243,7 @@ def get_contract(request: HttpRequest, contract_id: int) -> dict[str, Any]:
 
 
 @router.post("/{contract_id}/progress", response={200: ContractOut, **_WRITE}, summary="填报包案进展")
-def add_progress(request: HttpRequest, contract_id: int, payload: ProgressIn) -> dict[str, Any]:
+def add_progress(request: HttpRequest, contract_id: int, payload: ContractProgressIn) -> dict[str, Any]:
     """The team (leader, official, handler) or the petition office of the scope records progress."""
     user = auth_user(request)
     contract = _in_scope(user, contract_id)
@@ -268,7 +268,7 @@ def complete_milestone(request: HttpRequest, contract_id: int, milestone_id: int
 
 
 @router.post("/{contract_id}/close", response={200: ContractOut, **_WRITE}, summary="办结包案")
-def close_contract(request: HttpRequest, contract_id: int, payload: CloseIn) -> dict[str, Any]:
+def close_contract(request: HttpRequest, contract_id: int, payload: ContractCloseIn) -> dict[str, Any]:
     """The leader, the official or the petition office closes the contract; ``result`` is required."""
     user = auth_user(request)
     contract = _in_scope(user, contract_id)

@@ -35,16 +35,16 @@ IdempotencyKey = Annotated[
 BOXES = ("todo", "answered", "issued", "all")
 
 
-class PersonOut(Schema):
+class InstructionPersonOut(Schema):
     id: int
     name: str
 
 
-class EntryOut(Schema):
+class InstructionEntryOut(Schema):
     step: str = Field(description="issued 批示，answered 回复，returned 要求继续办理，closed 已阅办结")
     step_label: str
     text: str
-    actor: PersonOut
+    actor: InstructionPersonOut
     at: dt.datetime
 
 
@@ -53,7 +53,7 @@ class InstructionOut(Schema):
     number: str = Field(description="阅批编号")
     petition: str = Field(description="信访编号")
     petition_title: str
-    leader: PersonOut = Field(description="批示领导")
+    leader: InstructionPersonOut = Field(description="批示领导")
     unit: OrganisationOut = Field(description="承办单位")
     text: str = Field(description="批示内容")
     due_on: dt.date = Field(description="办理期限")
@@ -67,7 +67,7 @@ class InstructionOut(Schema):
     created_at: dt.datetime
     answered_at: dt.datetime | None
     closed_at: dt.datetime | None
-    history: list[EntryOut] = []
+    history: list[InstructionEntryOut] = []
 
 
 class InstructionListOut(Schema):
@@ -82,16 +82,16 @@ class InstructionIn(InputSchema):
     due_on: dt.date = Field(description="办理期限，须晚于今天")
 
 
-class AnswerIn(InputSchema):
+class InstructionAnswerIn(InputSchema):
     text: str = Field(max_length=5000, description="办理结果")
 
 
-class ReturnIn(InputSchema):
+class InstructionReturnIn(InputSchema):
     text: str = Field(max_length=5000, description="继续办理的要求")
     due_on: dt.date | None = Field(None, description="新的办理期限（可选），须晚于今天")
 
 
-class CloseIn(InputSchema):
+class InstructionCloseIn(InputSchema):
     note: str = Field("", max_length=5000, description="阅示意见（可选）")
 
 
@@ -218,7 +218,9 @@ def get_instruction(request: HttpRequest, instruction_id: int) -> dict[str, Any]
 
 
 @router.post("/{instruction_id}/answer", response={200: InstructionOut, **_WRITE}, summary="回复阅批")
-def answer_instruction(request: HttpRequest, instruction_id: int, payload: AnswerIn) -> dict[str, Any]:
+def answer_instruction(
+    request: HttpRequest, instruction_id: int, payload: InstructionAnswerIn
+) -> dict[str, Any]:
     """Staff of the named unit answer; the answer returns to the leader (403 for anyone else)."""
     user = auth_user(request)
     instruction = _in_scope(user, instruction_id)
@@ -228,17 +230,21 @@ def answer_instruction(request: HttpRequest, instruction_id: int, payload: Answe
 
 @router.post("/{instruction_id}/close", response={200: InstructionOut, **_WRITE}, summary="阅批已阅办结")
 def close_instruction(
-    request: HttpRequest, instruction_id: int, payload: CloseIn | None = None
+    request: HttpRequest, instruction_id: int, payload: InstructionCloseIn | None = None
 ) -> dict[str, Any]:
     """The leader who wrote it has read the answer and closes it (403 for anyone else)."""
     user = auth_user(request)
     instruction = _in_scope(user, instruction_id)
-    services.close_instruction(actor=user, instruction=instruction, note=(payload or CloseIn()).note)
+    services.close_instruction(
+        actor=user, instruction=instruction, note=(payload or InstructionCloseIn()).note
+    )
     return instruction_body(_in_scope(user, instruction_id), full=True)
 
 
 @router.post("/{instruction_id}/return", response={200: InstructionOut, **_WRITE}, summary="阅批要求继续办理")
-def return_instruction(request: HttpRequest, instruction_id: int, payload: ReturnIn) -> dict[str, Any]:
+def return_instruction(
+    request: HttpRequest, instruction_id: int, payload: InstructionReturnIn
+) -> dict[str, Any]:
     """The leader sends the answer back for more; the unit must answer again."""
     user = auth_user(request)
     instruction = _in_scope(user, instruction_id)
