@@ -253,3 +253,29 @@ def test_portal_full_slot_is_409(client, world, session):
     }
     response = client.post(reverse("reception_portal:book", args=[session.pk]), data)
     assert response.status_code == 409 and "已约满" in response.content.decode()
+
+
+def test_sessions_ledger_and_session_page(client, world, session):
+    client.force_login(world.leader_a)
+    html = client.get(reverse("reception:sessions") + "?mine=1").content.decode()
+    assert f'id="session-row-{session.pk}"' in html
+    assert client.get(reverse("reception:sessions") + "?mine=1&export=xlsx").status_code == 200
+    assert AuditEvent.objects.filter(action="reception.export").exists()
+    page = client.get(reverse("reception:session", args=[session.pk])).content.decode()
+    assert "swap-form" not in page  # a leader sees the session, the office's clerks change it
+    client.force_login(world.intake_a)
+    bad = client.post(reverse("reception:session_cancel", args=[session.pk]), {"reason": ""})
+    assert bad.status_code == 400
+    client.force_login(world.intake_b)
+    assert client.get(reverse("reception:session", args=[session.pk])).status_code == 404
+    assert (
+        client.post(reverse("reception:session_cancel", args=[session.pk]), {"reason": "x"}).status_code
+        == 404
+    )
+
+
+def test_audit_labels_are_chinese(world):
+    from xinfang.audit import labels
+
+    assert labels.action_label("reception.booked") == "群众预约接待"
+    assert labels.action_label("reception.visit_registered") == "接待来访登记为信访事项"
