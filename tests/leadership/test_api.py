@@ -120,3 +120,30 @@ def test_instruction_lifecycle_and_refusals(client, world, petition):
         "closed",
     ]
     assert leader.get("/api/v1/instructions", {"box": "nonsense"}).status_code == 422
+
+
+def test_lists_read_a_fixed_number_of_queries(client, world, django_assert_max_num_queries):
+    from xinfang.leadership import services
+
+    from ..procedure import new_registration
+
+    leader = api(client, world.leader_a)
+
+    def make(n):
+        for _ in range(n):
+            p = new_registration(world).petition
+            services.open_contract(
+                actor=world.leader_a, leader=world.leader_a, petition=p, measures="x", due_on=days(9)
+            )
+            services.issue_instruction(
+                actor=world.leader_a, petition=p, unit=world.a.department, text="x", due_on=days(9)
+            )
+
+    make(1)
+    with django_assert_max_num_queries(40) as few:
+        assert leader.get("/api/v1/contracts").json()["count"] == 1
+        assert leader.get("/api/v1/instructions").json()["count"] == 1
+    make(5)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert leader.get("/api/v1/contracts").json()["count"] == 6
+        assert leader.get("/api/v1/instructions").json()["count"] == 6
