@@ -103,3 +103,22 @@ def test_the_workbench_shows_the_panel(client, world, petition):
     assert worklists._PROVIDERS["leadership"] is panels
     export = client.get(reverse("leadership:contracts"), {"mine": "1", "format": "xlsx"})
     assert export.status_code == 200
+
+
+def test_the_daily_job_rings_overdue_instructions_and_late_contracts_once(world, petition):
+    from xinfang.leadership.tasks import remind_overdue
+    from xinfang.notifications.models import Notification
+
+    services.issue_instruction(
+        actor=world.leader_a, petition=petition, unit=world.a.department, text="x", due_on=days(1)
+    )
+    services.open_contract(
+        actor=world.leader_a, leader=world.leader_a, petition=petition, measures="x", due_on=days(1)
+    )
+    assert remind_overdue() == 0
+    with freeze_time(days(3)):
+        assert remind_overdue() > 0
+        assert remind_overdue() == 0  # once
+    kinds = set(Notification.objects.values_list("user__username", "kind"))
+    assert ("handler_a", "leadership.instruction_overdue") in kinds
+    assert ("leader_a", "leadership.contract_late") in kinds

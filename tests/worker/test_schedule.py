@@ -25,6 +25,7 @@ EXPECTED = {
     "xinfang:reception_sessions": ("xinfang.reception.tasks.materialise_sessions", "20 0 * * *"),
     "xinfang:reception_reminders": ("xinfang.reception.tasks.send_reminders", "0 16 * * *"),
     "xinfang:exchange_deliver": ("xinfang.exchange.tasks.deliver_pending", "* * * * *"),
+    "xinfang:leadership_overdue": ("xinfang.leadership.tasks.remind_overdue", "50 7 * * *"),
 }
 
 

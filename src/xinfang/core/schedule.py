@@ -77,4 +77,10 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
         "* * * * *",
         "Send referrals, reports and decisions still waiting for a peer installation (retries with backoff).",
     ),
+    PeriodicJob(
+        "leadership_overdue",
+        "xinfang.leadership.tasks.remind_overdue",
+        "50 7 * * *",
+        "Ring the unit and leader of overdue instructions (阅批) and the team of late contracts (包案).",
+    ),
 )
