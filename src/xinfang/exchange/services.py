@@ -284,7 +284,11 @@ def draft_report(*, user: Any, referral: Referral, process: str, result: str) ->
     if not referral.report_required:
         raise ExchangeRefused(_("该交办事项无需报告结果。"), code="no_report_required")
     with transaction.atomic():
-        referral = Referral.objects.select_for_update().select_related("petition__office").get(pk=referral.pk)
+        referral = (
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("petition__office")
+            .get(pk=referral.pk)
+        )
         if referral.status not in OPEN_REFERRAL_STATUSES:
             raise ExchangeRefused(_("该交办事项已报告，等待上级审核或已办结。"), code="already_reported")
         ReferralReport.objects.filter(referral=referral).exclude(status=ReportStatus.ISSUED).delete()
@@ -325,9 +329,13 @@ def issue_report(*, user: Any, report: ReferralReport) -> ReferralReport:
 
     _check_office_staff(user, report.referral, *DRAFTING_ROLES)
     with transaction.atomic():
-        report = ReferralReport.objects.select_for_update().select_related("referral__peer").get(pk=report.pk)
+        report = (
+            ReferralReport.objects.select_for_update(of=("self",))
+            .select_related("referral__peer")
+            .get(pk=report.pk)
+        )
         referral = (
-            Referral.objects.select_for_update()
+            Referral.objects.select_for_update(of=("self",))
             .select_related("petition__office", "peer")
             .get(pk=report.referral_id)
         )
@@ -377,7 +385,9 @@ def receive_decision(*, user: Any, case_number: str, accepted: bool, reason: str
         raise ValidationError({"reason": _("请填写退回理由。")})
     with transaction.atomic():
         referral = (
-            Referral.objects.select_for_update().filter(peer=peer, upper_case_number=case_number).first()
+            Referral.objects.select_for_update(of=("self",))
+            .filter(peer=peer, upper_case_number=case_number)
+            .first()
         )
         if referral is None:
             raise Referral.DoesNotExist
@@ -546,7 +556,7 @@ def receive_report(*, user: Any, case_number: str, report: IncomingReport) -> Ou
             raise ValidationError({"file_base64": _("报告文件不是有效的base64编码。")}) from None
     with transaction.atomic():
         outbound = (
-            OutboundReferral.objects.select_for_update()
+            OutboundReferral.objects.select_for_update(of=("self",))
             .filter(peer=peer, petition__number=case_number)
             .select_related("petition")
             .first()
@@ -600,7 +610,7 @@ def decide_report(
     if not accepted and not reason:
         raise ValidationError({"reason": _("请填写退回理由：需要补充哪些情况。")})
     with transaction.atomic():
-        locked = OutboundReferral.objects.select_for_update().get(pk=outbound.pk)
+        locked = OutboundReferral.objects.select_for_update(of=("self",)).get(pk=outbound.pk)
         if locked.status != OutboundStatus.REPORTED:
             raise ExchangeRefused(_("没有待审核的报告。"), code="no_pending_report")
         locked.status = OutboundStatus.ACCEPTED if accepted else OutboundStatus.RETURNED

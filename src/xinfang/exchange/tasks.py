@@ -43,7 +43,7 @@ def _claim(pks: list[int] | None = None, *, force: bool = False) -> list[Deliver
         if pks is not None:
             qs = qs.filter(pk__in=pks)
         if connection.vendor == "postgresql":
-            qs = qs.select_for_update(skip_locked=True)
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
         rows = list(qs.select_related("peer").order_by("next_attempt_at", "pk")[:BATCH])
         Delivery.objects.filter(pk__in=[r.pk for r in rows]).update(
             status=DeliveryStatus.SENDING, next_attempt_at=now + LEASE
