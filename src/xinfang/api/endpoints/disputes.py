@@ -391,7 +391,12 @@ def _visible_returns(user: Any, rounds: list[ScreeningRound]) -> dict[int, list[
     return out
 
 
-@router.get("/rounds", response={200: RoundListOut, **_READ}, summary="排查任务列表")
+@router.get(
+    "/rounds",
+    response={200: RoundListOut, **_READ},
+    summary="排查任务列表",
+    operation_id="disputes_rounds_list",
+)
 def list_rounds(request: HttpRequest, limit: int = Query(50, ge=1, le=MAX_LIMIT)) -> dict[str, Any]:
     """Rounds issued in the caller's area or that one of its units must report, newest due first."""
     user = _caller(request)
@@ -405,7 +410,12 @@ def list_rounds(request: HttpRequest, limit: int = Query(50, ge=1, le=MAX_LIMIT)
     return {"results": [_round_body(r, returns[r.pk], today) for r in rounds]}
 
 
-@router.post("/rounds", response={201: RoundOut, **_WRITE}, summary="下发排查任务")
+@router.post(
+    "/rounds",
+    response={201: RoundOut, **_WRITE},
+    summary="下发排查任务",
+    operation_id="disputes_rounds_create",
+)
 def create_round(request: HttpRequest, payload: RoundIn) -> HttpResponse:
     """Supervisors and leaders of a petition office: one return per unit of the chosen kinds in the area."""
     user = _caller(request)
@@ -415,7 +425,12 @@ def create_round(request: HttpRequest, payload: RoundIn) -> HttpResponse:
     return json_response(request, RoundOut.model_validate(body).model_dump(mode="json"), status=201)
 
 
-@router.get("/rounds/{round_id}", response={200: RoundOut, **_READ}, summary="排查任务详情")
+@router.get(
+    "/rounds/{round_id}",
+    response={200: RoundOut, **_READ},
+    summary="排查任务详情",
+    operation_id="disputes_round_get",
+)
 def get_round(request: HttpRequest, round_id: RecordId) -> dict[str, Any]:
     user = _caller(request)
     rnd = (
@@ -429,7 +444,12 @@ def get_round(request: HttpRequest, round_id: RecordId) -> dict[str, Any]:
     return _round_body(rnd, _visible_returns(user, [rnd])[rnd.pk], timezone.localdate())
 
 
-@router.post("/rounds/returns/{return_id}", response={200: ReturnOut, **_WRITE}, summary="报送排查情况")
+@router.post(
+    "/rounds/returns/{return_id}",
+    response={200: ReturnOut, **_WRITE},
+    summary="报送排查情况",
+    operation_id="disputes_return_complete",
+)
 def complete_return(request: HttpRequest, return_id: RecordId, payload: ReturnIn) -> dict[str, Any]:
     """The unit reports the disputes it found (registered in the ledger first) or a zero report."""
     user = _caller(request)
@@ -449,7 +469,9 @@ def complete_return(request: HttpRequest, return_id: RecordId, payload: ReturnIn
     return _round_body(ret.round, [ret], timezone.localdate())["returns"][0]
 
 
-@router.get("/figures", response={200: FiguresOut, **_READ}, summary="排查率与化解率")
+@router.get(
+    "/figures", response={200: FiguresOut, **_READ}, summary="排查率与化解率", operation_id="disputes_figures"
+)
 def get_figures(
     request: HttpRequest, start: dt.date | None = None, end: dt.date | None = None
 ) -> dict[str, Any]:
@@ -477,7 +499,7 @@ def get_figures(
 # --- disputes --------------------------------------------------------------------------------------
 
 
-@router.get("", response={200: DisputeListOut, **_READ}, summary="矛盾纠纷台账")
+@router.get("", response={200: DisputeListOut, **_READ}, summary="矛盾纠纷台账", operation_id="disputes_list")
 def list_disputes(request: HttpRequest, filters: Query[LedgerQuery]) -> dict[str, Any]:
     """The caller's ledger, newest first; by default only open disputes (screened, in resolution)."""
     user = _caller(request)
@@ -514,7 +536,9 @@ def _created(request: HttpRequest, payload: DisputeIn, key: str | None) -> HttpR
     return json_response(request, result.body, status=result.status, headers=headers)
 
 
-@router.post("", response={201: DisputeDetailOut, **_WRITE}, summary="登记矛盾纠纷")
+@router.post(
+    "", response={201: DisputeDetailOut, **_WRITE}, summary="登记矛盾纠纷", operation_id="disputes_create"
+)
 def create_dispute(
     request: HttpRequest, payload: DisputeIn, idempotency_key: IdempotencyKey = None
 ) -> HttpResponse:
@@ -522,13 +546,23 @@ def create_dispute(
     return _created(request, payload, idempotency_key)
 
 
-@router.get("/{number}", response={200: DisputeDetailOut, **_READ}, summary="矛盾纠纷详情")
+@router.get(
+    "/{number}",
+    response={200: DisputeDetailOut, **_READ},
+    summary="矛盾纠纷详情",
+    operation_id="disputes_get",
+)
 def get_dispute(request: HttpRequest, number: str) -> dict[str, Any]:
     user = _caller(request)
     return dispute_body(_get(user, number), user, detail=True)
 
 
-@router.patch("/{number}", response={200: DisputeDetailOut, **_WRITE}, summary="修改矛盾纠纷")
+@router.patch(
+    "/{number}",
+    response={200: DisputeDetailOut, **_WRITE},
+    summary="修改矛盾纠纷",
+    operation_id="disputes_update",
+)
 def update_dispute(request: HttpRequest, number: str, payload: DisputePatch) -> dict[str, Any]:
     """Only the fields sent change (not the status: see ``/status``); a closed dispute is refused."""
     user = _caller(request)
@@ -553,7 +587,12 @@ def update_dispute(request: HttpRequest, number: str, payload: DisputePatch) -> 
     return dispute_body(_get(user, number), user, detail=True)
 
 
-@router.post("/{number}/status", response={200: DisputeDetailOut, **_WRITE}, summary="变更矛盾纠纷状态")
+@router.post(
+    "/{number}/status",
+    response={200: DisputeDetailOut, **_WRITE},
+    summary="变更矛盾纠纷状态",
+    operation_id="disputes_change_status",
+)
 def change_status(request: HttpRequest, number: str, payload: StatusIn) -> dict[str, Any]:
     """screened → in_resolution → resolved / turned_petition / handed_over, each with its note;
     an illegal move is a 422 with the reason under ``to``."""
@@ -568,14 +607,24 @@ def change_status(request: HttpRequest, number: str, payload: StatusIn) -> dict[
     return dispute_body(_get(user, number), user, detail=True)
 
 
-@router.post("/{number}/petitions", response={200: DisputeDetailOut, **_WRITE}, summary="关联信访事项")
+@router.post(
+    "/{number}/petitions",
+    response={200: DisputeDetailOut, **_WRITE},
+    summary="关联信访事项",
+    operation_id="disputes_link_petition",
+)
 def link_petition(request: HttpRequest, number: str, payload: PetitionLinkIn) -> dict[str, Any]:
     user = _caller(request)
     services.link_petition(actor=user, dispute=_get(user, number), petition_number=payload.petition)
     return dispute_body(_get(user, number), user, detail=True)
 
 
-@router.post("/{number}/leader", response={200: DisputeDetailOut, **_WRITE}, summary="确定包案领导")
+@router.post(
+    "/{number}/leader",
+    response={200: DisputeDetailOut, **_WRITE},
+    summary="确定包案领导",
+    operation_id="disputes_set_leader",
+)
 def set_leader(request: HttpRequest, number: str, payload: LeaderIn) -> dict[str, Any]:
     user = _caller(request)
     services.set_leader(dispute=_get(user, number), leader=_leader(payload.leader), actor=user)
