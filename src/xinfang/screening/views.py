@@ -377,7 +377,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "screening/round.html",
         {"round": rnd, "returns": returns, "today": timezone.localdate(),
-         "mine": set(access.reporting_units_of(request.user))},
+         "mine": {r.unit_id for r in returns if access.may_report_for(request.user, r.unit)}},
     )  # fmt: skip
 
 
