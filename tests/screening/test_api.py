@@ -127,3 +127,19 @@ def test_rounds_and_returns(api, token_of, world):
     assert api.get(f"{BASE}/rounds/{rnd['id']}", token=token_of(world.intake_b)).status_code == 404
     figures = api.get(f"{BASE}/figures", token=token_of(world.supervisor_a)).json()
     assert figures["start"] <= today.isoformat() <= figures["end"]
+
+
+def test_the_list_reads_in_a_fixed_number_of_queries(api, token_of, world, make_dispute):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token = token_of(world.supervisor_a)
+    make_dispute()
+    api.get(BASE, token=token)
+    with CaptureQueriesContext(connection) as few:
+        api.get(BASE, token=token)
+    for i in range(5):
+        make_dispute(title=f"纠纷{i}", leader=world.leader_a)
+    with CaptureQueriesContext(connection) as many:
+        assert api.get(BASE, token=token).json()["count"] == 6
+    assert len(many) == len(few)
