@@ -294,3 +294,27 @@ def test_the_report_is_drafted_approved_and_issued_on_the_referral_page(world, a
     assert response.status_code == 302
     report.refresh_from_db()
     assert report.status == "issued" and report.document_number in client.get(url).content.decode()
+
+
+def test_the_staff_api_refers_and_refuses(world, api, upper, token_of):
+    peer, _token = upper
+    petition = register(world.a.office, world.intake_a, world.a.government).petition
+    due = (timezone.localdate() + dt.timedelta(days=10)).isoformat()
+    refer = {"number": petition.number, "peer": peer.pk, "due_on": due}
+    # a unit's handler may not refer; another county does not see the petition; a past deadline is a 422
+    assert api.post(f"{URL}/sent", refer, token=token_of(world.handler_a)).status_code in {403, 404}
+    assert api.post(f"{URL}/sent", refer, token=token_of(world.intake_b)).status_code == 404
+    past = {**refer, "due_on": timezone.localdate().isoformat()}
+    bad = api.post(f"{URL}/sent", past, token=token_of(world.supervisor_a))
+    assert bad.status_code == 422 and "due_on" in bad.json()["error"]["fields"]
+    with mock.patch.object(tasks, "_post", return_value=(201, {"number": "XF-Y-9"})):
+        made = api.post(f"{URL}/sent", refer, token=token_of(world.supervisor_a))
+    assert made.status_code == 201 and made.json()["status"] == "sent"
+    again = api.post(f"{URL}/sent", refer, token=token_of(world.supervisor_a))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_referred"
+    outbound_id = made.json()["id"]
+    assert api.get(f"{URL}/sent/{outbound_id}", token=token_of(world.intake_b)).status_code == 404
+    listed = api.get(f"{URL}/sent", token=token_of(world.supervisor_a), number=petition.number).json()
+    assert [o["id"] for o in listed] == [outbound_id]
+    nothing = api.post(f"{URL}/sent/{outbound_id}/accept", {}, token=token_of(world.supervisor_a))
+    assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "no_pending_report"
