@@ -74,7 +74,7 @@ class ReferralCreatedOut(Schema):
     status: str
 
 
-class ReportIn(InputSchema):
+class ReferralReportIn(InputSchema):
     text: str = Field(min_length=1, max_length=50_000, description="办理情况报告正文")
     document_number: str = Field("", max_length=60, description="报告文书的文号")
     handled_on: dt.date | None = Field(None, description="办结日期")
@@ -82,16 +82,16 @@ class ReportIn(InputSchema):
     file_base64: str = Field("", max_length=20_000_000, description="报告文书（DOCX）的base64编码")
 
 
-class ReturnIn(InputSchema):
+class ReferralReturnIn(InputSchema):
     reason: str = Field(min_length=1, max_length=5000, description="退回理由：需要补充的情况")
 
 
-class DecisionOut(Schema):
+class ReferralDecisionOut(Schema):
     case_number: str
     status: str
 
 
-class ReceivedOut(Schema):
+class ReferralReceivedOut(Schema):
     id: int
     number: str = Field(description="本级信访编号")
     title: str
@@ -106,7 +106,7 @@ class ReceivedOut(Schema):
     return_reason: str
 
 
-class SentOut(Schema):
+class ReferralSentOut(Schema):
     id: int
     number: str = Field(description="本级信访编号（即对方的上级编号）")
     peer: str
@@ -124,7 +124,7 @@ class SentOut(Schema):
     return_reason: str
 
 
-class ReferIn(InputSchema):
+class ReferralSendIn(InputSchema):
     number: str = Field(max_length=40, description="本级信访编号")
     peer: int = Field(description="对接平台 id")
     due_on: dt.date = Field(description="报告期限，须晚于今天")
@@ -198,7 +198,10 @@ def _idempotent(
 
 
 @router.post(
-    "", response={200: ReferralCreatedOut, 201: ReferralCreatedOut, **_ERRORS}, summary="接收上级交办"
+    "",
+    response={200: ReferralCreatedOut, 201: ReferralCreatedOut, **_ERRORS},
+    operation_id="referrals_receive",
+    summary="接收上级交办",
 )
 def receive_referral(
     request: HttpRequest, payload: ReferralIn, idempotency_key: IdempotencyKey = None
@@ -268,7 +271,12 @@ def _decision(
     return _idempotent(request, key, payload, action)
 
 
-@router.post("/{case_number}/report/accept", response={200: DecisionOut, **_ERRORS}, summary="上级认可报告")
+@router.post(
+    "/{case_number}/report/accept",
+    response={200: ReferralDecisionOut, **_ERRORS},
+    operation_id="referrals_report_accept",
+    summary="上级认可报告",
+)
 def accept_report(
     request: HttpRequest, case_number: str, idempotency_key: IdempotencyKey = None
 ) -> HttpResponse:
@@ -276,17 +284,27 @@ def accept_report(
     return _decision(request, case_number, idempotency_key, None, True, "")
 
 
-@router.post("/{case_number}/report/return", response={200: DecisionOut, **_ERRORS}, summary="上级退回重报")
+@router.post(
+    "/{case_number}/report/return",
+    response={200: ReferralDecisionOut, **_ERRORS},
+    operation_id="referrals_report_return",
+    summary="上级退回重报",
+)
 def return_report(
-    request: HttpRequest, case_number: str, payload: ReturnIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, case_number: str, payload: ReferralReturnIn, idempotency_key: IdempotencyKey = None
 ) -> HttpResponse:
     """The upper level returns our report for more, with a reason; we report again."""
     return _decision(request, case_number, idempotency_key, payload, False, payload.reason)
 
 
-@router.post("/{case_number}/report", response={200: SentOut, **_ERRORS}, summary="下级报告办理结果")
+@router.post(
+    "/{case_number}/report",
+    response={200: ReferralSentOut, **_ERRORS},
+    operation_id="referrals_report_receive",
+    summary="下级报告办理结果",
+)
 def receive_report(
-    request: HttpRequest, case_number: str, payload: ReportIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, case_number: str, payload: ReferralReportIn, idempotency_key: IdempotencyKey = None
 ) -> HttpResponse:
     """A lower level reports on the case we referred to it (``case_number`` is our petition
     number).  409 ``already_reported`` when a report is already recorded and not returned; 404 when
@@ -311,13 +329,18 @@ def receive_report(
 
 def _jsonable_sent(outbound: OutboundReferral) -> dict[str, Any]:
     outbound = OutboundReferral.objects.select_related("petition", "peer").get(pk=outbound.pk)
-    return SentOut.model_validate(_sent(outbound, timezone.localdate())).model_dump(mode="json")
+    return ReferralSentOut.model_validate(_sent(outbound, timezone.localdate())).model_dump(mode="json")
 
 
 # --- staff ----------------------------------------------------------------------------------------
 
 
-@router.get("/received", response={200: list[ReceivedOut], 401: ErrorOut}, summary="上级交办台账")
+@router.get(
+    "/received",
+    response={200: list[ReferralReceivedOut], 401: ErrorOut},
+    operation_id="referrals_received_list",
+    summary="上级交办台账",
+)
 def list_received(request: HttpRequest, open_only: bool = True) -> list[dict[str, Any]]:
     """The referrals received in the caller's scope, open ones by default, by the upper deadline."""
     qs = services.received_for(auth_user(request)).select_related("petition")
@@ -327,7 +350,12 @@ def list_received(request: HttpRequest, open_only: bool = True) -> list[dict[str
     return [_received(r, today) for r in qs.order_by("upper_due_on", "pk")[:500]]
 
 
-@router.get("/sent", response={200: list[SentOut], 401: ErrorOut}, summary="向下交办台账")
+@router.get(
+    "/sent",
+    response={200: list[ReferralSentOut], 401: ErrorOut},
+    operation_id="referrals_sent_list",
+    summary="向下交办台账",
+)
 def list_sent(request: HttpRequest, number: str = "") -> list[dict[str, Any]]:
     """Our referrals to peers in the caller's scope; ``number`` narrows to one petition."""
     qs = services.sent_for(auth_user(request)).select_related("petition", "peer")
@@ -337,8 +365,15 @@ def list_sent(request: HttpRequest, number: str = "") -> list[dict[str, Any]]:
     return [_sent(o, today) for o in qs.order_by("-sent_at", "-pk")[:500]]
 
 
-@router.post("/sent", response={201: SentOut, **_ERRORS}, summary="向下级平台交办")
-def refer(request: HttpRequest, payload: ReferIn, idempotency_key: IdempotencyKey = None) -> HttpResponse:
+@router.post(
+    "/sent",
+    response={201: ReferralSentOut, **_ERRORS},
+    operation_id="referrals_sent_create",
+    summary="向下级平台交办",
+)
+def refer(
+    request: HttpRequest, payload: ReferralSendIn, idempotency_key: IdempotencyKey = None
+) -> HttpResponse:
     """A supervisor or intake clerk of the office refers the petition to a peer; the worker
     delivers it (status ``sent``, then ``received`` with the peer's number, or ``failed`` while it
     retries)."""
@@ -369,14 +404,22 @@ def _sent_in_scope(request: HttpRequest, pk: int) -> OutboundReferral:
 
 
 @router.get(
-    "/sent/{outbound_id}", response={200: SentOut, 401: ErrorOut, 404: ErrorOut}, summary="向下交办详情"
+    "/sent/{outbound_id}",
+    response={200: ReferralSentOut, 401: ErrorOut, 404: ErrorOut},
+    operation_id="referrals_sent_get",
+    summary="向下交办详情",
 )
 def get_sent(request: HttpRequest, outbound_id: int) -> dict[str, Any]:
     """One referral to a peer with the report received (the DOCX itself: the staff page)."""
     return _sent(_sent_in_scope(request, outbound_id), timezone.localdate())
 
 
-@router.post("/sent/{outbound_id}/accept", response={200: SentOut, **_ERRORS}, summary="认可下级报告")
+@router.post(
+    "/sent/{outbound_id}/accept",
+    response={200: ReferralSentOut, **_ERRORS},
+    operation_id="referrals_sent_accept",
+    summary="认可下级报告",
+)
 def accept_sent(
     request: HttpRequest, outbound_id: int, idempotency_key: IdempotencyKey = None
 ) -> HttpResponse:
@@ -390,9 +433,14 @@ def accept_sent(
     return _idempotent(request, idempotency_key, None, action)
 
 
-@router.post("/sent/{outbound_id}/return", response={200: SentOut, **_ERRORS}, summary="退回下级重报")
+@router.post(
+    "/sent/{outbound_id}/return",
+    response={200: ReferralSentOut, **_ERRORS},
+    operation_id="referrals_sent_return",
+    summary="退回下级重报",
+)
 def return_sent(
-    request: HttpRequest, outbound_id: int, payload: ReturnIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, outbound_id: int, payload: ReferralReturnIn, idempotency_key: IdempotencyKey = None
 ) -> HttpResponse:
     outbound = _sent_in_scope(request, outbound_id)
     user = auth_user(request)
