@@ -54,6 +54,76 @@ ENDPOINTS = {
     ("/api/v1/accountability/{accountability_id}/response", "post"),
     # figures for upper-level systems (统计数据, issue #9)
     ("/api/v1/statistics", "get"),
+    # Issue #11: leaders, ledgers and campaigns.
+    ("/api/v1/campaigns", "get"),
+    ("/api/v1/campaigns", "post"),
+    ("/api/v1/campaigns/backlog", "get"),
+    ("/api/v1/campaigns/cases/{case_id}", "post"),
+    ("/api/v1/campaigns/cases/{case_id}/contract", "post"),
+    ("/api/v1/campaigns/cases/{case_id}/resolve", "post"),
+    ("/api/v1/campaigns/relief", "get"),
+    ("/api/v1/campaigns/relief", "post"),
+    ("/api/v1/campaigns/relief/{relief_id}", "get"),
+    ("/api/v1/campaigns/relief/{relief_id}/approve", "post"),
+    ("/api/v1/campaigns/relief/{relief_id}/paid", "post"),
+    ("/api/v1/campaigns/relief/{relief_id}/reject", "post"),
+    ("/api/v1/campaigns/{campaign_id}", "get"),
+    ("/api/v1/campaigns/{campaign_id}/cases", "get"),
+    ("/api/v1/campaigns/{campaign_id}/cases", "post"),
+    ("/api/v1/campaigns/{campaign_id}/progress", "get"),
+    ("/api/v1/contracts", "get"),
+    ("/api/v1/contracts", "post"),
+    ("/api/v1/contracts/{contract_id}", "get"),
+    ("/api/v1/contracts/{contract_id}/close", "post"),
+    ("/api/v1/contracts/{contract_id}/milestones/{milestone_id}/done", "post"),
+    ("/api/v1/contracts/{contract_id}/progress", "post"),
+    ("/api/v1/disputes", "get"),
+    ("/api/v1/disputes", "post"),
+    ("/api/v1/disputes/figures", "get"),
+    ("/api/v1/disputes/rounds", "get"),
+    ("/api/v1/disputes/rounds", "post"),
+    ("/api/v1/disputes/rounds/returns/{return_id}", "post"),
+    ("/api/v1/disputes/rounds/{round_id}", "get"),
+    ("/api/v1/disputes/{number}", "get"),
+    ("/api/v1/disputes/{number}", "patch"),
+    ("/api/v1/disputes/{number}/leader", "post"),
+    ("/api/v1/disputes/{number}/petitions", "post"),
+    ("/api/v1/disputes/{number}/status", "post"),
+    ("/api/v1/instructions", "get"),
+    ("/api/v1/instructions", "post"),
+    ("/api/v1/instructions/{instruction_id}", "get"),
+    ("/api/v1/instructions/{instruction_id}/answer", "post"),
+    ("/api/v1/instructions/{instruction_id}/close", "post"),
+    ("/api/v1/instructions/{instruction_id}/return", "post"),
+    ("/api/v1/portal/reception-days", "get"),
+    ("/api/v1/portal/reception-days/bookings/cancel", "post"),
+    ("/api/v1/portal/reception-days/{session_id}/bookings", "post"),
+    ("/api/v1/reception-days/bookings", "get"),
+    ("/api/v1/reception-days/bookings/{booking_id}/mark", "post"),
+    ("/api/v1/reception-days/schedules", "get"),
+    ("/api/v1/reception-days/sessions", "get"),
+    ("/api/v1/reception-days/sessions/{session_id}", "get"),
+    ("/api/v1/reception-days/sessions/{session_id}/bookings", "get"),
+    ("/api/v1/referrals", "post"),
+    ("/api/v1/referrals/received", "get"),
+    ("/api/v1/referrals/sent", "get"),
+    ("/api/v1/referrals/sent", "post"),
+    ("/api/v1/referrals/sent/{outbound_id}", "get"),
+    ("/api/v1/referrals/sent/{outbound_id}/accept", "post"),
+    ("/api/v1/referrals/sent/{outbound_id}/return", "post"),
+    ("/api/v1/referrals/{case_number}/report", "post"),
+    ("/api/v1/referrals/{case_number}/report/accept", "post"),
+    ("/api/v1/referrals/{case_number}/report/return", "post"),
+    ("/api/v1/reports", "get"),
+    ("/api/v1/reports", "post"),
+    ("/api/v1/reports/{report_id}", "get"),
+    ("/api/v1/reports/{report_id}", "put"),
+    ("/api/v1/reports/{report_id}/feedback", "post"),
+    ("/api/v1/reports/{report_id}/read", "post"),
+    ("/api/v1/reports/{report_id}/return", "post"),
+    ("/api/v1/reports/{report_id}/send", "post"),
+    ("/api/v1/reports/{report_id}/sign", "post"),
+    ("/api/v1/reports/{report_id}/submit", "post"),
 }
 PUBLIC = {
     ("/api/v1/auth/token", "post"),
@@ -62,6 +132,10 @@ PUBLIC = {
     ("/api/v1/portal/petitions/{number}", "get"),
     ("/api/v1/portal/petitions/{number}/track", "post"),
     ("/api/v1/portal/petitions/{number}/actions/{action}", "post"),
+    # The published reception days and booking (issue #11, Art. 18).
+    ("/api/v1/portal/reception-days", "get"),
+    ("/api/v1/portal/reception-days/bookings/cancel", "post"),
+    ("/api/v1/portal/reception-days/{session_id}/bookings", "post"),
 }
 
 
@@ -118,3 +192,24 @@ def test_every_refusal_has_code_and_message(world, api, method, path):
     assert set(error) == {"code", "message"}
     assert error["code"] == "unauthorized"
     assert json.dumps(error, ensure_ascii=False).isprintable()
+
+
+def test_no_two_schemas_share_a_name():
+    """The OpenAPI components are keyed by class name: two different schemas of one name would
+    overwrite each other in the document, and clients would be told the wrong shape."""
+    from collections import defaultdict
+
+    from ninja import Schema
+
+    from xinfang.api.v1 import api as _api  # noqa: F401 - imports every endpoint module
+
+    def all_subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from all_subclasses(sub)
+
+    by_name = defaultdict(set)
+    for cls in all_subclasses(Schema):
+        if cls.__module__.startswith("xinfang."):
+            by_name[cls.__name__].add(f"{cls.__module__}.{cls.__qualname__}")
+    assert {name: places for name, places in by_name.items() if len(places) > 1} == {}

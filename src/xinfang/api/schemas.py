@@ -588,3 +588,10 @@ class PortalActionIn(InputSchema):
             "withdraw 可不填"
         ),
     )
+
+
+class StaffOut(Schema):
+    """A staff member named in a record (who acted, who leads, who handles): id and name only."""
+
+    id: int
+    name: str

@@ -20,17 +20,12 @@ from xinfang.supervision import accountability as services
 from xinfang.supervision.models import Accountability, AccountabilityKind, AccountabilityStatus
 
 from ..auth import auth_user, token_auth
-from ..schemas import BoundedIntegers, ErrorOut, InputSchema, OrganisationOut
+from ..schemas import BoundedIntegers, ErrorOut, InputSchema, OrganisationOut, StaffOut
 
 router = Router(tags=["supervision"], auth=token_auth)
 
 KINDS = tuple(AccountabilityKind.values)
 STATUSES = tuple(AccountabilityStatus.values)
-
-
-class StaffOut(Schema):
-    id: int
-    name: str
 
 
 class AccountabilityOut(Schema):

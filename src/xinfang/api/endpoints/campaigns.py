@@ -32,16 +32,11 @@ from xinfang.core.pagination import capped_count
 from xinfang.organisations.choices import CASEWORK_ROLES
 
 from ..auth import auth_user, token_auth
-from ..schemas import BoundedIntegers, ErrorOut, InputSchema, OrganisationOut
+from ..schemas import BoundedIntegers, ErrorOut, InputSchema, OrganisationOut, StaffOut
 
 router = Router(tags=["campaigns"], auth=token_auth)
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-
-
-class StaffOut(Schema):
-    id: int
-    name: str
 
 
 class TargetOut(Schema):
@@ -108,7 +103,7 @@ class CaseUpdateIn(InputSchema):
     unit: int | None = Field(None, description="责任单位编号（专项行动范围内）；不填为不变")
 
 
-class ContractIn(InputSchema):
+class CaseContractIn(InputSchema):
     leader: int = Field(description="包案领导的用户编号")
     measures: str = Field(max_length=5000, description="化解措施")
     due_on: dt.date = Field(description="包案期限")
@@ -213,7 +208,7 @@ class ReliefIn(InputSchema):
     campaign_case: int | None = None
 
 
-class ApproveIn(InputSchema):
+class ReliefApproveIn(InputSchema):
     amount: Decimal = Field(description="批准金额（元），不超过申请金额")
 
 
@@ -371,7 +366,7 @@ def _relief_action(request: HttpRequest, relief_id: int, fn: Any, **kwargs: Any)
 
 
 @router.post("/relief/{relief_id}/approve", response={200: ReliefOut, **ERRORS}, summary="批准信访救助")
-def relief_approve(request: HttpRequest, relief_id: int, payload: ApproveIn) -> dict[str, Any]:
+def relief_approve(request: HttpRequest, relief_id: int, payload: ReliefApproveIn) -> dict[str, Any]:
     """A leader of the approving area only (403 otherwise)."""
     return _relief_action(request, relief_id, services.approve_relief, amount=payload.amount)
 
@@ -397,7 +392,7 @@ def case_update(request: HttpRequest, case_id: int, payload: CaseUpdateIn) -> di
 
 
 @router.post("/cases/{case_id}/contract", response={200: CaseOut, **ERRORS}, summary="落实包案领导")
-def case_contract(request: HttpRequest, case_id: int, payload: ContractIn) -> dict[str, Any]:
+def case_contract(request: HttpRequest, case_id: int, payload: CaseContractIn) -> dict[str, Any]:
     """Contract the case to a leader through the leadership app (包案); the leader is notified."""
     user = _user(request)
     _case_call(

@@ -36,7 +36,7 @@ from ..auth import auth_user, token_auth
 from ..errors import ApiError, ErrorCode
 from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
 from ..presenters import json_response
-from ..schemas import ErrorOut, InputSchema, OrganisationOut
+from ..schemas import ErrorOut, InputSchema, OrganisationOut, StaffOut
 
 router = Router(tags=["disputes"], auth=token_auth)
 
@@ -71,11 +71,6 @@ def _not_found() -> ApiError:
 # --- schemas ---------------------------------------------------------------------------------------
 
 
-class StaffOut(Schema):
-    id: int
-    name: str
-
-
 class PartyOut(Schema):
     """A party as lists show it: masked, never decrypted."""
 
@@ -84,7 +79,7 @@ class PartyOut(Schema):
     phone_masked: str
 
 
-class EventOut(Schema):
+class DisputeEventOut(Schema):
     at: dt.datetime
     actor: StaffOut | None
     action: str
@@ -123,7 +118,7 @@ class DisputeOut(Schema):
 
 
 class DisputeDetailOut(DisputeOut):
-    events: list[EventOut]
+    events: list[DisputeEventOut]
 
 
 class DisputeListOut(Schema):
@@ -238,7 +233,7 @@ class RoundIn(InputSchema):
     instructions: str = Field("", max_length=5000)
 
 
-class ReturnIn(InputSchema):
+class RoundReturnIn(InputSchema):
     disputes: list[str] = Field(default_factory=list, max_length=500, description="排查发现的矛盾纠纷编号")
     zero: bool = Field(False, description="零报告")
     note: str = Field("", max_length=5000)
@@ -254,7 +249,7 @@ class UnitFiguresOut(Schema):
     resolution_rate: float | None = Field(description="化解率（%）")
 
 
-class FiguresOut(Schema):
+class DisputeFiguresOut(Schema):
     start: dt.date
     end: dt.date
     units: list[UnitFiguresOut]
@@ -450,7 +445,7 @@ def get_round(request: HttpRequest, round_id: RecordId) -> dict[str, Any]:
     summary="报送排查情况",
     operation_id="disputes_return_complete",
 )
-def complete_return(request: HttpRequest, return_id: RecordId, payload: ReturnIn) -> dict[str, Any]:
+def complete_return(request: HttpRequest, return_id: RecordId, payload: RoundReturnIn) -> dict[str, Any]:
     """The unit reports the disputes it found (registered in the ledger first) or a zero report."""
     user = _caller(request)
     path = access.scope_path(user) or "-"
@@ -470,7 +465,10 @@ def complete_return(request: HttpRequest, return_id: RecordId, payload: ReturnIn
 
 
 @router.get(
-    "/figures", response={200: FiguresOut, **_READ}, summary="排查率与化解率", operation_id="disputes_figures"
+    "/figures",
+    response={200: DisputeFiguresOut, **_READ},
+    summary="排查率与化解率",
+    operation_id="disputes_figures",
 )
 def get_figures(
     request: HttpRequest, start: dt.date | None = None, end: dt.date | None = None

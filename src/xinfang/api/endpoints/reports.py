@@ -26,7 +26,7 @@ from ..auth import auth_user, token_auth
 from ..errors import ApiError, ErrorCode
 from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
 from ..presenters import json_response
-from ..schemas import BoundedIntegers, ErrorOut, InputSchema, OrganisationOut
+from ..schemas import BoundedIntegers, ErrorOut, InputSchema, OrganisationOut, StaffOut
 
 router = Router(tags=["reports"], auth=token_auth)
 
@@ -40,11 +40,6 @@ IdempotencyKey = Annotated[
 ]
 
 
-class StaffOut(Schema):
-    id: int
-    name: str
-
-
 class FigureOut(Schema):
     metric: str
     label: str
@@ -52,7 +47,7 @@ class FigureOut(Schema):
     value: int
 
 
-class FiguresOut(Schema):
+class ReportFiguresOut(Schema):
     start: str | None = None
     end: str | None = None
     area: str | None = None
@@ -84,7 +79,7 @@ class ReportOut(Schema):
     copy_to: str
     petitions: list[str] = Field(description="涉及的信访编号（仅列出调用者可查看的）")
     disputes: list[str] = Field(description="涉及的矛盾纠纷编号")
-    figures: FiguresOut = Field(description="附带数据（送签后固定不变）")
+    figures: ReportFiguresOut = Field(description="附带数据（送签后固定不变）")
     drafted_by: StaffOut
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -152,11 +147,11 @@ class SubmitIn(InputSchema):
     )
 
 
-class ReturnIn(InputSchema):
+class ReportReturnIn(InputSchema):
     reason: str = Field(max_length=5000, description="退回理由")
 
 
-class FeedbackIn(InputSchema):
+class ReportFeedbackIn(InputSchema):
     use: Literal[USES] = Field(description="used 采用，instructed 批示（须为领导），noted 阅知")  # type: ignore[valid-type]
     feedback: str = Field("", max_length=5000, description="反馈意见或批示内容（批示必填）")
 
@@ -339,7 +334,7 @@ def sign_report(request: HttpRequest, report_id: int) -> dict[str, Any]:
 
 
 @router.post("/{report_id}/return", response=_WRITE, summary="退回修改")
-def return_report(request: HttpRequest, report_id: int, payload: ReturnIn) -> dict[str, Any]:
+def return_report(request: HttpRequest, report_id: int, payload: ReportReturnIn) -> dict[str, Any]:
     user = _casework_user(request)
     return _act(
         user, report_id, lambda: services.return_report(user=user, report_id=report_id, reason=payload.reason)
@@ -361,7 +356,7 @@ def read_report(request: HttpRequest, report_id: int) -> dict[str, Any]:
 
 
 @router.post("/{report_id}/feedback", response=_WRITE, summary="反馈采用情况")
-def feedback_report(request: HttpRequest, report_id: int, payload: FeedbackIn) -> dict[str, Any]:
+def feedback_report(request: HttpRequest, report_id: int, payload: ReportFeedbackIn) -> dict[str, Any]:
     """采用 / 批示 (leaders only) / 阅知, with a comment returned to the sender."""
     user = _casework_user(request)
     return _act(user, report_id, lambda: services.give_feedback(

@@ -28,7 +28,7 @@ from ..auth import auth_user, token_auth
 from ..errors import REFUSAL_STATUS, ApiError, not_found
 from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
 from ..presenters import json_response
-from ..schemas import ErrorOut, InputSchema, OrganisationOut
+from ..schemas import ErrorOut, InputSchema, OrganisationOut, StaffOut
 from .actions import expected_version
 
 petition_router = Router(tags=["supervision"], auth=token_auth)
@@ -61,11 +61,6 @@ IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=100, description="信访事项详情的 ETag；版本已变化时返回 412"),
 ]
-
-
-class StaffOut(Schema):
-    id: int
-    name: str
 
 
 class FeedbackOut(Schema):

@@ -22,7 +22,7 @@ from xinfang.workbench.sections import SECTION_COUNT_CAP, SECTIONS, get_section,
 from xinfang.workbench.selectors import PREVIEW_ROWS, Row, section_rows
 
 from ..auth import auth_user, token_auth
-from ..schemas import BoundedIntegers, ErrorOut, OrganisationOut, PetitionerOut
+from ..schemas import BoundedIntegers, ErrorOut, OrganisationOut, PetitionerOut, StaffOut
 
 router = Router(tags=["worklist"], auth=token_auth)
 
@@ -39,11 +39,6 @@ class WorklistFilters(BoundedIntegers):
     offset: int = Field(0, ge=0, le=SECTION_COUNT_CAP * 10, description="跳过的条数（仅与 section 同用）")
 
 
-class HandlerOut(Schema):
-    id: int
-    name: str
-
-
 class WorkItemOut(Schema):
     """A petition as the workbench lists it."""
 
@@ -57,7 +52,7 @@ class WorkItemOut(Schema):
     days_left: int | None = Field(description="距期限的天数，逾期为负数")
     overdue: bool = Field(description="已超过工作人员须遵守的期限")
     handling_unit: OrganisationOut | None = Field(description="承办单位")
-    handler: HandlerOut | None = Field(description="承办人")
+    handler: StaffOut | None = Field(description="承办人")
     is_new: bool = Field(description="有未读提醒")
     petitioners: list[PetitionerOut] = Field(description="信访人（证件号码、电话只显示掩码）")
 
