@@ -237,7 +237,11 @@ def create_contract(
     return json_response(request, result.body, status=result.status, headers=headers)
 
 
-@router.get("/{contract_id}", response={200: ContractOut, 401: ErrorOut, 404: ErrorOut}, summary="包案详情")
+@router.get(
+    "/{contract_id}",
+    response={200: ContractOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="包案详情",
+)
 def get_contract(request: HttpRequest, contract_id: int) -> dict[str, Any]:
     return contract_body(_in_scope(auth_user(request), contract_id), full=True)
 

@@ -211,7 +211,9 @@ def create_instruction(
 
 
 @router.get(
-    "/{instruction_id}", response={200: InstructionOut, 401: ErrorOut, 404: ErrorOut}, summary="阅批详情"
+    "/{instruction_id}",
+    response={200: InstructionOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="阅批详情",
 )
 def get_instruction(request: HttpRequest, instruction_id: int) -> dict[str, Any]:
     return instruction_body(_in_scope(auth_user(request), instruction_id), full=True)
