@@ -71,3 +71,46 @@ def test_the_worklist_api_lists_the_panels(client, world, provider):
     [panel] = response.json()["panels"]
     assert panel["key"] == "contracts-test" and panel["count"] == 7 and panel["alert"] is True
     assert [i["reference"] for i in panel["items"]] == ["BA-1"] and panel["items"][0]["days_left"] == -2
+
+
+def test_the_panel_helper_reads_a_count_and_the_first_rows(world, django_assert_num_queries):
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.order_by("pk")
+    total = users.count()
+    assert total > worklists.PANEL_ROWS
+    seen = []
+
+    def late(rows):
+        seen.extend(rows)
+        return True
+
+    with django_assert_num_queries(2):
+        panel = worklists.panel(
+            users,
+            lambda u: worklists.WorkItem(u.username, f"/u/{u.pk}/", reference=str(u.pk)),
+            key="users",
+            label="用户",
+            reason="测试",
+            list_url="/u/",
+            export_url="/u/?format=xlsx",
+            alert=late,
+        )
+    assert panel is not None and panel.count == total and panel.alert is True
+    assert [i.reference for i in panel.items] == [str(u.pk) for u in users[: worklists.PANEL_ROWS]]
+    assert seen == list(users[: worklists.PANEL_ROWS])
+    assert (panel.key, panel.label, panel.list_url, panel.export_url) == (
+        "users",
+        "用户",
+        "/u/",
+        "/u/?format=xlsx",
+    )
+    with django_assert_num_queries(1):
+        assert (
+            worklists.panel(users.filter(pk=-1), lambda u: None, key="k", label="l", reason="r", alert=True)
+            is None
+        )
+    flat = worklists.panel(
+        users, lambda u: worklists.WorkItem(u.username, "/"), key="k", label="l", reason="r"
+    )
+    assert flat is not None and flat.alert is False and flat.list_url == ""

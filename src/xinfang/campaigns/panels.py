@@ -13,13 +13,14 @@ Each panel reads its count and its first ``PANEL_ROWS`` rows: two queries (three
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from xinfang.core.worklists import PANEL_ROWS, WorkItem, WorkPanel
+from xinfang.core.worklists import WorkItem, WorkPanel, panel
 from xinfang.petitions.models import Petition
 
 from . import access, backlog
@@ -52,80 +53,65 @@ def uncontracted_backlog(user: Any, today: dt.date) -> Any:
 def panels(user: Any, today: dt.date) -> list[WorkPanel]:
     if access.root_path(user) is None:
         return []
-    result: list[WorkPanel] = []
-    late = late_cases(user, today)
-    count = late.count()
-    if count:
-        result.append(
-            WorkPanel(
-                key="campaign-cases-late",
-                label=_("专项行动案件已逾期"),
-                reason=_(
-                    "这些积案由本单位负责或由您包案，已过专项行动结束日期或包案期限仍未化解；请尽快化解并登记化解情况。"
-                ),
-                count=count,
-                items=[
-                    WorkItem(
-                        title=c.petition.title,
-                        url=reverse("campaigns:detail", args=[c.campaign_id]) + f"?unit={c.unit_id}",
-                        reason=c.campaign.name,
-                        reference=c.petition.number,
-                        due_on=min(d for d in (c.campaign.ends_on, c.contract_due_on) if d is not None),
-                    )
-                    for c in late[:PANEL_ROWS]
-                ],
-                list_url=reverse("campaigns:my_cases") + "?late=1",
-                export_url=reverse("campaigns:my_cases") + "?late=1&export=xlsx",
-                alert=True,
-            )
-        )
-    awaiting = access.relief_awaiting(user).select_related("petition").order_by("recorded_at", "id")
-    count = awaiting.count()
-    if count:
-        relief_url = reverse("campaigns:relief")
-        result.append(
-            WorkPanel(
-                key="relief-awaiting",
-                label=_("救助待审批"),
-                reason=_("这些信访救助申请等待您审批；批准后由登记机关发放并登记。"),
-                count=count,
-                items=[
-                    WorkItem(
-                        title=a.petition.title,
-                        url=reverse("campaigns:relief_detail", args=[a.pk]),
-                        reason=_("申请%(amount)s元") % {"amount": a.amount_requested},
-                        reference=a.petition.number,
-                    )
-                    for a in awaiting[:PANEL_ROWS]
-                ],
-                list_url=relief_url + "?status=applied",
-                export_url=relief_url + "?status=applied&export=xlsx",
-            )
-        )
+    relief_url = reverse("campaigns:relief")
+    backlog_url = reverse("campaigns:backlog")
     uncontracted = uncontracted_backlog(user, today)
-    count = uncontracted.count()
-    if count:
-        rule = backlog.rule_for(backlog.area_of(user))
-        backlog_url = reverse("campaigns:backlog")
-        result.append(
-            WorkPanel(
-                key="backlog-uncontracted",
-                label=_("积案未包案"),
-                reason=_("本地区要求信访积案由领导包案；这些积案尚无包案领导，请落实包案。"),
-                count=count,
-                items=[
-                    WorkItem(
-                        title=p.title,
-                        url=reverse("petitions:detail", args=[p.number]),
-                        reason="、".join(backlog.reasons_of(p, rule, today).labels),
-                        reference=p.number,
-                        due_on=p.due_on,
-                    )
-                    for p in uncontracted[:PANEL_ROWS]
-                ],
-                list_url=backlog_url + "?uncontracted=1",
-                export_url=backlog_url + "?uncontracted=1&export=xlsx",
-                alert=True,
-            )
+
+    @cache  # the area's rule: read once, and only when the backlog panel has rows to explain
+    def rule() -> Any:
+        return backlog.rule_for(backlog.area_of(user))
+
+    def backlog_item(p: Any) -> WorkItem:
+        return WorkItem(
+            title=p.title,
+            url=reverse("petitions:detail", args=[p.number]),
+            reason="、".join(backlog.reasons_of(p, rule(), today).labels),
+            reference=p.number,
+            due_on=p.due_on,
         )
-    return result
+
+    found = [
+        panel(
+            late_cases(user, today),
+            lambda c: WorkItem(
+                title=c.petition.title,
+                url=reverse("campaigns:detail", args=[c.campaign_id]) + f"?unit={c.unit_id}",
+                reason=c.campaign.name,
+                reference=c.petition.number,
+                due_on=min(d for d in (c.campaign.ends_on, c.contract_due_on) if d is not None),
+            ),
+            key="campaign-cases-late",
+            label=_("专项行动案件已逾期"),
+            reason=_(
+                "这些积案由本单位负责或由您包案，已过专项行动结束日期或包案期限仍未化解；请尽快化解并登记化解情况。"
+            ),
+            list_url=reverse("campaigns:my_cases") + "?late=1",
+            export_url=reverse("campaigns:my_cases") + "?late=1&export=xlsx",
+            alert=True,
+        ),
+        panel(
+            access.relief_awaiting(user).select_related("petition").order_by("recorded_at", "id"),
+            lambda a: WorkItem(
+                title=a.petition.title,
+                url=reverse("campaigns:relief_detail", args=[a.pk]),
+                reason=_("申请%(amount)s元") % {"amount": a.amount_requested},
+                reference=a.petition.number,
+            ),
+            key="relief-awaiting",
+            label=_("救助待审批"),
+            reason=_("这些信访救助申请等待您审批；批准后由登记机关发放并登记。"),
+            list_url=relief_url + "?status=applied",
+            export_url=relief_url + "?status=applied&export=xlsx",
+        ),
+        panel(
+            uncontracted,
+            backlog_item,
+            key="backlog-uncontracted",
+            label=_("积案未包案"),
+            reason=_("本地区要求信访积案由领导包案；这些积案尚无包案领导，请落实包案。"),
+            list_url=backlog_url + "?uncontracted=1",
+            export_url=backlog_url + "?uncontracted=1&export=xlsx",
+            alert=True,
+        ),
+    ]
+    return [p for p in found if p is not None]

@@ -15,7 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 # How many rows of a panel the workbench shows; the count links to the rest.
 PANEL_ROWS = 5
@@ -65,3 +68,37 @@ def panels_for(user: Any, today: dt.date) -> list[WorkPanel]:
     for provider in _PROVIDERS.values():
         panels.extend(p for p in provider(user, today) if p.count)
     return panels
+
+
+def panel(
+    rows: QuerySet[Any],
+    item: Callable[[Any], WorkItem],
+    *,
+    key: str,
+    label: str,
+    reason: str,
+    list_url: str = "",
+    export_url: str = "",
+    alert: bool | Callable[[list[Any]], bool] = False,
+) -> WorkPanel | None:
+    """The panel of ``rows`` (a queryset, already filtered and ordered), or ``None`` when it is empty.
+
+    Reads the count, then (only when there is something) the first ``PANEL_ROWS`` rows, each made a
+    ``WorkItem`` by ``item``: two queries whatever the rows.  ``alert`` is a flag, or a function of
+    the rows shown (the records, not the items) that says whether the panel is red; it is called
+    after the rows are read, so it may also ask the database (e.g. "is any of them late").
+    """
+    count = rows.count()
+    if not count:
+        return None
+    first = list(rows[:PANEL_ROWS])
+    return WorkPanel(
+        key=key,
+        label=label,
+        reason=reason,
+        count=count,
+        items=[item(row) for row in first],
+        list_url=list_url,
+        export_url=export_url,
+        alert=alert(first) if callable(alert) else alert,
+    )

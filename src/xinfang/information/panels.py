@@ -12,7 +12,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from xinfang.core.worklists import PANEL_ROWS, WorkItem, WorkPanel
+from xinfang.core.worklists import WorkItem, WorkPanel, panel
 
 from . import services
 from .models import InformationReport, ReportKind, ReportStatus
@@ -25,26 +25,23 @@ _URGENT_FIRST = Case(
 def _panel(
     key: str, label: str, reason: str, qs: QuerySet[InformationReport], list_url: str, item_reason: Any
 ) -> WorkPanel | None:
-    count = qs.count()
-    if not count:
-        return None
-    # Urgent first, then oldest first: the one that has waited longest is at the top.
-    rows = list(qs.select_related("office").order_by(_URGENT_FIRST, "updated_at", "pk")[:PANEL_ROWS])
-    items = [
-        WorkItem(
+    sep = "&" if "?" in list_url else "?"
+    return panel(
+        # Urgent first, then oldest first: the one that has waited longest is at the top.
+        qs.select_related("office").order_by(_URGENT_FIRST, "updated_at", "pk"),
+        lambda r: WorkItem(
             title=(_("【紧急】") if r.is_urgent else "") + r.title,
             url=reverse("information:detail", args=[r.pk]),
             reason=item_reason(r),
             reference=r.issue_label or r.get_kind_display(),
-        )
-        for r in rows
-    ]
-    alert = any(r.is_urgent for r in rows)
-    sep = "&" if "?" in list_url else "?"
-    return WorkPanel(
-        key=key, label=label, reason=reason, count=count, items=items, list_url=list_url,
-        export_url=f"{list_url}{sep}export=xlsx", alert=alert,
-    )  # fmt: skip
+        ),
+        key=key,
+        label=label,
+        reason=reason,
+        list_url=list_url,
+        export_url=f"{list_url}{sep}export=xlsx",
+        alert=lambda rows: any(r.is_urgent for r in rows),
+    )
 
 
 def panels(user: Any, today: dt.date) -> list[WorkPanel]:

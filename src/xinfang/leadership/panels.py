@@ -13,7 +13,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from xinfang.core.worklists import PANEL_ROWS, WorkItem, WorkPanel
+from xinfang.core.worklists import WorkItem, WorkPanel, panel
 
 from . import access, selectors
 from .models import LeaderContract
@@ -46,101 +46,67 @@ def panels(user: Any, today: dt.date) -> list[WorkPanel]:
     """The leadership panels that concern ``user``."""
     if not access.is_casework(user):
         return []
-    result = []
     contracts_url = reverse("leadership:contracts")
-    mine = selectors.my_contracts(user, today)
-    count = mine.count()
-    if count:
-        rows = list(mine[:PANEL_ROWS])
-        late = mine.filter(selectors.late_q(today)).exists()
-        result.append(
-            WorkPanel(
-                key="leadership-contracts",
-                label=_("我包案的"),
-                reason=_(
-                    "您是这些案件的包案领导、责任人或承办人；请按计划推进并填报进展，办结时填写办结情况。"
-                ),
-                count=count,
-                items=[_contract_item(c, user, today) for c in rows],
-                list_url=contracts_url + "?mine=1",
-                export_url=contracts_url + "?mine=1&format=xlsx",
-                alert=late,
-            )
-        )
     instructions_url = reverse("leadership:instructions")
-    todo = selectors.instructions_to_answer(user)
-    count = todo.count()
-    if count:
-        rows = list(todo[:PANEL_ROWS])
-        result.append(
-            WorkPanel(
-                key="leadership-instructions-todo",
-                label=_("阅批待回复"),
-                reason=_("领导批示交本单位办理，请在办理期限内办理并回复，回复将送回批示领导。"),
-                count=count,
-                items=[
-                    WorkItem(
-                        title=i.petition.title,
-                        url=reverse("leadership:instruction", args=[i.pk]),
-                        reason=_("%(leader)s批示") % {"leader": i.leader},
-                        reference=i.petition.number,
-                        due_on=i.due_on,
-                    )
-                    for i in rows
-                ],
-                list_url=instructions_url + "?box=todo",
-                export_url=instructions_url + "?box=todo&format=xlsx",
-                alert=any(i.due_on < today for i in rows),
-            )
-        )
-    answered = selectors.instructions_answered(user)
-    count = answered.count()
-    if count:
-        rows = list(answered[:PANEL_ROWS])
-        result.append(
-            WorkPanel(
-                key="leadership-instructions-answered",
-                label=_("阅批已回复，待阅"),
-                reason=_("承办单位已回复您的批示：阅后办结，或要求继续办理。"),
-                count=count,
-                items=[
-                    WorkItem(
-                        title=i.petition.title,
-                        url=reverse("leadership:instruction", args=[i.pk]),
-                        reason=i.unit.name,
-                        reference=i.petition.number,
-                        is_new=True,
-                    )
-                    for i in rows
-                ],
-                list_url=instructions_url + "?box=answered",
-                export_url=instructions_url + "?box=answered&format=xlsx",
-            )
-        )
-    uncontracted = selectors.uncontracted_listed(user)
-    count = uncontracted.count()
-    if count:
-        rows = list(uncontracted.only("id", "number", "title", "due_on")[:PANEL_ROWS])
-        new_url = reverse("leadership:contract_new")
-        result.append(
-            WorkPanel(
-                key="leadership-uncontracted",
-                label=_("需包案未包案"),
-                reason=_("按本地包案要求，挂牌督办事项须由领导包案；请确定包案领导、措施和期限。"),
-                count=count,
-                items=[
-                    WorkItem(
-                        title=p.title,
-                        url=f"{new_url}?petition={p.number}",
-                        reason=_("挂牌督办"),
-                        reference=p.number,
-                        due_on=p.due_on,
-                    )
-                    for p in rows
-                ],
-                list_url=contracts_url + "?box=uncontracted",
-                export_url=contracts_url + "?box=uncontracted&format=xlsx",
-                alert=True,
-            )
-        )
-    return result
+    new_url = reverse("leadership:contract_new")
+    mine = selectors.my_contracts(user, today)
+    found = [
+        panel(
+            mine,
+            lambda c: _contract_item(c, user, today),
+            key="leadership-contracts",
+            label=_("我包案的"),
+            reason=_("您是这些案件的包案领导、责任人或承办人；请按计划推进并填报进展，办结时填写办结情况。"),
+            list_url=contracts_url + "?mine=1",
+            export_url=contracts_url + "?mine=1&format=xlsx",
+            alert=lambda rows: mine.filter(selectors.late_q(today)).exists(),
+        ),
+        panel(
+            selectors.instructions_to_answer(user),
+            lambda i: WorkItem(
+                title=i.petition.title,
+                url=reverse("leadership:instruction", args=[i.pk]),
+                reason=_("%(leader)s批示") % {"leader": i.leader},
+                reference=i.petition.number,
+                due_on=i.due_on,
+            ),
+            key="leadership-instructions-todo",
+            label=_("阅批待回复"),
+            reason=_("领导批示交本单位办理，请在办理期限内办理并回复，回复将送回批示领导。"),
+            list_url=instructions_url + "?box=todo",
+            export_url=instructions_url + "?box=todo&format=xlsx",
+            alert=lambda rows: any(i.due_on < today for i in rows),
+        ),
+        panel(
+            selectors.instructions_answered(user),
+            lambda i: WorkItem(
+                title=i.petition.title,
+                url=reverse("leadership:instruction", args=[i.pk]),
+                reason=i.unit.name,
+                reference=i.petition.number,
+                is_new=True,
+            ),
+            key="leadership-instructions-answered",
+            label=_("阅批已回复，待阅"),
+            reason=_("承办单位已回复您的批示：阅后办结，或要求继续办理。"),
+            list_url=instructions_url + "?box=answered",
+            export_url=instructions_url + "?box=answered&format=xlsx",
+        ),
+        panel(
+            selectors.uncontracted_listed(user).only("id", "number", "title", "due_on"),
+            lambda p: WorkItem(
+                title=p.title,
+                url=f"{new_url}?petition={p.number}",
+                reason=_("挂牌督办"),
+                reference=p.number,
+                due_on=p.due_on,
+            ),
+            key="leadership-uncontracted",
+            label=_("需包案未包案"),
+            reason=_("按本地包案要求，挂牌督办事项须由领导包案；请确定包案领导、措施和期限。"),
+            list_url=contracts_url + "?box=uncontracted",
+            export_url=contracts_url + "?box=uncontracted&format=xlsx",
+            alert=True,
+        ),
+    ]
+    return [p for p in found if p is not None]

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from xinfang.core.worklists import PANEL_ROWS, WorkItem, WorkPanel
+from xinfang.core.worklists import WorkItem, WorkPanel, panel
 
 from . import access
 from .models import RoundReturn
@@ -40,55 +40,39 @@ def _url(**params: str) -> str:
 def provider(user: Any, today: dt.date) -> list[WorkPanel]:
     if not access.is_casework(user):
         return []
-    panels: list[WorkPanel] = []
-    pending = pending_of_my_units(user).order_by("round__due_on", "pk")
-    count = pending.count()
-    if count:
-        rows = list(pending[:PANEL_ROWS])
-        panels.append(
-            WorkPanel(
-                key="screening-returns",
-                label=_("排查任务待报送"),
-                reason=_(
-                    "上级下发的矛盾纠纷排查任务，本单位须在报送期限前报送排查情况（无纠纷的报送零报告）。"
+    found = [
+        panel(
+            pending_of_my_units(user).order_by("round__due_on", "pk"),
+            lambda r: WorkItem(
+                title=r.round.title,
+                url=reverse("screening:return", args=[r.pk]),
+                reason=r.unit.name,
+                due_on=r.round.due_on,
+            ),
+            key="screening-returns",
+            label=_("排查任务待报送"),
+            reason=_("上级下发的矛盾纠纷排查任务，本单位须在报送期限前报送排查情况（无纠纷的报送零报告）。"),
+            list_url=_url(mine="1", pending="1"),
+            export_url=_url(mine="1", pending="1", format="xlsx"),
+            alert=lambda rows: any(r.round.due_on < today for r in rows),
+        )
+    ]
+    if access.may_issue(user):
+        found.append(
+            panel(
+                late_units_of_my_office(user, today).order_by("round__due_on", "unit__path"),
+                lambda r: WorkItem(
+                    title=r.unit.name,
+                    url=reverse("screening:round", args=[r.round_id]),
+                    reason=r.round.title,
+                    due_on=r.round.due_on,
                 ),
-                count=count,
-                items=[
-                    WorkItem(
-                        title=r.round.title,
-                        url=reverse("screening:return", args=[r.pk]),
-                        reason=r.unit.name,
-                        due_on=r.round.due_on,
-                    )
-                    for r in rows
-                ],
-                list_url=_url(mine="1", pending="1"),
-                export_url=_url(mine="1", pending="1", format="xlsx"),
-                alert=any(r.round.due_on < today for r in rows),
+                key="screening-late-units",
+                label=_("排查任务逾期未报单位"),
+                reason=_("本机关下发的排查任务，这些单位已过报送期限仍未报送，请督促。"),
+                list_url=_url(issued="1", late="1"),
+                export_url=_url(issued="1", late="1", format="xlsx"),
+                alert=True,
             )
         )
-    if access.may_issue(user):
-        late = late_units_of_my_office(user, today).order_by("round__due_on", "unit__path")
-        count = late.count()
-        if count:
-            panels.append(
-                WorkPanel(
-                    key="screening-late-units",
-                    label=_("排查任务逾期未报单位"),
-                    reason=_("本机关下发的排查任务，这些单位已过报送期限仍未报送，请督促。"),
-                    count=count,
-                    items=[
-                        WorkItem(
-                            title=r.unit.name,
-                            url=reverse("screening:round", args=[r.round_id]),
-                            reason=r.round.title,
-                            due_on=r.round.due_on,
-                        )
-                        for r in late[:PANEL_ROWS]
-                    ],
-                    list_url=_url(issued="1", late="1"),
-                    export_url=_url(issued="1", late="1", format="xlsx"),
-                    alert=True,
-                )
-            )
-    return panels
+    return [p for p in found if p is not None]
