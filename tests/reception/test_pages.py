@@ -45,6 +45,18 @@ def test_the_day_list_defaults_to_today(client, world, session, frozen):
     assert "张三" in client.get(reverse("reception:day")).content.decode()
 
 
+def test_a_day_without_sessions_links_to_the_next_one_in_scope(client, world, session):
+    import datetime as dt
+
+    client.force_login(world.intake_a)
+    before = (session.date - dt.timedelta(days=1)).isoformat()
+    html = client.get(reverse("reception:day") + f"?date={before}").content.decode()
+    assert 'id="no-sessions"' in html and f'href="?date={session.date.isoformat()}"' in html
+    client.force_login(world.intake_b)  # the other county has no session: nothing to link to
+    html = client.get(reverse("reception:day") + f"?date={before}").content.decode()
+    assert 'id="next-session"' not in html and "辖区内还没有安排今后的接待日" in html
+
+
 def test_the_day_list_of_another_county_is_empty_and_admins_are_refused(client, world, session):
     book(session)
     client.force_login(world.intake_b)

@@ -90,7 +90,20 @@ def day(request: HttpRequest) -> HttpResponse:
             "today": timezone.localdate(),
             "previous": when - dt.timedelta(days=1),
             "next": when + dt.timedelta(days=1),
+            # A day without sessions says where the next one is, so the clerk need not page day by day.
+            "next_session": None if sessions else _next_session(request.user, when),
         },
+    )
+
+
+def _next_session(user: Any, after: dt.date) -> ReceptionSession | None:
+    """The first scheduled session in scope after ``after`` (one indexed query)."""
+    return (
+        services.visible_sessions(user)
+        .filter(date__gt=after, status=SessionStatus.SCHEDULED)
+        .select_related("organisation")
+        .order_by("date", "start_time", "id")
+        .first()
     )
 
 
