@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -61,6 +62,33 @@ def _filtered_received(request: HttpRequest) -> tuple[Any, dict[str, str]]:
     }
 
 
+def _export(
+    request: HttpRequest,
+    qs: Any,
+    row: Callable[[Any, dt.date], list[Any]],
+    *,
+    header: list[str],
+    today: dt.date,
+    audit: dict[str, str],
+    xlsx_title: str,
+    print_title: str,
+) -> HttpResponse | None:
+    """``?format=xlsx`` (audited, up to ``EXPORT_CAP`` rows) or ``?format=print`` (the first 1000)
+    of a ledger, each record made a row by ``row``; ``None`` for the page itself."""
+    fmt = request.GET.get("format")
+    if fmt == "xlsx":
+        record_event(actor=request.user, action="exchange.export", data=audit)
+        return xlsx_response(title=xlsx_title, header=header, rows=(row(r, today) for r in qs[:EXPORT_CAP]))
+    if fmt == "print":
+        rows = [row(r, today) for r in qs[:1000]]
+        return render(
+            request,
+            "exchange/print.html",
+            {"title": print_title, "header": header, "rows": rows, "today": today},
+        )
+    return None
+
+
 RECEIVED_HEADER = ["上级编号", "交办单位", "本级编号", "事项", "上级期限", "状态", "报告日期", "是否逾期"]
 
 
@@ -81,18 +109,18 @@ def _received_row(r: Referral, today: dt.date) -> list[Any]:
 def received(request: HttpRequest) -> HttpResponse:
     qs, filters = _filtered_received(request)
     today = timezone.localdate()
-    fmt = request.GET.get("format")
-    if fmt == "xlsx":
-        record_event(actor=request.user, action="exchange.export", data={"list": "received", **filters})
-        rows = (_received_row(r, today) for r in qs[:EXPORT_CAP])
-        return xlsx_response(title="上级交办台账", header=RECEIVED_HEADER, rows=rows)
-    if fmt == "print":
-        rows = [_received_row(r, today) for r in qs[:1000]]
-        return render(
-            request,
-            "exchange/print.html",
-            {"title": _("上级交办台账"), "header": RECEIVED_HEADER, "rows": rows, "today": today},
-        )
+    exported = _export(
+        request,
+        qs,
+        _received_row,
+        header=RECEIVED_HEADER,
+        today=today,
+        audit={"list": "received", **filters},
+        xlsx_title="上级交办台账",
+        print_title=_("上级交办台账"),
+    )
+    if exported is not None:
+        return exported
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(
         request,
@@ -210,19 +238,18 @@ def sent(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     qs = qs.order_by("due_on", "pk")
     today = timezone.localdate()
-    fmt = request.GET.get("format")
-    if fmt == "xlsx":
-        record_event(actor=request.user, action="exchange.export", data={"list": "sent", "status": status})
-        return xlsx_response(
-            title="向下交办台账", header=SENT_HEADER, rows=(_sent_row(o, today) for o in qs[:EXPORT_CAP])
-        )
-    if fmt == "print":
-        rows = [_sent_row(o, today) for o in qs[:1000]]
-        return render(
-            request,
-            "exchange/print.html",
-            {"title": _("向下交办台账"), "header": SENT_HEADER, "rows": rows, "today": today},
-        )
+    exported = _export(
+        request,
+        qs,
+        _sent_row,
+        header=SENT_HEADER,
+        today=today,
+        audit={"list": "sent", "status": status},
+        xlsx_title="向下交办台账",
+        print_title=_("向下交办台账"),
+    )
+    if exported is not None:
+        return exported
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(
         request,
