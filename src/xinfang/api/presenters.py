@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch
@@ -17,6 +18,7 @@ from xinfang.petitions.models import Petition, PetitionEvent
 from xinfang.petitions.services import Registration, find_possible_repeats
 
 from .filters import masked_petitioners, open_assignments
+from .idempotency import IdempotentResult, request_fingerprint, run_idempotent
 from .schemas import PetitionOut, PossibleRepeatOut
 
 _renderer = JSONRenderer()
@@ -35,6 +37,19 @@ def json_response(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def idempotent_response(
+    request: HttpRequest, *, user: Any, key: str | None, payload: Any, action: Callable[[], IdempotentResult]
+) -> HttpResponse:
+    """Run ``action`` once per ``Idempotency-Key`` (``run_idempotent``) for a POST of ``payload`` (a
+    schema, or ``None`` for no body) and answer its result, with ``Idempotent-Replayed: true`` when
+    it is the stored result of an earlier request."""
+    body = payload.model_dump(mode="json") if payload is not None else {}
+    fingerprint = request_fingerprint(method="POST", path=request.path, payload=body)
+    result = run_idempotent(user=user, key=key, fingerprint=fingerprint, action=action)
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+    return json_response(request, result.body, status=result.status, headers=headers)
 
 
 def load_petition(user: Any, number: str) -> Petition:

@@ -24,8 +24,8 @@ from xinfang.petitions.models import Petition
 
 from ..auth import auth_user, token_auth
 from ..errors import ApiError, ErrorCode, not_found
-from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
-from ..presenters import json_response
+from ..idempotency import IdempotentResult
+from ..presenters import idempotent_response
 from ..schemas import ErrorOut, InputSchema
 
 router = Router(tags=["contracts"], auth=token_auth)
@@ -229,12 +229,7 @@ def create_contract(
         )  # fmt: skip
         return IdempotentResult(status=201, body=contract_body(_in_scope(user, contract.pk), full=True))
 
-    fingerprint = request_fingerprint(
-        method="POST", path=request.path, payload=payload.model_dump(mode="json")
-    )
-    result = run_idempotent(user=user, key=idempotency_key, fingerprint=fingerprint, action=action)
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return json_response(request, result.body, status=result.status, headers=headers)
+    return idempotent_response(request, user=user, key=idempotency_key, payload=payload, action=action)
 
 
 @router.get(

@@ -34,8 +34,8 @@ from xinfang.screening.models import (
 
 from ..auth import auth_user, token_auth
 from ..errors import ApiError, ErrorCode
-from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
-from ..presenters import json_response
+from ..idempotency import IdempotentResult
+from ..presenters import idempotent_response, json_response
 from ..schemas import ErrorOut, InputSchema, OrganisationOut, StaffOut
 
 router = Router(tags=["disputes"], auth=token_auth)
@@ -526,12 +526,7 @@ def _created(request: HttpRequest, payload: DisputeIn, key: str | None) -> HttpR
         )  # fmt: skip
         return IdempotentResult(status=201, body=dispute_body(_get(user, dispute.number), user, detail=True))
 
-    fingerprint = request_fingerprint(
-        method="POST", path=request.path, payload=payload.model_dump(mode="json")
-    )
-    result = run_idempotent(user=user, key=key, fingerprint=fingerprint, action=action)
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return json_response(request, result.body, status=result.status, headers=headers)
+    return idempotent_response(request, user=user, key=key, payload=payload, action=action)
 
 
 @router.post(

@@ -22,8 +22,8 @@ from xinfang.petitions.models import Petition
 
 from ..auth import auth_user, token_auth
 from ..errors import ApiError, ErrorCode, not_found
-from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
-from ..presenters import json_response
+from ..idempotency import IdempotentResult
+from ..presenters import idempotent_response
 from ..schemas import ErrorOut, InputSchema, OrganisationOut
 
 router = Router(tags=["instructions"], auth=token_auth)
@@ -202,12 +202,7 @@ def create_instruction(
         )
         return IdempotentResult(status=201, body=instruction_body(_in_scope(user, instruction.pk), full=True))
 
-    fingerprint = request_fingerprint(
-        method="POST", path=request.path, payload=payload.model_dump(mode="json")
-    )
-    result = run_idempotent(user=user, key=idempotency_key, fingerprint=fingerprint, action=action)
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return json_response(request, result.body, status=result.status, headers=headers)
+    return idempotent_response(request, user=user, key=idempotency_key, payload=payload, action=action)
 
 
 @router.get(

@@ -33,8 +33,8 @@ from xinfang.petitions.drafts import PetitionerDraft
 
 from ..auth import auth_user, token_auth
 from ..errors import ApiError
-from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
-from ..presenters import json_response
+from ..idempotency import IdempotentResult
+from ..presenters import idempotent_response
 from ..schemas import ErrorOut, InputSchema, PetitionerIn
 
 router = Router(tags=["referrals"], auth=token_auth)
@@ -187,11 +187,7 @@ def _guarded(work: Callable[[], Any]) -> Any:
 def _idempotent(
     request: HttpRequest, key: str | None, payload: Schema | None, action: Callable[[], IdempotentResult]
 ) -> HttpResponse:
-    body = payload.model_dump(mode="json") if payload is not None else {}
-    fingerprint = request_fingerprint(method="POST", path=request.path, payload=body)
-    result = run_idempotent(user=auth_user(request), key=key, fingerprint=fingerprint, action=action)
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return json_response(request, result.body, status=result.status, headers=headers)
+    return idempotent_response(request, user=auth_user(request), key=key, payload=payload, action=action)
 
 
 # --- peer to peer -------------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from xinfang.organisations.choices import CASEWORK_ROLES
 
 from ..auth import auth_user, token_auth
 from ..errors import ApiError, ErrorCode
-from ..idempotency import IdempotentResult, request_fingerprint, run_idempotent
-from ..presenters import json_response
+from ..idempotency import IdempotentResult
+from ..presenters import idempotent_response
 from ..schemas import BoundedIntegers, ErrorOut, InputSchema, OrganisationOut, StaffOut
 
 router = Router(tags=["reports"], auth=token_auth)
@@ -294,12 +294,7 @@ def create_report(request: HttpRequest, payload: ReportIn, key: IdempotencyKey =
         )  # fmt: skip
         return IdempotentResult(status=201, body=_detail(user, report.pk))
 
-    fingerprint = request_fingerprint(
-        method="POST", path=request.path, payload=payload.model_dump(mode="json")
-    )
-    result = run_idempotent(user=user, key=key, fingerprint=fingerprint, action=action)
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return json_response(request, result.body, status=result.status, headers=headers)
+    return idempotent_response(request, user=user, key=key, payload=payload, action=action)
 
 
 @router.get("/{report_id}", response=_READ, summary="信访信息详情")
