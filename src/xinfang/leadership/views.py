@@ -235,6 +235,31 @@ def contract_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _act(
+    request: HttpRequest,
+    obj: Any,
+    form: Any,
+    url: str,
+    act: Callable[[dict], Any],
+    done: str,
+    page: Callable[[Any], HttpResponse],
+) -> HttpResponse:
+    """A POST on a contract or an instruction: ``act`` on the valid form's data, then back to the
+    object's page (``url``) with ``done``; a refusal goes back with its reason, invalid data shows
+    ``page`` with the form's errors."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except services.LeadershipRefused as exc:
+            return _refused(request, exc, url, obj.pk)
+        else:
+            messages.success(request, done)
+            return redirect(url, pk=obj.pk)
+    return page(form)
+
+
 def _contract_or_404(request: HttpRequest, pk: int) -> LeaderContract:
     qs = access.contracts_visible_to(request.user).select_related(
         "petition", "dispute", "leader", "official", "handler", "closed_by", "created_by"
@@ -269,23 +294,12 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @casework
 def contract_progress(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _contract_or_404(request, pk)
-    form = forms.ProgressForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_progress(
-                actor=request.user,
-                contract=contract,
-                text=form.cleaned_data["text"],
-                on=form.cleaned_data["on"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except services.LeadershipRefused as exc:
-            return _refused(request, exc, "leadership:contract", contract.pk)
-        else:
-            messages.success(request, _("已填报进展，包案领导可在包案详情中查看。"))
-            return redirect("leadership:contract", pk=contract.pk)
-    return _contract_page(request, contract, progress_form=form)
+    return _act(
+        request, contract, forms.ProgressForm(request.POST), "leadership:contract",
+        lambda d: services.add_progress(actor=request.user, contract=contract, text=d["text"], on=d["on"]),
+        _("已填报进展，包案领导可在包案详情中查看。"),
+        lambda form: _contract_page(request, contract, progress_form=form),
+    )  # fmt: skip
 
 
 @require_POST
@@ -309,18 +323,12 @@ def milestone_done(request: HttpRequest, pk: int, milestone_id: int) -> HttpResp
 @casework
 def contract_close(request: HttpRequest, pk: int) -> HttpResponse:
     contract = _contract_or_404(request, pk)
-    form = forms.CloseContractForm(request.POST)
-    if form.is_valid():
-        try:
-            services.close_contract(actor=request.user, contract=contract, result=form.cleaned_data["result"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except services.LeadershipRefused as exc:
-            return _refused(request, exc, "leadership:contract", contract.pk)
-        else:
-            messages.success(request, _("包案已办结，办结情况已记入包案台账。"))
-            return redirect("leadership:contract", pk=contract.pk)
-    return _contract_page(request, contract, close_form=form)
+    return _act(
+        request, contract, forms.CloseContractForm(request.POST), "leadership:contract",
+        lambda d: services.close_contract(actor=request.user, contract=contract, result=d["result"]),
+        _("包案已办结，办结情况已记入包案台账。"),
+        lambda form: _contract_page(request, contract, close_form=form),
+    )  # fmt: skip
 
 
 @casework
@@ -458,18 +466,11 @@ def _instruction_action(
     done: str,
 ) -> HttpResponse:
     instruction = _instruction_or_404(request, pk)
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            act(instruction, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except services.LeadershipRefused as exc:
-            return _refused(request, exc, "leadership:instruction", instruction.pk)
-        else:
-            messages.success(request, done)
-            return redirect("leadership:instruction", pk=instruction.pk)
-    return _instruction_page(request, instruction, **{form_name: form})
+    return _act(
+        request, instruction, form_class(request.POST), "leadership:instruction",
+        lambda d: act(instruction, d), done,
+        lambda form: _instruction_page(request, instruction, **{form_name: form}),
+    )  # fmt: skip
 
 
 @require_POST
