@@ -17,7 +17,14 @@ from xinfang.petitions.services import localities
 from xinfang.petitions.validators import check_id_number, check_phone
 
 from .models import OutreachKind, RuleKind, Weekday
-from .services import MAX_DESCRIPTION, OutreachInput, ScheduleInput, VisitInput, leader_choices
+from .services import (
+    MAX_DESCRIPTION,
+    SCHEDULE_FIELDS,
+    OutreachInput,
+    ScheduleInput,
+    VisitInput,
+    leader_choices,
+)
 
 ROTA_ROWS = 4
 _SPLIT = re.compile(r"[\s,，、;；]+")
@@ -125,24 +132,7 @@ class ScheduleForm(forms.Form):
 
     @staticmethod
     def initial_from(schedule: Any) -> dict[str, Any]:
-        initial = {
-            name: getattr(schedule, name)
-            for name in (
-                "title",
-                "rule",
-                "nth",
-                "weekday",
-                "starts_on",
-                "ends_on",
-                "start_time",
-                "end_time",
-                "place",
-                "slot_minutes",
-                "capacity_per_slot",
-                "published",
-                "is_active",
-            )
-        }
+        initial = {name: getattr(schedule, name) for name in SCHEDULE_FIELDS}
         initial["dates"] = "\n".join(schedule.dates)
         for i, entry in enumerate(schedule.rota.order_by("position")[:ROTA_ROWS], start=1):
             initial[f"leader_{i}"], initial[f"title_{i}"] = entry.leader_id, entry.title

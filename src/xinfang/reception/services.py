@@ -192,6 +192,25 @@ class ScheduleInput:
     is_active: bool = True
 
 
+# The fields of a ``ScheduleInput`` stored as they are on the ``ReceptionSchedule`` (not the dates
+# and the rota, which are stored apart); the schedule form reads its initial values from them.
+SCHEDULE_FIELDS = (
+    "title",
+    "rule",
+    "nth",
+    "weekday",
+    "starts_on",
+    "ends_on",
+    "start_time",
+    "end_time",
+    "place",
+    "slot_minutes",
+    "capacity_per_slot",
+    "published",
+    "is_active",
+)
+
+
 def _clean_schedule(organisation: Organisation, data: ScheduleInput) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
 
@@ -258,21 +277,7 @@ def save_schedule(
         raise ValidationError(errors)
     now = timezone.now()
     with transaction.atomic():
-        for name in (
-            "title",
-            "rule",
-            "nth",
-            "weekday",
-            "starts_on",
-            "ends_on",
-            "start_time",
-            "end_time",
-            "place",
-            "slot_minutes",
-            "capacity_per_slot",
-            "published",
-            "is_active",
-        ):
+        for name in SCHEDULE_FIELDS:
             value = getattr(data, name)
             setattr(schedule, name, value.strip() if isinstance(value, str) else value)
         schedule.dates = [d.isoformat() for d in sorted(set(data.dates))]
