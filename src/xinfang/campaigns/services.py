@@ -675,14 +675,20 @@ def _relief(user: Any, relief_id: int) -> ReliefApplication:
     )
 
 
+def _relief_to_decide(user: Any, relief_id: int) -> tuple[ReliefApplication, dict[str, list[str]]]:
+    """The application, locked, if ``user`` may decide it; with the error if it is decided already."""
+    application = _relief(user, relief_id)
+    if not access.may_decide_relief(user, application):
+        raise CampaignRefused(_("只有审批机构的领导可以审批救助申请。"))
+    errors: dict[str, list[str]] = {}
+    if application.status != ReliefStatus.APPLIED:
+        errors["__all__"] = [_("该申请已审批。")]
+    return application, errors
+
+
 def approve_relief(*, user: Any, relief_id: int, amount: Any) -> ReliefApplication:
     with transaction.atomic():
-        application = _relief(user, relief_id)
-        if not access.may_decide_relief(user, application):
-            raise CampaignRefused(_("只有审批机构的领导可以审批救助申请。"))
-        errors: dict[str, list[str]] = {}
-        if application.status != ReliefStatus.APPLIED:
-            errors["__all__"] = [_("该申请已审批。")]
+        application, errors = _relief_to_decide(user, relief_id)
         money = _amount(amount, "amount", errors)
         if money is not None and money > application.amount_requested:
             errors["amount"] = [_("批准金额不能超过申请金额。")]
@@ -706,12 +712,7 @@ def approve_relief(*, user: Any, relief_id: int, amount: Any) -> ReliefApplicati
 
 def reject_relief(*, user: Any, relief_id: int, reason: str) -> ReliefApplication:
     with transaction.atomic():
-        application = _relief(user, relief_id)
-        if not access.may_decide_relief(user, application):
-            raise CampaignRefused(_("只有审批机构的领导可以审批救助申请。"))
-        errors: dict[str, list[str]] = {}
-        if application.status != ReliefStatus.APPLIED:
-            errors["__all__"] = [_("该申请已审批。")]
+        application, errors = _relief_to_decide(user, relief_id)
         if not (reason or "").strip():
             errors["reason"] = [_("请填写不予批准的理由。")]
         if errors:
