@@ -333,7 +333,7 @@ def _jsonable_sent(outbound: OutboundReferral) -> dict[str, Any]:
 
 @router.get(
     "/received",
-    response={200: list[ReferralReceivedOut], 401: ErrorOut},
+    response={200: list[ReferralReceivedOut], 401: ErrorOut, 422: ErrorOut},
     operation_id="referrals_received_list",
     summary="上级交办台账",
 )
@@ -401,7 +401,7 @@ def _sent_in_scope(request: HttpRequest, pk: int) -> OutboundReferral:
 
 @router.get(
     "/sent/{outbound_id}",
-    response={200: ReferralSentOut, 401: ErrorOut, 404: ErrorOut},
+    response={200: ReferralSentOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     operation_id="referrals_sent_get",
     summary="向下交办详情",
 )
