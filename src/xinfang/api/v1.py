@@ -24,6 +24,7 @@ from .endpoints import (
     campaigns,
     contracts,
     disputes,
+    duty,
     instructions,
     notifications,
     petitions,
@@ -142,3 +143,4 @@ api.add_router("/disputes", disputes.router)
 api.add_router("/campaigns", campaigns.router)
 api.add_router("/referrals", referrals.router)
 api.add_router("/reports", reports.router)
+api.add_router("/duty", duty.router)
