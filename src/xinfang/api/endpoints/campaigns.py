@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Header, Query, Router, Schema, Status
 
 from xinfang.campaigns import access, backlog, services
 from xinfang.campaigns.contracts import open_contracts
@@ -32,11 +32,17 @@ from xinfang.core.pagination import capped_count
 from xinfang.organisations.choices import CASEWORK_ROLES
 
 from ..auth import auth_user, token_auth
+from ..idempotency import IdempotentResult
+from ..presenters import idempotent_response
 from ..schemas import BoundedIntegers, ErrorOut, InputSchema, OrganisationOut, StaffOut
 
 router = Router(tags=["campaigns"], auth=token_auth)
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=100, description="幂等键：重试时携带同一键，返回首次结果"),
+]
 
 
 class TargetOut(Schema):
@@ -220,6 +226,45 @@ class PayIn(InputSchema):
     paid_on: dt.date
 
 
+class BacklogRuleOut(Schema):
+    area: OrganisationOut = Field(description="调用者所在地区（积案认定标准按地区设置）")
+    source: Literal["own", "inherited", "default"] = Field(
+        description="own 本地区自己的标准，inherited 沿用上级地区的标准，default 尚未设置、使用默认标准"
+    )
+    inherited_from: OrganisationOut | None = Field(description="沿用其标准的上级地区（inherited 时）")
+    overdue_enabled: bool = Field(description="超期未办结")
+    overdue_days: int = Field(description="超过办理时限天数")
+    repeat_enabled: bool = Field(description="一年内重复信访")
+    repeat_count: int = Field(description="一年内重复次数")
+    concluded_enabled: bool = Field(description="终结后仍信访")
+    text: str = Field(description="标准的文字表述")
+    updated_by: StaffOut | None
+    updated_at: dt.datetime | None
+
+
+class BacklogRuleIn(InputSchema):
+    overdue_enabled: bool
+    overdue_days: int = Field(ge=0, le=3650, description="未办结且超过办理时限多于此天数")
+    repeat_enabled: bool
+    repeat_count: int = Field(ge=0, le=100, description="同一事项一年内重复信访多于此次数")
+    concluded_enabled: bool
+
+
+class CategoryItemOut(Schema):
+    id: int
+    name: str
+    sort_order: int
+
+
+class CategoryListOut(Schema):
+    area: OrganisationOut
+    results: list[CategoryItemOut]
+
+
+class CategoryAddIn(InputSchema):
+    name: str = Field(max_length=30, description="化解类别名称，如“化解一批”")
+
+
 # --- helpers --------------------------------------------------------------------------------------
 
 
@@ -324,6 +369,70 @@ def backlog_list(request: HttpRequest, filters: Query[PageFilters]) -> dict[str,
                         "reasons": list(reasons.codes), "reason_labels": list(reasons.labels),
                         "repeats_within_year": p.backlog_repeats})  # fmt: skip
     return {"rule": backlog.rule_text(rule), "count": count, "count_exact": exact, "results": results}
+
+
+def _rule_out(user: Any) -> dict[str, Any]:
+    area = backlog.area_of(user)
+    rule = backlog.rule_for(area)
+    if rule.pk is None:
+        source, inherited = "default", None
+    elif rule.organisation_id == area.pk:
+        source, inherited = "own", None
+    else:
+        source, inherited = "inherited", rule.organisation
+    return {
+        "area": area, "source": source, "inherited_from": inherited,
+        "overdue_enabled": rule.overdue_enabled, "overdue_days": rule.overdue_days,
+        "repeat_enabled": rule.repeat_enabled, "repeat_count": rule.repeat_count,
+        "concluded_enabled": rule.concluded_enabled, "text": backlog.rule_text(rule),
+        "updated_by": _staff(rule.updated_by) if rule.pk else None,
+        "updated_at": rule.updated_at if rule.pk else None,
+    }  # fmt: skip
+
+
+@router.get("/backlog/rule", response={200: BacklogRuleOut, **ERRORS}, summary="积案认定标准")
+def backlog_rule(request: HttpRequest) -> dict[str, Any]:
+    """The backlog rule in force for the caller's area: its own, one inherited from an area above
+    (``inherited_from``), or the default when none is set."""
+    return _rule_out(_user(request))
+
+
+@router.put("/backlog/rule", response={200: BacklogRuleOut, **ERRORS}, summary="设置积案认定标准")
+def backlog_rule_set(request: HttpRequest, payload: BacklogRuleIn) -> dict[str, Any]:
+    """Set the caller's area's own rule (leaders and supervisors of a petition office or a
+    government, 403 otherwise); areas below without their own rule follow it."""
+    user = _user(request)
+    services.save_backlog_rule(user=user, **payload.model_dump())
+    return _rule_out(user)
+
+
+def _categories_out(user: Any) -> dict[str, Any]:
+    area = backlog.area_of(user)
+    items = [{"id": c.pk, "name": c.name, "sort_order": c.sort_order} for c in services.categories_for(area)]
+    return {"area": area, "results": items}
+
+
+@router.get("/categories", response={200: CategoryListOut, **ERRORS}, summary="化解类别")
+def category_list(request: HttpRequest) -> dict[str, Any]:
+    """The resolution categories of the caller's area (the five usual ones until the area adds its
+    own), which a campaign's cases are put in."""
+    return _categories_out(_user(request))
+
+
+@router.post("/categories", response={201: CategoryItemOut, **ERRORS}, summary="新增化解类别")
+def category_add(
+    request: HttpRequest, payload: CategoryAddIn, idempotency_key: IdempotencyKey = None
+) -> HttpResponse:
+    """Add a category to the caller's area (leaders and supervisors of a petition office or a
+    government, 403 otherwise); a name already there is 422."""
+    user = _user(request)
+
+    def action() -> IdempotentResult:
+        c = services.add_category(user=user, name=payload.name)
+        body = CategoryItemOut.model_validate({"id": c.pk, "name": c.name, "sort_order": c.sort_order})
+        return IdempotentResult(status=201, body=body.model_dump(mode="json"))
+
+    return idempotent_response(request, user=user, key=idempotency_key, payload=payload, action=action)
 
 
 # --- relief ---------------------------------------------------------------------------------------
