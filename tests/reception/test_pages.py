@@ -4,6 +4,8 @@ schedules; outreach visits; the portal's list, booking and cancellation.  Allowe
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -208,6 +210,31 @@ def test_outreach_visit_ledger(client, world, frozen):
     assert "下访约访台账" in client.get(reverse("reception:outreach_print")).content.decode()
     client.force_login(world.intake_b)
     assert client.get(reverse("reception:outreach", args=[visit.pk])).status_code == 404
+
+
+def test_outreach_print_and_export_list_only_the_petitions_the_reader_may_see(client, world, frozen):
+    from openpyxl import load_workbook
+
+    from xinfang.petitions.models import Recusal
+
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    client.force_login(world.intake_a)
+    data = {"kind": "down", "date": "2026-11-18", "place": "城关镇", "leaders": [world.leader_a.pk]}
+    client.post(reverse("reception:outreach_new"), {**data, "petitions": petition.number})
+    assert petition.number in client.get(reverse("reception:outreach_print")).content.decode()
+    # the supervisor sees the visit, but has stepped aside from the petition (回避)
+    Recusal.objects.create(
+        petition=petition, user=world.supervisor_a, reason="亲属", decided_by=world.leader_a
+    )
+    client.force_login(world.supervisor_a)
+    assert petition.number not in client.get(reverse("reception:outreach_print")).content.decode()
+    xlsx = client.get(reverse("reception:outreach_list") + "?export=xlsx")
+    cells = [
+        str(c)
+        for row in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)
+        for c in row
+    ]
+    assert "城关镇" in cells and not any(petition.number in c for c in cells)
 
 
 # --- the portal -----------------------------------------------------------------------------------

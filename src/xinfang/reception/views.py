@@ -376,11 +376,23 @@ def _outreach_qs(request: HttpRequest) -> Any:
     return qs.order_by("-date", "-id")
 
 
+def _visible_petitions(user: Any) -> Prefetch:
+    """A visit's petitions as the reader may see them: the print and the export list only those, like
+    the visit's page (a visit down may concern a confidential report hidden from this reader)."""
+    from xinfang.petitions.models import Petition
+
+    return Prefetch(
+        "petitions", queryset=Petition.objects.restrict(user).only("id", "number").order_by("number")
+    )
+
+
 @casework
 def outreach_list(request: HttpRequest) -> HttpResponse:
     qs = _outreach_qs(request)
     if request.GET.get("export") == "xlsx":
-        return exports.outreach_xlsx(qs.prefetch_related("staff", "petitions"), user=request.user)
+        return exports.outreach_xlsx(
+            qs.prefetch_related("staff", _visible_petitions(request.user)), user=request.user
+        )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     from .models import OutreachKind
 
@@ -398,7 +410,11 @@ def outreach_list(request: HttpRequest) -> HttpResponse:
 
 @casework
 def outreach_print(request: HttpRequest) -> HttpResponse:
-    visits = list(_outreach_qs(request).prefetch_related("staff", "petitions")[: exports.EXPORT_CAP])
+    visits = list(
+        _outreach_qs(request).prefetch_related("staff", _visible_petitions(request.user))[
+            : exports.EXPORT_CAP
+        ]
+    )
     return render(request, "reception/outreach_print.html", {"visits": visits, "now": timezone.now()})
 
 
