@@ -111,7 +111,6 @@ def test_demo_builds_tree_accounts_and_petitions(demo):
     # and the petitions are there, received over the last two years (besides the few of the demo
     # morning, registered through the services: test_morning.py)
     from xinfang.demo.morning import MORNING_MATTERS
-
     from xinfang.exchange.models import Referral
 
     bulk = Petition.objects.exclude(title__in=[title for title, _content, _entry in MORNING_MATTERS])

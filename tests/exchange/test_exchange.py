@@ -211,6 +211,9 @@ def test_a_report_from_the_peer_is_recorded_once(world, api, upper, on_commit):
         services.decide_report(user=world.supervisor_a, outbound=outbound, accepted=False, reason="请补充")
     assert OutboundReferral.objects.get().status == OutboundStatus.RETURNED
     assert Delivery.objects.filter(kind="return", status=DeliveryStatus.SENT).count() == 1
+    # the timeline names each step in words, not by its code
+    labels = [str(e.get_kind_display()) for e in petition.events.order_by("pk")]
+    assert {"交办下级平台", "收到下级办理情况报告", "审核下级办理情况报告"} <= set(labels)
 
 
 def test_ledgers_export_and_print_with_fixed_queries(world, api, upper, client):

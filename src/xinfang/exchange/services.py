@@ -36,7 +36,7 @@ from xinfang.notifications.services import notify
 from xinfang.organisations.choices import OrganisationKind, RoleCode
 from xinfang.organisations.models import Organisation, User
 from xinfang.petitions.access import access_petition
-from xinfang.petitions.choices import FINAL_STATUSES, Channel
+from xinfang.petitions.choices import FINAL_STATUSES, Channel, EventKind
 from xinfang.petitions.drafts import PetitionDraft, PetitionerDraft
 from xinfang.petitions.models import Category, Petition, PetitionEvent
 from xinfang.petitions.services import localities
@@ -59,9 +59,9 @@ from .models import (
 REPORT_KIND = "referral_report"
 REFERRING_ROLES = (RoleCode.SUPERVISOR, RoleCode.INTAKE)
 # Timeline event kinds of this app (shown on the petition's internal timeline).
-EVENT_REFERRED_OUT = "exchange_referred"
-EVENT_REPORT_RECEIVED = "exchange_reported"
-EVENT_REPORT_DECIDED = "exchange_decided"
+EVENT_REFERRED_OUT = EventKind.EXCHANGE_REFERRED
+EVENT_REPORT_RECEIVED = EventKind.EXCHANGE_REPORTED
+EVENT_REPORT_DECIDED = EventKind.EXCHANGE_DECIDED
 
 
 class ExchangeRefused(ValidationError):

@@ -129,6 +129,10 @@ class EventKind(models.TextChoices):
     SUPERVISION_LIFTED = "supervision_lifted", _("解除督办")
     URGED = "urged", _("催办")
     ACCOUNTABILITY = "accountability", _("约谈、通报或工作建议")
+    # Between installations (上级交办, issue #11 §4): the exchange app writes these.
+    EXCHANGE_REFERRED = "exchange_referred", _("交办下级平台")
+    EXCHANGE_REPORTED = "exchange_reported", _("收到下级办理情况报告")
+    EXCHANGE_DECIDED = "exchange_decided", _("审核下级办理情况报告")
 
 
 # 集体访: five people or more (domain.md §1.7; common practice).
