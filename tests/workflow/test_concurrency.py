@@ -132,8 +132,11 @@ def one_winner(outcomes: dict[str, Outcome], loser_codes: set[str]) -> tuple[Out
     assert len(winners) == 1 and len(losers) == 1, outcomes
     winner, loser = winners[0], losers[0]
     assert loser.code in loser_codes, loser
-    # The loser waited on the row lock: it cannot have finished before the winner let go of it.
-    assert loser.finished >= winner.finished - 0.05, (winner, loser)
+    # The loser's code is the proof that it waited on the row lock: it read the winner's committed
+    # version or state.  Its finish time only bounds it loosely: the winner's own call returns after
+    # its commit *and* its after-commit work (notifications run in the calling process in tests), so
+    # on a loaded machine the loser may return before the winner does (CI on PostgreSQL, by 60 ms).
+    assert loser.finished >= winner.started, (winner, loser)
     return winner, loser
 
 
