@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "xinfang.campaigns",
     "xinfang.exchange",
     "xinfang.information",
+    "xinfang.search",
+    "xinfang.imports",
     "xinfang.workbench",
     "xinfang.portal",
     "xinfang.api",
