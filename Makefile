@@ -79,7 +79,9 @@ format: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# The load generator (locust) is an extra of its own: `make test` and production never need it.
 bench: install
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev,postgres,bench]"
 	$(BIN)/python bench/run.py
 
 clean:
