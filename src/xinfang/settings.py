@@ -143,6 +143,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
+    if _pool_max := env.int("DB_POOL_MAX_SIZE", default=0):
+        # Django 5.1+'s psycopg pool, one per process (docs/deployment.md, "Production serving").
+        # It replaces persistent connections (Django refuses CONN_MAX_AGE > 0 with a pool), and
+        # bounds the connections a process holds: what PostgreSQL's max_connections must cover is
+        # processes × DB_POOL_MAX_SIZE.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+            "max_size": _pool_max,
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),  # seconds to wait for a free connection
+        }
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
     if not env.bool("DB_JIT", default=False):
