@@ -141,9 +141,13 @@ class CleanPetitioner:
 
 
 def clean_draft(
-    draft: PetitionDraft, *, attachment_limit: int = att.MAX_ATTACHMENTS
+    draft: PetitionDraft, *, attachment_limit: int = att.MAX_ATTACHMENTS, historical: bool = False
 ) -> list[CleanPetitioner]:
-    """Check a draft completely; raise one ValidationError keyed by field with every problem found."""
+    """Check a draft completely; raise one ValidationError keyed by field with every problem found.
+
+    ``historical`` is the import of an office's past petitions (``xinfang.imports``): it lifts only
+    the five-year limit on the received date, which catches a clerk's typing slip but would refuse
+    a migration's history.  The staff form, the portal and the API never pass it."""
     errors: dict[str, list[ValidationError]] = {}
 
     def add(key: str, error: ValidationError | str) -> None:
@@ -177,7 +181,7 @@ def clean_draft(
     today = timezone.localdate()
     if draft.received_on > today:
         add("received_on", _("收到日期不能晚于今天。"))
-    elif draft.received_on < today - dt.timedelta(days=365 * 5):
+    elif not historical and draft.received_on < today - dt.timedelta(days=365 * 5):
         add("received_on", _("收到日期过早，请核对。"))
     if draft.headcount < 1:
         add("headcount", _("人数至少为1。"))
