@@ -164,6 +164,25 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Read replica (optional): stale-tolerant reads only, docs/deployment.md "Read replica" ------
+if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
+    _primary = DATABASES["default"]
+    DATABASES["replica"] = {
+        **env.db_url_config(_replica_url),
+        "CONN_MAX_AGE": _primary.get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": _primary.get("CONN_HEALTH_CHECKS", True),
+        # The primary's options (pool, jit=off), and a short connect timeout: the probe of an
+        # unreachable replica must not hold a request for long (core/replica.py).
+        "OPTIONS": {**_primary.get("OPTIONS", {}), "connect_timeout": 2},
+        # The test runner points it at the test database instead of creating another one.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["xinfang.core.db_routers.ReplicaRouter"]
+    MIDDLEWARE.append("xinfang.core.replica.ReplicaPinMiddleware")  # read-your-writes pin
+    XINFANG_REPLICA_MAX_LAG = env.float("XINFANG_REPLICA_MAX_LAG", default=10.0)  # seconds
+    XINFANG_REPLICA_PROBE_SECONDS = env.float("XINFANG_REPLICA_PROBE_SECONDS", default=5.0)
+    XINFANG_REPLICA_PIN_SECONDS = env.int("XINFANG_REPLICA_PIN_SECONDS", default=10)
+
 # Throttles (portal, API) count in the cache: it must be shared by every web process.  The
 # database cache works everywhere out of the box; large deployments point CACHE_URL at Redis.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://xinfang_cache")}
