@@ -17,6 +17,7 @@ BENCHMARKS = [
     ["urging_bench.py", "--drop"],  # the daily urge pass on the same database, then dropped
     ["stats_bench.py"],  # a city's statistics page at 1,000,000, from the counts and from the facts (kept)
     ["stats_keepup.py", "--both", "--drop"],  # the roll-up under registration, same database, then dropped
+    ["http_bench.py"],  # issue #12 §3: W1-W5 and the petition page over HTTP (gunicorn + locust), kept
 ]
 
 
