@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import logging
 import threading
 import time
@@ -205,6 +206,11 @@ class stale_ok:  # noqa: N801 - used like contextlib's lower-case helpers
             return func(*args, **kwargs)
 
         wrapped._stale_ok = True  # type: ignore[attr-defined]  # the tests check which views have it
+        # django-ninja reads an endpoint's parameters from its signature and resolves string
+        # annotations (``from __future__ import annotations``) in the function's ``__globals__``,
+        # which for this wrapper would be this module's: give it the resolved signature instead.
+        with contextlib.suppress(NameError, TypeError):
+            wrapped.__signature__ = inspect.signature(func, eval_str=True)  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
 
 

@@ -21,6 +21,7 @@ from xinfang.audit.services import record_event
 from xinfang.core.decorators import role_required
 from xinfang.core.forms import add_service_errors
 from xinfang.core.pagination import CappedPaginator
+from xinfang.core.replica import stale_ok
 from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
 from xinfang.workflow import services as workflow
 
@@ -28,7 +29,7 @@ from .access import PetitionNotFound, access_petition
 from .attachments import open_plaintext
 from .choices import Status
 from .drafts import PetitionerDraft
-from .filtersets import PetitionFilter
+from .filtersets import PetitionFilter, SearchRefused, highlight
 from .forms import CategoryForm, PetitionerFormSet, PetitionForm, QueueFilterForm
 from .models import Category, Petition, Petitioner, PetitionEvent, PetitionQuerySet
 from .query_codes import REISSUE_ROLES, may_reissue, reissue_query_code
@@ -88,6 +89,7 @@ def queue_queryset(request: HttpRequest) -> tuple[QueueFilterForm, PetitionQuery
     from xinfang.workbench.sections import apply_section, get_section
 
     form = QueueFilterForm(request.GET or None)
+    form.search_message = ""
     if form.is_valid():
         if get_section(form.cleaned_data["section"]) is None:
             form.cleaned_data["section"] = ""  # an unknown section is no section: open work, as usual
@@ -95,7 +97,14 @@ def queue_queryset(request: HttpRequest) -> tuple[QueueFilterForm, PetitionQuery
         section = form.cleaned_data["section"]
     else:
         flt, section = PetitionFilter(open_only=True), ""
-    qs = apply_section(section, flt.apply(Petition.objects.restrict(request.user)), request.user)
+    try:
+        filtered = flt.apply(Petition.objects.restrict(request.user))
+    except SearchRefused as exc:
+        # A query too weak to search (single characters, common words) or a look-up the user may
+        # not make: nothing is read, and the page says why.
+        form.search_message = exc.message
+        filtered = Petition.objects.none()
+    qs = apply_section(section, filtered, request.user)
     return form, _with_queue_rows(qs)
 
 
@@ -131,10 +140,12 @@ def _section_page(paginator: CappedPaginator, number: str | None) -> Any:
 
 
 @role_required(*CASEWORK_ROLES)
+@stale_ok()
 def queue(request: HttpRequest) -> HttpResponse:
     """The work queue: petitions of my organisation's scope, soonest deadline first."""
     form, qs = queue_queryset(request)
-    sort = (form.cleaned_data.get("sort") if form.is_valid() else "") or "due_on"
+    q = (form.cleaned_data.get("q") or "").strip() if form.is_valid() else ""
+    sort = (form.cleaned_data.get("sort") if form.is_valid() else "") or ("relevance" if q else "due_on")
     paginator = CappedPaginator(qs, QUEUE_PAGE_SIZE)
     if _section_label(form) and sort == "due_on":
         page = _section_page(paginator, request.GET.get("page"))
@@ -143,6 +154,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         page.object_list = list(page.object_list)
     for petition in page.object_list:
         petition.handling_unit = handling_unit(petition)
+    highlight(page.object_list, q)  # search_title / search_snippet, when the search app is there
     return render(
         request,
         "petitions/queue.html",

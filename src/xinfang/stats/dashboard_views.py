@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xinfang.core.decorators import role_required
+from xinfang.core.replica import stale_ok
 from xinfang.organisations.choices import CASEWORK_ROLES, OrganisationKind
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.models import Category
@@ -103,6 +104,7 @@ class DashboardForm(forms.Form):
 
 
 @role_required(*CASEWORK_ROLES)
+@stale_ok()
 def dashboard_page(request: HttpRequest) -> HttpResponse:
     area = figures.area_of(request.user)
     if area is None:

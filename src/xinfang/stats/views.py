@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.core.decorators import role_required
 from xinfang.core.pagination import CappedPaginator
+from xinfang.core.replica import stale_ok
 from xinfang.core.xlsx import xlsx_response
 from xinfang.organisations.choices import CASEWORK_ROLES
 
@@ -40,6 +41,7 @@ def _no_area(request: HttpRequest, template: str) -> HttpResponse:
 
 
 @role_required(*CASEWORK_ROLES)
+@stale_ok()
 def statistics(request: HttpRequest) -> HttpResponse:
     """Counts and rates of the chosen period and scope with 同比 and 环比, and the breakdowns;
     ``?format=xlsx&table=<key>`` downloads one table exactly as shown."""
@@ -66,6 +68,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*CASEWORK_ROLES)
+@stale_ok()
 def drill_down(request: HttpRequest) -> HttpResponse:
     """The rows behind one figure: its label, definition and total, then the rows the viewer may
     see, 30 a page (``?format=xlsx``: all of them, up to the export cap, audited)."""

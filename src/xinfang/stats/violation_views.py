@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from xinfang.audit.services import record_event
 from xinfang.core.decorators import role_required
+from xinfang.core.replica import stale_ok
 from xinfang.core.xlsx import xlsx_response
 from xinfang.organisations.choices import RoleCode
 from xinfang.organisations.models import Organisation
@@ -157,6 +158,7 @@ def _units_xlsx(query: Query, units: list[violations.UnitViolations]) -> HttpRes
 
 
 @role_required(*ROLES)
+@stale_ok()
 def violation_list(request: HttpRequest) -> HttpResponse:
     """The missed deadlines of the chosen scope and period: per unit (with a column per kind), then
     the records, 30 a page; ``?format=xlsx`` the records, ``?format=xlsx&table=units`` the units."""
@@ -195,6 +197,7 @@ def violation_list(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*ROLES)
+@stale_ok()
 def handler_table(request: HttpRequest) -> HttpResponse:
     """One unit's figures per handler; every number links to its rows (``stats:handler_rows``)."""
     form = _filtered(request, HandlersForm, "stats/handlers.html")

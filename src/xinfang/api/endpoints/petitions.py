@@ -12,9 +12,12 @@ from ninja import File, Header, Query, Router, Status
 from ninja.files import UploadedFile
 
 from xinfang.core.pagination import capped_count
+from xinfang.core.replica import stale_ok
 from xinfang.organisations.choices import RoleCode
+from xinfang.petitions.filtersets import SearchRefused
 from xinfang.petitions.models import Petition
 from xinfang.petitions.services import add_attachments, record_view
+from xinfang.search.query import highlight_petitions
 from xinfang.workflow import services as workflow
 
 from ..auth import auth_user, require_role, token_auth
@@ -74,12 +77,20 @@ def create_petition(
 
 
 @router.get("", response={200: PetitionPageOut, 401: ErrorOut, 422: ErrorOut}, summary="信访事项列表")
+@stale_ok()
 def list_petitions(request: HttpRequest, filters: Query[PetitionFilters]) -> dict[str, object]:
     """The petitions the caller may see, filtered like the work queue, one page at a time.
     Petitioners are shown masked (ID and phone numbers are not decrypted for lists)."""
-    qs = petition_list(auth_user(request), filters)
+    try:
+        qs = petition_list(auth_user(request), filters)
+    except SearchRefused as exc:
+        if isinstance(exc.__cause__, PermissionError):
+            raise PermissionError(exc.message) from exc
+        raise DjangoValidationError({"q": [exc.message]}) from exc
     page = list(qs[filters.offset : filters.offset + filters.limit])
     count, exact = capped_count(qs)
+    if filters.q:
+        highlight_petitions(page, filters.q)
     return {
         "count": count,
         "count_exact": exact,
