@@ -52,7 +52,10 @@ def petition_list(user: Any, filters: PetitionFilters) -> QuerySet[Petition]:
         open_only=bool(filters.open),
         overdue=bool(filters.overdue),
         handler=user.pk if filters.mine else filters.handler,
-        ordering=filters.ordering,
+        ordering=filters.ordering or "",
+        petitioner_name=filters.petitioner_name or "",
+        id_tail=filters.id_tail or "",
+        actor=user,
     )
     return (
         flt.apply(Petition.objects.restrict(user))

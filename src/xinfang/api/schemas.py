@@ -178,6 +178,11 @@ class PetitionSummaryOut(Schema):
     is_overdue: bool = Field(description="工作人员须遵守的时限已过（信访人的期限届满不算超期）")
     handler: HandlerOut | None = Field(description="承办人；未指定时为空")
     handling_unit: OrganisationOut = Field(description="承办单位：当前转送/交办的责任单位，否则为登记机构")
+    highlight: str | None = Field(
+        None,
+        description="按关键词 q 检索时：内容（或标题）中命中处的片段，已做 HTML 转义，命中的词以 <mark> "
+        "标出；否则为空",
+    )
     headcount: int
     is_collective: bool
     is_repeat: bool
@@ -209,6 +214,10 @@ class PetitionSummaryOut(Schema):
     @staticmethod
     def resolve_is_overdue(obj: Any) -> bool:
         return is_overdue(obj)
+
+    @staticmethod
+    def resolve_highlight(obj: Any) -> str | None:
+        return getattr(obj, "search_highlight", None) or None
 
     @staticmethod
     def resolve_handling_unit(obj: Any) -> Any:
@@ -312,7 +321,9 @@ class PetitionCreatedOut(PetitionOut):
 
 # --- petitions: list filters ---------------------------------------------------------------------
 
-Ordering = Literal["due_on", "-due_on", "received_on", "-received_on", "registered_at", "-registered_at"]
+Ordering = Literal[
+    "relevance", "due_on", "-due_on", "received_on", "-received_on", "registered_at", "-registered_at"
+]
 
 
 class PetitionFilters(BoundedIntegers):
@@ -338,8 +349,24 @@ class PetitionFilters(BoundedIntegers):
     )
     mine: bool | None = Field(None, description="true：只列由我承办的（承办人为调用者）")
     handler: int | None = Field(None, ge=1, le=DB_INT_MAX, description="承办人的用户 id")
-    q: str | None = Field(None, max_length=100, description="信访编号或标题包含的文字")
-    ordering: Ordering = Field("due_on", description="排序；默认按办理时限")
+    q: str | None = Field(
+        None,
+        max_length=100,
+        description="信访编号（精确查找），或关键词：在标题、内容、被反映对象和处理意见书中全文检索（中文分词），"
+        "多个词须同时出现，双引号内为短语；只有单字或常用词时返回 422「请输入更具体的关键词」",
+    )
+    petitioner_name: str | None = Field(
+        None, max_length=50, description="信访人姓名（精确匹配），查询将记入审计日志"
+    )
+    id_tail: str | None = Field(
+        None,
+        min_length=4,
+        max_length=4,
+        description="信访人身份证号后四位（需有查看个人信息权限），查询将记入审计日志",
+    )
+    ordering: Ordering | None = Field(
+        None, description="排序；默认按办理时限，有关键词 q 时按相关度（relevance）"
+    )
     limit: int = Field(50, ge=1, le=200, description="每页条数（最多200）")
     offset: int = Field(0, ge=0, le=DB_INT_MAX, description="跳过的条数")
 

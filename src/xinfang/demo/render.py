@@ -24,7 +24,14 @@ from xinfang.petitions.choices import (
     InvolvementReason,
     Purpose,
 )
-from xinfang.petitions.models import Involvement, Petition, Petitioner, PetitionEvent
+from xinfang.petitions.models import (
+    Involvement,
+    Petition,
+    Petitioner,
+    PetitionEvent,
+    id_tail_of,
+    petitioner_name_hash,
+)
 from xinfang.petitions.services import QUERY_CODE_ALPHABET, QUERY_CODE_LENGTH
 from xinfang.petitions.validators import mask_id_number, mask_phone
 from xinfang.workflow.models import Assignment, DeadlineRecord, DecisionLetter, Evaluation
@@ -57,7 +64,7 @@ PETITION_FIELDS = (
 )  # fmt: skip
 PETITIONER_FIELDS = (
     "petition_id", "position", "is_representative", "name", "id_number", "id_number_hash",
-    "id_number_mask", "phone", "phone_hash", "phone_mask", "address",
+    "id_number_mask", "phone", "phone_hash", "phone_mask", "address", "name_hash", "id_number_tail",
 )  # fmt: skip
 INVOLVEMENT_FIELDS = ("petition_id", "organisation_id", "organisation_path", "reason", "created_at")
 EVENT_FIELDS = (
@@ -229,11 +236,14 @@ def render_chunk(ctx: RenderContext, chunk: list[tuple], chunk_seed: int) -> Ren
                 crypto.blind_index(phone, purpose="phone") if phone else None,
                 mask_phone(phone) if phone else "",
                 encrypt(address) if address else "",
+                petitioner_name_hash(person.name),  # the look-up by name (issue #12 §1)
+                id_tail_of(id_number) if id_number else "",
             )
             if copy:
                 petitioners.append(
                     f"{p.id}\t{position}\t{'tf'[not row[2]]}\t{esc(person.name)}\t{_opt(row[4])}\t"
-                    f"{_opt(row[5])}\t{row[6]}\t{_opt(row[7])}\t{_opt(row[8])}\t{row[9]}\t{row[10]}{suffix_pp}\n"
+                    f"{_opt(row[5])}\t{row[6]}\t{_opt(row[7])}\t{_opt(row[8])}\t{row[9]}\t{row[10]}\t"
+                    f"{_opt(row[11])}\t{row[12]}{suffix_pp}\n"
                 )
             else:
                 petitioners.append(dict(zip(PETITIONER_FIELDS, row, strict=True)))

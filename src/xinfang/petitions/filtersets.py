@@ -3,8 +3,10 @@ and the API list (and, later, exports)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,39 @@ OPEN_STATUS_VALUES = tuple(s for s in Status.values if s not in FINAL_STATUSES)
 STAFF_DEADLINE_VALUES = tuple(s for s in Status.values if s in STAFF_DEADLINE_STATUSES)
 NUMBER_RE = re.compile(r"^XF-[0-9A-Z-]+-\d{4}-\d{6}$", re.IGNORECASE)
 ORDERINGS = ("due_on", "-due_on", "received_on", "-received_on", "registered_at", "-registered_at")
+
+# Full-text search and the look-up by petitioner are provided by the search app (floor 4), which
+# registers them in its ``ready()``: this floor cannot import it.  Without it, ``q`` searches the
+# titles as before.  ``text_search(qs, q)`` returns ``qs`` narrowed and annotated ``search_rank``
+# (or raises an exception with a ``message`` for a query too weak to run); ``highlighter(rows, q)``
+# sets ``search_title``/``search_snippet`` on listed petitions; ``person_search(qs, name=…,
+# id_tail=…, actor=…)`` narrows to petitions of that petitioner.
+_hooks: dict[str, Callable[..., Any]] = {}
+RELEVANCE_ORDER = ("-search_rank", "-registered_at", "-id")
+
+
+def register_text_search(search: Callable[..., Any], highlighter: Callable[..., Any] | None = None) -> None:
+    _hooks["text"] = search
+    if highlighter is not None:
+        _hooks["highlight"] = highlighter
+
+
+def register_person_search(search: Callable[..., Any]) -> None:
+    _hooks["person"] = search
+
+
+def highlight(petitions: Iterable[Any], q: str) -> None:
+    """Mark the words of ``q`` on listed petitions (nothing without the search app or a ``q``)."""
+    if q and q.strip() and "highlight" in _hooks and not NUMBER_RE.match(q.strip()):
+        _hooks["highlight"](petitions, q)
+
+
+class SearchRefused(Exception):
+    """A text search that was not run; ``message`` says why (in Chinese, for the user)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass
@@ -48,15 +83,39 @@ class PetitionFilter:
     overdue: bool = False
     handler: int | None = None
     today: dt.date | None = None
-    ordering: str = "due_on"
+    # "" is the default: by relevance when ``q`` searches text, else by deadline (``due_on``).
+    ordering: str = ""
+    # The look-up by petitioner (exact name; the ID number's last four characters) and who asks.
+    petitioner_name: str = ""
+    id_tail: str = ""
+    actor: Any = None
+    searched: bool = dataclasses.field(default=False, init=False)
 
     def apply(self, qs: PetitionQuerySet) -> PetitionQuerySet:
-        """Narrow an already restricted queryset and order it."""
+        """Narrow an already restricted queryset and order it.  Raises ``SearchRefused`` when the
+        text of ``q`` is too weak to search, or the look-up by ID tail is not allowed."""
+        self.searched = False
         if self.q and self.q.strip():
             text = self.q.strip()
-            # A petition number is matched whole, through its unique index; anything else searches
-            # the titles (OR-ing the two would turn every number search into a scan of the titles).
-            qs = qs.filter(number=text.upper()) if NUMBER_RE.match(text) else qs.filter(title__contains=text)
+            # A petition number is matched whole, through its unique index; anything else is a
+            # text search (OR-ing the two would turn every number search into a text search).
+            if NUMBER_RE.match(text):
+                qs = qs.filter(number=text.upper())
+            elif "text" in _hooks:
+                try:
+                    qs = _hooks["text"](qs, text)
+                except Exception as exc:
+                    if hasattr(exc, "message"):
+                        raise SearchRefused(str(exc)) from exc
+                    raise
+                self.searched = True
+            else:
+                qs = qs.filter(title__contains=text)
+        if (self.petitioner_name.strip() or self.id_tail.strip()) and "person" in _hooks:
+            try:
+                qs = _hooks["person"](qs, name=self.petitioner_name, id_tail=self.id_tail, actor=self.actor)
+            except PermissionError as exc:
+                raise SearchRefused(str(exc)) from exc
         for field in ("status", "channel", "purpose"):
             if getattr(self, field):
                 qs = qs.filter(**{field: getattr(self, field)})
@@ -81,6 +140,8 @@ class PetitionFilter:
             qs = qs.filter(status__in=STAFF_DEADLINE_VALUES, due_on__lt=today)
         if self.handler is not None:
             qs = qs.filter(handler_id=self.handler)  # the (handler, due_on) index, in deadline order
+        if self.searched and self.ordering in ("", "relevance"):
+            return qs.order_by(*RELEVANCE_ORDER)
         if self.open_only and self.ordering == "-due_on":
             # Latest deadline first over open work: read backwards, the deadline index starts with
             # the NULLs, i.e. every final petition of the table (90 % of it), and would walk past

@@ -157,7 +157,7 @@ class QueueFilterForm(forms.Form):
     status is chosen (choosing 已终结 shows the concluded ones), or a workbench ``section`` is asked
     for (the section decides which petitions it holds, so its count and its list agree)."""
 
-    q = forms.CharField(label=_("编号/标题"), required=False)
+    q = forms.CharField(label=_("编号/关键词"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("状态"), required=False)
     channel = forms.ChoiceField(
         label=_("信访形式"), required=False, choices=[("", _("全部"))] + list(Channel.choices)
@@ -185,10 +185,15 @@ class QueueFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("已超期"), required=False)
     mine = forms.BooleanField(label=_("我承办的"), required=False)
     all = forms.BooleanField(label=_("显示全部（含已办结）"), required=False)
+    # Look-up by petitioner (issue #12 §1): the exact name; the ID number's last four characters
+    # (for staff who may reveal personal data).  Both audited.
+    petitioner_name = forms.CharField(label=_("信访人姓名"), required=False, max_length=50)
+    id_tail = forms.CharField(label=_("身份证号后四位"), required=False, min_length=4, max_length=4)
     section = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         required=False,
         choices=[
+            ("relevance", _("相关度")),
             ("due_on", _("时限由近到远")),
             ("-due_on", _("时限由远到近")),
             ("-registered_at", _("最新登记")),
@@ -214,7 +219,11 @@ class QueueFilterForm(forms.Form):
             open_only=not (data["all"] or data["status"] or data["section"]),
             overdue=bool(data["overdue"]),
             handler=getattr(user, "pk", None) if data["mine"] else None,
-            ordering=data["sort"] or "due_on",
+            # No order chosen: by relevance when searching words, else by deadline.
+            ordering=data["sort"] or "",
+            petitioner_name=data["petitioner_name"],
+            id_tail=data["id_tail"],
+            actor=user,
         )
 
     def __init__(self, *args, **kwargs) -> None:

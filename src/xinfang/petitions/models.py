@@ -187,9 +187,15 @@ class Petitioner(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     is_representative = models.BooleanField(_("代表"), default=False)
     name = models.CharField(_("姓名"), max_length=50)
+    # Look-up by name (issue #12 §1): a keyed hash of the normalised name, so the exact look-up is
+    # one index probe whatever the spelling's width or spacing (``petitioner_name_hash``).
+    name_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
     id_number = EncryptedTextField(_("身份证号码"), null=True, blank=True)
     id_number_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
     id_number_mask = models.CharField(max_length=24, blank=True, editable=False)
+    # The last four characters, the ones the mask shows anyway: look-up by ID tail for staff who
+    # may reveal personal data (``id_tail_of``).
+    id_number_tail = models.CharField(max_length=4, blank=True, default="", editable=False)
     phone = EncryptedTextField(_("联系电话"), null=True, blank=True)
     phone_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
     phone_mask = models.CharField(max_length=24, blank=True, editable=False)
@@ -203,10 +209,30 @@ class Petitioner(models.Model):
             models.Index(fields=["id_number_hash"], name="petitioner_id_hash_idx"),
             models.Index(fields=["phone_hash", "name"], name="petitioner_phone_name_idx"),
             models.Index(fields=["name"], name="petitioner_name_idx"),
+            models.Index(fields=["name_hash"], name="petitioner_name_hash_idx"),
+            models.Index(
+                fields=["id_number_tail"], name="petitioner_id_tail_idx", condition=~Q(id_number_tail="")
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+def petitioner_name_hash(name: str) -> str | None:
+    """The keyed hash of a name, normalised (full-width to half-width, spaces removed, Latin
+    lower-cased), or None for an empty name."""
+    import unicodedata
+
+    from xinfang.core.crypto import blind_index
+
+    normal = "".join(unicodedata.normalize("NFKC", name or "").split()).lower()
+    return blind_index(normal, purpose="name") if normal else None
+
+
+def id_tail_of(id_number: str) -> str:
+    """The last four characters of an ID number as stored in ``id_number_tail`` (X upper-cased)."""
+    return "".join((id_number or "").split())[-4:].upper()
 
 
 class Involvement(models.Model):

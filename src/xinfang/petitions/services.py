@@ -25,7 +25,17 @@ from . import attachments as att
 from .access import PetitionNotFound, access_petition
 from .choices import COLLECTIVE_HEADCOUNT, MAX_REPRESENTATIVES, Channel, EventKind, InvolvementReason, Purpose
 from .drafts import PetitionDraft, PetitionerDraft
-from .models import Attachment, Category, Involvement, NumberSequence, Petition, Petitioner, PetitionEvent
+from .models import (
+    Attachment,
+    Category,
+    Involvement,
+    NumberSequence,
+    Petition,
+    Petitioner,
+    PetitionEvent,
+    id_tail_of,
+    petitioner_name_hash,
+)
 from .validators import check_id_number, check_phone, mask_id_number, mask_phone
 
 # 条例 Art. 22: the petition office disposes of a petition within 15 days of receipt.  The real
@@ -410,6 +420,8 @@ def _create_petitioners(petition: Petition, cleaned: list[CleanPetitioner]) -> N
                 position=position,
                 is_representative=person.is_representative,
                 name=person.name,
+                name_hash=petitioner_name_hash(person.name),
+                id_number_tail=id_tail_of(person.id_number) if person.id_number else "",
                 id_number=person.id_number,
                 id_number_hash=crypto.blind_index(person.id_number, purpose="id")
                 if person.id_number

@@ -5,3 +5,20 @@ from django.utils.translation import gettext_lazy as _
 class SearchConfig(AppConfig):
     name = "xinfang.search"
     verbose_name = _("全文检索")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from xinfang.petitions import filtersets
+        from xinfang.petitions.models import Petition
+        from xinfang.workflow.models import DecisionLetter
+
+        from . import query
+        from .receivers import on_letter_saved, on_petition_saved
+
+        # The index row is written in the transaction of the write (receivers.py).
+        post_save.connect(on_petition_saved, sender=Petition, dispatch_uid="xinfang.search.petition")
+        post_save.connect(on_letter_saved, sender=DecisionLetter, dispatch_uid="xinfang.search.letter")
+        # The queue's and the API's ``q`` (petitions is floor 2 and cannot import this app).
+        filtersets.register_text_search(query.apply_search, query.highlight_petitions)
+        filtersets.register_person_search(query.apply_person_search)

@@ -1,0 +1,118 @@
+"""Keeping the full-text index current: one ``PetitionText`` row per petition, written in the
+transaction of the write that changed the text (receivers.py), and in bulk for the reindex
+command and the seeds.
+
+What is indexed: the title (ranked higher), then the content, the subject of complaint as named
+in clear (``subject_name``, the accused organisation's name) and the text of the decision letters
+(request, facts found, decision).  Never the encrypted fields (petitioners' data, the accused
+person of a report): the index is plain text, and holding them there would undo their encryption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from django.db import transaction
+from django.utils import timezone
+
+from xinfang.petitions.models import Petition
+
+from . import segment
+from .models import PetitionText
+
+# The petition's columns whose change makes its index row stale.
+TEXT_FIELDS = frozenset(
+    {"title", "content", "subject_name", "subject_organisation", "subject_organisation_id"}
+)
+
+
+def texts(petition: Petition, letters: Iterable[tuple[str, str, str]] = ()) -> tuple[str, str]:
+    """The raw title and body texts of ``petition``; ``letters`` are (request, facts, opinion)."""
+    parts = [petition.content, petition.subject_name]
+    if petition.subject_organisation_id:
+        parts.append(_organisation_name(petition))
+    for request_summary, facts, opinion in letters:
+        if request_summary and request_summary != petition.content:
+            parts.append(request_summary)
+        parts += [facts, opinion]
+    return petition.title, "\n".join(p for p in parts if p)
+
+
+def _organisation_name(petition: Petition) -> str:
+    from xinfang.organisations.models import Organisation
+
+    cached = Petition.subject_organisation.get_cached_value(petition, default=None)  # type: ignore[attr-defined]
+    if cached is not None:
+        return cached.name
+    names = Organisation.objects.filter(pk=petition.subject_organisation_id).values_list("name", flat=True)
+    return names.first() or ""
+
+
+def _letters(petition_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
+    from xinfang.workflow.models import DecisionLetter
+
+    out: dict[int, list[tuple[str, str, str]]] = {}
+    rows = DecisionLetter.objects.filter(petition_id__in=petition_ids)
+    rows = rows.order_by("petition_id", "issued_at", "pk")
+    for pid, *text in rows.values_list("petition_id", "request_summary", "facts", "opinion"):
+        out.setdefault(pid, []).append(tuple(text))  # type: ignore[arg-type]
+    return out
+
+
+def build_row(petition: Petition, letters: Iterable[tuple[str, str, str]] = ()) -> PetitionText:
+    title, body = texts(petition, letters)
+    return PetitionText(
+        petition_id=petition.pk,
+        title=segment.index_text([title]),
+        body=segment.index_text([body]),
+        indexed_at=timezone.now(),
+    )
+
+
+def index_petition(petition: Petition) -> None:
+    """(Re)write the index row of one petition, inside the caller's transaction."""
+    letters = _letters([petition.pk]).get(petition.pk, [])
+    row = build_row(petition, letters)
+    updated = PetitionText.objects.filter(petition_id=petition.pk).update(
+        title=row.title, body=row.body, indexed_at=row.indexed_at
+    )
+    if not updated:
+        PetitionText.objects.create(
+            petition_id=petition.pk, title=row.title, body=row.body, indexed_at=row.indexed_at
+        )
+
+
+def index_many(petition_ids: list[int]) -> int:
+    """(Re)write the index rows of these petitions in one transaction; returns how many."""
+    if not petition_ids:
+        return 0
+    petitions = list(
+        Petition.objects.filter(pk__in=petition_ids)
+        .select_related("subject_organisation")
+        .only("id", "title", "content", "subject_name", "subject_organisation__name")
+    )
+    letters = _letters(petition_ids)
+    rows = [build_row(p, letters.get(p.pk, [])) for p in petitions]
+    with transaction.atomic():
+        PetitionText.objects.filter(petition_id__in=petition_ids).delete()
+        PetitionText.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
+def batches(*, batch: int = 1000, since: object = None, after_id: int = 0) -> Iterator[list[int]]:
+    """The ids of the petitions to index, ascending, ``batch`` at a time (resumable by id)."""
+    qs = Petition.objects.order_by("pk")
+    if since is not None:
+        qs = qs.filter(registered_at__gte=since)
+    last = after_id
+    while True:
+        ids = list(qs.filter(pk__gt=last).values_list("pk", flat=True)[:batch])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def index_all(*, batch: int = 1000) -> int:
+    """Index every petition (the seeds call this at their end)."""
+    return sum(index_many(ids) for ids in batches(batch=batch))

@@ -1,0 +1,280 @@
+"""Full-text queries over petitions: parsing, matching within the caller's scope, ranking and
+highlighting (issue #12 §1).
+
+The rules (docs/architecture.md, "Search"):
+
+* the user's text is cut into words by the same segmenter as the index; every word must match
+  (AND).  A Chinese word matches as the word token **or** as the chain of its two-character runs
+  (so it is found even where the document's context cut it differently: recall), the token
+  adding to the rank (precision);
+* a phrase in double quotes ("…" or “…”) matches those characters in that order;
+* single characters and very common words (``segment.STOP_WORDS``) are dropped; a query left
+  with nothing is refused with "请输入更具体的关键词" and reads nothing — it would match most of
+  the table;
+* a petition number is not a text search: ``PetitionFilter`` looks it up in its unique index
+  before calling this module;
+* results are ranked by relevance (SQLite ``bm25`` with the title weighted 10 to 1, PostgreSQL
+  ``ts_rank`` with the title weight A, the rest B), ties by the most recent registration, then id.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from . import segment
+
+QUOTED = re.compile(r"[\"“”„「『]([^\"“”„「」『』]*)[\"“”」』]")
+_PIECES = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W\u3400-\u9fff\uf900-\ufaff]+", re.UNICODE)
+SQLITE_TITLE_WEIGHT = 10.0
+
+Chain = list[str]  # tokens that must stand next to each other
+Alternative = list[Chain]  # chains that must all match
+Term = list[Alternative]  # one alternative must match
+
+
+@dataclass
+class ParsedQuery:
+    terms: list[Term] = field(default_factory=list)
+    marks: list[str] = field(default_factory=list)  # the strings to highlight
+    dropped: list[str] = field(default_factory=list)  # words too weak to search
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+
+class QueryTooWeak(Exception):
+    """The query has no word specific enough to search (only single characters or common words)."""
+
+    message = "请输入更具体的关键词"
+
+
+def _chain_of(piece: str) -> Chain:
+    """A piece of text as adjacent index tokens: Chinese as its bigrams, anything else as itself."""
+    if segment.is_han(piece):
+        return list(segment.bigrams(piece)) or [piece]
+    return [piece]
+
+
+def _pieces(text: str) -> list[str]:
+    return _PIECES.findall(segment.normalise(text))
+
+
+def _word_term(word: str) -> Term | None:
+    pieces = [p for p in _pieces(word) if not (segment.is_han(p) and len(p) < 2)]
+    if not pieces:
+        return None
+    as_chains: Alternative = [_chain_of(p) for p in pieces]
+    alternatives: Term = [[[word]]] if word.isalnum() else []
+    if as_chains not in alternatives:
+        alternatives.append(as_chains)
+    return alternatives
+
+
+def parse(text: str) -> ParsedQuery:
+    """The terms of a query text (see the module's rules)."""
+    parsed = ParsedQuery()
+    rest = text or ""
+    for match in QUOTED.finditer(rest):
+        phrase = segment.normalise(match.group(1))
+        pieces = [p for p in _pieces(phrase) if not (segment.is_han(p) and len(p) < 2)]
+        if not pieces or (len(phrase) < 2) or phrase in segment.STOP_WORDS:
+            if phrase:
+                parsed.dropped.append(phrase)
+            continue
+        parsed.terms.append([[_chain_of(p) for p in pieces]])
+        parsed.marks.append(phrase)
+    rest = QUOTED.sub(" ", rest)
+    for word in segment.query_words(rest):
+        if segment.is_weak(word):
+            parsed.dropped.append(word)
+            continue
+        term = _word_term(word)
+        if term is None:
+            parsed.dropped.append(word)
+            continue
+        if term not in parsed.terms:
+            parsed.terms.append(term)
+            parsed.marks.append(word)
+    return parsed
+
+
+# --- rendering for each database ---------------------------------------------------------------
+
+
+def fts5_expression(parsed: ParsedQuery) -> str:
+    """The MATCH expression of SQLite FTS5: chains as quoted phrases."""
+
+    def chain(tokens: Chain) -> str:
+        return '"' + " ".join(t.replace('"', '""') for t in tokens) + '"'
+
+    def alternative(alt: Alternative) -> str:
+        return "(" + " AND ".join(chain(c) for c in alt) + ")"
+
+    return " AND ".join("(" + " OR ".join(alternative(a) for a in term) + ")" for term in parsed.terms)
+
+
+def tsquery_expression(parsed: ParsedQuery) -> str:
+    """The text for PostgreSQL's ``to_tsquery('simple', …)``: chains with ``<->``."""
+
+    def lexeme(token: str) -> str:
+        return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def chain(tokens: Chain) -> str:
+        return "(" + " <-> ".join(lexeme(t) for t in tokens) + ")"
+
+    def alternative(alt: Alternative) -> str:
+        return "(" + " & ".join(chain(c) for c in alt) + ")"
+
+    return " & ".join("(" + " | ".join(alternative(a) for a in term) + ")" for term in parsed.terms)
+
+
+def matching(qs: QuerySet, parsed: ParsedQuery) -> QuerySet:
+    """``qs`` narrowed to the petitions matching ``parsed``, annotated ``search_rank`` (higher is
+    better).  A join with the index, so PostgreSQL can start from the GIN index for a rare word
+    and from the scope for a common one."""
+    table = qs.model._meta.db_table
+    if connection.vendor == "postgresql":
+        expr = tsquery_expression(parsed)
+        # ``extra``: the index table is no model relation of Petition's (the tsvector column and
+        # the FTS5 table are unknown to the ORM); every value is a parameter, never formatted in.
+        return qs.extra(  # noqa: S610
+            tables=["search_petitiontext"],
+            where=[
+                f"search_petitiontext.petition_id = {table}.id",
+                "search_petitiontext.document @@ to_tsquery('simple'::regconfig, %s)",
+            ],
+            params=[expr],
+            select={
+                "search_rank": "ts_rank(search_petitiontext.document, to_tsquery('simple'::regconfig, %s))"
+            },
+            select_params=[expr],
+        )
+    expr = fts5_expression(parsed)
+    return qs.extra(  # noqa: S610
+        tables=["search_fts"],
+        where=[f"search_fts.rowid = {table}.id", "search_fts MATCH %s"],
+        params=[expr],
+        # bm25 is lower for better matches: negated, so that higher is better on both databases.
+        select={"search_rank": f"-bm25(search_fts, {SQLITE_TITLE_WEIGHT}, 1.0)"},
+    )
+
+
+RELEVANCE_ORDER = ("-search_rank", "-registered_at", "-id")
+
+
+def apply_search(qs: QuerySet, text: str) -> QuerySet:
+    """The text search behind ``PetitionFilter.q`` (registered in ``apps.ready``).  Raises
+    ``QueryTooWeak`` for a query with nothing specific enough to look for."""
+    parsed = parse(text)
+    if parsed.empty:
+        raise QueryTooWeak(_("请输入更具体的关键词"))
+    return matching(qs, parsed)
+
+
+# --- highlighting -----------------------------------------------------------------------------
+
+SNIPPET_CHARS = 80
+
+
+def _spans(text: str, marks: Iterable[str]) -> list[tuple[int, int]]:
+    folded = text.lower()
+    spans = []
+    for mark in marks:
+        for alias in {mark, mark.lower()}:
+            start = folded.find(alias)
+            while start >= 0 and alias:
+                spans.append((start, start + len(alias)))
+                start = folded.find(alias, start + len(alias))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def mark(text: str, marks: Iterable[str], *, window: int | None = None) -> str:
+    """``text`` HTML-escaped with the marked strings in ``<mark>``; with ``window``, only about
+    that many characters around the first match (with … where cut).  "" when nothing matched."""
+    text = " ".join((text or "").replace("_x000D_", " ").split())
+    spans = _spans(text, marks)
+    if not spans:
+        return ""
+    lo, hi = 0, len(text)
+    if window is not None and len(text) > window:
+        lo = max(0, spans[0][0] - window // 4)
+        hi = min(len(text), lo + window)
+    out, pos = [], lo
+    for start, end in spans:
+        if start < lo or end > hi:
+            continue
+        out.append(html.escape(text[pos:start]))
+        out.append("<mark>" + html.escape(text[start:end]) + "</mark>")
+        pos = end
+    out.append(html.escape(text[pos:hi]))
+    return ("…" if lo > 0 else "") + "".join(out) + ("…" if hi < len(text) else "")
+
+
+def highlight_petitions(petitions: Iterable[Any], text: str) -> None:
+    """Set ``search_title`` (the title with its matches marked, or ""), ``search_snippet`` (a
+    passage of the content around the first match, or "") and ``search_highlight`` (the API's
+    field) on each petition, HTML-escaped.  Only
+    the title and content are shown: never an encrypted field."""
+    parsed = parse(text)
+    for petition in petitions:
+        petition.search_title = mark(petition.title, parsed.marks)
+        petition.search_snippet = mark(petition.content, parsed.marks, window=SNIPPET_CHARS)
+        # One string for the API: the content's passage, else the marked title.
+        petition.search_highlight = petition.search_snippet or petition.search_title
+
+
+# --- petitioner look-up -------------------------------------------------------------------------
+
+
+class PersonLookupRefused(PermissionError):
+    """The caller may not look petitions up by a petitioner's ID number."""
+
+
+def may_look_up_id(user: Any) -> bool:
+    """The ID-tail look-up is for staff who may reveal personal data: the casework roles (the same
+    as ``petitions.views.reveal``)."""
+    from xinfang.organisations.choices import CASEWORK_ROLES
+
+    has_role = getattr(user, "has_role", None)
+    return bool(has_role and has_role(*CASEWORK_ROLES))
+
+
+def apply_person_search(qs: QuerySet, *, name: str = "", id_tail: str = "", actor: Any = None) -> QuerySet:
+    """Petitions (within ``qs``, the caller's scope) with a petitioner of exactly this name (through
+    the keyed hash of the normalised name) and/or whose ID number ends with ``id_tail`` (the four
+    characters the mask shows).  Audited, as a look-up by person is sensitive: the event records
+    that a look-up was made and by what, never the name or the digits asked for."""
+    from xinfang.audit.services import record_event
+    from xinfang.petitions.models import Petitioner, id_tail_of, petitioner_name_hash
+
+    people = Petitioner.objects.all()
+    used = []
+    if name.strip():
+        people = people.filter(name_hash=petitioner_name_hash(name))
+        used.append("name")
+    if id_tail.strip():
+        if not may_look_up_id(actor):
+            record_event(actor=actor, action="search.person_lookup_denied", data={"by": ["id_tail"]})
+            raise PersonLookupRefused(_("您无权按身份证号码查找信访人。"))
+        people = people.filter(id_number_tail=id_tail_of(id_tail))
+        used.append("id_tail")
+    if not used:
+        return qs
+    record_event(actor=actor, action="search.person_lookup", data={"by": used})
+    return qs.filter(pk__in=people.values("petition_id"))

@@ -1,0 +1,235 @@
+"""Full-text search (issue #12 §1): segmentation, phrases, AND of words, ranking, highlighting,
+the weak-query rule, exact number look-up, scope, and the index kept in the writing transaction.
+Runs on SQLite (FTS5) and on PostgreSQL (tsvector + GIN) alike."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.test import RequestFactory
+
+from xinfang.petitions.filtersets import PetitionFilter, SearchRefused
+from xinfang.petitions.models import Petition
+from xinfang.petitions.views import queue_queryset
+from xinfang.search import indexer, query, segment
+from xinfang.search.models import PetitionText
+from xinfang.workflow import services
+
+from ..factories import make_draft
+from ..procedure import REPLY, new_registration, to_accepted
+
+pytestmark = pytest.mark.django_db
+
+
+def found(user, q: str, **extra) -> list[str]:
+    flt = PetitionFilter(q=q, **extra)
+    return list(flt.apply(Petition.objects.restrict(user)).values_list("number", flat=True))
+
+
+# --- segmentation -------------------------------------------------------------------------------
+
+
+def test_normalise_folds_width_case_and_carriage_returns():
+    assert segment.normalise("ＡＢＣ１２３_x000D_  女婴\t\n") == "abc123 女婴"
+
+
+def test_search_mode_indexes_a_compound_and_its_parts():
+    tokens = segment.index_tokens("中华人民共和国")
+    assert "中华人民共和国" in tokens and "共和国" in tokens and "人民" in tokens
+
+
+def test_a_word_in_the_body_is_found(world):
+    target = new_registration(
+        world, title="遗弃问题", content="在医院门口发现一名女婴被遗弃，请求处理。"
+    ).petition
+    new_registration(world, title="拖欠工资", content="工地拖欠工资。")
+    assert found(world.intake_a, "女婴") == [target.number]
+    assert found(world.intake_a, "遗弃女婴") == [target.number]  # two words: both must match
+
+
+def test_all_words_must_match(world):
+    both = new_registration(world, title="仓库出库", content="粮食出库时短斤少两。").petition
+    new_registration(world, title="仓库", content="粮食仓库漏雨。")
+    assert found(world.intake_a, "粮食 出库") == [both.number]
+
+
+def test_a_quoted_phrase_matches_the_characters_in_that_order(world):
+    phrase = new_registration(world, title="噪音", content="楼下烧烤店油烟扰民严重。").petition
+    apart = new_registration(world, title="噪音", content="扰民的是油烟，还有楼下烧烤店。").petition
+    assert set(found(world.intake_a, "油烟 扰民")) == {phrase.number, apart.number}
+    assert found(world.intake_a, "“油烟扰民”") == [phrase.number]
+    assert found(world.intake_a, '"油烟扰民"') == [phrase.number]
+
+
+def test_a_word_cut_differently_in_context_is_still_found(world):
+    # jieba cuts 长江大桥 whole; searching for 江大 (not a word) finds it through the bigrams.
+    target = new_registration(world, title="桥", content="南京市长江大桥维修封路。").petition
+    assert found(world.intake_a, "江大桥") == [target.number]
+
+
+def test_latin_and_digits_are_searched_case_insensitively(world):
+    target = new_registration(world, title="E12市卫计局重复征收", content="编号ABC2017的收据。").petition
+    assert found(world.intake_a, "e12市卫计局") == [target.number]
+    assert found(world.intake_a, "abc2017") == [target.number]
+
+
+def test_user_dictionary_term_added_then_reindexed(world, sysadmin_term):
+    petition = new_registration(world, title="道路", content="青山县禾木岭村道路坑洼。").petition
+    before = PetitionText.objects.get(petition=petition).body.split()
+    assert "禾木岭" not in before
+    sysadmin_term("禾木岭")
+    indexer.index_many([petition.pk])
+    assert "禾木岭" in PetitionText.objects.get(petition=petition).body.split()
+    assert found(world.intake_a, "禾木岭") == [petition.number]
+
+
+@pytest.fixture
+def sysadmin_term(world):
+    from xinfang.search.services import add_term
+
+    def add(word: str) -> None:
+        add_term(actor=world.sysadmin, word=word)
+        segment.reset()
+
+    yield add
+    segment.reset()
+
+
+# --- ranking and highlighting -------------------------------------------------------------------
+
+
+def test_a_title_hit_outranks_a_body_only_hit(world):
+    body = new_registration(world, title="其他事项", content="小区物业乱收停车费用。").petition
+    title = new_registration(world, title="物业乱收费", content="请求查处。").petition
+    assert found(world.intake_a, "物业")[:2] == [title.number, body.number]
+
+
+def test_an_explicit_order_wins_over_relevance(world):
+    first = new_registration(world, title="物业", content="物业").petition
+    second = new_registration(world, title="其他", content="物业费").petition
+    assert found(world.intake_a, "物业", ordering="-registered_at") == [second.number, first.number]
+
+
+def test_highlight_marks_the_words_and_escapes_the_text():
+    html = query.mark("<b>物业</b>乱收费 & 物业", ["物业"])
+    assert html == "&lt;b&gt;<mark>物业</mark>&lt;/b&gt;乱收费 &amp; <mark>物业</mark>"
+    long = "甲" * 200 + "女婴" + "乙" * 200
+    snippet = query.mark(long, ["女婴"], window=40)
+    assert snippet.startswith("…") and snippet.endswith("…") and "<mark>女婴</mark>" in snippet
+
+
+def test_the_queue_shows_highlighted_hits(world, client):
+    new_registration(world, title="女婴遗弃", content="医院门口<script>女婴</script>被遗弃。")
+    client.force_login(world.intake_a)
+    page = client.get("/staff/", {"q": "女婴"}).content.decode()
+    assert "<mark>女婴</mark>" in page
+    assert "<script>女婴" not in page
+
+
+# --- what is not searched -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("q", ["的", "女", "问题", "的 了 是", "“的”"])
+def test_single_characters_and_common_words_are_refused(world, q):
+    new_registration(world, title="问题", content="的了是女")
+    with pytest.raises(SearchRefused) as exc:
+        found(world.intake_a, q)
+    assert exc.value.message == "请输入更具体的关键词"
+
+
+def test_the_queue_says_why_a_weak_query_found_nothing(world, client):
+    client.force_login(world.intake_a)
+    page = client.get("/staff/", {"q": "的"}).content.decode()
+    assert "请输入更具体的关键词" in page
+
+
+def test_a_number_is_an_exact_look_up(world):
+    one = new_registration(world).petition
+    new_registration(world)
+    assert found(world.intake_a, one.number.lower()) == [one.number]
+    assert found(world.intake_a, one.number[:-1] + "9") == [] or one.number.endswith("9")
+
+
+# --- scope --------------------------------------------------------------------------------------
+
+
+def test_another_county_never_finds_it(world):
+    from ..factories import register
+
+    mine = new_registration(world, title="独特词语甲", content="冬瓜皮事件").petition
+    theirs = register(
+        world.b.office, world.intake_b, world.b.township, title="冬瓜皮", content="冬瓜皮"
+    ).petition
+    assert found(world.intake_a, "冬瓜皮") == [mine.number]
+    assert found(world.intake_b, "冬瓜皮") == [theirs.number]
+    assert set(found(world.city_supervisor, "冬瓜皮")) == {mine.number, theirs.number}
+
+
+def test_a_confidential_report_stays_hidden_from_the_accused(world):
+    report = new_registration(
+        world,
+        purpose="report",
+        title="检举受贿",
+        content="某局长收受西瓜贿赂。",
+        subject_organisation_id=world.a.department.pk,
+        subject_name="某局长",
+    ).petition
+    assert found(world.intake_a, "西瓜贿赂") == [report.number]
+    assert found(world.handler_a, "西瓜贿赂") == []
+
+
+# --- the index follows the writes ---------------------------------------------------------------
+
+
+def test_a_rolled_back_registration_leaves_no_index_row(world):
+    from xinfang.petitions.services import register_petition
+
+    before = PetitionText.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        register_petition(
+            draft=make_draft(world.a.township, title="回滚", content="回滚的信访"),
+            office=world.a.office,
+            actor=world.intake_a,
+        )
+        assert PetitionText.objects.count() == before + 1
+        raise RuntimeError
+    assert PetitionText.objects.count() == before
+    assert found(world.intake_a, "回滚") == []
+
+
+def test_the_reply_letter_text_becomes_findable(world):
+    petition = new_registration(world, title="工资", content="拖欠工资").petition
+    to_accepted(world, petition.number)
+    assert found(world.intake_a, "补发") == []
+    services.reply(user=world.handler_a, number=petition.number, **REPLY)  # opinion: 责成…补发
+    assert found(world.intake_a, "补发") == [petition.number]
+
+
+def test_naming_the_subject_reindexes(world):
+    petition = new_registration(world, purpose="report", title="检举", content="检举某人").petition
+    services.name_subject(
+        user=world.intake_a,
+        number=petition.number,
+        subject_organisation=world.a.department,
+        subject_name="王某某科长",
+    )
+    assert petition.number in found(world.supervisor_a, "王某某科长")
+
+
+def test_reindex_command_rebuilds_rows(world):
+    from django.core.management import call_command
+
+    petition = new_registration(world, title="萝卜", content="萝卜价格").petition
+    PetitionText.objects.all().delete()
+    assert found(world.intake_a, "萝卜") == []
+    call_command("search_reindex", "--batch", "1")
+    assert found(world.intake_a, "萝卜") == [petition.number]
+
+
+def test_queue_form_filters_combine_with_search(world):
+    new_registration(world, title="桥梁", content="桥梁开裂", channel="visit")
+    letter = new_registration(world, title="桥梁", content="桥梁开裂", channel="letter").petition
+    request = RequestFactory().get("/staff/", {"q": "桥梁", "channel": "letter"})
+    request.user = world.intake_a
+    _form, qs = queue_queryset(request)
+    assert list(qs.values_list("number", flat=True)) == [letter.number]
