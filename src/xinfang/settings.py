@@ -49,6 +49,17 @@ XINFANG_BLIND_INDEX_KEY = env.str("XINFANG_BLIND_INDEX_KEY", default="")
 # Keys of the audit log's hash chain (audit/chain.py), comma-separated, newest first: the first
 # signs new rows, all verify.  Kept out of the database, so its owner cannot forge the chain.
 XINFANG_AUDIT_KEY = [k for k in env.list("XINFANG_AUDIT_KEY", default=[]) if k]
+# Monthly partitions on PostgreSQL (core/partitions.py, docs/deployment.md): how many months ahead
+# the daily job creates, and how many whole months each table keeps (0: for ever).  The audit log
+# is kept at least 6 months (等保 2.0); a shorter setting is refused here, before anything runs.
+# The timeline events belong to the case file and are never dropped.
+XINFANG_PARTITION_MONTHS_AHEAD = env.int("XINFANG_PARTITION_MONTHS_AHEAD", default=3)
+XINFANG_AUDIT_RETENTION_MONTHS = env.int("XINFANG_AUDIT_RETENTION_MONTHS", default=0)
+if XINFANG_AUDIT_RETENTION_MONTHS < 0 or 0 < XINFANG_AUDIT_RETENTION_MONTHS < 6:
+    raise ImproperlyConfigured(
+        "XINFANG_AUDIT_RETENTION_MONTHS: keep the audit log at least 6 months (0 keeps all)."
+    )
+XINFANG_NOTIFICATION_RETENTION_MONTHS = env.int("XINFANG_NOTIFICATION_RETENTION_MONTHS", default=12)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -16,6 +16,7 @@ from xinfang.core.schedule import PERIODIC_JOBS
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {
+    "xinfang:maintain_partitions": ("xinfang.core.partitions.maintain_partitions", "40 0 * * *"),
     "xinfang:deliver_outbox": ("xinfang.notifications.tasks.deliver_pending", "* * * * *"),
     "xinfang:daily_urging": ("xinfang.supervision.tasks.urge_pass", "30 7 * * *"),
     "xinfang:escalate_supervision": ("xinfang.supervision.tasks.escalate_unanswered", "45 7 * * *"),

@@ -202,10 +202,16 @@ def verify(*, anchor: tuple[int, str] | None = None) -> Verified | Break:
     database can prove on its own.
     """
     from .models import AuditChainHead, AuditEvent
+    from .retention import latest_checkpoint
 
     by_id = _keys_by_id()
     previous, expected = GENESIS, 1
-    anchor_seen = anchor is None
+    # Months dropped by retention (audit/retention.py): the kept chain continues from the newest
+    # drop's checkpoint, itself a signed row of the chain that this walk checks in its turn.
+    start = latest_checkpoint()
+    if start is not None:
+        previous, expected = start.chain_hash, start.seq + 1
+    anchor_seen = anchor is None or (start is not None and anchor[0] <= start.seq)
     unchained = AuditEvent.objects.filter(seq__isnull=True).values_list("id", flat=True).first()
     if unchained is not None:
         return Break(None, unchained, _("有记录不在链上（无序号），是绕过应用直接插入的。"))
@@ -214,18 +220,22 @@ def verify(*, anchor: tuple[int, str] | None = None) -> Verified | Break:
         event_id, kid, stored, *_rest = values
         row = dict(zip(FIELDS, values[3:], strict=True))
         seq = row["seq"]
-        if seq != expected:
+        # A kept row older than the checkpoint links to the predecessor hash the checkpoint noted.
+        straggler = start is not None and seq < expected and seq in start.links
+        if seq != expected and not straggler:
             return Break(seq, event_id, _gap_reason(expected, seq))
         key = by_id.get(kid)
         if key is None:
             return Break(seq, event_id, _("签名密钥（{kid}）不在 XINFANG_AUDIT_KEY 中。").format(kid=kid))
-        if not hmac.compare_digest(row_hash(key, previous, row), stored or ""):
+        link = start.links[seq] if straggler else previous
+        if not hmac.compare_digest(row_hash(key, link, row), stored or ""):
             return Break(seq, event_id, _("与链不符：该记录被修改，或其前面的记录被删除、插入或调换了顺序。"))
         if anchor is not None and seq == anchor[0]:
             if not hmac.compare_digest(stored, anchor[1]):
                 return Break(seq, event_id, _("与此前记下的锚点不符：链在此之前已被改写。"))
             anchor_seen = True
-        previous, expected = stored, expected + 1
+        if not straggler:
+            previous, expected = stored, expected + 1
     last = expected - 1
     head = AuditChainHead.objects.filter(pk=HEAD_ID).first()
     problem = _head_problem(head, last, previous, by_id)

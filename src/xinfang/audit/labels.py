@@ -74,6 +74,8 @@ _ACTIONS: dict[str, Any] = {
     # the audit administrator's own reading of the log
     "audit.search": _("查询审计日志"),
     "audit.export": _("导出审计日志"),
+    "audit.partition_dropped": _("按保存期限删除一个月的审计日志"),
+    "partitions.dropped": _("按保存期限删除一个月的数据"),
 }
 
 _FIELDS: dict[str, Any] = {

@@ -24,6 +24,12 @@ class PeriodicJob:
 
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob(
+        "maintain_partitions",
+        "xinfang.core.partitions.maintain_partitions",
+        "40 0 * * *",
+        "Create next months' partitions of the large tables (PostgreSQL) and drop those past retention.",
+    ),
+    PeriodicJob(
         "deliver_outbox",
         "xinfang.notifications.tasks.deliver_pending",
         "* * * * *",
