@@ -211,6 +211,31 @@ def test_audit_rows_refuse_update_and_delete_on_a_partition_itself(statement):
         cursor.execute(statement.format(p="audit_auditevent_p203301"))
 
 
+def test_the_application_role_has_no_privilege_on_an_audit_partition(db):
+    from xinfang.audit.roles import grant_statements
+    from xinfang.audit.services import record_event
+
+    record_event(actor=None, action="test.before")
+    month = partition_name(AUDIT, month_start(timezone.localdate()))
+    role = f"xinfang_app_part_{os.getpid()}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        for statement in grant_statements(role):
+            cursor.execute(statement)
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            record_event(actor=None, action="test.as_app")  # appending through the parent works
+            for statement in (
+                f"DELETE FROM {month}",  # noqa: S608
+                f"UPDATE {month} SET action = 'x'",  # noqa: S608
+                f"TRUNCATE {month}",
+            ):
+                with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                    cursor.execute(statement)
+        finally:
+            cursor.execute("RESET ROLE")
+
+
 # --- retention --------------------------------------------------------------------------------
 
 

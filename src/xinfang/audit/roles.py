@@ -34,4 +34,18 @@ def grant_statements(app_role: str, *, schema: str = "public") -> list[str]:
         f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {schema}.{events} FROM {app_role};",
         # The chain head: read and move forward (UPDATE, also what SELECT … FOR UPDATE needs), never remove.
         f"REVOKE DELETE, TRUNCATE, REFERENCES, TRIGGER ON {schema}.{head} FROM {app_role};",
+        # The audit log's monthly partitions (core/partitions.py): nothing directly; the application
+        # reads and appends through the parent, whose privileges are the ones checked.  Partitions
+        # created later get no grants at all.
+        _revoke_on_partitions(f"{schema}.{events}", app_role),
     ]
+
+
+def _revoke_on_partitions(table: str, app_role: str) -> str:
+    """One statement revoking everything on each current partition of ``table``.  Only checked
+    identifiers and our own table name are interpolated."""
+    return (
+        "DO $$ DECLARE part regclass; BEGIN FOR part IN SELECT inhrelid::regclass FROM pg_inherits"  # noqa: S608
+        f" WHERE inhparent = to_regclass('{table}') LOOP"
+        f" EXECUTE format('REVOKE ALL ON %s FROM {app_role}', part); END LOOP; END $$;"
+    )
