@@ -48,6 +48,7 @@ urlpatterns = [
     path("staff/referrals/", include("xinfang.exchange.urls")),  # 上级交办
     path("staff/information/", include("xinfang.information.urls")),  # 信访信息/摘报
     path("staff/imports/", include("xinfang.imports.urls")),  # 历史数据导入
+    path("staff/search/", include("xinfang.search.urls")),  # 检索词典
     path("staff/stats/", include("xinfang.stats.urls")),  # 统计分析, 考核, 报告
     path("staff/tokens/", include("xinfang.api.urls")),
     path("api/v1/", api_v1.urls),

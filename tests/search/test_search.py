@@ -15,10 +15,20 @@ from xinfang.search import indexer, query, segment
 from xinfang.search.models import PetitionText
 from xinfang.workflow import services
 
-from ..factories import make_draft
-from ..procedure import REPLY, new_registration, to_accepted
+from ..factories import make_draft, register
+from ..procedure import REPLY, to_accepted
 
 pytestmark = pytest.mark.django_db
+
+FILLER = "特此来信，恳请予以核查办理。"  # registration asks for at least 10 characters of content
+
+
+def new_registration(world, office=None, clerk=None, locality=None, **overrides):
+    if "content" in overrides:
+        overrides["content"] += FILLER
+    return register(
+        office or world.a.office, clerk or world.intake_a, locality or world.a.township, **overrides
+    )
 
 
 def found(user, q: str, **extra) -> list[str]:
@@ -154,11 +164,9 @@ def test_a_number_is_an_exact_look_up(world):
 
 
 def test_another_county_never_finds_it(world):
-    from ..factories import register
-
     mine = new_registration(world, title="独特词语甲", content="冬瓜皮事件").petition
-    theirs = register(
-        world.b.office, world.intake_b, world.b.township, title="冬瓜皮", content="冬瓜皮"
+    theirs = new_registration(
+        world, world.b.office, world.intake_b, world.b.township, title="冬瓜皮", content="冬瓜皮"
     ).petition
     assert found(world.intake_a, "冬瓜皮") == [mine.number]
     assert found(world.intake_b, "冬瓜皮") == [theirs.number]
@@ -187,7 +195,7 @@ def test_a_rolled_back_registration_leaves_no_index_row(world):
     before = PetitionText.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
         register_petition(
-            draft=make_draft(world.a.township, title="回滚", content="回滚的信访"),
+            draft=make_draft(world.a.township, title="回滚", content="回滚的信访" + FILLER),
             office=world.a.office,
             actor=world.intake_a,
         )

@@ -10,7 +10,7 @@ person of a report): the index is plain text, and holding them there would undo 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.db import transaction
 from django.utils import timezone
@@ -41,7 +41,7 @@ def texts(petition: Petition, letters: Iterable[tuple[str, str, str]] = ()) -> t
 def _organisation_name(petition: Petition) -> str:
     from xinfang.organisations.models import Organisation
 
-    cached = Petition.subject_organisation.get_cached_value(petition, default=None)  # type: ignore[attr-defined]
+    cached = Petition.subject_organisation.field.get_cached_value(petition, default=None)  # type: ignore[attr-defined]
     if cached is not None:
         return cached.name
     names = Organisation.objects.filter(pk=petition.subject_organisation_id).values_list("name", flat=True)
@@ -116,3 +116,21 @@ def batches(*, batch: int = 1000, since: object = None, after_id: int = 0) -> It
 def index_all(*, batch: int = 1000) -> int:
     """Index every petition (the seeds call this at their end)."""
     return sum(index_many(ids) for ids in batches(batch=batch))
+
+
+def index_missing(*, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
+    """Index the petitions that have no index row yet (the seeds' bulk loads write past the
+    receivers); returns how many."""
+    done, last = 0, 0
+    while True:
+        ids = list(
+            Petition.objects.filter(pk__gt=last, search_text__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return done
+        done += index_many(ids)
+        last = ids[-1]
+        if progress is not None:
+            progress(done)

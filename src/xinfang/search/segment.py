@@ -17,6 +17,7 @@ the database, checked at most every ``TERMS_CHECK_SECONDS``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -112,11 +113,22 @@ def _current_terms_version() -> int:
         return 0
 
 
+_CLAUSE = re.compile(r"[^，。！？；：、,.!?;:\s]+")
+
+
 def _words(text: str) -> Iterator[str]:
-    for token in tokenizer().cut_for_search(text, HMM=True):
-        token = token.strip()
-        if token and _WORDLIKE.search(token):
-            yield token
+    tok = tokenizer()
+    # Cut clause by clause (jieba splits at punctuation itself, so the result is the same) through
+    # a cache: petitions repeat whole clauses (greetings, formulas), and the seeds' templates do.
+    for clause in _CLAUSE.findall(text):
+        yield from _clause_words(tok, clause)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _clause_words(tok: object, clause: str) -> tuple[str, ...]:
+    return tuple(
+        t for t in (t.strip() for t in tok.cut_for_search(clause, HMM=True)) if t and _WORDLIKE.search(t)
+    )
 
 
 def bigrams(text: str) -> Iterator[str]:
