@@ -41,12 +41,20 @@ from ..factories import make_id_number
 from . import cluster as cl
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-pytestmark = [
+LAYOUT_MARKS = [
     pytest.mark.scale,
     pytest.mark.postgres,
     pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL: several processes share one database"),
     pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server (the cache)"),
 ]
+
+
+def needs_layout(test: Any) -> Any:
+    """The layout's test: marked ``scale`` and skipped without PostgreSQL or redis-server."""
+    for mark in LAYOUT_MARKS:
+        test = mark(test)
+    return test
+
 
 URL = "/api/v1/petitions"
 # Each half of the run (before and after the kill) lasts at least PHASE_SECONDS and until the
@@ -228,6 +236,19 @@ def sends_by_number(sms_log: Path) -> dict[str, list[int]]:
     return sends
 
 
+class Stopwatch:
+    """Seconds per stage of the test, printed at the end (pytest -s)."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.laps: list[str] = []
+
+    def lap(self, what: str) -> None:
+        now = time.monotonic()
+        self.laps.append(f"{what} {now - self.last:.1f} s")
+        self.last = now
+
+
 @pytest.fixture
 def run_dir() -> Any:
     path = cl.ROOT / "var" / "scale" / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{random.getrandbits(24):06x}"
@@ -235,6 +256,7 @@ def run_dir() -> Any:
     return path
 
 
+@needs_layout
 def test_registrations_and_jobs_survive_kill_9_of_one_web_and_one_worker(run_dir: Path) -> None:
     server = cl.Server.from_settings()
     sms_log = run_dir / "sms.jsonl"
@@ -245,21 +267,24 @@ def test_registrations_and_jobs_survive_kill_9_of_one_web_and_one_worker(run_dir
         env = cl.cluster_env(
             database_url="", cache_url=f"{redis_url}/0", sms_log=sms_log, media=run_dir / "media"
         )
+        clock = Stopwatch()
         try:
             template = cl.template_database(server, env, run_dir / "migrate.log")
             database = cl.clone_database(server, template)
+            clock.lap("database")
             env["DATABASE_URL"] = server.url(database)
             layout = cl.Cluster(logs=run_dir, env=env, port=cl.free_port())
-            site = json.loads(layout.run("setup").strip().splitlines()[-1])
             # given the layout: two web instances on one address, two workers (the first one the
-            # scheduler), all up
+            # scheduler), all up, and the platform's account (made while they start)
             for name in ("web-a", "web-b"):
                 layout.start_web(name)
             layout.start_worker("worker-a", scheduler=True)
             layout.start_worker("worker-b", scheduler=False)
+            site = json.loads(layout.run("setup").strip().splitlines()[-1])
             layout.wait_ready()
             warm_up(layout.port, site["token"])
-            _run_and_check(server, database, layout, site, sms_log)
+            clock.lap("start")
+            _run_and_check(server, database, layout, site, sms_log, clock)
         except BaseException:
             if layout is not None:
                 print(layout.output())  # noqa: T201 (shown by pytest on failure)
@@ -273,7 +298,12 @@ def test_registrations_and_jobs_survive_kill_9_of_one_web_and_one_worker(run_dir
 
 
 def _run_and_check(
-    server: cl.Server, database: str, layout: cl.Cluster, site: dict[str, Any], sms_log: Path
+    server: cl.Server,
+    database: str,
+    layout: cl.Cluster,
+    site: dict[str, Any],
+    sms_log: Path,
+    clock: Stopwatch,
 ) -> None:
     tally = Tally()
     stop = threading.Event()
@@ -298,6 +328,7 @@ def _run_and_check(
         thread.join(60)
         assert not thread.is_alive(), "a client thread is stuck"
     after_kill = len(tally.acknowledged) - before_kill
+    clock.lap("workload")
     summary = (
         f"acknowledged {len(tally.acknowledged)} ({before_kill} before the kill, {after_kill} after), "
         f"replayed {tally.replayed}, connection errors {tally.connection_errors}, "
@@ -393,8 +424,10 @@ def _run_and_check(
     failed = query(server, database, "SELECT func, result FROM django_q_task WHERE NOT success")
     assert not failed, failed[:5]
     assert query(server, database, pending_tasks)[0][0] == 0
+    clock.lap("checks")
     print(  # noqa: T201
-        f"SMS: {len(messages)} sent, {len(orphans)} left leased by the killed worker, "
+        f"stages: {', '.join(clock.laps)}; SMS: {len(messages)} sent, "
+        f"{len(orphans)} left leased by the killed worker, "
         f"{len(twice)} sent twice (provider call cut by the kill); senders {dict(senders)}"
     )
 
