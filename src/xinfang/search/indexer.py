@@ -99,11 +99,16 @@ def index_many(petition_ids: list[int]) -> int:
     return len(rows)
 
 
-def batches(*, batch: int = 1000, since: object = None, after_id: int = 0) -> Iterator[list[int]]:
-    """The ids of the petitions to index, ascending, ``batch`` at a time (resumable by id)."""
+def batches(
+    *, batch: int = 1000, since: object = None, after_id: int = 0, until_id: int | None = None
+) -> Iterator[list[int]]:
+    """The ids of the petitions to index, ascending, ``batch`` at a time (resumable by id; a range
+    ``after_id < id <= until_id`` lets several processes share a large reindex)."""
     qs = Petition.objects.order_by("pk")
     if since is not None:
-        qs = qs.filter(registered_at__gte=since)
+        qs = qs.filter(registered_at__date__gte=since)
+    if until_id is not None:
+        qs = qs.filter(pk__lte=until_id)
     last = after_id
     while True:
         ids = list(qs.filter(pk__gt=last).values_list("pk", flat=True)[:batch])

@@ -21,8 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=1000, help="petitions per transaction")
         parser.add_argument("--since", default="", help="only petitions registered on or after YYYY-MM-DD")
         parser.add_argument("--after-id", type=int, default=0, help="resume after this petition id")
+        parser.add_argument("--until-id", type=int, default=None, help="stop at this petition id (ranges)")
 
-    def handle(self, *args, batch: int, since: str, after_id: int, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, batch: int, since: str, after_id: int, until_id: int | None, **options) -> None:  # noqa: ANN002, ANN003
         if batch < 1:
             raise CommandError("--batch must be at least 1")
         since_date = None
@@ -32,11 +33,13 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError("--since must be YYYY-MM-DD") from None
         total_qs = Petition.objects.filter(pk__gt=after_id)
+        if until_id is not None:
+            total_qs = total_qs.filter(pk__lte=until_id)
         if since_date:
             total_qs = total_qs.filter(registered_at__date__gte=since_date)
         total = total_qs.count()
         done, started = 0, time.monotonic()
-        for ids in indexer.batches(batch=batch, since=since_date, after_id=after_id):
+        for ids in indexer.batches(batch=batch, since=since_date, after_id=after_id, until_id=until_id):
             done += indexer.index_many(ids)
             rate = done / max(time.monotonic() - started, 1e-6)
             self.stdout.write(f"{done}/{total} indexed, last id {ids[-1]} ({rate:.0f}/s)")
