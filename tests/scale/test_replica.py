@@ -247,12 +247,19 @@ def _copy_test_database(pair: ReplicatedPair, source: dict, target: str) -> None
 
 
 @pytest.fixture(scope="module")
-def pair(django_db_setup, django_db_blocker):
+def pair(request, django_db_setup, django_db_blocker):
     if connection.vendor != "postgresql":
         pytest.skip("streaming replication needs PostgreSQL (DATABASE_URL=postgres://…)")
     if reason := missing_reason():
         pytest.skip(reason)
     default = connections["default"]
+    own_setup = None
+    with django_db_blocker.unblock():
+        if default.settings_dict["NAME"] != default.creation._get_test_db_name():
+            # Run alone (``-m scale``), no test asked pytest-django for the test database.
+            from django.test.utils import setup_databases
+
+            own_setup = setup_databases(verbosity=0, interactive=False, keepdb=True, aliases={"default"})
     saved = {k: default.settings_dict.get(k) for k in ("NAME", "HOST", "PORT", "USER", "PASSWORD")}
     pair = ReplicatedPair()
     with django_db_blocker.unblock():
@@ -287,6 +294,10 @@ def pair(django_db_setup, django_db_blocker):
             default.settings_dict.update(saved)
             replica.reset_probe()
             pair.stop()
+            if own_setup is not None and not request.config.getoption("reuse_db", False):
+                from django.test.utils import teardown_databases
+
+                teardown_databases(own_setup, verbosity=0)
 
 
 @pytest.fixture(scope="module")
@@ -311,7 +322,7 @@ def _register(county) -> Petition:
     from tests.factories import register
 
     a, clerk = county
-    return register(a.office, clerk, a.town).petition
+    return register(a.office, clerk, a.township).petition
 
 
 def _visible_stale(clerk, pk: int) -> bool:
@@ -373,7 +384,7 @@ def test_stale_lists_read_the_replica_and_the_procedure_the_primary(pair, county
             assert api.get(f"/api/v1/petitions/{petition.number}", **auth).status_code == 200
             # read-your-writes: the client registers one itself, then lists both at once
             created = api.post(
-                "/api/v1/petitions", petition_payload(a.town), content_type="application/json", **auth
+                "/api/v1/petitions", petition_payload(a.township), content_type="application/json", **auth
             )
             assert created.status_code == 201, created.content
             listed = api.get("/api/v1/petitions", {"limit": 100}, **auth).json()
