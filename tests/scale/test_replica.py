@@ -121,6 +121,19 @@ def test_an_api_client_that_wrote_is_pinned_by_its_token(usable):
     assert mw(rf.get("/api/v1/petitions", HTTP_AUTHORIZATION="Bearer two")).content == b"replica"
 
 
+def test_a_replica_of_another_database_is_never_read(monkeypatch):
+    from django.conf import settings
+
+    name = settings.DATABASES["default"]["NAME"]
+    monkeypatch.setitem(settings.DATABASES, "replica", {**settings.DATABASES["default"], "NAME": "xinfang"})
+    # e.g. the test runner renamed default to its test database and did not mirror the replica
+    assert replica.replica_configured() is (name == "xinfang")
+    monkeypatch.setitem(settings.DATABASES, "replica", {**settings.DATABASES["default"], "NAME": name})
+    assert replica.replica_configured() is True
+    monkeypatch.delitem(settings.DATABASES, "replica")
+    assert replica.replica_configured() is False
+
+
 def test_the_probe_is_cached_and_refuses_a_lagging_or_silent_replica(monkeypatch):
     monkeypatch.setattr(replica, "replica_configured", lambda: True)
     answers = iter([0.5, 20.0, None, OperationalError("connection refused")])

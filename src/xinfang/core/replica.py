@@ -92,7 +92,14 @@ _pin: ContextVar[_Pin | None] = ContextVar("xinfang_replica_pin", default=None)
 
 
 def replica_configured() -> bool:
-    return REPLICA_DB_ALIAS in settings.DATABASES
+    """A replica alias naming the primary's database.  A streaming standby holds every database
+    of its primary under the same name, so a different name is a mistake — or the test runner,
+    which renames ``default`` to its test database and ``replica`` only when it mirrors it: then
+    the replica's database is not the one being tested, and it is not read."""
+    databases = settings.DATABASES
+    return REPLICA_DB_ALIAS in databases and databases[REPLICA_DB_ALIAS].get("NAME") == databases[
+        DEFAULT_DB_ALIAS
+    ].get("NAME")
 
 
 # --- the probe ---------------------------------------------------------------------------------
