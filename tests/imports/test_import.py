@@ -261,10 +261,40 @@ def test_missing_required_columns_refuse_the_file(world):
     assert run.status == RunStatus.FAILED and "标题" in run.failure
 
 
-def test_one_audit_event_per_run_and_per_petition(world):
-    run, _ = run_file(world, csv_bytes([row(world, "AU-1"), row(world, "AU-2")]))
+def test_audit_one_event_per_run_and_one_per_batch_naming_its_petitions(world):
+    run, outcome = run_file(world, csv_bytes([row(world, "AU-1"), row(world, "AU-2")]))
     assert AuditEvent.objects.filter(action="import.run", object_id=str(run.pk)).count() == 1
-    assert AuditEvent.objects.filter(action="petition.import").count() == 2
+    batch = AuditEvent.objects.get(action="petition.import")
+    assert sorted(p[2] for p in batch.data["petitions"]) == ["AU-1", "AU-2"]
+    assert sorted(p[0] for p in batch.data["petitions"]) == sorted(outcome.petitions)
+
+
+def test_the_bulk_hook_indexes_for_search_and_marks_statistics_days(world):
+    from django.apps import apps
+
+    from xinfang.imports.signals import petitions_imported
+
+    seen = []
+
+    def listener(sender, *, run, petition_ids, days, **kwargs):
+        seen.append((run.pk, sorted(petition_ids), days))
+
+    petitions_imported.connect(listener)
+    try:
+        data = csv_bytes([row(world, "H-1", 收到日期="2010-02-03", 办结日期="2010-03-04")])
+        run, outcome = run_file(world, data)
+    finally:
+        petitions_imported.disconnect(listener)
+    assert seen == [(run.pk, outcome.petitions, seen[0][2])]
+    assert {dt.date(2010, 2, 3), dt.date(2010, 3, 4)} <= seen[0][2]
+    if apps.is_installed("xinfang.search"):
+        from xinfang.search.models import PetitionText
+
+        assert PetitionText.objects.filter(petition_id__in=outcome.petitions).count() == 1
+    if apps.is_installed("xinfang.stats"):
+        from xinfang.stats.models import DirtyDay
+
+        assert DirtyDay.objects.filter(day=dt.date(2010, 2, 3)).exists()
 
 
 def test_a_failing_batch_falls_back_to_rows(world, monkeypatch):

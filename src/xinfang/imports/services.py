@@ -11,9 +11,9 @@ Two phases over one file:
 2. **Write** the good rows oldest first, in batches, each batch one transaction: petitions, their
    petitioners (``petitions.services._create_petitioners``: encryption, blind indexes and masks as
    at intake), the office's involvement, the responsible unit's assignment, the timeline, the
-   decision letter, the ``ImportedRecord`` key and one audit event per petition, then the
-   ``transition_performed`` signal (action ``import``) for the apps that index or count petitions
-   (search, statistics).  If a batch fails, its rows are written again one by one, each in its own
+   decision letter, the ``ImportedRecord`` key and one audit event per batch (listing its
+   petitions), then the bulk hook ``signals.petitions_imported`` for the apps that index or count
+   petitions (search, statistics).  If a batch fails, its rows are written again one by one, each in its own
    transaction, and the failing one is rejected: nothing is ever half-imported.
 """
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -58,11 +58,11 @@ from xinfang.petitions.models import (
 )
 from xinfang.workflow.deadlines import due_date
 from xinfang.workflow.models import Assignment, AssignmentKind, DecisionLetter, ReplyOutcome, Step
-from xinfang.workflow.signals import transition_performed
 
 from . import columns as cols
 from .models import ImportedRecord, ImportRun, RunStatus
 from .reader import MAX_ROWS, read_rows
+from .signals import petitions_imported
 
 BATCH_SIZE = 500
 MAX_ERRORS = 5000  # rejected rows kept on the run; the counts stay exact beyond it
@@ -471,6 +471,7 @@ class _Writer:
         self.actor = actor
         self.due_cache: dict[tuple[str, dt.date, int], dt.date] = {}
         self.order = 0
+        self.code = intake.office_code(self.office)
         # Earlier petitions of the same people (same ID-number hash), registered by this office
         # before this run: one query per thousand people, not one per row.
         # Entries: (received on, order, the petition or its id, its number); order breaks ties.
@@ -501,6 +502,28 @@ class _Writer:
                 NumberSequence.objects.create(office=self.office, year=year, last=0)
             NumberSequence.objects.filter(office=self.office, year=year, last__lt=seq).update(last=seq)
 
+    def take_numbers(self, plans: list[Planned]) -> dict[int, list[str]]:
+        """The new numbers of the rows without a kept one, per received year: one ``UPDATE`` of the
+        office's sequence per year and batch (``last = last + n``), inside the batch's transaction —
+        the same row and rule as ``petitions.services.next_number``, so a rollback returns them all
+        and the sequence stays gap-free; a clerk registering meanwhile waits for this batch only."""
+        wanted: dict[int, int] = defaultdict(int)
+        for plan in plans:
+            if not plan.number:
+                wanted[plan.draft.received_on.year] += 1
+        numbers: dict[int, list[str]] = {}
+        for year, count in sorted(wanted.items()):
+            sequence = NumberSequence.objects.filter(office=self.office, year=year)
+            if not sequence.update(last=F("last") + count):
+                try:
+                    with transaction.atomic():  # savepoint: a clerk's first number of the year may race us
+                        NumberSequence.objects.create(office=self.office, year=year, last=count)
+                except IntegrityError:
+                    sequence.update(last=F("last") + count)
+            last = sequence.values_list("last", flat=True).get()
+            numbers[year] = [f"XF-{self.code}-{year}-{seq:06d}" for seq in range(last - count + 1, last + 1)]
+        return numbers
+
     def repeat_of(self, plan: Planned) -> tuple[Any, str] | None:
         """The newest earlier petition of the same person: its id (or, written in this same batch,
         the petition itself) and number."""
@@ -520,12 +543,13 @@ class _Writer:
         office, actor = self.office, self.actor
         now = timezone.now()
         built: list[tuple[Planned, Petition, tuple[int, str] | None]] = []
+        numbers = self.take_numbers(plans)
         for plan in plans:
             draft = plan.draft
             repeat = self.repeat_of(plan)
             registered_at = timezone.make_aware(dt.datetime.combine(plan.registered_on, dt.time(9, 0)))
             petition = Petition(
-                number=plan.number or intake.next_number(office, draft.received_on.year),
+                number=plan.number or numbers[draft.received_on.year].pop(0),
                 office=office,
                 query_code_hash=intake.hash_query_code(intake.new_query_code()),
                 channel=draft.channel,
@@ -565,7 +589,6 @@ class _Writer:
         if linked:
             Petition.objects.bulk_update(linked, ["repeat_of"])
         involvements, assignments, events, letters, records = [], [], [], [], []
-        registered_events: list[PetitionEvent] = []
         for plan, petition, repeat in built:
             intake._create_petitioners(petition, plan.cleaned)
             involvements.append(
@@ -597,7 +620,6 @@ class _Writer:
                 data=data,
             )
             events.append(registered)
-            registered_events.append(registered)
             if repeat is not None:
                 events.append(
                     PetitionEvent(
@@ -627,23 +649,23 @@ class _Writer:
         DecisionLetter.objects.bulk_create(letters)
         ImportedRecord.objects.bulk_create(records)
         petitions = [b[1] for b in built]
-        for (plan, petition, _repeat), event in zip(built, registered_events, strict=True):
-            record_event(
-                actor=actor,
-                action="petition.import",
-                obj=petition,
-                data={
-                    "source": self.run.source,
-                    "source_id": plan.source_id,
-                    "run": self.run.pk,
-                    "status": plan.status,
-                },
-            )
-            # Like a registration (workflow.services.register), announced inside the transaction:
-            # search indexes the petition, statistics mark its days.
-            transition_performed.send(
-                sender=Petition, petition=petition, action="import", user=actor, event=event, source=""
-            )
+        # One audit event for the batch, naming its petitions: who brought which petition in, from
+        # which run and source id, without an audit row (and a chain link) per petition.
+        record_event(
+            actor=actor,
+            action="petition.import",
+            data={
+                "run": self.run.pk,
+                "source": self.run.source,
+                "petitions": [[p.pk, p.number, plan.source_id] for plan, p, _r in built],
+            },
+        )
+        days = {timezone.localdate()}
+        for plan, petition, _repeat in built:
+            days.update((petition.received_on, plan.registered_on, plan.closed_on))
+        petitions_imported.send(
+            sender=ImportRun, run=self.run, petition_ids=[p.pk for p in petitions], days=days
+        )
         return petitions
 
     def _due_on(self, plan: Planned) -> dt.date | None:
