@@ -163,6 +163,14 @@ def test_ensure_creates_partitions_months_ahead_and_is_idempotent():
     assert ensure_partitions(4, today=today) == []
 
 
+def test_a_bulk_load_of_history_creates_its_months_first():
+    created = partitions.ensure_months(dt.date(2019, 11, 5), dt.date(2020, 2, 1), (EVENTS,))
+    assert created == [f"{EVENTS}_p2019{m}" for m in ("11", "12")] + [
+        f"{EVENTS}_p2020{m}" for m in ("01", "02")
+    ]
+    assert not exists(f"{AUDIT}_p201911")
+
+
 def test_the_daily_job_creates_partitions_ahead(settings):
     settings.XINFANG_PARTITION_MONTHS_AHEAD = 6
     result = partitions.maintain_partitions()

@@ -378,6 +378,27 @@ def ensure_partitions(months_ahead: int | None = None, *, today: dt.date | None 
     return created
 
 
+def ensure_months(first: dt.date, last: dt.date, tables: tuple[str, ...] | None = None) -> list[str]:
+    """Create every month's partition from ``first`` to ``last`` on ``tables`` (all partitioned
+    tables by default): what a bulk load of dated history (the demo seed, an import) calls first,
+    so that its rows go to their months rather than pile up in DEFAULT."""
+    if not enabled():
+        return []
+    created = []
+    for spec in TABLES:
+        if tables is not None and spec.table not in tables:
+            continue
+        with connection.cursor() as cursor:
+            if not is_partitioned(cursor, spec.table):
+                continue
+        month = month_start(first)
+        while month <= month_start(last):
+            if create_partition(spec.table, month):
+                created.append(partition_name(spec.table, month))
+            month = add_months(month, 1)
+    return created
+
+
 # --- retention --------------------------------------------------------------------------------
 
 

@@ -40,8 +40,9 @@ from django.db.models import Model
 from django.utils import timezone
 
 from xinfang.audit.services import record_event
+from xinfang.core.partitions import ensure_months
 from xinfang.organisations.models import Organisation, User
-from xinfang.petitions.models import Category, NumberSequence, Petition
+from xinfang.petitions.models import Category, NumberSequence, Petition, PetitionEvent
 from xinfang.workflow.models import DecisionLetter
 
 from .drive import DRIVE_UNIT, can_drive, demo_actors, replay
@@ -169,6 +170,9 @@ def seed_petitions(
         defer_indexes = count >= 50_000 and count >= Petition.objects.count()
     defer_indexes = defer_indexes and connection.vendor == "postgresql"
     result.deferred_indexes = defer_indexes
+    # The timeline's monthly partitions for the whole span (PostgreSQL; no-op on SQLite), so the
+    # stories' dated events go to their months, not to the DEFAULT partition.
+    ensure_months(today - dt.timedelta(days=SPAN_DAYS + 31), today, (PetitionEvent._meta.db_table,))
     with transaction.atomic():
         sequences = _lock_sequences(list(office_infos), today)
         # At most one bulk decision letter per petition; ids a run leaves unused are a harmless gap.
