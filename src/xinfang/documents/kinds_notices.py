@@ -20,11 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.core import page_memo
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.choices import Channel, Conclusion, EventKind, Status
 from xinfang.petitions.models import Petition, PetitionEvent
 from xinfang.supervision.models import NoticeKind, SupervisionNotice
+from xinfang.supervision.selectors import page_notices
 from xinfang.workflow import services as workflow_services
+from xinfang.workflow.appeals import appeals_with_hearings
 from xinfang.workflow.deadlines import rule_for
 from xinfang.workflow.engine import handling_organisation, open_appeal
 from xinfang.workflow.models import (
@@ -80,7 +83,17 @@ def petition_fields(petition: Petition) -> dict[str, str]:
     }
 
 
+def _page_events(petition: Petition) -> list[PetitionEvent] | None:
+    """The timeline the petition page already loaded (with actors and bodies), else None: which
+    documents a petition has reached is asked for every kind, and each asked the database."""
+    return page_memo.prefetched(petition, "events") if page_memo.active(petition) else None
+
+
 def last_event(petition: Petition, *kinds: str) -> PetitionEvent | None:
+    events = _page_events(petition)
+    if events is not None:
+        found = [e for e in events if e.kind in kinds]
+        return max(found, key=lambda e: (e.at, e.pk)) if found else None
     return (
         PetitionEvent.objects.filter(petition=petition, kind__in=kinds)
         .select_related("organisation", "actor")
@@ -262,11 +275,15 @@ def _slip_unit(kind: str) -> Any:
 
 
 def _approved_extension(petition: Petition) -> ExtensionRequest | None:
-    return (
-        ExtensionRequest.objects.filter(petition=petition, decision=ExtensionDecision.APPROVED)
-        .select_related("organisation")
-        .order_by("-decided_at", "-pk")
-        .first()
+    return page_memo.remember(
+        petition,
+        "approved_extension",
+        lambda: (
+            ExtensionRequest.objects.filter(petition=petition, decision=ExtensionDecision.APPROVED)
+            .select_related("organisation")
+            .order_by("-decided_at", "-pk")
+            .first()
+        ),
     )
 
 
@@ -311,8 +328,11 @@ def _contested_review(petition: Petition) -> Appeal | None:
 
 
 def _hearing_available(petition: Petition) -> bool:
-    held = Hearing.objects.filter(appeal__petition=petition)
-    return petition.status == Status.UNDER_RECHECK or held.exists()
+    if petition.status == Status.UNDER_RECHECK:
+        return True
+    if page_memo.active(petition):  # the petition page: the appeals its after-reply panel shows
+        return any(appeal.hearings.all() for appeal in appeals_with_hearings(petition))
+    return Hearing.objects.filter(appeal__petition=petition).exists()
 
 
 def _hearing_issuer(petition: Petition) -> Organisation:
@@ -342,6 +362,9 @@ def _hearing_body(petition: Petition) -> dict[str, Any]:
 
 
 def _last_notice(petition: Petition) -> SupervisionNotice | None:
+    if page_memo.active(petition):  # the petition page: the notices its supervision panel shows
+        notices = page_notices(petition)  # newest first
+        return notices[0] if notices else None
     return (
         SupervisionNotice.objects.filter(petition=petition)
         .select_related("office", "unit", "leader")
@@ -450,11 +473,27 @@ def _issue_agreement(document: Document, user: Any) -> None:
 
 
 def _has_event(kind: str) -> Any:
-    return lambda petition: PetitionEvent.objects.filter(petition=petition, kind=kind).exists()
+    def available(petition: Petition) -> bool:
+        events = _page_events(petition)
+        if events is not None:
+            return any(e.kind == kind for e in events)
+        return PetitionEvent.objects.filter(petition=petition, kind=kind).exists()
+
+    return available
 
 
 def _has_assignment(kind: str) -> Any:
-    return lambda petition: Assignment.objects.filter(petition=petition, kind=kind).exists()
+    def available(petition: Petition) -> bool:
+        if page_memo.active(petition):  # the petition page: every kind's slip from one query
+            kinds = page_memo.remember(
+                petition,
+                "assignment_kinds",
+                lambda: set(Assignment.objects.filter(petition=petition).values_list("kind", flat=True)),
+            )
+            return kind in kinds
+        return Assignment.objects.filter(petition=petition, kind=kind).exists()
+
+    return available
 
 
 SLIP_FIELDS = (BodyField("instructions", _("办理意见")),)

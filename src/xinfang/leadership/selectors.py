@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from xinfang.petitions.choices import FINAL_STATUSES
@@ -21,6 +21,7 @@ from .models import (
     ContractMilestone,
     ContractStatus,
     Instruction,
+    InstructionEntry,
     InstructionStatus,
     LeaderContract,
 )
@@ -104,7 +105,8 @@ def instructions_of_petition(petition: Petition) -> list[Instruction]:
     return list(
         Instruction.objects.filter(petition=petition)
         .select_related("leader", "unit")
-        .prefetch_related("entries__actor")
+        # the history with its people in one query, not one per relation
+        .prefetch_related(Prefetch("entries", queryset=InstructionEntry.objects.select_related("actor")))
         .order_by("-created_at", "-id")
     )
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from xinfang.audit.services import record_event
+from xinfang.core import page_memo
 from xinfang.core.decorators import role_required
 from xinfang.core.forms import add_service_errors
 from xinfang.core.pagination import CappedPaginator
@@ -309,10 +310,13 @@ def repeat_candidates(request: HttpRequest) -> JsonResponse:
 
 @role_required(*CASEWORK_ROLES)
 def detail(request: HttpRequest, number: str) -> HttpResponse:
-    """The petition page: details, petitioners (masked), attachments and the whole timeline."""
-    petition = _get_petition(request, number)
-    petition = (
-        Petition.objects.select_related(
+    """The petition page: details, petitioners (masked), attachments and the whole timeline.
+
+    Authorised and loaded in one query with what every panel reads (issue #12 §3); the panels then
+    share their answers about this petition for the request (``core.page_memo``)."""
+    petitions = (
+        Petition.objects.restrict(request.user)
+        .select_related(
             "category",
             "category__parent",
             "locality",
@@ -328,8 +332,11 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             open_assignments(),
             Prefetch("events", queryset=PetitionEvent.objects.select_related("actor", "organisation")),
         )
-        .get(pk=petition.pk)
     )
+    petition = petitions.filter(number=number).first()
+    if petition is None:
+        raise Http404(_("信访事项不存在或无权查看。"))
+    page_memo.enable(petition)
     # Opening the page shows personal data (names, masked numbers): logged, as every view of it is.
     record_view(user=request.user, petition=petition, via="web")
     new_code = request.session.pop("new_query_code", None)

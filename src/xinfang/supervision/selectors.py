@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
+from xinfang.core import page_memo
 from xinfang.organisations.choices import CASEWORK_ROLES
 from xinfang.petitions.choices import FINAL_STATUSES
 from xinfang.petitions.models import Petition
 
-from .models import LIVE_NOTICE_STATUSES, NoticeKind, NoticeStatus, SupervisionNotice
+from .models import LIVE_NOTICE_STATUSES, NoticeKind, NoticeStatus, SupervisionFeedback, SupervisionNotice
 
 
 def _visible(user: Any, scoped: bool = True) -> QuerySet[SupervisionNotice]:
@@ -88,9 +89,20 @@ def notices_for_petition(petition: Petition) -> QuerySet[SupervisionNotice]:
     return (
         SupervisionNotice.objects.filter(petition=petition)
         .select_related("office", "unit", "issued_by", "leader", "lifted_by")
-        .prefetch_related("feedback__submitted_by", "feedback__decided_by")
+        .prefetch_related(
+            # one query for the feedback and its people, not one per relation
+            Prefetch(
+                "feedback", queryset=SupervisionFeedback.objects.select_related("submitted_by", "decided_by")
+            )
+        )
         .order_by("-issued_at", "-id")
     )
+
+
+def page_notices(petition: Petition) -> list[SupervisionNotice]:
+    """``notices_for_petition`` as a list, loaded once for the petition page, whose supervision
+    panel, action rules and 督办函 all read it (``core.page_memo``)."""
+    return page_memo.remember(petition, "supervision_notices", lambda: list(notices_for_petition(petition)))
 
 
 def is_publicly_supervised(petition: Petition) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from xinfang.core import page_memo
 from xinfang.petitions.choices import EventKind
 from xinfang.workflow.engine import TransitionRefused
 from xinfang.workflow.transitions import HANDLING, OPEN_STATUSES, SUPERVISING, SYSTEM, UNIT, transition
@@ -74,8 +75,23 @@ def _addressed_to_me(petition: Any, user: Any) -> None:
         )
 
 
+def _notice_states(petition: Any) -> set[tuple[str, str]] | None:
+    """(status, kind) of the petition's notices on the petition page, from the notices its
+    supervision panel shows; None elsewhere (each check asks the database)."""
+    if not page_memo.active(petition):
+        return None
+    from .selectors import page_notices
+
+    return {(n.status, n.kind) for n in page_notices(petition)}
+
+
 def _has_answer(petition: Any) -> None:
-    if not SupervisionNotice.objects.filter(petition=petition, status=NoticeStatus.ANSWERED).exists():
+    states = _notice_states(petition)
+    if states is not None:
+        answered = any(status == NoticeStatus.ANSWERED for status, _kind in states)
+    else:
+        answered = SupervisionNotice.objects.filter(petition=petition, status=NoticeStatus.ANSWERED).exists()
+    if not answered:
         raise TransitionRefused(gettext("该信访事项没有待审核的督办反馈。"), code="no_answer")
 
 
@@ -88,11 +104,19 @@ def _issued_by_me_answered(petition: Any, user: Any) -> None:
 
 
 def _has_liftable(petition: Any) -> None:
-    live = SupervisionNotice.objects.filter(petition=petition, status__in=LIVE_NOTICE_STATUSES)
-    listed = SupervisionNotice.objects.filter(
-        petition=petition, status=NoticeStatus.ACCEPTED, kind=NoticeKind.LISTED
-    )
-    if not (live.exists() or listed.exists()):
+    states = _notice_states(petition)
+    if states is not None:
+        liftable_ = any(
+            status in LIVE_NOTICE_STATUSES or (status == NoticeStatus.ACCEPTED and kind == NoticeKind.LISTED)
+            for status, kind in states
+        )
+    else:
+        live = SupervisionNotice.objects.filter(petition=petition, status__in=LIVE_NOTICE_STATUSES)
+        listed = SupervisionNotice.objects.filter(
+            petition=petition, status=NoticeStatus.ACCEPTED, kind=NoticeKind.LISTED
+        )
+        liftable_ = live.exists() or listed.exists()
+    if not liftable_:
         raise TransitionRefused(gettext("该信访事项没有可以解除的督办。"), code="no_live_notice")
 
 

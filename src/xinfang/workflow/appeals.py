@@ -22,11 +22,12 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import Prefetch, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from xinfang.core import page_memo
 from xinfang.organisations.choices import OrganisationKind
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.choices import Conclusion, InvolvementReason, Status
@@ -72,8 +73,39 @@ def first_letter(petition: Petition) -> DecisionLetter | None:
     return DecisionLetter.objects.filter(petition=petition).order_by("issued_at", "pk").first()
 
 
+def letters_newest_first(petition: Petition) -> list[DecisionLetter]:
+    """The petition's decision letters with issuer and signatory, newest first; loaded once for the
+    petition page, whose 处理意见书 list and every window and evaluation rule read them."""
+    return page_memo.remember(
+        petition,
+        "decision_letters",
+        lambda: list(
+            DecisionLetter.objects.filter(petition=petition)
+            .select_related("organisation", "issued_by")
+            .order_by("-issued_at", "-pk")
+        ),
+    )
+
+
 def last_letter(petition: Petition) -> DecisionLetter | None:
+    if page_memo.active(petition):  # the petition page asks it from many panels
+        letters = letters_newest_first(petition)
+        return letters[0] if letters else None
     return DecisionLetter.objects.filter(petition=petition).order_by("-issued_at", "-pk").first()
+
+
+def appeals_with_hearings(petition: Petition) -> list[Appeal]:
+    """The petition's appeals (复查、复核) with their bodies, deciders and hearings (in the order held);
+    loaded once for the petition page, whose after-reply panel and 听证通知书 rule read them."""
+    return page_memo.remember(
+        petition,
+        "appeals",
+        lambda: list(
+            Appeal.objects.filter(petition=petition)
+            .select_related("body", "decided_by")
+            .prefetch_related(Prefetch("hearings", queryset=Hearing.objects.order_by("started_on", "pk")))
+        ),
+    )
 
 
 def last_appeal(petition: Petition, kind: str) -> Appeal | None:
@@ -119,7 +151,13 @@ def standing_evaluation(petition: Petition) -> Evaluation | None:
     letter = standing_letter(petition)
     if letter is None:
         return None
-    return Evaluation.objects.filter(letter=letter).select_related("office", "unit", "recorded_by").first()
+    return page_memo.remember(
+        petition,
+        ("evaluation", letter.pk),
+        lambda: (
+            Evaluation.objects.filter(letter=letter).select_related("office", "unit", "recorded_by").first()
+        ),
+    )
 
 
 def evaluation_state(
@@ -130,12 +168,30 @@ def evaluation_state(
     satisfied; an unserved reply is pending however old (its window has not started)."""
     if petition.status == Status.ACCEPTED:  # being handled (again): no reply stands
         return None, None
-    latest = DecisionLetter.objects.filter(petition=petition).order_by("-issued_at", "-pk").values("pk")[:1]
-    evaluation = (
-        Evaluation.objects.filter(letter_id=Subquery(latest))
-        .select_related("office", "unit", "recorded_by")
-        .first()
-    )
+    if page_memo.active(petition):  # the petition page: the letter is known already
+        letter = last_letter(petition)
+        evaluation = (
+            None
+            if letter is None
+            else page_memo.remember(
+                petition,
+                ("evaluation", letter.pk),
+                lambda: (
+                    Evaluation.objects.filter(letter=letter)
+                    .select_related("office", "unit", "recorded_by")
+                    .first()
+                ),
+            )
+        )
+    else:
+        latest = (
+            DecisionLetter.objects.filter(petition=petition).order_by("-issued_at", "-pk").values("pk")[:1]
+        )
+        evaluation = (
+            Evaluation.objects.filter(letter_id=Subquery(latest))
+            .select_related("office", "unit", "recorded_by")
+            .first()
+        )
     if evaluation is not None:
         return evaluation, EvaluationStatus.EVALUATED
     letter = last_letter(petition)

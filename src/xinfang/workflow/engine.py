@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import record_event
+from xinfang.core import page_memo
 from xinfang.organisations.choices import OrganisationKind
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound, access_petition
@@ -179,6 +180,10 @@ def leader_line(organisation: Organisation) -> list[Organisation]:
 def open_assignment(petition: Petition) -> Any:
     from .models import Assignment
 
+    if page_memo.active(petition):  # the petition page prefetched it (petitions.views.open_assignments)
+        rows = page_memo.prefetched(petition, "open_assignments")
+        if rows is not None:
+            return rows[0] if rows else None
     return Assignment.objects.filter(petition=petition, ended_at__isnull=True).select_related("unit").first()
 
 
@@ -230,6 +235,15 @@ def is_accused(petition: Petition, user: Any) -> bool:
     return org.is_within(petition.subject_organisation)
 
 
+def may_change(petition: Petition, user: Any) -> bool:
+    """Whether ``petition`` is in ``user``'s scope for changes (asked once per petition page)."""
+    return page_memo.remember(
+        petition,
+        ("may_change", getattr(user, "pk", None)),
+        lambda: Petition.objects.restrict(user, "change").filter(pk=petition.pk).exists(),
+    )
+
+
 def allowed_actions(petition: Petition, user: Any) -> list[Transition]:
     """The actions ``user`` may take on ``petition`` now (for the UI; ``perform`` checks again).
 
@@ -240,7 +254,7 @@ def allowed_actions(petition: Petition, user: Any) -> list[Transition]:
     if isinstance(user, Citizen):
         if user.petition_id != petition.pk:
             return []
-    elif not Petition.objects.restrict(user, "change").filter(pk=petition.pk).exists():
+    elif not may_change(petition, user):
         return []
     result = []
     sides = acting_side(petition, user)  # once, not once per transition

@@ -245,9 +245,19 @@ def _completion_report_due(petition: Any) -> None:
     """Only an assigned petition (交办) has a completion report for the office to check (Art. 22(3))."""
     from django.utils.translation import gettext
 
+    from xinfang.core import page_memo
+
     from .models import Assignment
 
-    if not Assignment.objects.filter(petition=petition, ended_at__isnull=True, report_required=True).exists():
+    # On the petition page the open assignment is prefetched; anywhere else, ask the database.
+    rows = page_memo.prefetched(petition, "open_assignments") if page_memo.active(petition) else None
+    if rows is not None:
+        due = any(a.report_required for a in rows)
+    else:
+        due = Assignment.objects.filter(
+            petition=petition, ended_at__isnull=True, report_required=True
+        ).exists()
+    if not due:
         _refuse(gettext("该信访事项没有待审核的办结报告。"), "no_completion_report")
 
 

@@ -9,7 +9,9 @@ from typing import Any
 from django import template
 
 from .. import services
-from ..views import draftable_kinds, open_draft, permissions
+from ..choices import DocumentStatus
+from ..models import Document
+from ..views import draftable_kinds, permissions
 
 register = template.Library()
 
@@ -18,11 +20,18 @@ register = template.Library()
 def document_panel(context: dict[str, Any], petition: Any) -> dict[str, Any]:
     user = context["request"].user
     documents = services.documents_of(petition)
+    # Whether a document was corrected and its kind's open draft are read from this one list, not
+    # asked of the database per document and per kind (issue #12 §3).
+    superseded_by = {d.supersedes_id: d for d in documents if d.supersedes_id is not None}
+    superseded_field = Document._meta.get_field("superseded_by")
     for d in documents:
         d.petition = petition  # one petition object for every row (no query per document)
+        superseded_field.set_cached_value(d, superseded_by.get(d.pk))
     rows = [{"document": d, "may": permissions(user, d)} for d in documents]
-    # A kind with an open draft is continued there, not drafted twice.
-    drafts = [
-        {"kind": spec, "draft": open_draft(petition, spec.code)} for spec in draftable_kinds(user, petition)
-    ]
+    # A kind with an open draft is continued there, not drafted twice (as ``views.open_draft``).
+    open_drafts: dict[str, Any] = {}
+    for d in sorted(documents, key=lambda d: d.pk):
+        if d.status != DocumentStatus.ISSUED:
+            open_drafts[d.kind] = d  # the newest wins
+    drafts = [{"kind": spec, "draft": open_drafts.get(spec.code)} for spec in draftable_kinds(user, petition)]
     return {"petition": petition, "rows": rows, "drafts": drafts}

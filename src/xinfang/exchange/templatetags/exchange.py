@@ -10,6 +10,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from xinfang.core import page_memo
 from xinfang.petitions.choices import FINAL_STATUSES
 
 from ..models import OutboundReferral, Peer, Referral
@@ -29,7 +30,9 @@ def exchange_panel(petition: Any, user: Any = None) -> dict[str, Any]:
         and user.has_role(*REFERRING_ROLES)
         and user.organisation_id == petition.office_id
         and petition.status not in FINAL_STATUSES
-        and Peer.objects.filter(is_enabled=True).exclude(base_url="").exists()
+        and page_memo.remember(
+            petition, "open_peers", lambda: Peer.objects.filter(is_enabled=True).exclude(base_url="").exists()
+        )
     )
     return {
         "petition": petition,

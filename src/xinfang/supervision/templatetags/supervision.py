@@ -10,7 +10,7 @@ from django import template
 from django.utils import timezone
 
 from ..models import NoticeStatus
-from ..selectors import notices_for_petition
+from ..selectors import page_notices
 
 register = template.Library()
 
@@ -19,7 +19,7 @@ register = template.Library()
 def supervision_panel(petition: Any) -> dict[str, Any]:
     from xinfang.workflow.engine import handling_organisation
 
-    notices = list(notices_for_petition(petition))
+    notices = page_notices(petition)
     if any(n.status == NoticeStatus.OPEN for n in notices):
         # An open notice whose unit no longer handles the petition cannot be answered any more.
         handler = handling_organisation(petition)

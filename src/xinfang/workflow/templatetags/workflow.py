@@ -12,7 +12,6 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -22,7 +21,7 @@ from xinfang.petitions.models import Recusal
 from .. import appeals, deadlines, routing
 from ..actions import ACTION_FIELDS, ActionForm, redirect_target
 from ..engine import allowed_actions, open_assignment
-from ..models import Appeal, EvaluationStatus, Hearing
+from ..models import EvaluationStatus
 
 # The actions whose form names a unit: the routing proposal is pre-selected in them.
 ROUTING_ACTIONS = frozenset({"forward", "assign"})
@@ -113,8 +112,7 @@ def button_text(label: Any) -> str:
 @register.inclusion_tag("workflow/_decisions.html")
 def petition_decisions(petition: Any) -> dict[str, Any]:
     """The decision letters (处理意见书) issued on a petition, newest first."""
-    letters = petition.decision_letters.select_related("organisation", "issued_by").order_by("-issued_at")
-    return {"letters": list(letters)}
+    return {"letters": appeals.letters_newest_first(petition)}
 
 
 # --- deadline filters (moved here from core's ``xinfang`` library: one definition, in deadlines) ---
@@ -164,14 +162,12 @@ def petition_deadline(petition: Any) -> dict[str, Any]:
 def may_take(context: dict[str, Any], petition: Any, action: str) -> bool:
     """Whether the signed-in user may take ``action`` on ``petition`` now, e.g. to offer "更换" beside
     the handler only to those whose action panel holds 指定承办人 (``perform`` checks again)."""
-    from xinfang.petitions.models import Petition
-
-    from ..engine import TransitionRefused, check_allowed
+    from ..engine import TransitionRefused, check_allowed, may_change
     from ..transitions import TRANSITIONS
 
     user = context["request"].user
     transition = TRANSITIONS.get(action)
-    if transition is None or not Petition.objects.restrict(user, "change").filter(pk=petition.pk).exists():
+    if transition is None or not may_change(petition, user):
         return False
     try:
         check_allowed(petition, user, transition)
@@ -202,11 +198,7 @@ def petition_after_reply(context: dict[str, Any], petition: Any) -> dict[str, An
     user = context["request"].user
     evaluation, status = appeals.evaluation_state(petition)  # of the reply that stands (issue #7 point 6)
     appeal_rows = []
-    for appeal in (
-        Appeal.objects.filter(petition=petition)
-        .select_related("body", "decided_by")
-        .prefetch_related(Prefetch("hearings", queryset=Hearing.objects.order_by("started_on", "pk")))
-    ):
+    for appeal in appeals.appeals_with_hearings(petition):
         hearings = list(appeal.hearings.all())
         # no due date while a hearing is open: the clock stands still (issue #7 point 8)
         paused = any(h.ended_on is None for h in hearings)
