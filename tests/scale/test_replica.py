@@ -189,6 +189,7 @@ def test_a_replica_failing_mid_view_is_marked_down_and_the_view_runs_on_the_prim
 
 def test_the_stale_views_and_only_they_allow_the_replica():
     from xinfang.api.endpoints import petitions as api_petitions
+    from xinfang.api.endpoints import statistics as api_statistics
     from xinfang.petitions import views as petition_views
     from xinfang.stats import dashboard_views, violation_views
     from xinfang.stats import views as stats_views
@@ -201,6 +202,7 @@ def test_the_stale_views_and_only_they_allow_the_replica():
         violation_views.handler_table,
         petition_views.queue,
         api_petitions.list_petitions,
+        api_statistics.statistics,
     ]
     assert all(getattr(v, "_stale_ok", False) for v in stale)
     # the petition page (its action panel), registration and every write read the primary

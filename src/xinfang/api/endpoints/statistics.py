@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from xinfang.core.replica import stale_ok
 from xinfang.organisations.choices import CASEWORK_ROLES
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.choices import Channel, Purpose
@@ -225,6 +226,7 @@ def _groups(breakdown: str, period: Period, where: Slice, today: dt.date) -> lis
     response={200: StatisticsOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="统计数据：一个范围、一个统计期的全部指标和比率 (figures of a scope and period)",
 )
+@stale_ok()
 def statistics(request: HttpRequest, filters: Query[StatisticsFilters]) -> dict[str, Any]:
     """Every count of ``stats.metrics.METRICS`` and every rate of ``RATES`` (numerator, denominator,
     value) for ``scope`` and the period (``start``..``end`` inclusive, or ``period``), optionally one
