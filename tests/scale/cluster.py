@@ -66,6 +66,25 @@ class CountingSmsBackend:
         return f"count-{uuid.uuid4().hex[:12]}"
 
 
+def hold(marker: str) -> str:
+    """A task for the broker test: notes its start (``<marker>.started``), waits until the test
+    creates ``<marker>.release`` (at most a minute), notes that it was done (``<marker>.done``);
+    one line per run, with the process id."""
+    with open(marker + ".started", "a") as f:
+        f.write(f"{os.getpid()}\n")
+    deadline = time.monotonic() + 60
+    while not Path(marker + ".release").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with open(marker + ".done", "a") as f:
+        f.write(f"{os.getpid()}\n")
+    return "done"
+
+
+def runs(marker: str, what: str) -> int:
+    path = Path(f"{marker}.{what}")
+    return len(path.read_text().split()) if path.exists() else 0
+
+
 def sms_sent(log: Path) -> list[dict[str, Any]]:
     if not log.exists():
         return []
@@ -278,11 +297,12 @@ class Cluster:
             GUNICORN_MAX_REQUESTS="0",
         )
 
-    def start_worker(self, name: str, *, scheduler: bool) -> subprocess.Popen:
+    def start_worker(self, name: str, *, scheduler: bool, **extra_env: str) -> subprocess.Popen:
         return self._start(
             name,
             [sys.executable, "-m", "xinfang.cli", "worker"],
             XINFANG_WORKER_SCHEDULER="1" if scheduler else "0",
+            **extra_env,
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -302,7 +322,8 @@ class Cluster:
                     f"{name} to run ({log})",
                     process,
                 )
-        wait_until(lambda: reachable(self.port), timeout, "the web address")
+        if any(name.startswith("web") for name in self.processes):
+            wait_until(lambda: reachable(self.port), timeout, "the web address")
 
     def kill(self, name: str) -> None:
         """kill -9 of the whole process group (a gunicorn master and its workers; a cluster and its
@@ -331,11 +352,11 @@ class Cluster:
             for p in self.processes.values()
         )
 
-    def run(self, *args: str, timeout: float = 120) -> str:
+    def run(self, *args: str, timeout: float = 120, **extra_env: str) -> str:
         """``python -m tests.scale.cluster <args>`` in the cluster's environment; its stdout."""
         done = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
             [sys.executable, "-m", "tests.scale.cluster", *args],
-            env=self.env,
+            env={**self.env, **extra_env},
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -449,10 +470,10 @@ def _setup() -> dict[str, Any]:
     return {"token": token, "office": office.pk, "locality": town.pk, "category": category.pk}
 
 
-def _enqueue(func: str) -> str:
+def _enqueue(func: str, *args: str) -> str:
     from django_q.tasks import async_task
 
-    return async_task(func)
+    return async_task(func, *args)
 
 
 def main(argv: list[str]) -> None:
@@ -461,10 +482,10 @@ def main(argv: list[str]) -> None:
     django.setup()
     if argv[:1] == ["setup"]:
         print(json.dumps(_setup()))
-    elif argv[:1] == ["enqueue"] and len(argv) == 2:
-        print(_enqueue(argv[1]))
+    elif argv[:1] == ["enqueue"] and len(argv) >= 2:
+        print(_enqueue(argv[1], *argv[2:]))
     else:
-        raise SystemExit("usage: python -m tests.scale.cluster setup | enqueue <dotted.path>")
+        raise SystemExit("usage: python -m tests.scale.cluster setup | enqueue <dotted.path> [args]")
 
 
 if __name__ == "__main__":

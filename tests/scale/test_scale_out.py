@@ -432,6 +432,60 @@ def _run_and_check(
     )
 
 
+@needs_layout
+def test_a_killed_workers_task_comes_back_on_the_orm_broker_and_is_lost_on_redis(run_dir: Path) -> None:
+    """Why the scale-out layout keeps the ORM broker (docs/deployment.md): django-q2's ORM broker
+    hands a dead cluster's task out again once its lease ends; its Redis broker (BLPOP, no
+    acknowledgement) never does.  If a django-q2 upgrade changes either, this test says so."""
+    server = cl.Server.from_settings()
+    database = ""
+    layout: cl.Cluster | None = None
+    with cl.redis_server(run_dir) as redis_url:
+        env = cl.cluster_env(
+            database_url="",
+            cache_url=f"{redis_url}/0",
+            sms_log=run_dir / "sms.jsonl",
+            media=run_dir / "media",
+        )
+        brokers = {"orm": {}, "redis": {"XINFANG_TASK_REDIS_URL": f"{redis_url}/1"}}
+        markers = {broker: str(run_dir / broker) for broker in brokers}
+        try:
+            database = cl.clone_database(server, cl.template_database(server, env, run_dir / "migrate.log"))
+            env["DATABASE_URL"] = server.url(database)
+            layout = cl.Cluster(logs=run_dir, env=env, port=0)
+            # given one worker (one task process) per broker
+            for broker, extra in brokers.items():
+                layout.start_worker(f"worker-{broker}", scheduler=False, XINFANG_WORKERS="1", **extra)
+            layout.wait_ready()
+            # when each worker is killed as soon as it runs its task (which waits to be released)
+            # and a new worker starts on the same broker
+            for broker, extra in brokers.items():
+                layout.run("enqueue", "tests.scale.cluster.hold", markers[broker], **extra)
+                started = lambda m=markers[broker]: cl.runs(m, "started")  # noqa: E731
+                cl.wait_until(started, 60, f"the {broker} task to start")
+                layout.kill(f"worker-{broker}")
+                layout.start_worker(f"worker-{broker}-new", scheduler=False, XINFANG_WORKERS="1", **extra)
+            for marker in markers.values():
+                Path(marker + ".release").touch()
+            layout.wait_ready()
+            # then the ORM broker's task runs again, once, after its lease (6 s here) …
+            cl.wait_until(lambda: cl.runs(markers["orm"], "done"), 40, "the ORM broker's task to run again")
+            time.sleep(3)  # a second copy would have run by now
+            assert (cl.runs(markers["orm"], "started"), cl.runs(markers["orm"], "done")) == (2, 1)
+            # … and the Redis broker's task, given at least as long, is gone
+            assert (cl.runs(markers["redis"], "started"), cl.runs(markers["redis"], "done")) == (1, 0)
+        except BaseException:
+            if layout is not None:
+                print(layout.output())  # noqa: T201 (shown by pytest on failure)
+            raise
+        finally:
+            if layout is not None:
+                layout.stop()
+            if database:
+                server.drop(database)
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
 def test_platform_retries_on_a_dead_connection() -> None:
     """The client's retry policy itself: a connection refused, then an answer, is one request."""
     port = cl.free_port()
