@@ -206,6 +206,8 @@ def convert_table(cursor: Any, spec: PartitionedTable, *, months_ahead: int = 3)
     if is_partitioned(cursor, table):
         return False
     old = f"{table}__plain"
+    # Altering a table with deferred foreign-key checks pending is refused: run them now.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute(f"LOCK TABLE {_q(table)} IN ACCESS EXCLUSIVE MODE")
     cursor.execute(
         "SELECT conname, conrelid::regclass::text FROM pg_constraint"
@@ -298,6 +300,7 @@ def convert_table(cursor: Any, spec: PartitionedTable, *, months_ahead: int = 3)
         cursor.execute(re.sub(rf"\bON (\S+\.)?{re.escape(old)}\b", f"ON {_q(table)}", definition))
     cursor.execute(f"DROP TABLE {_q(old)}")
     cursor.execute(f"ANALYZE {_q(table)}")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to how Django declares them
     return True
 
 
