@@ -180,6 +180,8 @@ def template_database(server: Server, env: dict[str, str], log: Path) -> str:
             )
     except BaseException:
         server.drop(building)
+        if server.exists(name):  # a run in parallel finished the same template first
+            return name
         raise
     with server.connect() as conn:
         old = conn.execute(
@@ -193,9 +195,18 @@ def template_database(server: Server, env: dict[str, str], log: Path) -> str:
 
 
 def clone_database(server: Server, template: str) -> str:
-    """A fresh database copied from ``template`` (a file copy: under a second)."""
+    """A fresh database copied from ``template`` (a file copy: under a second).  Databases left by
+    a run of this host that was killed before its clean-up (its process is gone) are dropped."""
     from psycopg import sql
 
+    with server.connect() as conn:
+        leftovers = r"SELECT datname FROM pg_database WHERE datname ~ '^xinfang_scale_\d+_'"
+        names = conn.execute(leftovers).fetchall()
+    for (old,) in names:
+        pid = int(old.split("_")[2])
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(Exception):
+                server.drop(old)
     name = f"xinfang_scale_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     for attempt in range(20):
         try:
