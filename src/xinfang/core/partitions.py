@@ -314,6 +314,12 @@ def _create(cursor: Any, table: str, month: dt.date, local_uniques: list[str]) -
     _create_local_uniques(cursor, name, local_uniques)
 
 
+def _serialise(cursor: Any) -> None:
+    """One partition change at a time across processes (two workers running the job at once):
+    the second waits, then finds the partition made or gone, instead of failing on it."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('xinfang:partitions'))")
+
+
 # --- keeping partitions ahead ---------------------------------------------------------------
 
 
@@ -325,6 +331,7 @@ def create_partition(table: str, month: dt.date) -> bool:
     start, end = bounds(month)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        _serialise(cursor)
         if _exists(cursor, name):
             return False
         templates = _local_unique_indexes(cursor, default)
@@ -363,8 +370,8 @@ def months_in_default(table: str) -> list[dt.date]:
 def ensure_partitions(months_ahead: int | None = None, *, today: dt.date | None = None) -> list[str]:
     """Create the partitions of this month and ``months_ahead`` more, and of every month with rows
     in DEFAULT, on every partitioned table; the names created.  Safe to run twice at once: a
-    partition that exists is skipped, and two creators of one partition serialise on the
-    parent's lock (the second finds it made)."""
+    partition that exists is skipped, and two creators of one partition serialise on an advisory
+    lock (the second finds it made)."""
     if not enabled():
         return []
     ahead = settings.XINFANG_PARTITION_MONTHS_AHEAD if months_ahead is None else months_ahead
@@ -454,18 +461,23 @@ def apply_retention(*, dry_run: bool = False, today: dt.date | None = None) -> l
     due = due_for_retention(today=today)
     if dry_run:
         return due
+    dropped = []
     for drop in due:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             # A table with deferred foreign-key checks pending cannot be dropped or detached:
             # run them now (only a caller's own open transaction can have any).
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            _serialise(cursor)
+            if not _exists(cursor, drop.partition):
+                continue  # another run dropped it meanwhile
             for hook in _drop_hooks:
                 hook(drop.table, drop.partition, drop.start, drop.end)
             cursor.execute(f"DROP TABLE {_q(drop.partition)}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to how Django declares them
+        dropped.append(drop)
         log.info("partition %s dropped (retention)", drop.partition)
-    return due
+    return dropped
 
 
 # --- status and the daily job ---------------------------------------------------------------
