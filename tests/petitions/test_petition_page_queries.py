@@ -167,7 +167,7 @@ def test_the_rich_page_shows_every_panel_within_the_budget(
     assert "走访信访人，召开协调会" in leadership_panel and "请人社局依法督促补发工资" in leadership_panel
     assert "百日攻坚" in _panel(html, "campaigns-panel")
     assert "甲县乡镇信访平台" in _panel(html, "exchange-panel")
-    assert "受理告知书" in _panel(html, "documents-panel")
+    assert "登记回执" in _panel(html, "documents-panel")
     assert REPLY["opinion"] in html  # the decision letter
     assert rich.repeat.number in html and "再次反映拖欠工资" in html  # the repeat and the person's history
     information_panel = _panel(html, "information-panel")

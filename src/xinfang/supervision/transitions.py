@@ -64,7 +64,12 @@ def liftable(petition: Any, user: Any) -> Any:
 
 
 def _has_open_notice(petition: Any) -> None:
-    if not SupervisionNotice.objects.filter(petition=petition, status=NoticeStatus.OPEN).exists():
+    states = _notice_states(petition)
+    if states is not None:
+        has_open = any(status == NoticeStatus.OPEN for status, _kind in states)
+    else:
+        has_open = SupervisionNotice.objects.filter(petition=petition, status=NoticeStatus.OPEN).exists()
+    if not has_open:
         raise TransitionRefused(gettext("该信访事项没有待反馈的督办通知。"), code="no_open_notice")
 
 
@@ -121,7 +126,21 @@ def _has_liftable(petition: Any) -> None:
 
 
 def _issued_by_me_liftable(petition: Any, user: Any) -> None:
-    if not liftable(petition, user).exists():
+    if page_memo.active(petition):  # the petition page: the notices its supervision panel shows
+        from .selectors import page_notices
+
+        office = _org_pk(user)
+        mine = any(
+            n.office_id == office
+            and (
+                n.status in LIVE_NOTICE_STATUSES
+                or (n.status == NoticeStatus.ACCEPTED and n.kind == NoticeKind.LISTED)
+            )
+            for n in page_notices(petition)
+        )
+    else:
+        mine = liftable(petition, user).exists()
+    if not mine:
         raise TransitionRefused(
             gettext("该督办不是本机关发出的，只有发出督办通知的机关可以解除。"), code="not_issuer"
         )

@@ -22,11 +22,15 @@ def document_panel(context: dict[str, Any], petition: Any) -> dict[str, Any]:
     documents = services.documents_of(petition)
     # Whether a document was corrected and its kind's open draft are read from this one list, not
     # asked of the database per document and per kind (issue #12 §3).
+    by_pk = {d.pk: d for d in documents}
     superseded_by = {d.supersedes_id: d for d in documents if d.supersedes_id is not None}
+    supersedes_field = Document._meta.get_field("supersedes")
     superseded_field = Document._meta.get_field("superseded_by")
     for d in documents:
         d.petition = petition  # one petition object for every row (no query per document)
         superseded_field.set_cached_value(d, superseded_by.get(d.pk))
+        if d.supersedes_id in by_pk:  # a correction names the document it corrects
+            supersedes_field.set_cached_value(d, by_pk[d.supersedes_id])
     rows = [{"document": d, "may": permissions(user, d)} for d in documents]
     # A kind with an open draft is continued there, not drafted twice (as ``views.open_draft``).
     open_drafts: dict[str, Any] = {}

@@ -27,7 +27,8 @@ def leadership_panel(context: dict[str, Any], petition: Any) -> dict[str, Any]:
         "instructions": instructions_of_petition(petition),
         "today": today,
         "late": {c.pk for c in contracts if c.is_late(today)},
-        "may_contract": access.leaders_for(user).exists()
-        and not any(c.status == ContractStatus.OPEN for c in contracts),
+        # the cheap test first: no query for the leaders while a contract is open
+        "may_contract": not any(c.status == ContractStatus.OPEN for c in contracts)
+        and access.leaders_for(user).exists(),
         "may_instruct": access.is_casework(user) and user.has_role("leader"),
     }
