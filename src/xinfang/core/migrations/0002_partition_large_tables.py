@@ -25,7 +25,7 @@ def partition(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0001_counters"),
-        ("petitions", "0013_exchange_events"),
+        ("petitions", "0014_petitioner_id_number_tail_petitioner_name_hash_and_more"),
         ("audit", "0005_audit_chain"),
         ("notifications", "0002_default_templates"),
     ]
