@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xinfang.audit.services import record_event
-from xinfang.core import crypto
+from xinfang.core import crypto, partitions
 from xinfang.organisations.choices import OrganisationKind, RoleCode
 from xinfang.organisations.models import Organisation
 from xinfang.petitions import services as intake
@@ -822,10 +822,14 @@ def execute(
     if run.dry_run:
         run.imported = 0
         _finish(run, RunStatus.CHECKED)
-        outcome.imported = 0
-        return _with_planned(outcome, planned)
+        return outcome
     writer = _Writer(run, actor, planned)
     if planned:
+        # The timeline is partitioned by month on PostgreSQL: create the history's months first, so
+        # its events go to their months rather than pile up in the DEFAULT partition.
+        first = min(p.draft.received_on for p in planned)
+        last = max(max(p.registered_on, p.closed_on or p.registered_on) for p in planned)
+        partitions.ensure_months(first, last, tables=("petitions_petitionevent",))
         with transaction.atomic():
             writer.raise_sequences(planned)
     for i in range(0, len(planned), BATCH_SIZE):
@@ -843,13 +847,6 @@ def execute(
         if progress:
             progress(run)
     _finish(run, RunStatus.DONE)
-    return outcome
-
-
-def _with_planned(outcome: Outcome, planned: list[Planned]) -> Outcome:
-    outcome.imported = 0
-    outcome.petitions = []
-    outcome.total = outcome.total
     return outcome
 
 
