@@ -152,11 +152,22 @@ def index_text(parts: Iterable[str]) -> str:
 
 
 def query_words(text: str) -> list[str]:
-    """The words of a query text in the order they stand (precise mode: one cut, no overlaps)."""
+    """The words of a query text in the order they stand (precise mode: one cut, no overlaps).
+
+    Single Chinese characters standing next to each other that are not stop words are joined
+    again: a word jieba knows only in context ("出库" typed alone can come out as 出 + 库) is then
+    searched as those characters together rather than dropped as two single characters."""
     text = normalise(text)
-    out = []
-    for token in tokenizer().cut(text, HMM=True):
+    out: list[str] = []
+    run = ""
+    for token in [*tokenizer().cut(text, HMM=True), " "]:
         token = token.strip()
+        if len(token) == 1 and is_han(token) and token not in STOP_WORDS:
+            run += token
+            continue
+        if run:
+            out.append(run)
+            run = ""
         if token and _WORDLIKE.search(token):
             out.append(token)
     return out
