@@ -333,9 +333,17 @@ def _not_replied(petition: Any) -> None:
     keeps the appeals, not withdrawal (issue #7 point 7; docs/procedure.md §8)."""
     from django.utils.translation import gettext
 
+    from xinfang.core import page_memo
+
     from .models import DecisionLetter
 
-    if DecisionLetter.objects.filter(petition=petition).exists():
+    if page_memo.active(petition):  # the petition page has loaded the letters already
+        from .appeals import letters_newest_first
+
+        replied = bool(letters_newest_first(petition))
+    else:
+        replied = DecisionLetter.objects.filter(petition=petition).exists()
+    if replied:
         _refuse(gettext("该信访事项已作出书面答复，不能撤回。"), "already_replied")
 
 
