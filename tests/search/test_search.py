@@ -241,3 +241,14 @@ def test_queue_form_filters_combine_with_search(world):
     request.user = world.intake_a
     _form, qs = queue_queryset(request)
     assert list(qs.values_list("number", flat=True)) == [letter.number]
+
+
+def test_a_common_word_on_postgresql_is_ordered_by_recency(world, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the common-word path reads PostgreSQL's planner statistics")
+    older = new_registration(world, title="物业", content="物业公司").petition
+    newer = new_registration(world, title="其他", content="物业费").petition
+    monkeypatch.setattr(query, "COMMON_ROWS", -1)  # every word counts as common
+    assert found(world.intake_a, "物业") == [newer.number, older.number]
