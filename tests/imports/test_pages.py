@@ -102,3 +102,44 @@ def test_a_file_of_another_kind_is_refused(world, client):
     response = upload(client, b"%PDF-1.4 ...", "history.pdf")
     assert response.status_code == 200 and "只能导入CSV或XLSX文件" in response.content.decode()
     assert not ImportRun.objects.exists()
+
+
+def test_a_run_whose_worker_died_is_resumed_by_the_redelivery(world, monkeypatch):
+    """Killed inside its second batch (simulated: an interrupt that nothing catches), the run keeps
+    its first batch, is left running and stops beating; the task's redelivery takes it over once
+    the heartbeat is stale and imports the rest, counting the first batch as this run's."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xinfang.imports import services, tasks
+
+    run = services.create_run(
+        office=world.a.office,
+        actor=world.intake_a,
+        upload=SimpleUploadedFile("h.csv", csv_bytes([row(world, f"K-{i}") for i in range(3)])),
+        source="旧系统",
+        dry_run=False,
+    )
+    monkeypatch.setattr(services, "BATCH_SIZE", 1)
+    real = services._Writer.write
+    calls = []
+
+    def dying(self, plans):
+        calls.append(plans[0].source_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # SIGKILL stand-in: the batch's transaction rolls back
+        return real(self, plans)
+
+    monkeypatch.setattr(services._Writer, "write", dying)
+    with pytest.raises(KeyboardInterrupt):
+        tasks.run_import(run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING and ImportedRecord.objects.count() == 1
+    assert tasks.run_import(run.pk) == "not queued"  # still beating: not taken over
+    ImportRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=10))
+    monkeypatch.setattr(services._Writer, "write", real)
+    assert tasks.run_import(run.pk).startswith("3 imported, 0 skipped")
+    run.refresh_from_db()
+    assert (run.status, run.imported, run.skipped, run.processed) == (RunStatus.DONE, 3, 0, 3)
+    assert ImportedRecord.objects.filter(run=run).count() == 3 and not run.file

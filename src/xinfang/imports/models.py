@@ -49,6 +49,9 @@ class ImportRun(models.Model):
     created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # Written with every progress update: a run whose worker was killed stops beating, and the
+    # task's redelivery may then take it over and resume it (tasks.run_import).
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
     status = models.CharField(_("状态"), max_length=10, choices=RunStatus.choices, default=RunStatus.UPLOADED)
     dry_run = models.BooleanField(_("仅校验"), default=False)
     total = models.PositiveIntegerField(_("总行数"), default=0)

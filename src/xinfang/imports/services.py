@@ -243,8 +243,11 @@ def check_rows(
     rows: Iterable[list[Any]],
     *,
     progress: Callable[[int], None] | None = None,
+    run_id: int | None = None,
 ) -> tuple[list[Planned], Outcome]:
-    """Check every row; return the rows to write (oldest first) and the outcome so far."""
+    """Check every row; return the rows to write (oldest first) and the outcome so far.  Rows this
+    same run already wrote (``run_id``: a run resumed after its worker was killed) count as
+    imported, rows of earlier runs as skipped."""
     positions, missing = cols.header_map(header)
     if missing:
         raise ImportRefused(_("缺少必填列：{columns}。").format(columns="、".join(missing)))
@@ -267,7 +270,8 @@ def check_rows(
             progress(outcome.total)
     # Already imported (the same office, source and source id): skipped, not rejected.
     done = _already_imported(office, source, [p.source_id for p in planned])
-    outcome.skipped = sum(1 for p in planned if p.source_id in done)
+    outcome.imported = sum(1 for p in planned if run_id is not None and done.get(p.source_id) == run_id)
+    outcome.skipped = sum(1 for p in planned if p.source_id in done) - outcome.imported
     planned = [p for p in planned if p.source_id not in done]
     taken = _numbers_taken([p.number for p in planned if p.number])
     if taken:
@@ -282,13 +286,14 @@ def check_rows(
     return planned, outcome
 
 
-def _already_imported(office: Organisation, source: str, ids: list[str]) -> set[str]:
-    done: set[str] = set()
+def _already_imported(office: Organisation, source: str, ids: list[str]) -> dict[str, int | None]:
+    """Source id → the run that imported it, for the ids already imported."""
+    done: dict[str, int | None] = {}
     for i in range(0, len(ids), 1000):
         done.update(
             ImportedRecord.objects.filter(
                 office=office, source=source, source_id__in=ids[i : i + 1000]
-            ).values_list("source_id", flat=True)
+            ).values_list("source_id", "run_id")
         )
     return done
 
@@ -794,19 +799,21 @@ def execute(
     """Check and (unless the run is a dry run) import ``data``; keep counts, progress and rejected
     rows on ``run``.  Raises ``ImportRefused`` for a file refused as a whole (also saved on ``run``)."""
     now = timezone.now()
-    ImportRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=now)
+    ImportRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now)
     run.status, run.started_at = RunStatus.RUNNING, now
 
     def checked(n: int) -> None:
         run.processed = 0
         run.total = max(run.total, n)
-        ImportRun.objects.filter(pk=run.pk).update(total=run.total)
+        ImportRun.objects.filter(pk=run.pk).update(total=run.total, heartbeat_at=timezone.now())
         if progress:
             progress(run)
 
     try:
         header, rows = read_rows(data, run.file_format)
-        planned, outcome = check_rows(run.office, run.source, header, rows, progress=checked)
+        planned, outcome = check_rows(
+            run.office, run.source, header, rows, progress=checked, run_id=None if run.dry_run else run.pk
+        )
     except (ImportRefused, ValidationError) as exc:
         message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
         _finish(run, RunStatus.FAILED, failure=message)
@@ -814,7 +821,8 @@ def execute(
     run.total = outcome.total
     run.rejected = outcome.rejected
     run.skipped = outcome.skipped
-    run.processed = outcome.rejected + outcome.skipped
+    run.imported = outcome.imported
+    run.processed = outcome.rejected + outcome.skipped + outcome.imported
     run.errors = [e.as_dict() for e in outcome.errors[:MAX_ERRORS]]
     _save_progress(run)
     if progress:
@@ -885,6 +893,7 @@ def _save_progress(run: ImportRun) -> None:
         skipped=run.skipped,
         rejected=run.rejected,
         errors=run.errors,
+        heartbeat_at=timezone.now(),
     )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from xinfang.core.files import open_plaintext
 
@@ -13,16 +16,25 @@ from .models import ImportRun, RunStatus
 
 log = logging.getLogger(__name__)
 
+# A live run beats at every batch (some seconds) and every 2,000 checked rows.
+STALE_AFTER = dt.timedelta(minutes=5)
+
 
 def run_import(run_id: int) -> str:
     """Check or import the run's uploaded file.
 
-    Claimed by ``UPDATE … WHERE status = queued``: a second delivery of the same task finds the run
-    no longer queued and does nothing.  A run killed midway keeps what it committed (whole batches
-    or rows, each with its ``ImportedRecord``); uploading the file again skips those rows."""
+    Claimed by one ``UPDATE … WHERE status = queued``: a second delivery while the run is alive
+    finds it running and does nothing.  A run whose worker was killed keeps what it committed (whole
+    batches, each row with its ``ImportedRecord``) and stops beating; the task's redelivery (ORM
+    broker, after its lease) finds the heartbeat older than ``STALE_AFTER`` and resumes it: the rows
+    already written are recognised as this run's and the rest are imported."""
+    now = timezone.now()
+    stale = Q(status=RunStatus.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
     with transaction.atomic():
-        claimed = ImportRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-            status=RunStatus.RUNNING
+        claimed = (
+            ImportRun.objects.filter(pk=run_id)
+            .filter(Q(status=RunStatus.QUEUED) | stale)
+            .update(status=RunStatus.RUNNING, heartbeat_at=now)
         )
     if not claimed:
         return "not queued"
