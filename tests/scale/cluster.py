@@ -85,6 +85,35 @@ def runs(marker: str, what: str) -> int:
     return len(path.read_text().split()) if path.exists() else 0
 
 
+DIE_HEADER = "X-Test-Die-After-Commit"
+_application: Any = None
+
+
+def dying_application(environ: dict[str, Any], start_response: Any) -> Any:
+    """Xinfang's WSGI application, unchanged, except that a request carrying ``DIE_HEADER: 1``
+    SIGKILLs this gunicorn instance (its whole process group, master and workers) once the
+    application has answered it — its transaction committed — and before a byte of the answer
+    leaves: the case a retry must get the stored answer for, made certain instead of left to
+    the timing of an outside kill."""
+    global _application
+    if _application is None:
+        from xinfang.wsgi import application
+
+        _application = application
+    if environ.get("HTTP_" + DIE_HEADER.upper().replace("-", "_")) != "1":
+        return _application(environ, start_response)
+    result = _application(environ, lambda status, headers, exc_info=None: lambda data: None)
+    try:
+        for _chunk in result:
+            pass
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()  # Django's request_finished: the transaction is long committed by now
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+    raise AssertionError("unreachable")
+
+
 def sms_sent(log: Path) -> list[dict[str, Any]]:
     if not log.exists():
         return []
@@ -291,7 +320,9 @@ class Cluster:
         self.processes[name] = process
         return process
 
-    def start_web(self, name: str, workers: int = 2) -> subprocess.Popen:
+    def start_web(
+        self, name: str, workers: int = 2, app: str = "xinfang.wsgi:application"
+    ) -> subprocess.Popen:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         return self._start(
             name,
@@ -300,7 +331,7 @@ class Cluster:
             [
                 gunicorn,
                 *("-c", "python:xinfang.gunicorn_conf", "--reuse-port", "--no-control-socket"),
-                "xinfang.wsgi:application",
+                app or "xinfang.wsgi:application",
             ],
             GUNICORN_BIND=f"127.0.0.1:{self.port}",
             GUNICORN_ACCESS_LOG="-",
@@ -335,6 +366,11 @@ class Cluster:
                 )
         if any(name.startswith("web") for name in self.processes):
             wait_until(lambda: reachable(self.port), timeout, "the web address")
+
+    def wait_dead(self, name: str) -> None:
+        process = self.processes[name]
+        process.wait(10)
+        wait_until(lambda: not group_alive(process.pid), 10, f"{name}'s process group to die")
 
     def kill(self, name: str) -> None:
         """kill -9 of the whole process group (a gunicorn master and its workers; a cluster and its

@@ -7,7 +7,11 @@ the ORM broker, Redis for the cache, a PostgreSQL database of the test's own
 a connection error or a 5xx (the contract of docs/api.md), and reads of the list and of single
 petitions.  Each registration queues the petitioner's "registered" SMS through the outbox, which
 the workers send through a counting provider.  Midway one web instance (master and workers) and
-one worker cluster (with its task processes) are killed with SIGKILL.
+one worker cluster (with its task processes) are killed with SIGKILL.  The web instance kills
+itself from inside (``cluster.dying_application``) right after committing a registration and
+before answering it, so that the hardest case — committed, answer lost — happens in every run
+(with whatever its other worker was doing at that moment); the worker cluster is killed from
+outside at that moment.
 
 Then: every acknowledged registration exists exactly once (by its key and by its number), the
 numbers are gap-free, every SMS left exactly once, every task was done and acknowledged, the
@@ -142,35 +146,71 @@ class Platform:
         return 0, None, None
 
 
+def registration(site: dict[str, Any], key: str, phone: str) -> dict[str, Any]:
+    """The body the platform sends: the key in the title (to find the petition), its own phone."""
+    return {
+        "channel": "hotline",
+        "purpose": "complaint",
+        "title": f"规模测试{key}",
+        "content": "小区门口的路灯坏了三个月，晚上出行很不安全，多次向物业反映未果，请求尽快修复。",
+        "category": site["category"],
+        "locality": site["locality"],
+        "received_on": dt.date.today().isoformat(),
+        "petitioners": [
+            {"name": "李四", "id_number": make_id_number(), "phone": phone, "address": "城关镇和平路2号"}
+        ],
+    }
+
+
+def acknowledge(tally: Tally, key: str, status: int, body: Any, response: Any) -> None:
+    if status != 201:
+        tally.add(unexpected=(key, status, json.dumps(body, ensure_ascii=False)[:300]))
+        return
+    with tally.lock:
+        tally.acknowledged[key] = body["number"]
+        tally.replayed += response.getheader("Idempotent-Replayed") == "true"
+
+
 def registrar(platform: Platform, site: dict[str, Any], n: int, stop: threading.Event) -> None:
     i = 0
     while not stop.is_set():
         i += 1
         key = f"scale-{n}-{i}-{random.getrandbits(40):010x}"
-        payload = {
-            "channel": "hotline",
-            "purpose": "complaint",
-            "title": f"规模测试{key}",
-            "content": "小区门口的路灯坏了三个月，晚上出行很不安全，多次向物业反映未果，请求尽快修复。",
-            "category": site["category"],
-            "locality": site["locality"],
-            "received_on": dt.date.today().isoformat(),
-            "petitioners": [
-                {
-                    "name": "李四",
-                    "id_number": make_id_number(),
-                    "phone": f"139{n:02d}{i:06d}",
-                    "address": "城关镇和平路2号",
-                }
-            ],
+        payload = registration(site, key, f"139{n:02d}{i:06d}")
+        acknowledge(platform.tally, key, *platform.request("POST", URL, payload, key=key))
+
+
+def lose_an_answer(port: int, site: dict[str, Any], tally: Tally) -> str:
+    """Registrations marked to kill the instance that commits them, one connection each, until one
+    reaches web-a (the instance running ``cluster.dying_application``): it commits, and web-a dies
+    with all its processes before answering.  The platform retries that one with the same key, and
+    the survivor must answer with the stored response.  (Those reaching web-b are ordinary.)
+    Returns the key whose first answer was lost."""
+    platform = Platform(port, site["token"], tally)
+    for n in range(40):
+        key = f"scale-lost-{n}-{random.getrandbits(40):010x}"
+        payload = registration(site, key, f"13899{n:06d}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {
+            "Authorization": f"Bearer {site['token']}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+            cl.DIE_HEADER: "1",
         }
-        status, body, response = platform.request("POST", URL, payload, key=key)
-        if status != 201:
-            platform.tally.add(unexpected=(key, status, json.dumps(body, ensure_ascii=False)[:300]))
-            continue
-        with platform.tally.lock:
-            platform.tally.acknowledged[key] = body["number"]
-            platform.tally.replayed += response.getheader("Idempotent-Replayed") == "true"
+        try:
+            conn.request("POST", URL, body=json.dumps(payload, ensure_ascii=False).encode(), headers=headers)
+            response = conn.getresponse()
+            status, body = response.status, json.loads(response.read() or b"null")
+        except RETRYABLE:
+            tally.add(connection_errors=1)
+            status, body, response = platform.request("POST", URL, payload, key=key)
+            assert (status, response.getheader("Idempotent-Replayed")) == (201, "true"), (status, body)
+            acknowledge(tally, key, status, body, response)
+            return key
+        finally:
+            conn.close()
+        acknowledge(tally, key, status, body, response)
+    raise AssertionError("no marked registration reached web-a")
 
 
 def reader(platform: Platform, stop: threading.Event) -> None:
@@ -277,7 +317,9 @@ def test_registrations_and_jobs_survive_kill_9_of_one_web_and_one_worker(run_dir
             # given the layout: two web instances on one address, two workers (the first one the
             # scheduler), all up, and the platform's account (made while they start)
             for name in ("web-a", "web-b"):
-                layout.start_web(name)
+                # web-a runs Xinfang's application inside cluster.dying_application (unchanged
+                # for every request but the one marked to kill it)
+                layout.start_web(name, app="tests.scale.cluster:dying_application" if name == "web-a" else "")
             layout.start_worker("worker-a", scheduler=True)
             layout.start_worker("worker-b", scheduler=False)
             site = json.loads(layout.run("setup").strip().splitlines()[-1])
@@ -320,7 +362,10 @@ def _run_and_check(
     phase(tally, PHASE_REGISTRATIONS)
     before_kill = len(tally.acknowledged)
     killed_worker = layout.processes["worker-b"].pid  # its process group id
-    layout.kill("web-a")
+    # web-a dies by SIGKILL of its process group from inside, right after committing a
+    # registration it never answers (and with whatever its other worker was doing)
+    lost = lose_an_answer(layout.port, site, tally)
+    layout.wait_dead("web-a")
     layout.kill("worker-b")
     phase(tally, before_kill + PHASE_REGISTRATIONS)
     stop.set()
@@ -339,6 +384,8 @@ def _run_and_check(
     # then the clients got an answer to everything, never a refusal, and both halves of the run did work
     assert not tally.unexpected, tally.unexpected[:5]
     assert not tally.server_errors, tally.server_errors[:5]
+    # the registration whose answer died with web-a was answered on retry from the stored response
+    assert lost in tally.acknowledged and tally.replayed >= 1, summary
     assert before_kill >= PHASE_REGISTRATIONS and after_kill >= PHASE_REGISTRATIONS, summary
     assert set(tally.reads) <= {"list 200", "detail 200"}, tally.reads
     # both web instances served registrations (the kernel spread the connections over the two
