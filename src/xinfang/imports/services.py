@@ -915,7 +915,7 @@ def _finish(run: ImportRun, status: str, *, failure: str = "") -> None:
             obj=run,
             data={
                 "source": run.source,
-                "status": status,
+                "run_status": status,
                 "total": run.total,
                 "imported": run.imported,
                 "skipped": run.skipped,
