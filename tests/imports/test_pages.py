@@ -143,3 +143,22 @@ def test_a_run_whose_worker_died_is_resumed_by_the_redelivery(world, monkeypatch
     run.refresh_from_db()
     assert (run.status, run.imported, run.skipped, run.processed) == (RunStatus.DONE, 3, 0, 3)
     assert ImportedRecord.objects.filter(run=run).count() == 3 and not run.file
+
+
+@pytest.mark.parametrize("status", ["已答复", "已终结", "已受理", "不予受理"])
+def test_an_imported_petition_shows_and_prints_like_any_other(world, client, status):
+    from xinfang.imports import services
+
+    office = world.a.office
+    run = ImportRun.objects.create(office=office, source="s", file_format="csv", created_by=world.intake_a)
+    unit = world.a.department.name if status == "已受理" else ""
+    services.execute(run, csv_bytes([row(world, "V-1", 状态=status, 责任单位=unit)]), actor=world.intake_a)
+    petition = Petition.objects.get()
+    client.force_login(world.intake_a)
+    page = client.get(reverse("petitions:detail", args=[petition.number]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "历史导入" in text and petition.title in text
+    if status in ("已答复", "已终结"):
+        assert "管网改造" in text  # the reply's text, from the decision letter
+    assert client.get(reverse("petitions:print", args=[petition.number])).status_code == 200
