@@ -118,6 +118,11 @@ def test_each_importable_state(world, status_label, status, final_kind):
         ({"状态": "已答复", "答复意见": ""}, "答复意见"),
         ({"办结日期": "2008-01-01"}, "办结日期"),
         ({"内容": "太短"}, "内容"),
+        (
+            {"信访目的": "检举控告", "被反映单位": "甲县人社局", "责任单位": "甲县人社局", "状态": "已转送"},
+            "责任单位",
+        ),  # fmt: skip
+        ({"责任单位": "乙县人社局", "状态": "已转送"}, "责任单位"),
     ],
 )
 def test_a_bad_row_is_reported_and_leaves_nothing(world, values, column):

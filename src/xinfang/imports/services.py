@@ -388,8 +388,13 @@ def _check_row(
 
     if status and unit is None and status in cols.NEEDS_UNIT:
         add("unit", _("该状态须填写责任单位。"))
+    if status == Status.REGISTERED:
+        unit = None  # still at the office: no unit has it yet
     if unit is not None and (unit.pk == lookups.office.pk or not unit.is_within(lookups.area)):
         add("unit", _("责任单位应为本级政府所属单位。"))
+    elif unit is not None and purpose == Purpose.REPORT and subject is not None and unit.is_within(subject):
+        # As workflow.services._check_unit: never to the accused organisation (条例 Art. 30 ¶3).
+        add("unit", _("检举控告不得转送、交办给被检举控告的单位或其下属单位。"))
     closed_on = dates["closed_on"]
     bad_closed_on = any(e.column == cols.BY_KEY["closed_on"].header for e in errors)
     if status in cols.NEEDS_CLOSED_ON and closed_on is None and not bad_closed_on:
