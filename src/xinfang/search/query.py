@@ -155,7 +155,7 @@ def matching(qs: QuerySet, parsed: ParsedQuery) -> QuerySet:
                     "search_petitiontext.document @@ to_tsquery('simple'::regconfig, %s)",
                 ],
                 params=[expr],
-                select={"search_rank": "0.0"},
+                select={"search_rank": "CAST(0 AS real)"},  # a constant: the order is the next keys
             )
         # ``extra``: the index table is no model relation of Petition's (the tsvector column and
         # the FTS5 table are unknown to the ORM); every value is a parameter, never formatted in.
