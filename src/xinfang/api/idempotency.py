@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinfang.audit.services import chain_at_end
 from xinfang.core import crypto
 from xinfang.organisations.models import User
 
@@ -80,10 +81,12 @@ def run_idempotent(
     even after its writes, while building the response — undoes all of them.
     """
     if key is None:
-        with transaction.atomic():
+        with transaction.atomic(), chain_at_end():
             return action()
     check_key(key)
-    with transaction.atomic():
+    # chain_at_end: the action's audit events join the chain after the stored response, as the
+    # transaction's last writes (the chain head is every writer's lock: held only to the commit).
+    with transaction.atomic(), chain_at_end():
         try:
             with transaction.atomic():  # savepoint: the duplicate insert must not abort the outer block
                 row = IdempotencyKey.objects.create(user=user, key=key, request_hash=fingerprint)

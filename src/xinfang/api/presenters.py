@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
-from xinfang.petitions.access import PetitionNotFound, access_petition
+from xinfang.petitions.access import access_petition
 from xinfang.petitions.drafts import PetitionDraft
 from xinfang.petitions.models import Petition, PetitionEvent
 from xinfang.petitions.services import Registration, find_possible_repeats
@@ -84,25 +84,27 @@ def petition_body(petition: Petition) -> dict[str, Any]:
     return jsonable(PetitionOut.from_orm(petition).model_dump())
 
 
-def created_body(registration: Registration, *, user: Any, draft: PetitionDraft) -> dict[str, Any]:
+def created_body(
+    registration: Registration, *, user: Any, draft: PetitionDraft, repeats: list[Petition] | None = None
+) -> dict[str, Any]:
     """The 201 body of a registration: the detail, the query code (the only time it is shown),
-    and earlier petitions of the same people within the clerk's scope.
+    and earlier petitions of the same people within the clerk's scope (``repeats``, looked up by
+    the caller before registering, outside the office's numbering lock; else looked up here).
 
-    Runs inside the registering transaction: if the new petition is not in the clerk's own scope
-    (a confidential report against the clerk's organisation, 条例 Art. 30 ¶3), PermissionError
-    undoes the registration — after a write, check the object is still visible (STYLE.md §5).
+    The detail is built from the petition as registration wrote it (its petitioners, events and
+    related objects are set on it): nothing is read back.  Runs inside the registering
+    transaction: if the new petition is not in the clerk's own scope (a confidential report
+    against the clerk's organisation, 条例 Art. 30 ¶3), PermissionError undoes the registration —
+    after a write, check the object is still visible (STYLE.md §5): one indexed query by id.
     """
-    try:
-        petition = load_petition(user, registration.petition.number)
-    except PetitionNotFound:
-        raise PermissionError(_("您无权登记针对本机构的检举控告，请交由上级信访工作机构登记。")) from None
-    repeats = [
-        p
-        for p in find_possible_repeats(user, draft.petitioners)
-        if p.pk != petition.pk and p.pk != petition.repeat_of_id
-    ]
+    petition = registration.petition
+    if not Petition.objects.restrict(user).filter(pk=petition.pk).exists():
+        raise PermissionError(_("您无权登记针对本机构的检举控告，请交由上级信访工作机构登记。"))
+    if repeats is None:
+        repeats = find_possible_repeats(user, draft.petitioners)
+    shown = [p for p in repeats if p.pk != petition.pk and p.pk != petition.repeat_of_id]
     return {
         **petition_body(petition),
         "query_code": registration.query_code,
-        "possible_repeats": [jsonable(PossibleRepeatOut.from_orm(p).model_dump()) for p in repeats],
+        "possible_repeats": [jsonable(PossibleRepeatOut.from_orm(p).model_dump()) for p in shown],
     }

@@ -4,16 +4,19 @@ roll back together."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from xinfang.core.context import current_ip
 
+from .chain import append_many
 from .models import AuditEvent
 
 
@@ -32,7 +35,7 @@ def record_event(
     the change itself needs, so that writers always take the locks in the same order.
     """
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor=actor if is_user else None,
         actor_name=actor.get_username() if is_user else "",
         ip=current_ip() if ip is None else ip,
@@ -42,6 +45,76 @@ def record_event(
         object_repr=str(obj)[:200] if obj is not None else "",
         data=_jsonable(data or {}),
     )
+    pending = _deferred()
+    if pending is None:
+        event.save()
+        return event
+    # A no-op commit hook as the event's witness: Django drops the hooks registered inside a
+    # savepoint that rolls back, so an event whose witness is gone at the end was undone with it.
+    witness = _Witness()
+    transaction.on_commit(witness)
+    pending.append((event, obj, witness))
+    return event
+
+
+# --- chaining as the last step of a transaction ------------------------------------------------
+# The chain head is one row every writer in every office locks (chain.append): held from the
+# append to the commit, it serialises the whole system's writes.  A hot path (registration) records
+# its events inside ``chain_at_end``: they are kept in memory and chained in one INSERT as the last
+# writes of the transaction, so the head is locked only for that INSERT, the head's UPDATE and the
+# commit.  The guarantee is unchanged: the rows are chained inside the same transaction as the
+# change they audit (both commit or neither), under the same lock, in the same order.
+
+_STATE = "_xinfang_audit_deferred"
+Pending = list[tuple[AuditEvent, models.Model | None, Any]]
+
+
+class _Witness:
+    """Does nothing after the commit; while the transaction runs, its presence among the
+    connection's commit hooks says its savepoint was not rolled back."""
+
+    def __call__(self) -> None:
+        return None
+
+
+def _deferred() -> Pending | None:
+    """The open ``chain_at_end`` block's pending events, if there is one."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    return getattr(connection, _STATE, None)
+
+
+@contextlib.contextmanager
+def chain_at_end() -> Iterator[None]:
+    """Chain the audit events recorded inside the block when the outermost such block ends (use it
+    inside the transaction, ``with transaction.atomic(), chain_at_end():``).
+
+    Each pending event's object is named (``object_repr``) as it is at that moment: a petition
+    registered with a provisional number is audited under its real number, taken just before.
+    Outside a transaction the block does nothing special.
+    """
+    connection = transaction.get_connection()
+    if getattr(connection, _STATE, None) is not None or not connection.in_atomic_block:
+        yield
+        return
+    pending: Pending = []
+    setattr(connection, _STATE, pending)
+    try:
+        yield
+    finally:
+        setattr(connection, _STATE, None)
+    # Django keeps commit hooks as (savepoint ids, callable, robust) and removes those of a
+    # savepoint rolled back (BaseDatabaseWrapper.savepoint_rollback).
+    alive = {id(hook) for _sids, hook, _robust in connection.run_on_commit}
+    events = []
+    for event, obj, witness in pending:
+        if id(witness) not in alive:
+            continue  # recorded inside a savepoint that was rolled back: undone with it
+        if obj is not None:
+            event.object_id, event.object_repr = str(obj.pk), str(obj)[:200]
+        events.append(event)
+    append_many(events)
 
 
 def _jsonable(value: Any) -> Any:

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xinfang.audit.services import record_event
+from xinfang.audit.services import chain_at_end, record_event
 from xinfang.core import crypto
 from xinfang.organisations.choices import Level, OrganisationKind, RoleCode
 from xinfang.organisations.models import Organisation
@@ -80,19 +82,46 @@ def next_number(office: Organisation, year: int) -> str:
 
     Must run inside the transaction that stores the petition: the UPDATE takes the row lock
     (PostgreSQL) or the write lock (SQLite), concurrent registrations queue behind it, and a rollback
-    returns the number, so numbers are unique and gap-free.
+    returns the number, so numbers are unique and gap-free.  The lock is held until the commit:
+    take the number as late as possible (``register_petition`` takes it as its last write).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_number() must run inside the registering transaction")
-    updated = NumberSequence.objects.filter(office=office, year=year).update(last=F("last") + 1)
-    if not updated:
+    return f"{number_prefix(office, year)}{take_seq(office.pk, year):06d}"
+
+
+def number_prefix(office: Organisation, year: int) -> str:
+    """``XF-<office code>-<year>-``: read before the registering transaction, outside any lock."""
+    return f"XF-{office_code(office)}-{year}-"
+
+
+def take_seq(office_id: int, year: int) -> int:
+    """The next sequence number of the office and year: one ``UPDATE … RETURNING`` (the row lock,
+    held until the commit), or the year's first row.  Inside the registering transaction only."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("next_number() must run inside the registering transaction")
+    table = connection.ops.quote_name(NumberSequence._meta.db_table)
+    # The model's own table name, no input; RETURNING: PostgreSQL, and SQLite since 3.35.
+    sql = f'UPDATE {table} SET "last" = "last" + 1 WHERE "office_id" = %s AND "year" = %s RETURNING "last"'  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [office_id, year])
+        row = cursor.fetchone()
+        if row is not None:
+            return row[0]
         try:
             with transaction.atomic():  # savepoint: a racing first insert of the year must not abort us
-                NumberSequence.objects.create(office=office, year=year, last=1)
+                NumberSequence.objects.create(office_id=office_id, year=year, last=1)
+            return 1
         except IntegrityError:
-            NumberSequence.objects.filter(office=office, year=year).update(last=F("last") + 1)
-    seq = NumberSequence.objects.filter(office=office, year=year).values_list("last", flat=True).get()
-    return f"XF-{office_code(office)}-{year}-{seq:06d}"
+            cursor.execute(sql, [office_id, year])
+            return cursor.fetchone()[0]
+
+
+def provisional_number() -> str:
+    """A unique stand-in for ``Petition.number`` (unique, not null) until the real number is taken
+    as the transaction's last step; it never commits (docs/architecture.md, "Numbering")."""
+    return f"~{uuid.uuid4().hex}"
 
 
 def new_query_code() -> str:
@@ -158,6 +187,20 @@ def clean_draft(
     ``historical`` is the import of an office's past petitions (``xinfang.imports``): it lifts only
     the five-year limit on the received date, which catches a clerk's typing slip but would refuse
     a migration's history.  The staff form, the portal and the API never pass it."""
+    return _check_draft(draft, attachment_limit=attachment_limit, historical=historical).petitioners
+
+
+@dataclass
+class CheckedDraft:
+    """A draft that passed every check, with the category and area it names (read by the check,
+    so registration sets them on the new petition without reading them again)."""
+
+    petitioners: list[CleanPetitioner]
+    category: Category | None
+    locality: Organisation | None
+
+
+def _check_draft(draft: PetitionDraft, *, attachment_limit: int, historical: bool = False) -> CheckedDraft:
     errors: dict[str, list[ValidationError]] = {}
 
     def add(key: str, error: ValidationError | str) -> None:
@@ -175,9 +218,13 @@ def clean_draft(
         add("title", _("标题不能超过200字。"))
     if len(draft.content.strip()) < 10:
         add("content", _("请填写信访内容（至少10个字），说明诉求、事实和理由。"))
-    if not draft.category_id or not Category.objects.filter(pk=draft.category_id, is_active=True).exists():
+    category = None
+    if draft.category_id:
+        category = Category.objects.filter(pk=draft.category_id, is_active=True).first()
+    if category is None:
         add("category", _("请选择问题分类。"))
-    if not draft.locality_id or not localities().filter(pk=draft.locality_id).exists():
+    locality = localities().filter(pk=draft.locality_id).first() if draft.locality_id else None
+    if locality is None:
         add("locality", _("请选择问题属地。"))
     if (
         draft.subject_organisation_id
@@ -204,7 +251,7 @@ def clean_draft(
         add("attachments", exc)
     if errors:
         raise ValidationError(errors)
-    return cleaned
+    return CheckedDraft(petitioners=cleaned, category=category, locality=locality)
 
 
 def _clean_petitioners(draft: PetitionDraft, add: Any) -> list[CleanPetitioner]:
@@ -314,6 +361,7 @@ def _petitions_matching(user: Any, condition: Q) -> QuerySet[Petition]:
 class Registration:
     petition: Petition
     query_code: str
+    event: PetitionEvent | None = None  # the ``registered`` timeline event
 
 
 def register_petition(
@@ -324,6 +372,7 @@ def register_petition(
     public: bool = False,
     attachment_limit: int = att.MAX_ATTACHMENTS,
     due_on: dt.date | None = None,
+    before_numbering: Callable[[Petition], None] | None = None,
 ) -> Registration:
     """Register a petition (登记) with its petitioners and attachments, all or nothing.
 
@@ -331,8 +380,15 @@ def register_petition(
     the petition and its query code, which exists in clear only in this return value.  ``due_on``
     is the petition office's disposal deadline; callers get it from the deadline engine through
     ``workflow.services.register`` (without it: receipt + 15 calendar days, for intake-only use).
+
+    The number is taken last (docs/architecture.md, "Numbering"): everything is checked, encrypted
+    and written first under a provisional number, ``before_numbering(petition)`` writes what the
+    caller adds that needs no number, and then one ``UPDATE … RETURNING`` of the office's sequence
+    and one of the petition set the real number.  The office's row lock is held from there to the
+    commit only.  The returned petition carries its petitioners, events and attachments as
+    written (no reload) and its audit event is chained at the end of the caller's transaction.
     """
-    cleaned = clean_draft(draft, attachment_limit=attachment_limit)
+    checked = _check_draft(draft, attachment_limit=attachment_limit)
     if actor is not None:
         _check_may_register(actor, office)
     repeat_of = None
@@ -342,25 +398,48 @@ def register_petition(
         except PetitionNotFound:
             raise ValidationError({"repeat_of": [_("所选的原信访件不存在或无权查看。")]}) from None
     query_code = new_query_code()
+    now = timezone.now()
+    year = timezone.localdate(now).year
+    prefix = number_prefix(office, year)  # the office code's reads, outside the transaction
     stored: list[str] = []
     try:
-        with transaction.atomic():
+        with transaction.atomic(), chain_at_end():
             petition = _create_petition(
-                draft, office=office, actor=actor, repeat_of=repeat_of, query_code=query_code, due_on=due_on
-            )
-            _create_petitioners(petition, cleaned)
-            _store_attachments(petition, draft.attachments, actor=actor, stored=stored)
+                draft, office=office, actor=actor, repeat_of=repeat_of, query_code=query_code,
+                due_on=due_on, now=now, checked=checked,
+            )  # fmt: skip
+            petitioners = _create_petitioners(petition, checked.petitioners)
+            attachments = _store_attachments(petition, draft.attachments, actor=actor, stored=stored)
             Involvement.objects.create(
                 petition=petition,
                 organisation=office,
                 organisation_path=office.path,
                 reason=InvolvementReason.OFFICE,
             )
-            _record_registration(petition, actor=actor, public=public, repeat_of=repeat_of)
+            events = _record_registration(petition, actor=actor, public=public, repeat_of=repeat_of)
+            if before_numbering is not None:
+                before_numbering(petition)
+            # The last write: from here to the commit, this office's registrations wait.
+            petition.number = f"{prefix}{take_seq(office.pk, year):06d}"
+            Petition.objects.filter(pk=petition.pk).update(number=petition.number)
     except BaseException:
         att.delete_stored(stored)
         raise
-    return Registration(petition=petition, query_code=query_code)
+    # What the response shows, as written: no reload (the repeat's and the office's objects are set).
+    _remember(petition, petitioners=petitioners, events=events, attachments=attachments)
+    petition.open_assignments = []
+    return Registration(petition=petition, query_code=query_code, event=events[0])
+
+
+def _remember(petition: Petition, **written: list[Any]) -> None:
+    """Set each reverse relation's rows as if prefetched (as Django's prefetch does it): ``.all()``
+    gives them without a query, anything else (``.filter()``) still asks the database."""
+    petition._prefetched_objects_cache = {}
+    for name, rows in written.items():
+        queryset = getattr(petition, name).all()
+        queryset._result_cache = rows
+        queryset._prefetch_done = True
+        petition._prefetched_objects_cache[name] = queryset
 
 
 def _check_may_register(actor: Any, office: Organisation) -> None:
@@ -376,22 +455,23 @@ def _create_petition(
     repeat_of: Petition | None,
     query_code: str,
     due_on: dt.date | None,
+    now: dt.datetime,
+    checked: CheckedDraft,
 ) -> Petition:
-    now = timezone.now()
     # Only a clerk names the accused organisation and person, or states that there is none (issue #7
     # point 1); a portal citizen names them in free text (subject_name), which the clerk then confirms.
     staff = actor is not None
     subject_org = draft.subject_organisation_id if staff else None
     petition = Petition(
-        number=next_number(office, timezone.localdate(now).year),
+        number=provisional_number(),
         office=office,
         query_code_hash=hash_query_code(query_code),
         channel=draft.channel,
         purpose=draft.purpose,
         title=draft.title.strip(),
         content=draft.content.strip(),
-        category_id=draft.category_id,
-        locality_id=draft.locality_id,
+        category=checked.category,
+        locality=checked.locality,
         subject_name=draft.subject_name.strip()[:200],
         subject_organisation_id=subject_org,
         subject_person=draft.subject_person.strip() if staff else "",
@@ -411,7 +491,7 @@ def _create_petition(
     return petition
 
 
-def _create_petitioners(petition: Petition, cleaned: list[CleanPetitioner]) -> None:
+def _create_petitioners(petition: Petition, cleaned: list[CleanPetitioner]) -> list[Petitioner]:
     rows = []
     for position, person in enumerate(cleaned):
         rows.append(
@@ -433,12 +513,15 @@ def _create_petitioners(petition: Petition, cleaned: list[CleanPetitioner]) -> N
                 address=person.address,
             )
         )
-    Petitioner.objects.bulk_create(rows)
+    return Petitioner.objects.bulk_create(rows)
 
 
-def _store_attachments(petition: Petition, uploads: list, *, actor: Any, stored: list[str]) -> None:
+def _store_attachments(
+    petition: Petition, uploads: list, *, actor: Any, stored: list[str]
+) -> list[Attachment]:
     """Write each upload and its row; ``stored`` grows file by file, so that the caller can remove
     every file already written if a later one (or anything after) fails."""
+    rows = []
     for upload in uploads:
         kind = att.check_attachment(upload)
         attachment = Attachment(
@@ -453,27 +536,38 @@ def _store_attachments(petition: Petition, uploads: list, *, actor: Any, stored:
         attachment.file.save(upload.name or "attachment", att.encrypted_content(upload), save=False)
         stored.append(attachment.file.name)
         attachment.save(force_insert=True)
+        rows.append(attachment)
+    return rows
 
 
-def _record_registration(petition: Petition, *, actor: Any, public: bool, repeat_of: Petition | None) -> None:
-    PetitionEvent.objects.create(
-        petition=petition,
-        at=petition.registered_at,
-        kind=EventKind.REGISTERED,
-        actor=actor,
-        organisation=petition.office,
-        is_public=True,
-        public_note=_("{office}已登记您的信访事项。").format(office=petition.office.name),
-        data={"channel": petition.channel, "portal": public},
-    )
-    if repeat_of is not None:
-        PetitionEvent.objects.create(
+def _record_registration(
+    petition: Petition, *, actor: Any, public: bool, repeat_of: Petition | None
+) -> list[PetitionEvent]:
+    """The timeline events (one INSERT) and the audit event (chained at the end of the transaction,
+    under the petition's real number: ``audit.services.chain_at_end``)."""
+    events = [
+        PetitionEvent(
             petition=petition,
-            kind=EventKind.REPEAT_LINKED,
+            at=petition.registered_at,
+            kind=EventKind.REGISTERED,
             actor=actor,
             organisation=petition.office,
-            data={"repeat_of": repeat_of.number},
+            is_public=True,
+            public_note=_("{office}已登记您的信访事项。").format(office=petition.office.name),
+            data={"channel": petition.channel, "portal": public},
         )
+    ]
+    if repeat_of is not None:
+        events.append(
+            PetitionEvent(
+                petition=petition,
+                kind=EventKind.REPEAT_LINKED,
+                actor=actor,
+                organisation=petition.office,
+                data={"repeat_of": repeat_of.number},
+            )
+        )
+    PetitionEvent.objects.bulk_create(events)
     record_event(
         actor=actor,
         action="petition.register",
@@ -484,6 +578,7 @@ def _record_registration(petition: Petition, *, actor: Any, public: bool, repeat
             "repeat_of": repeat_of.number if repeat_of else None,
         },
     )
+    return events
 
 
 # --- attachments after registration ----------------------------------------------------------

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from xinfang.audit.services import chain_at_end
 from xinfang.organisations.choices import RoleCode
 from xinfang.organisations.models import Organisation
 from xinfang.petitions import services as intake
@@ -43,18 +44,24 @@ def register(
     """登记: register a petition and start the petition office's disposal clock (Art. 22): the
     deadline is counted from the date of receipt under the office's rule profile and calendar."""
     due_on = due_date(Step.DISPOSAL, draft.received_on, office).due_on
-    with transaction.atomic():
+
+    def open_deadline(petition: Petition) -> None:
+        track_deadlines(petition, action="register", user=actor)
+
+    # The deadline record needs no number, so it is written before the number is taken; the
+    # receivers below need it (the petitioner's SMS names it) and run after, with the audit event
+    # chained last of all (chain_at_end): docs/architecture.md, "Numbering".
+    with transaction.atomic(), chain_at_end():
         registration = intake.register_petition(
-            draft=draft, office=office, actor=actor, public=public, due_on=due_on, **options
-        )
+            draft=draft, office=office, actor=actor, public=public, due_on=due_on,
+            before_numbering=open_deadline, **options,
+        )  # fmt: skip
         # Registration is not a transition, but apps above (notifications: the petitioner's SMS)
         # react to it like one, inside the same transaction: action "register", source "".
-        petition = registration.petition
-        track_deadlines(petition, action="register", user=actor)
-        event = petition.events.filter(kind=EventKind.REGISTERED).order_by("pk").first()
         transition_performed.send(
-            sender=Petition, petition=petition, action="register", user=actor, event=event, source=""
-        )
+            sender=Petition, petition=registration.petition, action="register", user=actor,
+            event=registration.event, source="",
+        )  # fmt: skip
     return registration
 
 

@@ -16,7 +16,7 @@ from xinfang.core.replica import stale_ok
 from xinfang.organisations.choices import RoleCode
 from xinfang.petitions.filtersets import SearchRefused
 from xinfang.petitions.models import Petition
-from xinfang.petitions.services import add_attachments, record_view
+from xinfang.petitions.services import add_attachments, find_possible_repeats, record_view
 from xinfang.search.query import highlight_petitions
 from xinfang.workflow import services as workflow
 
@@ -63,8 +63,12 @@ def create_petition(
     draft = draft_from_input(payload)
 
     def register() -> IdempotentResult:
+        # The repeat look-up first: it reads, and needs nothing of the new petition (docs/performance.md,
+        # "Registration throughput"); the number is taken inside ``register`` as its last write.
+        repeats = find_possible_repeats(user, draft.petitioners)
         registration = workflow.register(draft=draft, office=user.organisation, actor=user)
-        return IdempotentResult(status=201, body=created_body(registration, user=user, draft=draft))
+        body = created_body(registration, user=user, draft=draft, repeats=repeats)
+        return IdempotentResult(status=201, body=body)
 
     fingerprint = request_fingerprint(
         method="POST", path=request.path, payload=payload.model_dump(mode="json")

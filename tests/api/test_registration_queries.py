@@ -1,0 +1,26 @@
+"""The SQL of one registration through the API stays fixed (issue #12 §3)."""
+
+from __future__ import annotations
+
+from .conftest import petition_payload
+
+# One API registration (token, idempotency key, validation, repeat look-up, encryption, petition,
+# petitioner, involvement, timeline, deadline record, the petitioner's SMS, the figures' dirty days,
+# number, audit, stored response).  The receivers of other apps (notifications, stats) and the
+# deadline record's reads are most of what is left: docs/performance.md, "Registration throughput".
+MAX_QUERIES = 50
+
+
+def test_one_api_registration_runs_a_fixed_number_of_queries(
+    world, api, token_of, django_assert_max_num_queries
+):
+    token = token_of(world.intake_a)
+    api.post("/api/v1/petitions", petition_payload(world.a.township), token=token)  # warm caches
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = api.post(
+            "/api/v1/petitions",
+            petition_payload(world.a.township),
+            token=token,
+            headers={"Idempotency-Key": "k-1"},
+        )
+    assert response.status_code == 201
