@@ -9,8 +9,8 @@ Two phases over one file:
    rejected row (row number, column, Chinese reason); a row whose source id was imported before is
    skipped, not rejected.
 2. **Write** the good rows oldest first, in batches, each batch one transaction: petitions, their
-   petitioners (``petitions.services._create_petitioners``: encryption, blind indexes and masks as
-   at intake), the office's involvement, the responsible unit's assignment, the timeline, the
+   petitioners (``petitions.services.petitioner_rows``: encryption, blind indexes and masks as at
+   intake), the office's involvement, the responsible unit's assignment, the timeline, the
    decision letter, the ``ImportedRecord`` key and one audit event per batch (listing its
    petitions), then the bulk hook ``signals.petitions_imported`` for the apps that index or count
    petitions (search, statistics).  If a batch fails, its rows are written again one by one, each in its own
@@ -207,6 +207,7 @@ class Lookups:
     def __init__(self, office: Organisation) -> None:
         self.office = office
         self.area = office.parent or office
+        self.references = intake.References.load()  # clean_draft's look-ups, once per run
         leaves = Category.objects.filter(is_active=True, children__isnull=True).values_list(
             "pk", "code", "name"
         )
@@ -435,7 +436,7 @@ def _check_row(
     )
     cleaned: list[intake.CleanPetitioner] = []
     try:
-        cleaned = intake.clean_draft(draft, historical=True)
+        cleaned = intake.clean_draft(draft, historical=True, references=lookups.references)
     except ValidationError as exc:
         reported = {e.column for e in errors}
         for key, messages in exc.message_dict.items():
@@ -599,8 +600,9 @@ class _Writer:
         if linked:
             Petition.objects.bulk_update(linked, ["repeat_of"])
         involvements, assignments, events, letters, records = [], [], [], [], []
+        people: list[Petitioner] = []
         for plan, petition, repeat in built:
-            intake._create_petitioners(petition, plan.cleaned)
+            people.extend(intake.petitioner_rows(petition, plan.cleaned))
             involvements.append(
                 Involvement(
                     petition=petition,
@@ -653,6 +655,7 @@ class _Writer:
                     original_number=plan.original_number,
                 )  # fmt: skip
             )
+        Petitioner.objects.bulk_create(people)
         Involvement.objects.bulk_create(involvements)
         Assignment.objects.bulk_create(assignments)
         PetitionEvent.objects.bulk_create(events)
