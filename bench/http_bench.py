@@ -549,6 +549,8 @@ def main() -> int:
         print(f"== petition page: {page_extra}")
     connection.close()
 
+    if only <= {"W5"}:  # no HTTP workload: no server
+        return finish(args, db, env, rows, total, started_at, only)
     port = free_port()
     runtime = ROOT / "var" / "bench-http"
     runtime.mkdir(parents=True, exist_ok=True)
@@ -587,6 +589,20 @@ def main() -> int:
     finally:
         stop_server(server)
         config.unlink(missing_ok=True)  # it holds live tokens and sessions
+    return finish(args, db, env, rows, total, started_at, only)
+
+
+def finish(
+    args: argparse.Namespace,
+    db: str,
+    env: dict,
+    rows: list[Row],
+    total: int,
+    started_at: dt.datetime,
+    only: set[str],
+) -> int:
+    """W5 (in-process, after the server has stopped), the verdicts, the table and the JSON."""
+    runtime = ROOT / "var" / "bench-http"
     if "W5" in only:
         setup_django(env)
         seconds, open_count, result = urging_pass()
