@@ -45,8 +45,12 @@ def register(
     deadline is counted from the date of receipt under the office's rule profile and calendar."""
     due_on = due_date(Step.DISPOSAL, draft.received_on, office).due_on
 
+    then = options.pop("before_numbering", None)
+
     def open_deadline(petition: Petition) -> None:
         track_deadlines(petition, action="register", user=actor)
+        if then is not None:
+            then(petition)
 
     # The deadline record needs no number, so it is written before the number is taken; the
     # receivers below need it (the petitioner's SMS names it) and run after, with the audit event
