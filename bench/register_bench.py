@@ -111,7 +111,8 @@ def main() -> int:
         port = _free_port()
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "xinfang.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-             "--access-logfile", "/dev/null", "--error-logfile", "-", "--log-level", "warning"],
+             "--timeout", "120", "--access-logfile", "/dev/null", "--error-logfile", "-",
+             "--log-level", "warning"],
             env={**os.environ, **env}, cwd=ROOT, start_new_session=True,
         )  # fmt: skip
         try:
@@ -174,7 +175,7 @@ def _free_port() -> int:
 
 
 def _wait_ready(port: int) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # a loaded machine takes long to import Django
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
