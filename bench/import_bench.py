@@ -171,7 +171,9 @@ def main() -> int:
     for label in ("import", "re-import (all skipped)"):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        done = subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+        done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"import_petitions failed:\n{done.stderr[-3000:]}")
         seconds = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
