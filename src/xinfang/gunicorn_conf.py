@@ -74,3 +74,24 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # (the application honours X-Forwarded-* itself through XINFANG_TRUSTED_PROXIES).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "xinfang-web"
+
+
+def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's Worker
+    """Build the search segmenter (jieba's dictionary) before the worker takes its first request.
+
+    Without preloading, each worker would otherwise build it inside its first registration or
+    search: about a second of CPU on a quiet machine, 16 s measured under load (docs/performance.md,
+    "HTTP workloads W1–W5").  A failure here only logs: the first request then builds it.
+    """
+    if not _bool("GUNICORN_WARM_SEGMENTER", True):
+        return
+    try:
+        from xinfang.search import segment
+
+        segment.tokenizer()
+    except Exception:  # noqa: BLE001 - a warm-up must never stop a worker from starting
+        worker.log.exception("search segmenter not warmed up")
+    finally:
+        from django.db import connections
+
+        connections.close_all()  # the terms were read from the database: give the connection back

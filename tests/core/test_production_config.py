@@ -235,3 +235,26 @@ def test_locustfile_imports_and_makes_valid_registrations():
     # Some petitioners come back (the repeat look-up is exercised), most are new.
     numbers = [b["petitioners"][0]["id_number"] for b in bodies]
     assert 30 <= len(set(numbers)) < len(numbers)
+
+
+def test_gunicorn_warms_the_search_segmenter_after_fork(monkeypatch):
+    """post_worker_init builds jieba's dictionary in each worker before its first request, and a
+    failure there is logged, never fatal."""
+    from xinfang.search import segment
+
+    built: list[int] = []
+    monkeypatch.setattr(segment, "tokenizer", lambda: built.append(1))
+    logged: list[str] = []
+    worker = type("Worker", (), {"log": type("Log", (), {"exception": lambda self, m: logged.append(m)})()})()
+    conf = gunicorn_conf(monkeypatch)
+    conf["post_worker_init"](worker)
+    assert built == [1] and not logged
+
+    monkeypatch.setattr(segment, "tokenizer", lambda: 1 / 0)
+    conf["post_worker_init"](worker)
+    assert logged == ["search segmenter not warmed up"]
+
+    built.clear()
+    monkeypatch.setattr(segment, "tokenizer", lambda: built.append(1))
+    gunicorn_conf(monkeypatch, GUNICORN_WARM_SEGMENTER="0")["post_worker_init"](worker)
+    assert built == []
