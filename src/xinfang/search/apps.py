@@ -9,12 +9,23 @@ class SearchConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        from xinfang.audit import labels
         from xinfang.petitions import filtersets
         from xinfang.petitions.models import Petition
         from xinfang.workflow.models import DecisionLetter
 
         from . import query
         from .receivers import on_letter_saved, on_petition_saved
+
+        # The audit page's Chinese for this app's codes (the look-up by person is itself audited).
+        labels.register(
+            actions={
+                "search.person_lookup": _("按信访人查找"),
+                "search.person_lookup_denied": _("按信访人查找被拒绝"),
+                "search.term_added": _("添加检索词典词条"),
+                "search.term_removed": _("删除检索词典词条"),
+            }
+        )
 
         # The index row is written in the transaction of the write (receivers.py).
         post_save.connect(on_petition_saved, sender=Petition, dispatch_uid="xinfang.search.petition")
