@@ -135,7 +135,7 @@ def measure(repeat: int) -> int:
             assert response.status_code == 200, (response.status_code, response.get("Location"))
             queries: list[str] = []  # counted by a wrapper: the test client's request closes the connection
 
-            def count(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+            def count(execute, sql, params, many, context, queries=queries):  # noqa: ANN001, ANN202
                 queries.append(sql)
                 return execute(sql, params, many, context)
 
