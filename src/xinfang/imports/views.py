@@ -39,6 +39,10 @@ class UploadForm(forms.Form):
     )
     dry_run = forms.BooleanField(label=gettext_lazy("先校验，不导入"), required=False, initial=True)
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("label_suffix", "")  # the form renderer ends Chinese labels in "："
+        super().__init__(*args, **kwargs)
+
     def clean_file(self):  # noqa: ANN201
         upload = self.cleaned_data["file"]
         if upload.size > MAX_FILE_SIZE:
