@@ -15,7 +15,7 @@ from ninja.responses import NinjaJSONEncoder
 from xinfang.petitions.access import access_petition
 from xinfang.petitions.drafts import PetitionDraft
 from xinfang.petitions.models import Petition, PetitionEvent
-from xinfang.petitions.services import Registration, find_possible_repeats
+from xinfang.petitions.services import Registration, find_possible_repeats, forget_written
 
 from .filters import masked_petitioners, open_assignments
 from .idempotency import IdempotentResult, request_fingerprint, run_idempotent
@@ -103,8 +103,10 @@ def created_body(
     if repeats is None:
         repeats = find_possible_repeats(user, draft.petitioners)
     shown = [p for p in repeats if p.pk != petition.pk and p.pk != petition.repeat_of_id]
-    return {
+    body = {
         **petition_body(petition),
         "query_code": registration.query_code,
         "possible_repeats": [jsonable(PossibleRepeatOut.from_orm(p).model_dump()) for p in shown],
     }
+    forget_written(petition)
+    return body

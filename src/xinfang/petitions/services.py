@@ -410,8 +410,12 @@ def register_petition(
     attachment_limit: int = att.MAX_ATTACHMENTS,
     due_on: dt.date | None = None,
     before_numbering: Callable[[Petition], None] | None = None,
+    keep_written: bool = False,
 ) -> Registration:
     """Register a petition (登记) with its petitioners and attachments, all or nothing.
+
+    With ``keep_written`` the returned petition carries the rows just written as if prefetched
+    (no reload for a caller that shows them at once; ``forget_written`` drops them).
 
     ``actor`` is the intake clerk (None for a portal submission, then ``public`` is True).  Returns
     the petition and its query code, which exists in clear only in this return value.  ``due_on``
@@ -463,7 +467,8 @@ def register_petition(
         att.delete_stored(stored)
         raise
     # What the response shows, as written: no reload (the repeat's and the office's objects are set).
-    _remember(petition, petitioners=petitioners, events=events, attachments=attachments)
+    if keep_written:
+        _remember(petition, petitioners=petitioners, events=events, attachments=attachments)
     petition.open_assignments = []
     return Registration(petition=petition, query_code=query_code, event=events[0])
 
@@ -477,6 +482,12 @@ def _remember(petition: Petition, **written: list[Any]) -> None:
         queryset._result_cache = rows
         queryset._prefetch_done = True
         petition._prefetched_objects_cache[name] = queryset
+
+
+def forget_written(petition: Petition) -> None:
+    """Drop the rows ``_remember`` set, so that later reads of the petition's relations (a count, a
+    new attachment, another event) ask the database again."""
+    petition._prefetched_objects_cache = {}
 
 
 def _check_may_register(actor: Any, office: Organisation) -> None:

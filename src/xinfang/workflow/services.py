@@ -39,10 +39,21 @@ from .signals import transition_performed
 
 
 def register(
-    *, draft: PetitionDraft, office: Organisation, actor: Any = None, public: bool = False, **options: Any
+    *,
+    draft: PetitionDraft,
+    office: Organisation,
+    actor: Any = None,
+    public: bool = False,
+    keep_written: bool = False,
+    **options: Any,
 ) -> intake.Registration:
     """登记: register a petition and start the petition office's disposal clock (Art. 22): the
-    deadline is counted from the date of receipt under the office's rule profile and calendar."""
+    deadline is counted from the date of receipt under the office's rule profile and calendar.
+
+    The returned petition carries the rows just written (petitioners, events, attachments) as if
+    prefetched, for the receivers inside the transaction; they are forgotten on return unless
+    ``keep_written`` (the API's 201 body reads them, then forgets them: ``intake.forget_written``),
+    so a caller that goes on with the petition never reads a stale list."""
     due_on = due_date(Step.DISPOSAL, draft.received_on, office).due_on
 
     then = options.pop("before_numbering", None)
@@ -58,7 +69,7 @@ def register(
     with transaction.atomic(), chain_at_end():
         registration = intake.register_petition(
             draft=draft, office=office, actor=actor, public=public, due_on=due_on,
-            before_numbering=open_deadline, **options,
+            before_numbering=open_deadline, keep_written=True, **options,
         )  # fmt: skip
         # Registration is not a transition, but apps above (notifications: the petitioner's SMS)
         # react to it like one, inside the same transaction: action "register", source "".
@@ -66,6 +77,8 @@ def register(
             sender=Petition, petition=registration.petition, action="register", user=actor,
             event=registration.event, source="",
         )  # fmt: skip
+    if not keep_written:
+        intake.forget_written(registration.petition)
     return registration
 
 

@@ -66,7 +66,7 @@ def create_petition(
         # The repeat look-up first: it reads, and needs nothing of the new petition (docs/performance.md,
         # "Registration throughput"); the number is taken inside ``register`` as its last write.
         repeats = find_possible_repeats(user, draft.petitioners)
-        registration = workflow.register(draft=draft, office=user.organisation, actor=user)
+        registration = workflow.register(draft=draft, office=user.organisation, actor=user, keep_written=True)
         body = created_body(registration, user=user, draft=draft, repeats=repeats)
         return IdempotentResult(status=201, body=body)
 
