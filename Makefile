@@ -25,7 +25,7 @@ $(BIN)/python:
 # Reinstall when the dependency list or the pins change.
 $(STAMP): $(BIN)/python pyproject.toml requirements/constraints.txt
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev,postgres]"
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev,postgres,bench]"
 	touch $(STAMP)
 
 # Without python3-uno nothing fails: documents are converted by a cold soffice (3-5 s each) and the
@@ -79,9 +79,9 @@ format: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-# The load generator (locust) is an extra of its own: `make test` and production never need it.
+# The load generator (locust, the "bench" extra) is installed with the development tools: the suite
+# checks the locustfile; production installs neither.
 bench: install
-	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e ".[dev,postgres,bench]"
 	$(BIN)/python bench/run.py
 
 clean:

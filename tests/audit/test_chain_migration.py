@@ -19,6 +19,12 @@ BEFORE = [("audit", "0004_audit_indexes")]
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_chains_existing_rows():
+    if connection.vendor == "postgresql":
+        # core 0002 partitions the audit log by month on PostgreSQL, and its reverse leaves the table
+        # partitioned (docs/deployment.md, "Partitioning and retention"): going back to 0004 would
+        # re-create a unique constraint without the partition key, which PostgreSQL refuses.  The
+        # chaining of 0005 is the same SQL-free Python on both databases and is tested on SQLite.
+        pytest.skip("the audit log is partitioned on PostgreSQL; migrating back before 0005 is not supported")
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps.get_model("audit", "AuditEvent")
