@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psycopg
-from cryptography.fernet import Fernet
+from queue_bench import prepare  # bench/ is on sys.path when a bench runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -43,7 +41,7 @@ def main() -> int:
     parser.add_argument("--seed-only", action="store_true", help="prepare the database and stop")
     parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
     args = parser.parse_args()
-    env = prepare(args.db, args.petitions)
+    env = prepare(args.db, args.petitions, KEYS_FILE)
     os.environ.update(env)
     try:
         return 0 if args.seed_only else measure(args.repeat)
@@ -52,48 +50,6 @@ def main() -> int:
             with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)')
             KEYS_FILE.unlink(missing_ok=True)
-
-
-def prepare(db: str, petitions: int) -> dict[str, str]:
-    """Create and seed the database unless it already holds ``petitions`` petitions."""
-    KEYS_FILE.parent.mkdir(exist_ok=True)
-    if not KEYS_FILE.exists():
-        KEYS_FILE.write_text(
-            f"SECRET_KEY={secrets.token_urlsafe(50)}\nXINFANG_FIELD_KEYS={Fernet.generate_key().decode()}\n"
-            f"XINFANG_BLIND_INDEX_KEY={secrets.token_urlsafe(32)}\n"
-        )
-    env = {
-        "DATABASE_URL": f"{SERVER}/{db}",
-        "XINFANG_ENV_FILE": str(KEYS_FILE),
-        "DEBUG": "1",  # the demo accounts are the users measured; this database is a benchmark's own
-        "ALLOWED_HOSTS": "testserver",
-        "PYTHONWARNINGS": "ignore",
-        # Time the page, not the second-factor gate (a 302 to enrolment in a few ms).
-        "XINFANG_2FA_ENFORCED": "0",
-        "XINFANG_PASSWORD_CHANGE_ENFORCED": "0",
-    }
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db]).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{db}"')
-    present = 0
-    if exists:
-        try:
-            with psycopg.connect(f"{SERVER}/{db}") as conn:
-                present = conn.execute("SELECT count(*) FROM petitions_petition").fetchone()[0]
-        except psycopg.Error:
-            present = 0
-    if present < petitions:
-        run_env = {**os.environ, **env}
-        xinfang = [sys.executable, "-m", "xinfang.cli"]
-        print(f"== seeding {db} to {petitions:,} petitions (has {present:,})", flush=True)
-        started = time.perf_counter()
-        subprocess.run([*xinfang, "migrate", "--noinput", "-v0"], env=run_env, cwd=ROOT, check=True)
-        subprocess.run([*xinfang, "createcachetable"], env=run_env, cwd=ROOT, check=True)
-        subprocess.run([*xinfang, "seed", "--demo", "--petitions", str(petitions)], env=run_env, cwd=ROOT,
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
-        print(f"== seeded in {time.perf_counter() - started:.0f} s", flush=True)
-    return env
 
 
 def measure(repeat: int) -> int:

@@ -52,17 +52,18 @@ def main() -> int:
             KEYS_FILE.unlink(missing_ok=True)
 
 
-def prepare(db: str, petitions: int) -> dict[str, str]:
-    """Create and seed the database unless it already holds ``petitions`` petitions."""
-    KEYS_FILE.parent.mkdir(exist_ok=True)
-    if not KEYS_FILE.exists():
-        KEYS_FILE.write_text(
+def prepare(db: str, petitions: int, keys_file: Path = KEYS_FILE) -> dict[str, str]:
+    """Create and seed the database unless it already holds ``petitions`` petitions; its keys are
+    kept in ``keys_file`` (bench/page_bench.py keeps its own database with its own keys)."""
+    keys_file.parent.mkdir(exist_ok=True)
+    if not keys_file.exists():
+        keys_file.write_text(
             f"SECRET_KEY={secrets.token_urlsafe(50)}\nXINFANG_FIELD_KEYS={Fernet.generate_key().decode()}\n"
             f"XINFANG_BLIND_INDEX_KEY={secrets.token_urlsafe(32)}\n"
         )
     env = {
         "DATABASE_URL": f"{SERVER}/{db}",
-        "XINFANG_ENV_FILE": str(KEYS_FILE),
+        "XINFANG_ENV_FILE": str(keys_file),
         "DEBUG": "1",  # the demo accounts are the users measured; this database is a benchmark's own
         "ALLOWED_HOSTS": "testserver",
         "PYTHONWARNINGS": "ignore",
@@ -86,10 +87,12 @@ def prepare(db: str, petitions: int) -> dict[str, str]:
         run_env = {**os.environ, **env}
         xinfang = [sys.executable, "-m", "xinfang.cli"]
         print(f"== seeding {db} to {petitions:,} petitions (has {present:,})", flush=True)
+        started = time.perf_counter()
         subprocess.run([*xinfang, "migrate", "--noinput", "-v0"], env=run_env, cwd=ROOT, check=True)
         subprocess.run([*xinfang, "createcachetable"], env=run_env, cwd=ROOT, check=True)
         subprocess.run([*xinfang, "seed", "--demo", "--petitions", str(petitions)], env=run_env, cwd=ROOT,
                        check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        print(f"== seeded in {time.perf_counter() - started:.0f} s", flush=True)
     return env
 
 
