@@ -32,7 +32,7 @@ def new_registration(world, office=None, clerk=None, locality=None, **overrides)
 
 
 def found(user, q: str, **extra) -> list[str]:
-    flt = PetitionFilter(q=q, **extra)
+    flt = PetitionFilter(q=q, actor=user, **extra)
     return list(flt.apply(Petition.objects.restrict(user)).values_list("number", flat=True))
 
 
@@ -171,6 +171,42 @@ def test_another_county_never_finds_it(world):
     assert found(world.intake_a, "冬瓜皮") == [mine.number]
     assert found(world.intake_b, "冬瓜皮") == [theirs.number]
     assert set(found(world.city_supervisor, "冬瓜皮")) == {mine.number, theirs.number}
+
+
+def _scope_ids(petition) -> set[int]:
+    scopes = PetitionText.objects.get(petition_id=petition.pk).scopes
+    return {int(token.removeprefix(indexer.SCOPE_MARK)) for token in scopes.split()}
+
+
+def _path_ids(org) -> set[int]:
+    return {int(p) for p in org.path.strip("/").split("/") if p}
+
+
+def test_the_index_row_names_every_scope_that_may_see_it(world):
+    petition = new_registration(world, title="南瓜藤", content="南瓜藤枯死").petition
+    assert _scope_ids(petition) == _path_ids(world.a.office)
+    # Before the assignment the department's handler sees nothing; after it, the unit's token
+    # has joined the row and the handler finds it by its words.
+    assert found(world.handler_a, "南瓜藤") == []
+    to_accepted(world, petition.number)
+    assert _scope_ids(petition) == _path_ids(world.a.office) | _path_ids(world.a.department)
+    assert found(world.handler_a, "南瓜藤") == [petition.number]
+
+
+def test_a_search_for_digits_never_matches_a_scope_token(world):
+    petition = new_registration(world, title="门牌号码", content="门牌号码错误").petition
+    digits = str(world.a.office.pk).rjust(2, "0")  # a word of two digits at least
+    assert digits not in segment.index_tokens(petition.title + petition.content)
+    assert found(world.intake_a, digits) == []
+
+
+def test_the_reindex_writes_the_scope_tokens(world):
+    petition = new_registration(world, title="丝瓜", content="丝瓜架倒塌").petition
+    to_accepted(world, petition.number)
+    PetitionText.objects.all().delete()
+    indexer.index_many([petition.pk])
+    assert _scope_ids(petition) == _path_ids(world.a.office) | _path_ids(world.a.department)
+    assert found(world.handler_a, "丝瓜架") == [petition.number]
 
 
 def test_a_confidential_report_stays_hidden_from_the_accused(world):

@@ -26,7 +26,7 @@ ORDERINGS = ("due_on", "-due_on", "received_on", "-received_on", "registered_at"
 
 # Full-text search and the look-up by petitioner are provided by the search app (floor 4), which
 # registers them in its ``ready()``: this floor cannot import it.  Without it, ``q`` searches the
-# titles as before.  ``text_search(qs, q)`` returns ``qs`` narrowed and annotated ``search_rank``
+# titles as before.  ``text_search(qs, q, actor=…)`` returns ``qs`` narrowed and annotated ``search_rank``
 # (or raises an exception with a ``message`` for a query too weak to run); ``highlighter(rows, q)``
 # sets ``search_title``/``search_snippet`` on listed petitions; ``person_search(qs, name=…,
 # id_tail=…, actor=…)`` narrows to petitions of that petitioner.
@@ -103,7 +103,7 @@ class PetitionFilter:
                 qs = qs.filter(number=text.upper())
             elif "text" in _hooks:
                 try:
-                    qs = _hooks["text"](qs, text)
+                    qs = _hooks["text"](qs, text, actor=self.actor)
                 except Exception as exc:
                     if hasattr(exc, "message"):
                         raise SearchRefused(str(exc)) from exc

@@ -11,11 +11,11 @@ class SearchConfig(AppConfig):
 
         from xinfang.audit import labels
         from xinfang.petitions import filtersets
-        from xinfang.petitions.models import Petition
+        from xinfang.petitions.models import Involvement, Petition
         from xinfang.workflow.models import DecisionLetter
 
         from . import query
-        from .receivers import on_letter_saved, on_petition_saved
+        from .receivers import on_involvement_saved, on_letter_saved, on_petition_saved
 
         # The audit page's Chinese for this app's codes (the look-up by person is itself audited).
         labels.register(
@@ -30,6 +30,7 @@ class SearchConfig(AppConfig):
         # The index row is written in the transaction of the write (receivers.py).
         post_save.connect(on_petition_saved, sender=Petition, dispatch_uid="xinfang.search.petition")
         post_save.connect(on_letter_saved, sender=DecisionLetter, dispatch_uid="xinfang.search.letter")
+        post_save.connect(on_involvement_saved, sender=Involvement, dispatch_uid="xinfang.search.involvement")
         # The queue's and the API's ``q`` (petitions is floor 2 and cannot import this app).
         filtersets.register_text_search(query.apply_search, query.highlight_petitions)
         filtersets.register_person_search(query.apply_person_search)

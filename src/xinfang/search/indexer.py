@@ -59,27 +59,100 @@ def _letters(petition_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
     return out
 
 
-def build_row(petition: Petition, letters: Iterable[tuple[str, str, str]] = ()) -> PetitionText:
+SCOPE_MARK = "§"  # not a word character: no query word can become a scope token
+
+
+def scope_tokens(paths: Iterable[str]) -> str:
+    """The ``scopes`` of an index row (models.py): ``§<id>`` for every organisation on the tree
+    paths (``/1/5/23/``) of the organisations involved, sorted, each once."""
+    ids = sorted({int(p) for path in paths for p in path.strip("/").split("/") if p})
+    return " ".join(f"{SCOPE_MARK}{i}" for i in ids)
+
+
+def scope_token(organisation_id: int) -> str:
+    return f"{SCOPE_MARK}{organisation_id}"
+
+
+def _involvement_paths(petition_ids: list[int]) -> dict[int, list[str]]:
+    from xinfang.petitions.models import Involvement
+
+    out: dict[int, list[str]] = {}
+    rows = Involvement.objects.filter(petition_id__in=petition_ids)
+    rows = rows.values_list("petition_id", "organisation_path")
+    for pid, path in rows:
+        out.setdefault(pid, []).append(path)
+    return out
+
+
+def build_row(
+    petition: Petition, letters: Iterable[tuple[str, str, str]] = (), paths: Iterable[str] = ()
+) -> PetitionText:
     title, body = texts(petition, letters)
     return PetitionText(
         petition_id=petition.pk,
         title=segment.index_text([title]),
         body=segment.index_text([body]),
+        scopes=scope_tokens(paths),
         indexed_at=timezone.now(),
     )
 
 
-def index_petition(petition: Petition) -> None:
-    """(Re)write the index row of one petition, inside the caller's transaction."""
+def index_petition(petition: Petition, *, created: bool = False) -> None:
+    """(Re)write the index row of one petition, inside the caller's transaction.
+
+    ``created``: the petition was inserted just now, so it has no letters, no involvement but its
+    registering office's (written after it: its path is taken from the office) and no index row —
+    one INSERT, nothing read (registration's statements, docs/performance.md)."""
+    if created:
+        row = build_row(petition, paths=[_office_path(petition)])
+        PetitionText.objects.create(
+            petition_id=petition.pk, title=row.title, body=row.body, scopes=row.scopes,
+            indexed_at=row.indexed_at,
+        )  # fmt: skip
+        return
     letters = _letters([petition.pk]).get(petition.pk, [])
     row = build_row(petition, letters)
     updated = PetitionText.objects.filter(petition_id=petition.pk).update(
         title=row.title, body=row.body, indexed_at=row.indexed_at
     )
     if not updated:
+        paths = [*_involvement_paths([petition.pk]).get(petition.pk, []), _office_path(petition)]
         PetitionText.objects.create(
-            petition_id=petition.pk, title=row.title, body=row.body, indexed_at=row.indexed_at
-        )
+            petition_id=petition.pk, title=row.title, body=row.body, scopes=scope_tokens(paths),
+            indexed_at=row.indexed_at,
+        )  # fmt: skip
+
+
+def _office_path(petition: Petition) -> str:
+    office = Petition.office.field.get_cached_value(petition, default=None)  # type: ignore[attr-defined]
+    if office is not None:
+        return office.path
+    from xinfang.organisations.models import Organisation
+
+    return Organisation.objects.filter(pk=petition.office_id).values_list("path", flat=True).first() or ""
+
+
+def add_scope(petition_id: int, organisation_path: str) -> None:
+    """Add the tokens of a newly involved organisation to the petition's index row (inside the
+    caller's transaction; the row is locked while read, so two involvements added at once both
+    land).  Nothing is written when the tokens are there already (the usual case: a unit under
+    the same county)."""
+    wanted = set(scope_tokens([organisation_path]).split())
+    if not wanted:
+        return
+    current = (
+        PetitionText.objects.select_for_update()
+        .filter(petition_id=petition_id)
+        .values_list("scopes", flat=True)
+        .first()
+    )
+    if current is None:
+        return  # not indexed yet: the reindex reads every involvement
+    have = set(current.split())
+    if wanted <= have:
+        return
+    merged = " ".join(sorted(have | wanted, key=lambda token: int(token.removeprefix(SCOPE_MARK))))
+    PetitionText.objects.filter(petition_id=petition_id).update(scopes=merged)
 
 
 def index_many(petition_ids: list[int]) -> int:
@@ -92,7 +165,8 @@ def index_many(petition_ids: list[int]) -> int:
         .only("id", "title", "content", "subject_name", "subject_organisation__name")
     )
     letters = _letters(petition_ids)
-    rows = [build_row(p, letters.get(p.pk, [])) for p in petitions]
+    paths = _involvement_paths(petition_ids)
+    rows = [build_row(p, letters.get(p.pk, []), paths.get(p.pk, [])) for p in petitions]
     with transaction.atomic():
         PetitionText.objects.filter(petition_id__in=petition_ids).delete()
         PetitionText.objects.bulk_create(rows, batch_size=500)

@@ -10,6 +10,15 @@ database-specific index over those columns is made by the migration:
   B, configuration ``simple`` — the text is already segmented) with a GIN index, ranked with
   ``ts_rank``.  Stored rather than an expression index: ranking reads the vector of every
   candidate, and an expression index would re-parse the text for each.
+
+``scopes`` names, as tokens ``§<id>``, every organisation on the tree path of any organisation
+involved in the petition (``petitions.Involvement``): exactly the scope roots whose staff may see
+it (``petitions.access``).  On PostgreSQL they are lexemes of ``document`` too, so "has the word
+and lies in my scope" is one intersection of two posting lists of the same GIN index instead of a
+join of the word's matches in the whole table with the scope's petitions (a common word at a
+million petitions: seconds).  The access rule itself is still applied on top; the tokens only
+narrow.  They are only ever added (an organisation that stops being involved leaves its token,
+which costs a little speed, never a result).
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ class PetitionText(models.Model):
     )
     title = models.TextField(default="")
     body = models.TextField(default="")
+    scopes = models.TextField(default="")
     indexed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

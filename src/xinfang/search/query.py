@@ -137,35 +137,41 @@ def tsquery_expression(parsed: ParsedQuery) -> str:
     return " & ".join("(" + " | ".join(alternative(a) for a in term) + ")" for term in parsed.terms)
 
 
-def matching(qs: QuerySet, parsed: ParsedQuery) -> QuerySet:
+def matching(qs: QuerySet, parsed: ParsedQuery, scope: int | None = None) -> QuerySet:
     """``qs`` narrowed to the petitions matching ``parsed``, annotated ``search_rank`` (higher is
     better).  A join with the index, so PostgreSQL can start from the GIN index for a rare word
-    and from the scope for a common one."""
+    and from the scope for a common one.
+
+    ``scope``: the id of the caller's scope root (``petitions.access.scope_root``).  On PostgreSQL
+    its token is ANDed into the match, so the GIN index itself returns only the matches inside the
+    scope (models.py, ``scopes``); ``qs`` must still be restricted — the token narrows, the access
+    rule decides."""
     table = qs.model._meta.db_table
     if connection.vendor == "postgresql":
         expr = tsquery_expression(parsed)
-        if is_common(expr):
-            # Ranking a common word reads the vector of every match in the table (tens of
-            # thousands at a million petitions) before the scope narrows them: order by the
-            # newest registration instead, a walk of the registration index that stops at the page.
-            return qs.extra(  # noqa: S610 - see below
-                tables=["search_petitiontext"],
-                where=[
-                    f"search_petitiontext.petition_id = {table}.id",
-                    "search_petitiontext.document @@ to_tsquery('simple'::regconfig, %s)",
-                ],
-                params=[expr],
-                select={"search_rank": "CAST(0 AS real)"},  # a constant: the order is the next keys
-            )
+        # The scope's token is cast, not parsed: to_tsquery would cut "§12" down to "12".
+        scoped = "(to_tsquery('simple'::regconfig, %s) && %s::tsquery)"
+        params = [expr, _scope_lexeme(scope)]
+        if scope is None:
+            scoped, params = "to_tsquery('simple'::regconfig, %s)", [expr]
+        where = [f"search_petitiontext.petition_id = {table}.id", f"search_petitiontext.document @@ {scoped}"]
         # ``extra``: the index table is no model relation of Petition's (the tsvector column and
         # the FTS5 table are unknown to the ORM); every value is a parameter, never formatted in.
+        if is_common(scoped, params):
+            # Ranking a common word reads the vector of every match in the scope before the
+            # page is cut: order by the newest registration instead, a walk of the registration
+            # index that stops at the page.
+            return qs.extra(  # noqa: S610
+                tables=["search_petitiontext"],
+                where=where,
+                params=params,
+                select={"search_rank": "CAST(0 AS real)"},  # a constant: the order is the next keys
+            )
         return qs.extra(  # noqa: S610
             tables=["search_petitiontext"],
-            where=[
-                f"search_petitiontext.petition_id = {table}.id",
-                "search_petitiontext.document @@ to_tsquery('simple'::regconfig, %s)",
-            ],
-            params=[expr],
+            where=where,
+            params=params,
+            # The rank is of the words alone (the scope's token is in every match).
             select={
                 "search_rank": "ts_rank(search_petitiontext.document, to_tsquery('simple'::regconfig, %s))"
             },
@@ -181,21 +187,27 @@ def matching(qs: QuerySet, parsed: ParsedQuery) -> QuerySet:
     )
 
 
+def _scope_lexeme(scope: int | None) -> str:
+    from .indexer import scope_token
+
+    return "'" + scope_token(int(scope or 0)) + "'"
+
+
 RELEVANCE_ORDER = ("-search_rank", "-registered_at", "-id")
 
 # A query PostgreSQL's statistics expect to match more than this many documents is "common".
 COMMON_ROWS = 5000
 
 
-def is_common(expr: str) -> bool:
+def is_common(tsquery: str, params: list[str]) -> bool:
     """Whether PostgreSQL's own statistics of the index (the most common lexemes, kept by ANALYZE)
-    expect ``expr`` to match more than ``COMMON_ROWS`` documents: a planning-only look, about a
-    millisecond, nothing is read."""
+    expect the SQL ``tsquery`` (with ``params``) to match more than ``COMMON_ROWS`` documents: a
+    planning-only look, about a millisecond, nothing is read."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "EXPLAIN (FORMAT JSON) SELECT 1 FROM search_petitiontext "
-            "WHERE document @@ to_tsquery('simple'::regconfig, %s)",
-            [expr],
+            # ``tsquery`` is one of matching()'s two constant fragments; the values are parameters.
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_petitiontext WHERE document @@ {tsquery}",  # noqa: S608
+            params,
         )
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):
@@ -205,13 +217,23 @@ def is_common(expr: str) -> bool:
     return float(plan[0]["Plan"]["Plan Rows"]) > COMMON_ROWS
 
 
-def apply_search(qs: QuerySet, text: str) -> QuerySet:
-    """The text search behind ``PetitionFilter.q`` (registered in ``apps.ready``).  Raises
-    ``QueryTooWeak`` for a query with nothing specific enough to look for."""
+def apply_search(qs: QuerySet, text: str, actor: Any = None) -> QuerySet:
+    """The text search behind ``PetitionFilter.q`` (registered in ``apps.ready``), within the
+    scope of ``actor`` (``qs`` is already restricted to it).  Raises ``QueryTooWeak`` for a
+    query with nothing specific enough to look for."""
     parsed = parse(text)
     if parsed.empty:
         raise QueryTooWeak(_("请输入更具体的关键词"))
-    return matching(qs, parsed)
+    return matching(qs, parsed, scope=scope_of(actor))
+
+
+def scope_of(actor: Any) -> int | None:
+    """The id of ``actor``'s scope root, or None (no organisation: the restricted ``qs`` is empty
+    or the caller is no person)."""
+    from xinfang.petitions.access import scope_root
+
+    org = getattr(actor, "organisation", None) if actor is not None else None
+    return scope_root(org).pk if org is not None else None
 
 
 # --- highlighting -----------------------------------------------------------------------------

@@ -15,7 +15,9 @@ def on_petition_saved(
 ) -> None:
     if kwargs.get("raw"):
         return  # loading a fixture: the reindex command indexes those
-    if created or update_fields is None or indexer.TEXT_FIELDS.intersection(update_fields):
+    if created:
+        indexer.index_petition(instance, created=True)
+    elif update_fields is None or indexer.TEXT_FIELDS.intersection(update_fields):
         indexer.index_petition(instance)
 
 
@@ -23,3 +25,13 @@ def on_letter_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) ->
     if kwargs.get("raw"):
         return
     indexer.index_petition(instance.petition)
+
+
+def on_involvement_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A newly involved organisation (an assignment, a forward, supervision, a review body): its
+    staff may now see the petition, so its scope tokens join the index row (models.py)."""
+    if kwargs.get("raw") or not created:
+        return
+    if instance.reason == "office":
+        return  # written at registration, right after the index row that already holds its path
+    indexer.add_scope(instance.petition_id, instance.organisation_path)
