@@ -66,7 +66,8 @@ def text_petitioner(petition: Petition, action: str, event: Any) -> int:
     code = PETITIONER_SMS.get(action)
     if code is None:
         return 0
-    organisation = engine.handling_organisation(petition)
+    # Just registered: no unit yet, the registering office handles it (no assignment to read).
+    organisation = petition.office if action == "register" else engine.handling_organisation(petition)
     if action == "review":
         appeal = petition.appeals.order_by("-pk").select_related("body").first()
         organisation = appeal.body if appeal is not None else organisation

@@ -33,5 +33,11 @@ def days_of(petition: Petition) -> set[Any]:
     return days
 
 
-def on_transition(sender: Any, *, petition: Petition, **kwargs: Any) -> None:
+def on_transition(sender: Any, *, petition: Petition, action: str = "", **kwargs: Any) -> None:
+    if action == "register":
+        # A petition just registered has no letter, evaluation or appeal, and its one deadline
+        # record is due on its own due date: its days are known without reading (four statements
+        # fewer in every registration).
+        mark_days({timezone.localdate(), petition.received_on, petition.concluded_on, petition.due_on})
+        return
     mark_days(days_of(petition))
