@@ -147,7 +147,7 @@ def measure(repeat: int) -> int:
 
     def page(user: User, q: str) -> Callable[[], object]:
         def run() -> object:
-            qs = PetitionFilter(q=q).apply(Petition.objects.restrict(user))
+            qs = PetitionFilter(q=q, actor=user).apply(Petition.objects.restrict(user))
             paged = CappedPaginator(
                 qs.select_related("category", "locality", "office", "handler"), 30
             ).get_page(1)
