@@ -3,9 +3,11 @@ PostgreSQL made lexemes of ``document``.
 
 PostgreSQL cannot change a generated column's expression: ``document`` is dropped, the tokens are
 written while no generated column has to be recomputed, and ``document`` is added again with them
-(one rewrite of the table and one build of the GIN index: minutes at a million petitions —
-docs/deployment.md, "Upgrading").  The tokens are cast with ``array_to_tsvector``, never parsed:
-``to_tsvector`` would cut ``§12`` down to ``12``, which a search for the digits 12 would match."""
+(one rewrite of the table and one build of the GIN index: 5 minutes at a million petitions —
+docs/deployment.md, "Upgrading").  A path's parts are zero-padded (``00000005/``): the tokens are
+the ids as numbers (``§5``), as ``indexer.scope_tokens`` writes them.  They are cast with
+``array_to_tsvector``, never parsed: ``to_tsvector`` would cut ``§12`` down to ``12``, which a
+search for the digits 12 would match."""
 
 import importlib
 
@@ -14,7 +16,7 @@ from django.db import migrations, models
 POSTGRES_FILL = """
 UPDATE search_petitiontext s SET scopes = x.tokens
 FROM (
-    SELECT i.petition_id, string_agg(DISTINCT '§' || o.id, ' ') AS tokens
+    SELECT i.petition_id, string_agg(DISTINCT '§' || o.id::bigint, ' ') AS tokens
     FROM petitions_involvement i
     CROSS JOIN LATERAL unnest(string_to_array(trim(both '/' from i.organisation_path), '/')) AS o(id)
     WHERE o.id <> ''
