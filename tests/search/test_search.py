@@ -315,3 +315,61 @@ def test_the_migration_fills_the_scopes_as_the_indexer_writes_them(world):
     migration.forwards(apps, Editor())
     assert set(PetitionText.objects.get(petition_id=petition.pk).scopes.split()) == written
     assert found(world.handler_a, "冬瓜棚") == [petition.number]
+
+
+# --- the scope in the index (PostgreSQL: the search reads the scope from its own index) ---------
+
+
+def test_the_search_does_not_join_the_scope_and_keeps_every_rule(world):
+    """On PostgreSQL the scope's token replaces the restriction's semi-join with the involvements
+    (access.without_scope_join); the accused and recusals still apply (tests above), and the
+    other county, the unit before and after its assignment, the city: as the rule says."""
+    from django.db import connection
+
+    mine = new_registration(world, title="葫芦瓢", content="葫芦瓢破损").petition
+    theirs = new_registration(
+        world, world.b.office, world.intake_b, world.b.township, title="葫芦瓢", content="葫芦瓢"
+    ).petition
+    qs = PetitionFilter(q="葫芦瓢", actor=world.intake_a).apply(Petition.objects.restrict(world.intake_a))
+    sql = str(qs.query)
+    if connection.vendor == "postgresql":
+        assert "petitions_involvement" not in sql and "§" in str(qs.query.sql_with_params()[1])
+    assert list(qs.values_list("number", flat=True)) == [mine.number]
+    assert found(world.intake_b, "葫芦瓢") == [theirs.number]
+    assert set(found(world.city_supervisor, "葫芦瓢")) == {mine.number, theirs.number}
+    assert found(world.handler_a, "葫芦瓢") == []
+    to_accepted(world, mine.number)
+    assert found(world.handler_a, "葫芦瓢") == [mine.number]
+
+
+def test_a_recused_clerk_does_not_find_it(world):
+    from xinfang.petitions.models import Recusal
+
+    petition = new_registration(world, title="茄子地", content="茄子地被占").petition
+    assert found(world.intake_a, "茄子地") == [petition.number]
+    Recusal.objects.create(
+        petition=petition, user=world.intake_a, reason="亲属关系", decided_by=world.supervisor_a
+    )
+    assert found(world.intake_a, "茄子地") == []
+
+
+def test_a_deleted_involvement_takes_its_token_away(world):
+    from xinfang.petitions.models import Involvement
+
+    petition = new_registration(world, title="蒜苗", content="蒜苗被踩").petition
+    to_accepted(world, petition.number)
+    assert found(world.handler_a, "蒜苗") == [petition.number]
+    Involvement.objects.filter(petition=petition, organisation=world.a.department).delete()
+    assert _scope_ids(petition) == _path_ids(world.a.office)
+    assert found(world.handler_a, "蒜苗") == []
+
+
+def test_without_scope_join_leaves_another_scope_alone(world):
+    from xinfang.petitions.access import without_scope_join
+
+    qs = Petition.objects.restrict(world.intake_a)
+    assert without_scope_join(qs, world.b.government).query.where.children == qs.query.where.children
+    assert (
+        len(without_scope_join(qs, world.a.government).query.where.children)
+        == len(qs.query.where.children) - 1
+    )

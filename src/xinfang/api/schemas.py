@@ -235,7 +235,9 @@ class PetitionSummaryOut(Schema):
 
 
 class PetitionPageOut(Schema):
-    count: int = Field(description="符合条件的总数；超过10000时为10000，见 count_exact")
+    count: int = Field(
+        description="符合条件的总数；超过10000时为10000（按 q 全文检索时超过1000为1000），见 count_exact"
+    )
     count_exact: bool = Field(description="count 是否为精确总数（为 false 时请缩小筛选范围）")
     limit: int
     offset: int

@@ -13,6 +13,10 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
+# A full-text search's count stops sooner: its matches are read from the search index and checked
+# one by one, so counting to 10,000 costs ten times the page; nobody reads past a thousand hits
+# of a search — they add a word instead.
+SEARCH_COUNT_CAP = 1_000
 
 
 def capped_count(qs: QuerySet, cap: int | None = None) -> tuple[int, bool]:

@@ -57,6 +57,41 @@ def restrict_petitions(qs: PetitionQuerySet, user: Any, action: str = "view") ->
     return qs.filter(pk__in=visible).exclude(accused_me).exclude(pk__in=recused)
 
 
+def without_scope_join(qs: PetitionQuerySet, root: Organisation) -> PetitionQuerySet:
+    """``qs`` (restricted by ``restrict_petitions``) without the semi-join of the scope rooted at
+    ``root`` — for a caller that puts the same condition into an index it already reads: the full-
+    text search ANDs the scope's token into its match (``search.indexer.scope_tokens``: one
+    token per organisation on the tree path of every involved organisation, written and removed
+    with the involvements, so "the token is in the row" holds exactly when "an involvement lies in
+    the subtree" does).  Every other condition of the rule (the accused, recusals) stays.  When
+    the join is not found exactly once, ``qs`` is returned unchanged: the rule is never loosened
+    by guessing."""
+    from django.db.models.lookups import In, StartsWith
+
+    from .models import Involvement
+
+    def is_scope_join(node: Any) -> bool:
+        if not (isinstance(node, In) and getattr(node.lhs, "target", None) is not None):
+            return False
+        inner = getattr(node.rhs, "model", None) is Involvement and node.rhs.where.children
+        return (
+            node.lhs.target.primary_key
+            and bool(inner)
+            and len(inner) == 1
+            and isinstance(inner[0], StartsWith)
+            and inner[0].lhs.target.name == "organisation_path"
+            and inner[0].rhs == root.path
+        )
+
+    where = qs.query.where
+    found = [child for child in where.children if is_scope_join(child)]
+    if len(found) != 1 or where.connector != "AND" or where.negated:
+        return qs
+    clone = qs.all()
+    clone.query.where.children = [c for c in clone.query.where.children if not is_scope_join(c)]
+    return clone
+
+
 def scope_root(org: Organisation) -> Organisation:
     """The top of the subtree whose petitions the staff of ``org`` see."""
     if org.kind == OrganisationKind.PETITION_OFFICE and org.parent_id is not None:

@@ -7,7 +7,7 @@ class SearchConfig(AppConfig):
     verbose_name = _("全文检索")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_delete, post_save
 
         from xinfang.audit import labels
         from xinfang.petitions import filtersets
@@ -15,7 +15,12 @@ class SearchConfig(AppConfig):
         from xinfang.workflow.models import DecisionLetter
 
         from . import query
-        from .receivers import on_involvement_saved, on_letter_saved, on_petition_saved
+        from .receivers import (
+            on_involvement_deleted,
+            on_involvement_saved,
+            on_letter_saved,
+            on_petition_saved,
+        )
 
         # The audit page's Chinese for this app's codes (the look-up by person is itself audited).
         labels.register(
@@ -30,7 +35,11 @@ class SearchConfig(AppConfig):
         # The index row is written in the transaction of the write (receivers.py).
         post_save.connect(on_petition_saved, sender=Petition, dispatch_uid="xinfang.search.petition")
         post_save.connect(on_letter_saved, sender=DecisionLetter, dispatch_uid="xinfang.search.letter")
+        # The scope tokens follow the involvements (models.py, ``scopes``).
         post_save.connect(on_involvement_saved, sender=Involvement, dispatch_uid="xinfang.search.involvement")
+        post_delete.connect(
+            on_involvement_deleted, sender=Involvement, dispatch_uid="xinfang.search.involvement_deleted"
+        )
         # The queue's and the API's ``q`` (petitions is floor 2 and cannot import this app).
         filtersets.register_text_search(query.apply_search, query.highlight_petitions)
         filtersets.register_person_search(query.apply_person_search)

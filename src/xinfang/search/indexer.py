@@ -100,15 +100,18 @@ def build_row(
 def index_petition(petition: Petition, *, created: bool = False) -> None:
     """(Re)write the index row of one petition, inside the caller's transaction.
 
-    ``created``: the petition was inserted just now, so it has no letters, no involvement but its
-    registering office's (written after it: its path is taken from the office) and no index row —
-    one INSERT, nothing read (registration's statements, docs/performance.md)."""
+    ``created``: the petition was inserted just now, so it has no letters, no involvement yet and
+    no index row — one INSERT, nothing read (registration's statements, docs/performance.md).  Its
+    scope tokens come with its involvements (``add_scope``), the registering office's first."""
     if created:
-        row = build_row(petition, paths=[_office_path(petition)])
+        row = build_row(petition)
         PetitionText.objects.create(
-            petition_id=petition.pk, title=row.title, body=row.body, scopes=row.scopes,
-            indexed_at=row.indexed_at,
-        )  # fmt: skip
+            petition_id=petition.pk, title=row.title, body=row.body, scopes="", indexed_at=row.indexed_at
+        )
+        # What add_scope may trust without reading the row again — until the commit, after which
+        # another transaction may add tokens.
+        petition._search_scopes = ""
+        transaction.on_commit(lambda: petition.__dict__.pop("_search_scopes", None))
         return
     letters = _letters([petition.pk]).get(petition.pk, [])
     row = build_row(petition, letters)
@@ -116,43 +119,50 @@ def index_petition(petition: Petition, *, created: bool = False) -> None:
         title=row.title, body=row.body, indexed_at=row.indexed_at
     )
     if not updated:
-        paths = [*_involvement_paths([petition.pk]).get(petition.pk, []), _office_path(petition)]
+        paths = _involvement_paths([petition.pk]).get(petition.pk, [])
         PetitionText.objects.create(
             petition_id=petition.pk, title=row.title, body=row.body, scopes=scope_tokens(paths),
             indexed_at=row.indexed_at,
         )  # fmt: skip
 
 
-def _office_path(petition: Petition) -> str:
-    office = Petition.office.field.get_cached_value(petition, default=None)  # type: ignore[attr-defined]
-    if office is not None:
-        return office.path
-    from xinfang.organisations.models import Organisation
-
-    return Organisation.objects.filter(pk=petition.office_id).values_list("path", flat=True).first() or ""
+def _merged(tokens: set[str]) -> str:
+    return " ".join(sorted(tokens, key=lambda token: int(token.removeprefix(SCOPE_MARK))))
 
 
-def add_scope(petition_id: int, organisation_path: str) -> None:
+def add_scope(petition: Petition, organisation_path: str) -> None:
     """Add the tokens of a newly involved organisation to the petition's index row (inside the
-    caller's transaction; the row is locked while read, so two involvements added at once both
-    land).  Nothing is written when the tokens are there already (the usual case: a unit under
-    the same county)."""
+    caller's transaction).  The row is locked while read, so two involvements added at once both
+    land; nothing is written when the tokens are there already (a unit under the same county).
+    A row this process has just written (registration) is not read again."""
     wanted = set(scope_tokens([organisation_path]).split())
     if not wanted:
         return
-    current = (
-        PetitionText.objects.select_for_update()
-        .filter(petition_id=petition_id)
-        .values_list("scopes", flat=True)
-        .first()
-    )
+    known = getattr(petition, "_search_scopes", None)
+    current = known
     if current is None:
-        return  # not indexed yet: the reindex reads every involvement
+        current = (
+            PetitionText.objects.select_for_update()
+            .filter(petition_id=petition.pk)
+            .values_list("scopes", flat=True)
+            .first()
+        )
+        if current is None:
+            return  # not indexed yet: the reindex reads every involvement
     have = set(current.split())
     if wanted <= have:
         return
-    merged = " ".join(sorted(have | wanted, key=lambda token: int(token.removeprefix(SCOPE_MARK))))
-    PetitionText.objects.filter(petition_id=petition_id).update(scopes=merged)
+    merged = _merged(have | wanted)
+    PetitionText.objects.filter(petition_id=petition.pk).update(scopes=merged)
+    if known is not None:
+        petition._search_scopes = merged
+
+
+def remove_scope(petition_id: int) -> None:
+    """An involvement was deleted: the row's tokens become those of the involvements left (they
+    must name exactly who may see the petition: ``petitions.access.without_scope_join``)."""
+    paths = _involvement_paths([petition_id]).get(petition_id, [])
+    PetitionText.objects.filter(petition_id=petition_id).update(scopes=scope_tokens(paths))
 
 
 def index_many(petition_ids: list[int]) -> int:

@@ -32,6 +32,10 @@ def on_involvement_saved(sender: Any, instance: Any, created: bool, **kwargs: An
     staff may now see the petition, so its scope tokens join the index row (models.py)."""
     if kwargs.get("raw") or not created:
         return
-    if instance.reason == "office":
-        return  # written at registration, right after the index row that already holds its path
-    indexer.add_scope(instance.petition_id, instance.organisation_path)
+    indexer.add_scope(instance.petition, instance.organisation_path)
+
+
+def on_involvement_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """No code deletes an involvement today; if one ever does, the tokens follow (they must name
+    exactly who may see the petition)."""
+    indexer.remove_scope(instance.petition_id)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Header, Query, Router, Status
 from ninja.files import UploadedFile
 
-from xinfang.core.pagination import capped_count
+from xinfang.core.pagination import SEARCH_COUNT_CAP, capped_count
 from xinfang.core.replica import stale_ok
 from xinfang.organisations.choices import RoleCode
 from xinfang.petitions.filtersets import SearchRefused
@@ -92,7 +92,7 @@ def list_petitions(request: HttpRequest, filters: Query[PetitionFilters]) -> dic
             raise PermissionError(exc.message) from exc
         raise DjangoValidationError({"q": [exc.message]}) from exc
     page = list(qs[filters.offset : filters.offset + filters.limit])
-    count, exact = capped_count(qs)
+    count, exact = capped_count(qs, SEARCH_COUNT_CAP if filters.q else None)
     if filters.q:
         highlight_petitions(page, filters.q)
     return {
