@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/search_recall.py          # every message of ../shared/data/complaints/train.csv
     .venv/bin/python bench/search_recall.py --limit 200 --seed 7
+    .venv/bin/python bench/search_recall.py --postgres     # on PostgreSQL (xinfang_bench_recall, dropped)
 
 The messages (see ../shared/data/README.md) are public posts whose licence is unknown: they are
 read from ``../shared/data/complaints/train.csv`` at run time and NEVER copied into the
 repository; when the file is absent this script says so and exits 0.
 
 It registers every message through the registration service (``workflow.services.register``)
-into a fresh SQLite database under a temporary directory, as two counties' offices, then for every
+into a fresh SQLite database under a temporary directory (or, with ``--postgres``, a fresh
+PostgreSQL database, dropped afterwards), as two counties' offices, then for every
 message picks a distinctive word (one that occurs in at most ``--max-df`` messages, two characters
 or more, not a stop word) from a random part of the body, and one from the title, and checks that
 the message is among the results of the queue's search for that word, as a clerk of the office
@@ -32,6 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "complaints" / "train.csv"
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_DB = "xinfang_bench_recall"
 
 
 def main() -> int:
@@ -44,6 +48,7 @@ def main() -> int:
     parser.add_argument(
         "--max-df", type=int, default=3, help="a distinctive word is in at most this many messages"
     )
+    parser.add_argument("--postgres", action="store_true", help="measure on PostgreSQL instead of SQLite")
     args = parser.parse_args()
     if not args.file.exists():
         print(f"{args.file} is not there: nothing to measure (the data set is not part of the repository).")
@@ -51,9 +56,17 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="xinfang-recall-")
     from cryptography.fernet import Fernet
 
+    database = f"sqlite:///{tmp}/recall.sqlite3"
+    if args.postgres:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{PG_DB}"')
+        database = f"{PG_SERVER}/{PG_DB}"
     os.environ.update(
         {
-            "DATABASE_URL": f"sqlite:///{tmp}/recall.sqlite3",
+            "DATABASE_URL": database,
             "XINFANG_ENV_FILE": "/dev/null",
             "DEBUG": "1",
             "SECRET_KEY": secrets.token_urlsafe(50),
@@ -70,7 +83,17 @@ def main() -> int:
     from django.core.management import call_command
 
     call_command("migrate", "--noinput", verbosity=0)
-    return measure(args)
+    try:
+        return measure(args)
+    finally:
+        if args.postgres:
+            from django.db import connections
+
+            connections.close_all()
+            import psycopg
+
+            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
 
 
 def measure(args: argparse.Namespace) -> int:

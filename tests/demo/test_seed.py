@@ -358,6 +358,18 @@ def test_deferred_indexes_come_back_identical(db):
     # then the schema is the same and the data are whole
     assert result.deferred_indexes
     assert schema_of_seeded_tables() == before
+    # and a partitioned table's indexes (the timeline) are valid and on every partition: its
+    # definition reads back as "ON ONLY", which alone builds an invalid index on the parent only
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid")
+        assert cursor.fetchall() == []
+        cursor.execute(
+            "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'petitions_petitionevent'::regclass AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indkey[0] = ("
+            "   SELECT attnum FROM pg_attribute WHERE attrelid = c.oid AND attname = 'petition_id'))"
+        )
+        assert cursor.fetchone()[0] == 0  # every month can be searched by petition
     assert Involvement.objects.filter(reason=InvolvementReason.OFFICE).count() == 120
     assert_numbers_gap_free()
 

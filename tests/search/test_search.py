@@ -373,3 +373,35 @@ def test_without_scope_join_leaves_another_scope_alone(world):
         len(without_scope_join(qs, world.a.government).query.where.children)
         == len(qs.query.where.children) - 1
     )
+
+
+# --- a word's own token first, its bigram chain only when the token is absent --------------------
+
+
+def test_a_word_held_as_a_token_is_searched_as_the_token_alone(world):
+    new_registration(world, title="扬尘", content="建筑工地扬尘严重。")
+    parsed = query.word_first(query.parse("建筑工地"), query.scope_of(world.intake_a))
+    assert parsed.terms == [[[["建筑工地"]]]]
+
+
+def test_a_word_no_document_holds_as_a_token_keeps_its_bigram_chain(world):
+    # jieba cuts 长江大桥 whole (and 长江, 大桥): no document holds 江大桥 as a token.
+    target = new_registration(world, title="桥", content="南京市长江大桥维修封路。").petition
+    scope = query.scope_of(world.intake_a)
+    parsed = query.word_first(query.ParsedQuery(terms=[query._word_term("江大桥")]), scope)
+    assert parsed.terms == [[[["江大桥"]], [["江大", "大桥"]]]]  # the token, or the chain
+    restricted = Petition.objects.restrict(world.intake_a)
+    assert list(query.matching(restricted, parsed, scope).values_list("number", flat=True)) == [target.number]
+
+
+def test_the_token_probe_looks_inside_the_scope_on_postgresql(world):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's index has no scope tokens: its probe is of the whole index")
+    new_registration(
+        world, world.b.office, world.intake_b, world.b.township, title="扬尘", content="建筑工地扬尘严重。"
+    )
+    word = query.parse("建筑工地")
+    assert len(query.word_first(word, query.scope_of(world.intake_a)).terms[0]) == 2
+    assert query.word_first(word, query.scope_of(world.intake_b)).terms == [[[["建筑工地"]]]]

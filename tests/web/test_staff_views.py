@@ -350,19 +350,22 @@ def test_secadmin_requests_a_token_another_approves_it_sees_it_once_and_revokes_
 
 
 def test_queue_count_stops_at_the_cap(client, world, monkeypatch):
-    """Past the cap the queue says "more than N" instead of counting every row in scope."""
+    """Past the cap (QUEUE_COUNT_CAP, 1,000) the queue says "more than N" instead of counting every
+    row in scope."""
     from xinfang.core import pagination
+    from xinfang.petitions import views
 
+    assert views.QUEUE_COUNT_CAP == pagination.QUEUE_COUNT_CAP == 1000
     for _ in range(4):
         register(world.a.office, world.intake_a, world.a.township)
     client.force_login(world.intake_a)
-    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    monkeypatch.setattr(views, "QUEUE_COUNT_CAP", 3)
     response = client.get(reverse("petitions:queue"))
     assert response.context["page"].paginator.count == 3
     assert "超过 3 件" in response.content.decode()
     api = client.get("/api/v1/petitions", HTTP_AUTHORIZATION="Bearer none")
     assert api.status_code == 401
-    monkeypatch.setattr(pagination, "COUNT_CAP", 4)
+    monkeypatch.setattr(views, "QUEUE_COUNT_CAP", 4)
     response = client.get(reverse("petitions:queue"))
     assert response.context["page"].paginator.count_exact and "共 4 件" in response.content.decode()
 

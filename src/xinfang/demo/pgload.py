@@ -68,7 +68,10 @@ def restore_secondary(deferred: _Deferred) -> None:
         # More sort memory for the index builds, for this transaction only.
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for _name, definition in deferred.indexes:
-            cursor.execute(definition)
+            # A partitioned table's index reads back as "ON ONLY parent": so made, it is INVALID
+            # and exists on no partition (every look-up of the timeline by petition became a scan
+            # of every month).  Without ONLY it is built on each partition too.
+            cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
         for table, name, definition in deferred.foreign_keys:
             cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # back to how Django declares them all

@@ -21,7 +21,7 @@ from xinfang.audit.services import record_event
 from xinfang.core import page_memo
 from xinfang.core.decorators import role_required
 from xinfang.core.forms import add_service_errors
-from xinfang.core.pagination import SEARCH_COUNT_CAP, CappedPaginator
+from xinfang.core.pagination import QUEUE_COUNT_CAP, CappedPaginator
 from xinfang.core.replica import stale_ok
 from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
 from xinfang.workflow import services as workflow
@@ -147,7 +147,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     form, qs = queue_queryset(request)
     q = (form.cleaned_data.get("q") or "").strip() if form.is_valid() else ""
     sort = (form.cleaned_data.get("sort") if form.is_valid() else "") or ("relevance" if q else "due_on")
-    paginator = CappedPaginator(qs, QUEUE_PAGE_SIZE, cap=SEARCH_COUNT_CAP if q else None)
+    paginator = CappedPaginator(qs, QUEUE_PAGE_SIZE, cap=QUEUE_COUNT_CAP)
     if _section_label(form) and sort == "due_on":
         page = _section_page(paginator, request.GET.get("page"))
     else:
