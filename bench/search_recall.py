@@ -202,8 +202,10 @@ def measure(args: argparse.Namespace) -> int:
     print(f"refused as too weak: {refused}; found by the other county's clerk (must be 0): {leaks}")
     timings.sort()
     if timings:
+        from django.db import connection
+
         print(
-            f"search time on SQLite: p50 {timings[len(timings) // 2]:.1f} ms, "
+            f"search time on {connection.vendor}: p50 {timings[len(timings) // 2]:.1f} ms, "
             f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms"
         )
     if misses:
