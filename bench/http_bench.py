@@ -137,23 +137,29 @@ def staff_fixtures(args: argparse.Namespace) -> dict:
         "today": timezone.localdate().isoformat(),
     }
     with connection.cursor() as cur:
+        # Only the seeded petitions: W1 of earlier runs registered thousands of copies of one
+        # letter, whose words are neither rare nor a petition page worth measuring.
+        cur.execute("SELECT id FROM petitions_petition ORDER BY id OFFSET %s LIMIT 1", [args.petitions - 1])
+        seeded = (cur.fetchone() or [2**62])[0]
         # The county's richest petition: most timeline events (the page shows them all).
         cur.execute(
             """
             SELECT p.number FROM petitions_petition p
             JOIN petitions_petitionevent e ON e.petition_id = p.id
             WHERE p.office_id = %s AND p.id IN (
-                SELECT id FROM petitions_petition WHERE office_id = %s ORDER BY id DESC LIMIT 20000)
+                SELECT id FROM petitions_petition WHERE office_id = %s AND id <= %s
+                ORDER BY id DESC LIMIT 20000)
             GROUP BY p.id, p.number ORDER BY count(*) DESC, p.id DESC LIMIT 1
             """,
-            [office.pk, office.pk],
+            [office.pk, office.pk, seeded],
         )
         out["petition"] = cur.fetchone()[0]
         # The rare word: three characters from the text of recent petitions in scope (the seed's
         # names, places and companies), the one that matches fewest; the common word from a list.
         cur.execute(
-            "SELECT content FROM petitions_petition WHERE office_id = %s ORDER BY id DESC LIMIT 12",
-            [office.pk],
+            "SELECT content FROM petitions_petition WHERE office_id = %s AND id <= %s"
+            " ORDER BY id DESC LIMIT 12",
+            [office.pk, seeded],
         )
         rng = random.Random(12)
         candidates = []

@@ -97,22 +97,8 @@ def build_row(
     )
 
 
-def index_petition(petition: Petition, *, created: bool = False) -> None:
-    """(Re)write the index row of one petition, inside the caller's transaction.
-
-    ``created``: the petition was inserted just now, so it has no letters, no involvement yet and
-    no index row — one INSERT, nothing read (registration's statements, docs/performance.md).  Its
-    scope tokens come with its involvements (``add_scope``), the registering office's first."""
-    if created:
-        row = build_row(petition)
-        PetitionText.objects.create(
-            petition_id=petition.pk, title=row.title, body=row.body, scopes="", indexed_at=row.indexed_at
-        )
-        # What add_scope may trust without reading the row again — until the commit, after which
-        # another transaction may add tokens.
-        petition._search_scopes = ""
-        transaction.on_commit(lambda: petition.__dict__.pop("_search_scopes", None))
-        return
+def index_petition(petition: Petition) -> None:
+    """(Re)write the index row of one petition, inside the caller's transaction."""
     letters = _letters([petition.pk]).get(petition.pk, [])
     row = build_row(petition, letters)
     updated = PetitionText.objects.filter(petition_id=petition.pk).update(
@@ -124,6 +110,29 @@ def index_petition(petition: Petition, *, created: bool = False) -> None:
             petition_id=petition.pk, title=row.title, body=row.body, scopes=scope_tokens(paths),
             indexed_at=row.indexed_at,
         )  # fmt: skip
+        _remember(petition, scope_tokens(paths))
+
+
+def petition_created(petition: Petition) -> None:
+    """A petition was just inserted: its row waits for its first involvement (``add_scope``), so
+    it is written once, with its scope — one INSERT, one GIN insertion, nothing read.  Until then
+    nobody may see the petition (the scope is its involvements), so nobody can miss it in a
+    search either; one that never gets an involvement is indexed by ``search_reindex``."""
+    petition._search_pending = True
+    transaction.on_commit(lambda: _forget(petition))
+
+
+def _remember(petition: Petition, scopes: str) -> None:
+    """What ``add_scope`` may trust without reading the row again — until the commit, after which
+    another transaction may add tokens."""
+    petition._search_pending = False
+    petition._search_scopes = scopes
+    transaction.on_commit(lambda: _forget(petition))
+
+
+def _forget(petition: Petition) -> None:
+    petition.__dict__.pop("_search_pending", None)
+    petition.__dict__.pop("_search_scopes", None)
 
 
 def _merged(tokens: set[str]) -> str:
@@ -136,6 +145,15 @@ def add_scope(petition: Petition, organisation_path: str) -> None:
     land; nothing is written when the tokens are there already (a unit under the same county).
     A row this process has just written (registration) is not read again."""
     wanted = set(scope_tokens([organisation_path]).split())
+    if getattr(petition, "_search_pending", False):
+        # The registration's first involvement: the row, whole, with its scope (no letters yet).
+        row = build_row(petition, paths=[organisation_path])
+        PetitionText.objects.create(
+            petition_id=petition.pk, title=row.title, body=row.body, scopes=row.scopes,
+            indexed_at=row.indexed_at,
+        )  # fmt: skip
+        _remember(petition, row.scopes)
+        return
     if not wanted:
         return
     known = getattr(petition, "_search_scopes", None)

@@ -16,7 +16,7 @@ def on_petition_saved(
     if kwargs.get("raw"):
         return  # loading a fixture: the reindex command indexes those
     if created:
-        indexer.index_petition(instance, created=True)
+        indexer.petition_created(instance)
     elif update_fields is None or indexer.TEXT_FIELDS.intersection(update_fields):
         indexer.index_petition(instance)
 
