@@ -110,7 +110,7 @@ def index_petition(petition: Petition) -> None:
             petition_id=petition.pk, title=row.title, body=row.body, scopes=scope_tokens(paths),
             indexed_at=row.indexed_at,
         )  # fmt: skip
-        _remember(petition, scope_tokens(paths))
+        petition._search_pending = False  # written: the first involvement must not insert it again
 
 
 def petition_created(petition: Petition) -> None:
@@ -119,15 +119,14 @@ def petition_created(petition: Petition) -> None:
     nobody may see the petition (the scope is its involvements), so nobody can miss it in a
     search either; one that never gets an involvement is indexed by ``search_reindex``."""
     petition._search_pending = True
+    # Both marks are forgotten at the commit: afterwards another transaction may add tokens.
     transaction.on_commit(lambda: _forget(petition))
 
 
 def _remember(petition: Petition, scopes: str) -> None:
-    """What ``add_scope`` may trust without reading the row again — until the commit, after which
-    another transaction may add tokens."""
+    """What ``add_scope`` may trust without reading the row again, in this transaction."""
     petition._search_pending = False
     petition._search_scopes = scopes
-    transaction.on_commit(lambda: _forget(petition))
 
 
 def _forget(petition: Petition) -> None:
