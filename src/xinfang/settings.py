@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "xinfang.core.cache_control.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Just inside the sessions: renews the idle expiry at most once a minute (docs/security.md).
+    "xinfang.accounts.middleware.IdleRenewalMiddleware",
     "xinfang.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -197,6 +199,11 @@ if _replica_url := env.str("DATABASE_REPLICA_URL", default=""):
 # Throttles (portal, API) count in the cache: it must be shared by every web process.  The
 # database cache works everywhere out of the box; large deployments point CACHE_URL at Redis.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://xinfang_cache")}
+# With a real cache (Redis), sessions are read from it and written through to the database
+# (cached_db): a page view then costs no session query.  With the database cache that would only
+# add a second write, so the plain database sessions stay.
+if CACHES["default"]["BACKEND"] != "django.core.cache.backends.db.DatabaseCache":
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 AUTH_USER_MODEL = "organisations.User"
 LOGIN_URL = "login"
@@ -218,11 +225,14 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions end after 30 idle minutes (等保 L3: automatic logout on timeout).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# Not every request: accounts.middleware.IdleRenewalMiddleware renews the expiry once a minute.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# Django's password check, with the user's organisation loaded with the user (accounts.backends).
+AUTHENTICATION_BACKENDS = ["xinfang.accounts.backends.StaffBackend"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 

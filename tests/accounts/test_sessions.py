@@ -100,3 +100,39 @@ def test_an_integration_token_ends_after_thirty_unused_days(api, world):
         assert api.get(LIST_URL, token=issued.token).status_code == 200
         clock.tick(dt.timedelta(days=31))
         assert api.get(LIST_URL, token=issued.token).status_code == 401
+
+
+def test_the_idle_expiry_is_renewed_at_most_once_a_minute(client, world):
+    """Issue #12 §3: the session row is not written on every page view, only when its expiry is
+    more than a minute old (accounts.middleware.IdleRenewalMiddleware)."""
+    from django.contrib.sessions.models import Session
+
+    start = timezone.now()
+    with freeze_time(start) as clock:
+        client.force_login(world.intake_a)
+        assert client.get(reverse("petitions:queue")).status_code == 200
+        renewed = Session.objects.get().expire_date
+        clock.tick(dt.timedelta(seconds=30))
+        assert client.get(reverse("petitions:queue")).status_code == 200
+        assert Session.objects.get().expire_date == renewed  # not written
+        clock.tick(dt.timedelta(seconds=31))
+        assert client.get(reverse("petitions:queue")).status_code == 200
+        assert Session.objects.get().expire_date == renewed + dt.timedelta(seconds=61)
+        # 29 minutes after the last renewal the session still stands; idle for 30 it ends
+        clock.tick(dt.timedelta(minutes=29))
+        assert client.get(reverse("petitions:queue")).status_code == 200
+        clock.tick(dt.timedelta(minutes=30, seconds=1))
+        assert client.get(reverse("petitions:queue")).status_code == 302
+
+
+def test_the_user_of_a_request_comes_with_the_organisation(client, world, django_assert_num_queries):
+    """accounts.backends.StaffBackend: the scope's organisation and its parent cost no query."""
+    from django.contrib.auth import get_user
+    from django.test import RequestFactory
+
+    client.force_login(world.intake_a)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    user = get_user(request)
+    with django_assert_num_queries(0):
+        assert user.organisation.parent is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.cache import cache
@@ -86,6 +87,48 @@ def test_detail_is_scoped_and_missing_equals_forbidden(client, world):
     assert forbidden.status_code == missing.status_code == 404
     # and the attachment and reveal routes too
     assert client.post(reverse("petitions:reveal", args=[petition.number])).status_code == 404
+
+
+# The tables of the petition page's panels (core.page_memo's probes): a petition with nothing in
+# them is shown without reading any of them on its own (issue #12 §3).
+PANEL_TABLES = (
+    "workflow_decisionletter", "workflow_appeal", "petitions_recusal", "supervision_supervisionnotice",
+    "documents_document", "leadership_leadercontract", "leadership_instruction",
+    "campaigns_campaigncase", "campaigns_reliefapplication", "exchange_referral",
+    "exchange_outboundreferral", "information_informationreport",
+)  # fmt: skip
+
+
+def test_the_petition_page_asks_no_empty_panel_for_its_rows(client, world):
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    client.force_login(world.intake_a)
+    url = reverse("petitions:detail", args=[petition.number])
+    client.get(url)  # the first request of a session renews it; count a later one
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    own = [q["sql"] for q in ctx.captured_queries]
+    # the table whose rows a statement loads (the page's own query names them all in its probes)
+    first = {m.group(1) for sql in own if (m := re.match(r'SELECT (?:DISTINCT )?"(\w+)"\.', sql))}
+    read = first & set(PANEL_TABLES)
+    assert read == set()
+    # one query for the petition and the answers of every probe; the rest: session, user, roles,
+    # four prefetches, the audit of the view, the bell, the routing proposal and the form choices
+    statements = [sql for sql in own if not sql.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    assert len(statements) <= 20, "\n".join(statements)
+
+
+def test_a_panel_with_rows_still_shows_them(client, world):
+    """The probe that finds rows answers nothing: the panel loads and shows them as before."""
+    from xinfang.petitions.models import Recusal
+
+    petition = register(world.a.office, world.intake_a, world.a.township).petition
+    Recusal.objects.create(
+        petition=petition, user=world.handler_a, reason="与信访人系亲属关系", decided_by=world.intake_a
+    )
+    client.force_login(world.intake_a)
+    page = client.get(reverse("petitions:detail", args=[petition.number])).content.decode()
+    assert "与信访人系亲属关系" in page
 
 
 def test_queue_lists_counts_and_searches_only_own_scope(client, world):

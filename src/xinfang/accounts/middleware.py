@@ -71,3 +71,31 @@ def _redirect(request: HttpRequest, target: str) -> HttpResponse:
     """To ``target``, remembering where the user was going (only a path of this site)."""
     wanted = request.get_full_path() if request.method == "GET" else ""
     return redirect(f"{target}?{urlencode({'next': wanted})}" if wanted else target)
+
+
+# The idle limit slides with activity, but writing the session on every request (Django's
+# SESSION_SAVE_EVERY_REQUEST) cost a database write per page view (issue #12 §3).  The expiry is
+# renewed at most once a minute instead: a session then ends between SESSION_COOKIE_AGE minus one
+# minute and SESSION_COOKIE_AGE after the last request, never later.
+SEEN_SESSION_KEY = "xf_seen"
+RENEW_AFTER_SECONDS = 60
+
+
+class IdleRenewalMiddleware:
+    """Renew a session's expiry (database row and cookie) when it was last renewed more than
+    ``RENEW_AFTER_SECONDS`` ago; a session changed by the view is saved anyway."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # An empty session has nothing to keep alive (and must not be created by this).
+        if session is not None and not session.is_empty():
+            now = int(time.time())
+            # the login saved the session with a fresh expiry: that counts as a renewal
+            seen = session.get(SEEN_SESSION_KEY) or session.get(LOGIN_AT_SESSION_KEY, 0)
+            if session.modified or now - seen >= RENEW_AFTER_SECONDS:
+                session[SEEN_SESSION_KEY] = now
+        return response

@@ -22,3 +22,14 @@ class CampaignsConfig(AppConfig):
         statuses = dict(CampaignStatus.choices)
         labels.register(actions=AUDIT_ACTIONS, values={"from": statuses, "to": statuses})
         worklists.register("campaigns", panels)
+        from django.db.models import OuterRef
+
+        from xinfang.core import page_memo
+
+        from .models import CampaignCase, ReliefApplication
+
+        # The petition page's campaigns panel asks nothing when there is neither (core.page_memo).
+        page_memo.probe_empty("campaign_cases", lambda: CampaignCase.objects.filter(petition=OuterRef("pk")))
+        page_memo.probe_empty(
+            "relief_applications", lambda: ReliefApplication.objects.filter(petition=OuterRef("pk"))
+        )

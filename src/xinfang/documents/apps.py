@@ -17,3 +17,19 @@ class DocumentsConfig(AppConfig):
         from .views import register_panel_links
 
         register_panel_links()  # the action panel's reply/review/recheck link to their document
+        from django.db.models import OuterRef
+
+        from xinfang.core import page_memo
+        from xinfang.workflow.models import ExtensionDecision, ExtensionRequest
+
+        from .models import Document
+
+        # No document, no approved extension: the page's document panel asks nothing of them.
+        page_memo.probe_empty("documents", lambda: Document.objects.filter(petition=OuterRef("pk")))
+        page_memo.probe_empty(
+            "approved_extension",
+            lambda: ExtensionRequest.objects.filter(
+                petition=OuterRef("pk"), decision=ExtensionDecision.APPROVED
+            ),
+            empty=lambda: None,
+        )

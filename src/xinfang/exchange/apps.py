@@ -16,6 +16,24 @@ class ExchangeConfig(AppConfig):
         from .panels import received_panel
 
         worklists.register("exchange", received_panel)
+        from django.db.models import OuterRef
+
+        from xinfang.core import page_memo
+
+        from .models import OutboundReferral, Peer, Referral
+
+        # The petition page's exchange panel asks nothing when there is nothing (core.page_memo).
+        page_memo.probe_empty(
+            "referral", lambda: Referral.objects.filter(petition=OuterRef("pk")), empty=lambda: None
+        )
+        page_memo.probe_empty(
+            "outbound_referrals", lambda: OutboundReferral.objects.filter(petition=OuterRef("pk"))
+        )
+        page_memo.probe_empty(
+            "open_peers",
+            lambda: Peer.objects.filter(is_enabled=True).exclude(base_url=""),
+            empty=lambda: False,
+        )
         labels.register(
             actions={
                 "exchange.peer_create": _("新增对接平台"),

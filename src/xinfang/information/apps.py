@@ -24,3 +24,14 @@ class InformationConfig(AppConfig):
             },
         )
         worklists.register("information", panels)
+        from django.db.models import OuterRef
+
+        from xinfang.core import page_memo
+
+        from .models import InformationReport
+
+        # No report draws on the petition: its page's information panel asks nothing (core.page_memo).
+        page_memo.probe_empty(
+            "information_reports",
+            lambda: InformationReport.petitions.through.objects.filter(petition_id=OuterRef("pk")),
+        )

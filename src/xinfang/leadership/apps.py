@@ -17,3 +17,14 @@ class LeadershipConfig(AppConfig):
 
         register_audit_labels()
         worklists.register("leadership", panels)
+        from django.db.models import OuterRef
+
+        from xinfang.core import page_memo
+
+        from .models import Instruction, LeaderContract
+
+        # The petition page's 包案/阅批 panel asks nothing when there is neither (core.page_memo).
+        page_memo.probe_empty(
+            "leader_contracts", lambda: LeaderContract.objects.filter(petition=OuterRef("pk"))
+        )
+        page_memo.probe_empty("instructions", lambda: Instruction.objects.filter(petition=OuterRef("pk")))

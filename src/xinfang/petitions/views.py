@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,6 +25,7 @@ from xinfang.core.pagination import QUEUE_COUNT_CAP, CappedPaginator
 from xinfang.core.replica import stale_ok
 from xinfang.organisations.choices import CASEWORK_ROLES, RoleCode
 from xinfang.workflow import services as workflow
+from xinfang.workflow.engine import may_change_key
 
 from .access import PetitionNotFound, access_petition
 from .attachments import open_plaintext
@@ -333,15 +334,25 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             Prefetch("events", queryset=PetitionEvent.objects.select_related("actor", "organisation")),
         )
     )
+    # What the panels would ask one by one, asked here: may the user change it, and which panels
+    # have nothing to show (core.page_memo's probes).
+    petitions = page_memo.with_probes(petitions).annotate(
+        _may_change=Exists(Petition.objects.restrict(request.user, "change").filter(pk=OuterRef("pk")))
+    )
     petition = petitions.filter(number=number).first()
     if petition is None:
         raise Http404(_("信访事项不存在或无权查看。"))
     page_memo.enable(petition)
+    page_memo.seed(petition, may_change_key(request.user), petition.__dict__.pop("_may_change"))
     # Opening the page shows personal data (names, masked numbers): logged, as every view of it is.
     record_view(user=request.user, petition=petition, via="web")
     new_code = request.session.pop("new_query_code", None)
     query_code = new_code[1] if new_code and new_code[0] == petition.number else None
-    repeats = petition.repeats.restrict(request.user).only("number", "title", "received_on")[:20]
+    repeats = page_memo.remember(
+        petition,
+        "repeats",
+        lambda: list(petition.repeats.restrict(request.user).only("number", "title", "received_on")[:20]),
+    )
     # Every other petition of the same people, in pages (issue #7 point 15).
     history = CappedPaginator(person_history(request.user, petition), REPEATS_PAGE_SIZE).get_page(
         request.GET.get("history_page")

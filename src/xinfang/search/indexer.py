@@ -65,8 +65,12 @@ SCOPE_MARK = "§"  # not a word character: no query word can become a scope toke
 def scope_tokens(paths: Iterable[str]) -> str:
     """The ``scopes`` of an index row (models.py): ``§<id>`` for every organisation on the tree
     paths (``/1/5/23/``) of the organisations involved, sorted, each once."""
-    ids = sorted({int(p) for path in paths for p in path.strip("/").split("/") if p})
-    return " ".join(f"{SCOPE_MARK}{i}" for i in ids)
+    return _joined({int(p) for path in paths for p in path.strip("/").split("/") if p})
+
+
+def _joined(ids: Iterable[int]) -> str:
+    """Scope tokens as the row holds them: sorted by organisation id, each once."""
+    return " ".join(f"{SCOPE_MARK}{i}" for i in sorted(set(ids)))
 
 
 def scope_token(organisation_id: int) -> str:
@@ -134,16 +138,11 @@ def _forget(petition: Petition) -> None:
     petition.__dict__.pop("_search_scopes", None)
 
 
-def _merged(tokens: set[str]) -> str:
-    return " ".join(sorted(tokens, key=lambda token: int(token.removeprefix(SCOPE_MARK))))
-
-
 def add_scope(petition: Petition, organisation_path: str) -> None:
     """Add the tokens of a newly involved organisation to the petition's index row (inside the
     caller's transaction).  The row is locked while read, so two involvements added at once both
     land; nothing is written when the tokens are there already (a unit under the same county).
     A row this process has just written (registration) is not read again."""
-    wanted = set(scope_tokens([organisation_path]).split())
     if getattr(petition, "_search_pending", False):
         # The registration's first involvement: the row, whole, with its scope (no letters yet).
         row = build_row(petition, paths=[organisation_path])
@@ -153,6 +152,7 @@ def add_scope(petition: Petition, organisation_path: str) -> None:
         )  # fmt: skip
         _remember(petition, row.scopes)
         return
+    wanted = set(scope_tokens([organisation_path]).split())
     if not wanted:
         return
     known = getattr(petition, "_search_scopes", None)
@@ -169,7 +169,7 @@ def add_scope(petition: Petition, organisation_path: str) -> None:
     have = set(current.split())
     if wanted <= have:
         return
-    merged = _merged(have | wanted)
+    merged = _joined(int(token.removeprefix(SCOPE_MARK)) for token in have | wanted)
     PetitionText.objects.filter(petition_id=petition.pk).update(scopes=merged)
     if known is not None:
         petition._search_scopes = merged

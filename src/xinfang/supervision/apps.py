@@ -35,3 +35,13 @@ class SupervisionConfig(AppConfig):
         transition_performed.connect(
             end_deadlines_of_ended_petition, dispatch_uid="xinfang.supervision.end_deadlines"
         )
+        # No notice on the petition: the page's supervision panel asks nothing (core.page_memo).
+        from django.db.models import OuterRef
+
+        from xinfang.core import page_memo
+
+        from .models import SupervisionNotice
+
+        page_memo.probe_empty(
+            "supervision_notices", lambda: SupervisionNotice.objects.filter(petition=OuterRef("pk"))
+        )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from xinfang.core import page_memo
 from xinfang.organisations.models import Organisation
 from xinfang.petitions.access import PetitionNotFound
 from xinfang.petitions.choices import FINAL_STATUSES, Conclusion, Status
@@ -120,6 +121,17 @@ class ActionForm(forms.Form):
         ]
         for name, make_field in EXTRA_FIELDS.items():
             self.fields[name] = make_field(petition)
+        if page_memo.active(petition):
+            # The petition page renders one form per action; their lists are read once, not once
+            # per form (a posted form is built outside the page and validates on the querysets).
+            for name in ("unit", "subject_organisation", "into", "handler"):
+                self.fields[name].choices = _read_once(petition, name, self.fields[name].choices)
+
+
+def _read_once(petition: Petition, name: str, choices: Any) -> Callable[[], list[Any]]:
+    """``choices`` as a callable (still read only when a form shows the field) whose rows are read
+    once per petition page.  Not ``list(choices)``: a model field's choices would count first."""
+    return lambda: page_memo.remember(petition, ("action_choices", name), lambda: [c for c in choices])  # noqa: C416
 
 
 MERGE_CANDIDATES = 50  # the newest; a person with more open petitions is a case for the supervisor

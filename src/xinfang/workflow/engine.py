@@ -111,7 +111,13 @@ def handling_organisation(petition: Petition) -> Organisation:
 
 def acting_side(petition: Petition, user: Any) -> set[str]:
     """The sides ``user`` acts for on ``petition``: the registering office, the open unit, the
-    handling body (unit or office), and the leader line of the handling body."""
+    handling body (unit or office), and the leader line of the handling body.  Asked once per
+    petition page (its action panel and its single-action links ask it both)."""
+    key = ("acting_side", type(user).__name__, getattr(user, "pk", None))
+    return page_memo.remember(petition, key, lambda: _acting_side(petition, user))
+
+
+def _acting_side(petition: Petition, user: Any) -> set[str]:
     sides: set[str] = set()
     if isinstance(user, Citizen):
         return {PETITIONER} if user.petition_id == petition.pk else sides
@@ -239,9 +245,14 @@ def may_change(petition: Petition, user: Any) -> bool:
     """Whether ``petition`` is in ``user``'s scope for changes (asked once per petition page)."""
     return page_memo.remember(
         petition,
-        ("may_change", getattr(user, "pk", None)),
+        may_change_key(user),
         lambda: Petition.objects.restrict(user, "change").filter(pk=petition.pk).exists(),
     )
+
+
+def may_change_key(user: Any) -> tuple[str, Any]:
+    """The page memo's key of ``may_change``, for a page that loads the answer with its petition."""
+    return ("may_change", getattr(user, "pk", None))
 
 
 def allowed_actions(petition: Petition, user: Any) -> list[Transition]:
@@ -259,6 +270,8 @@ def allowed_actions(petition: Petition, user: Any) -> list[Transition]:
     result = []
     sides = acting_side(petition, user)  # once, not once per transition
     for transition in TRANSITIONS.values():
+        if petition.status not in transition.sources:
+            continue  # the first test of check_allowed, without composing its refusal's message
         try:
             check_allowed(petition, user, transition, sides)
         except TransitionRefused:

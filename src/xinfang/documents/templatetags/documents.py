@@ -8,6 +8,8 @@ from typing import Any
 
 from django import template
 
+from xinfang.core import page_memo
+
 from .. import services
 from ..choices import DocumentStatus
 from ..models import Document
@@ -19,7 +21,7 @@ register = template.Library()
 @register.inclusion_tag("documents/_panel.html", takes_context=True)
 def document_panel(context: dict[str, Any], petition: Any) -> dict[str, Any]:
     user = context["request"].user
-    documents = services.documents_of(petition)
+    documents = page_memo.remember(petition, "documents", lambda: services.documents_of(petition))
     # Whether a document was corrected and its kind's open draft are read from this one list, not
     # asked of the database per document and per kind (issue #12 §3).
     by_pk = {d.pk: d for d in documents}

@@ -21,9 +21,15 @@ register = template.Library()
 
 @register.inclusion_tag("exchange/_panel.html")
 def exchange_panel(petition: Any, user: Any = None) -> dict[str, Any]:
-    referral = Referral.objects.filter(petition=petition).first()
-    outbound = list(
-        OutboundReferral.objects.filter(petition=petition).select_related("peer").order_by("sent_at")
+    referral = page_memo.remember(
+        petition, "referral", lambda: Referral.objects.filter(petition=petition).first()
+    )
+    outbound = page_memo.remember(
+        petition,
+        "outbound_referrals",
+        lambda: list(
+            OutboundReferral.objects.filter(petition=petition).select_related("peer").order_by("sent_at")
+        ),
     )
     may_refer = (
         user is not None

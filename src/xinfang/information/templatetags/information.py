@@ -9,6 +9,8 @@ from typing import Any
 
 from django import template
 
+from xinfang.core import page_memo
+
 from .. import services
 
 register = template.Library()
@@ -17,10 +19,14 @@ register = template.Library()
 @register.inclusion_tag("information/_panel.html", takes_context=True)
 def information_panel(context: dict[str, Any], petition: Any) -> dict[str, Any]:
     user = context["request"].user
-    reports = list(
-        services.visible_to(user)
-        .filter(petitions=petition)
-        .select_related("office", "receiver")
-        .order_by("-pk")[:10]
+    reports = page_memo.remember(
+        petition,
+        "information_reports",
+        lambda: list(
+            services.visible_to(user)
+            .filter(petitions=petition)
+            .select_related("office", "receiver")
+            .order_by("-pk")[:10]
+        ),
     )
     return {"petition": petition, "reports": reports, "can_draft": services.can_draft(user)}

@@ -9,6 +9,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from xinfang.core import page_memo
+
 from .. import access
 from ..models import ContractStatus
 from ..selectors import contracts_of_petition, instructions_of_petition
@@ -19,12 +21,14 @@ register = template.Library()
 @register.inclusion_tag("leadership/_panel.html", takes_context=True)
 def leadership_panel(context: dict[str, Any], petition: Any) -> dict[str, Any]:
     user = context["request"].user
-    contracts = contracts_of_petition(petition)
+    contracts = page_memo.remember(petition, "leader_contracts", lambda: contracts_of_petition(petition))
     today = timezone.localdate()
     return {
         "petition": petition,
         "contracts": contracts,
-        "instructions": instructions_of_petition(petition),
+        "instructions": page_memo.remember(
+            petition, "instructions", lambda: instructions_of_petition(petition)
+        ),
         "today": today,
         "late": {c.pk for c in contracts if c.is_late(today)},
         # the cheap test first: no query for the leaders while a contract is open

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext
 
+from xinfang.core import page_memo
 from xinfang.organisations.choices import RoleCode
 from xinfang.petitions.models import Recusal
 
@@ -205,10 +206,14 @@ def petition_after_reply(context: dict[str, Any], petition: Any) -> dict[str, An
         due = appeals.appeal_deadline(appeal) if appeal.decided_on is None and not paused else None
         appeal_rows.append({"appeal": appeal, "due": due, "hearings": hearings})
     recusals = (
-        list(
-            Recusal.objects.filter(petition=petition)
-            .select_related("user", "decided_by")
-            .order_by("decided_at")
+        page_memo.remember(
+            petition,
+            "recusals",
+            lambda: list(
+                Recusal.objects.filter(petition=petition)
+                .select_related("user", "decided_by")
+                .order_by("decided_at")
+            ),
         )
         if sees_recusals(user, petition)
         else []
