@@ -17,11 +17,11 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -66,8 +66,17 @@ class Query:
 
     def params(self, metric: str) -> list[tuple[str, str]]:
         """The drill-down's query string for ``metric`` under this query."""
+        return [("metric", metric), *self._common_params]
+
+    @functools.cached_property
+    def encoded_params(self) -> str:
+        """What every figure's drill-down link of this query shares, URL-encoded once (a page
+        shows about 500 figures)."""
+        return urlencode(self._common_params)
+
+    @functools.cached_property
+    def _common_params(self) -> list[tuple[str, str]]:
         pairs = [
-            ("metric", metric),
             ("start", self.period.start.isoformat()),
             ("end", self.period.end.isoformat()),
             ("scope", str(self.scope.pk)),
@@ -89,21 +98,17 @@ class Figure:
 
     metric: str
     value: int
-    params: tuple[tuple[str, str], ...]
+    url: str  # of the drill-down that lists what it counts
     is_figure = True  # for templates: a count with a drill-down, not text
-
-    @property
-    def url(self) -> str:
-        return _drill_path() + "?" + urlencode(self.params)
 
     def __str__(self) -> str:
         return str(self.value)
 
     def __html__(self) -> str:
         """The number as a link to its drill-down (a page holds ~1,000: rendered here, not by a
-        template per cell)."""
-        return format_html(
-            '<a class="fig" href="{}" data-metric="{}">{}</a>', self.url, self.metric, self.value
+        template per cell, and not by ``format_html``, which cost 36 µs a cell)."""
+        return (
+            f'<a class="fig" href="{escape(self.url)}" data-metric="{escape(self.metric)}">{self.value}</a>'
         )
 
 
@@ -113,7 +118,8 @@ def _drill_path() -> str:
 
 
 def figure(metric: str, totals: dict[str, int], query: Query) -> Figure:
-    return Figure(metric, totals.get(metric, 0), tuple(query.params(metric)))
+    url = f"{_drill_path()}?metric={quote_plus(metric)}&{query.encoded_params}"
+    return Figure(metric, totals.get(metric, 0), url)
 
 
 @dataclass(frozen=True)
@@ -132,9 +138,11 @@ class Row:
     scope: Organisation | None = None  # the row is an area: the page may be opened scoped to it
     total: bool = False
 
-    def html_cells(self) -> list[Any]:
-        """The cells for a template: figures as their links (safe HTML), text as text."""
-        return [mark_safe(c.__html__()) if isinstance(c, Figure) else c for c in self.cells]  # noqa: S308
+    def cells_html(self) -> str:
+        """The row's cells as ``<td>`` elements: figures as their links, text escaped.  Joined here,
+        not by a template loop (a page has some 500 cells; the loop was a third of its time)."""
+        cells = (c.__html__() if isinstance(c, Figure) else conditional_escape(c) for c in self.cells)
+        return mark_safe("".join(f'<td class="num">{c}</td>' for c in cells))  # noqa: S308 - escaped above
 
 
 @dataclass
