@@ -261,14 +261,15 @@ def _idle_limit(record: ApiToken) -> dt.timedelta | None:
 
 
 def authenticate_token(token: str) -> ApiToken | None:
-    """The live token record for a bearer value (with its user and organisation loaded), or None
-    for an unknown, revoked or expired token or an inactive user."""
+    """The live token record for a bearer value (with its user, organisation and the organisation's
+    parent — the scope's root — loaded), or None for an unknown, revoked or expired token or an
+    inactive user."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > _MAX_TOKEN_LENGTH:
         return None
     # The look-up is by keyed hash on a unique index: the clear token is never compared, so
     # there is no timing signal about how much of a guess was right.
     record = (
-        ApiToken.objects.select_related("user", "user__organisation")
+        ApiToken.objects.select_related("user", "user__organisation", "user__organisation__parent")
         .filter(key_hash=_token_hash(token))
         .first()
     )

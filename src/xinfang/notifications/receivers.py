@@ -84,7 +84,11 @@ def text_petitioner(petition: Petition, action: str, event: Any) -> int:
         request = petition.extension_requests.order_by("-pk").first()
         reason = (request.reason if request is not None else "").strip().replace("\n", " ")
         context["reason"] = reason if len(reason) <= 60 else reason[:59] + "…"
-    return notify_petitioner(petition, code, event_id=getattr(event, "pk", None), **context)
+    # A registration's event was created in this transaction: nothing can be queued for it yet.
+    new_event = action == "register"
+    return notify_petitioner(
+        petition, code, event_id=getattr(event, "pk", None), new_event=new_event, **context
+    )
 
 
 def _detail(petition: Petition) -> str:

@@ -189,20 +189,25 @@ def mask_email(address: str) -> str:
 
 
 def queue_messages(
-    messages: list[OutboxMessage], *, before_queue: Callable[[OutboxMessage], None] | None = None
+    messages: list[OutboxMessage],
+    *,
+    before_queue: Callable[[OutboxMessage], None] | None = None,
+    unseen: bool = False,
 ) -> list[int]:
     """Write outbox rows (skipping any whose dedupe key is already there) and have the worker send
     them after the commit.  ``before_queue`` runs for each row written (in the same savepoint).
+    ``unseen``: the keys name something created in this very transaction (a registration's first
+    event), so no other transaction can have queued them: neither looked up nor guarded.
     Returns the ids of the rows written."""
     if not messages:
         return []
-    keys = [m.dedupe_key for m in messages if m.dedupe_key]
+    keys = [m.dedupe_key for m in messages if m.dedupe_key and not unseen]
     if keys:
         existing = set(OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
         messages = [m for m in messages if not m.dedupe_key or m.dedupe_key not in existing]
     ids: list[int] = []
     for m in messages:
-        if m.dedupe_key:
+        if m.dedupe_key and not unseen:
             # A savepoint, so a concurrent duplicate does not poison the caller's transaction.
             try:
                 with transaction.atomic():
@@ -223,7 +228,12 @@ def queue_messages(
 
 
 def notify_petitioner(
-    petition: Petition, template_code: str, *, event_id: int | None = None, **context: Any
+    petition: Petition,
+    template_code: str,
+    *,
+    event_id: int | None = None,
+    new_event: bool = False,
+    **context: Any,
 ) -> int:
     """Queue the SMS ``template_code`` to the petitioner(s) of ``petition`` who gave a phone number.
 
@@ -231,7 +241,9 @@ def notify_petitioner(
     editable ``MessageTemplate``; ``number`` is always available.  The query code is never put in
     an SMS: it is not in any template's placeholders.  Returns the number of messages queued (0 when
     nobody has a phone or the template is missing), one per distinct phone number.  ``event_id``
-    (the timeline event) makes the message idempotent: the same event never texts twice.
+    (the timeline event) makes the message idempotent: the same event never texts twice;
+    ``new_event`` says the event was created in this transaction, so nothing can have been queued
+    for it yet (a registration: three statements fewer).
     """
     template = MessageTemplate.objects.filter(code=template_code).first()
     if template is None:
@@ -283,7 +295,8 @@ def notify_petitioner(
         )
         messages.append(message)
         sources[id(message)] = person.pk
-    return len(queue_messages(messages, before_queue=lambda m: _copy_phone(m, sources[id(m)])))
+    copy_phone = lambda m: _copy_phone(m, sources[id(m)])  # noqa: E731
+    return len(queue_messages(messages, before_queue=copy_phone, unseen=new_event and event_id is not None))
 
 
 def _copy_phone(message: OutboxMessage, petitioner_id: int) -> None:
