@@ -267,3 +267,22 @@ def test_count_stops_at_the_cap_and_says_so(world, api, token_of, two_counties, 
     monkeypatch.setattr(pagination, "COUNT_CAP", 2)
     body = api.get(LIST, token=token).json()
     assert (body["count"], body["count_exact"], len(body["results"])) == (2, False, 3)
+
+
+def test_a_list_that_ends_on_its_page_is_counted_without_a_count_query(world, api, token_of):
+    """The page reads one row more than it shows; when the list ends there, that is the count."""
+    for _ in range(3):
+        register(world.a.office, world.intake_a, world.a.township)
+    token = token_of(world.supervisor_a)
+    api.get(LIST, token=token)  # warm the token's last-used stamp
+
+    def listed(**params):  # noqa: ANN202
+        with CaptureQueriesContext(connection) as ctx:
+            body = api.get(LIST, token=token, **params).json()
+        counted = any("COUNT(" in q["sql"] for q in ctx.captured_queries)
+        return body["count"], body["count_exact"], len(body["results"]), counted
+
+    assert listed() == (3, True, 3, False)
+    assert listed(limit=2) == (3, True, 2, True)  # more follow: counted
+    assert listed(limit=2, offset=2) == (3, True, 1, False)  # the last page: offset + rows
+    assert listed(limit=2, offset=5) == (3, True, 0, True)  # past the end: counted

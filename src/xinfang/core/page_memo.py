@@ -31,6 +31,8 @@ T = TypeVar("T")
 _ATTR = "_page_memo"
 # key -> (the EXISTS over the page's row, the empty answer); filled by the apps' ready().
 _PROBES: dict[str, tuple[Callable[[], QuerySet[Any]], Callable[[], Any]]] = {}
+# key -> the rows whose existence answers ``key`` for the page's user (not about its object).
+_USER_PROBES: dict[str, Callable[[Any], QuerySet[Any]]] = {}
 
 
 def probe_empty(key: str, rows: Callable[[], QuerySet[Any]], empty: Callable[[], Any] = list) -> None:
@@ -40,13 +42,23 @@ def probe_empty(key: str, rows: Callable[[], QuerySet[Any]], empty: Callable[[],
     _PROBES[key] = (rows, empty)
 
 
+def probe_exists(key: str, rows: Callable[[Any], QuerySet[Any]]) -> None:
+    """Register: the answer to ``key`` is whether ``rows(user)`` has a row, for the page's user
+    (a question about the user that a panel asks, such as "are there leaders I may name")."""
+    _USER_PROBES[key] = rows
+
+
 def _alias(key: str) -> str:
     return "_probe_" + re.sub(r"\W", "_", key)
 
 
-def with_probes(qs: QuerySet[Any]) -> QuerySet[Any]:
-    """``qs`` with every registered probe as an annotation (read by ``enable``)."""
-    return qs.annotate(**{_alias(key): Exists(rows()) for key, (rows, _empty) in _PROBES.items()})
+def with_probes(qs: QuerySet[Any], user: Any = None) -> QuerySet[Any]:
+    """``qs`` with every registered probe as an annotation (read by ``enable``); the user's probes
+    only when ``user`` is given."""
+    probes = {_alias(key): Exists(rows()) for key, (rows, _empty) in _PROBES.items()}
+    if user is not None:
+        probes.update({_alias(key): Exists(rows(user)) for key, rows in _USER_PROBES.items()})
+    return qs.annotate(**probes)
 
 
 def enable(obj: Any) -> Any:
@@ -57,6 +69,10 @@ def enable(obj: Any) -> Any:
         found = obj.__dict__.pop(_alias(key), None)
         if found is False:
             memo[key] = empty()
+    for key in _USER_PROBES:
+        found = obj.__dict__.pop(_alias(key), None)
+        if found is not None:
+            memo[key] = found
     setattr(obj, _ATTR, memo)
     return obj
 

@@ -8,7 +8,7 @@ below it they are exact, above it the list says "more than N" and asks to narrow
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
@@ -46,3 +46,19 @@ class CappedPaginator(Paginator):
     def count(self) -> int:  # type: ignore[override]
         n, self.count_exact = capped_count(self.object_list, self.cap)
         return n
+
+    def read_page(self, number: object) -> Page:
+        """``get_page(number)`` with its rows as a list.  The first page reads one row more than
+        it shows: when the list fits on it, that one query is also the count (a person's history,
+        a search for a rare word), and the count query is not made; when more follow, they are
+        counted and the rows already read are the page."""
+        if "count" not in self.__dict__ and str(number or "1") == "1":
+            rows = list(self.object_list[: self.per_page + 1])
+            if len(rows) <= min(self.per_page, self.cap):
+                self.__dict__["count"] = len(rows)  # the cached_property's value, exact
+            page = self.page(1)  # counted when more follow; its own slice is never read
+            page.object_list = rows[: min(self.per_page, self.count)]  # as Paginator.page slices
+            return page
+        page = self.get_page(number)
+        page.object_list = list(page.object_list)
+        return page

@@ -28,3 +28,6 @@ class LeadershipConfig(AppConfig):
             "leader_contracts", lambda: LeaderContract.objects.filter(petition=OuterRef("pk"))
         )
         page_memo.probe_empty("instructions", lambda: Instruction.objects.filter(petition=OuterRef("pk")))
+        from .access import leaders_for
+
+        page_memo.probe_exists("leaders_for_user", leaders_for)

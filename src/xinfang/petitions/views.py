@@ -152,8 +152,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if _section_label(form) and sort == "due_on":
         page = _section_page(paginator, request.GET.get("page"))
     else:
-        page = paginator.get_page(request.GET.get("page"))
-        page.object_list = list(page.object_list)
+        page = paginator.read_page(request.GET.get("page"))
     for petition in page.object_list:
         petition.handling_unit = handling_unit(petition)
     highlight(page.object_list, q)  # search_title / search_snippet, when the search app is there
@@ -322,6 +321,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
             "category__parent",
             "locality",
             "office",
+            "office__parent",  # the routing area (the action forms' units)
             "registered_by",
             "repeat_of",
             "subject_organisation",
@@ -336,7 +336,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     )
     # What the panels would ask one by one, asked here: may the user change it, and which panels
     # have nothing to show (core.page_memo's probes).
-    petitions = page_memo.with_probes(petitions).annotate(
+    petitions = page_memo.with_probes(petitions, request.user).annotate(
         _may_change=Exists(Petition.objects.restrict(request.user, "change").filter(pk=OuterRef("pk")))
     )
     petition = petitions.filter(number=number).first()
@@ -354,7 +354,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
         lambda: list(petition.repeats.restrict(request.user).only("number", "title", "received_on")[:20]),
     )
     # Every other petition of the same people, in pages (issue #7 point 15).
-    history = CappedPaginator(person_history(request.user, petition), REPEATS_PAGE_SIZE).get_page(
+    history = CappedPaginator(person_history(request.user, petition), REPEATS_PAGE_SIZE).read_page(
         request.GET.get("history_page")
     )
     return render(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Header, Query, Router, Status
 from ninja.files import UploadedFile
 
+from xinfang.core import pagination
 from xinfang.core.pagination import SEARCH_COUNT_CAP, capped_count
 from xinfang.core.replica import stale_ok
 from xinfang.organisations.choices import RoleCode
@@ -91,8 +92,15 @@ def list_petitions(request: HttpRequest, filters: Query[PetitionFilters]) -> dic
         if isinstance(exc.__cause__, PermissionError):
             raise PermissionError(exc.message) from exc
         raise DjangoValidationError({"q": [exc.message]}) from exc
-    page = list(qs[filters.offset : filters.offset + filters.limit])
-    count, exact = capped_count(qs, SEARCH_COUNT_CAP if filters.q else None)
+    # One row more than the page: when the list ends on this page, its count is known without
+    # the count query (a rare word, a small filter).
+    rows = list(qs[filters.offset : filters.offset + filters.limit + 1])
+    page = rows[: filters.limit]
+    cap = SEARCH_COUNT_CAP if filters.q else pagination.COUNT_CAP  # read now: settings may change it
+    if len(rows) <= filters.limit and (rows or not filters.offset) and filters.offset + len(rows) <= cap:
+        count, exact = filters.offset + len(rows), True
+    else:
+        count, exact = capped_count(qs, cap)
     if filters.q:
         highlight_petitions(page, filters.q)
     return {

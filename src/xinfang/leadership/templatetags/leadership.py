@@ -33,6 +33,6 @@ def leadership_panel(context: dict[str, Any], petition: Any) -> dict[str, Any]:
         "late": {c.pk for c in contracts if c.is_late(today)},
         # the cheap test first: no query for the leaders while a contract is open
         "may_contract": not any(c.status == ContractStatus.OPEN for c in contracts)
-        and access.leaders_for(user).exists(),
+        and page_memo.remember(petition, "leaders_for_user", lambda: access.leaders_for(user).exists()),
         "may_instruct": access.is_casework(user) and user.has_role("leader"),
     }
