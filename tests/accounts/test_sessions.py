@@ -126,7 +126,8 @@ def test_the_idle_expiry_is_renewed_at_most_once_a_minute(client, world):
 
 
 def test_the_user_of_a_request_comes_with_the_organisation(client, world, django_assert_num_queries):
-    """accounts.backends.StaffBackend: the scope's organisation and its parent cost no query."""
+    """accounts.backends.StaffBackend: the scope's organisation, its parent and the user's roles
+    cost no query."""
     from django.contrib.auth import get_user
     from django.test import RequestFactory
 
@@ -136,3 +137,7 @@ def test_the_user_of_a_request_comes_with_the_organisation(client, world, django
     user = get_user(request)
     with django_assert_num_queries(0):
         assert user.organisation.parent is not None
+        assert user.role_codes == {"intake"}
+    # roles changed since: the next request's user has the new ones
+    world.intake_a.roles.add("supervisor")
+    assert get_user(request).role_codes == {"intake", "supervisor"}

@@ -6,12 +6,12 @@ from .conftest import petition_payload
 
 # One API registration (token, idempotency key, validation, repeat look-up, encryption, petition,
 # petitioner, involvement, timeline, deadline record, the petitioner's SMS, the figures' dirty days,
-# number, audit, stored response): 36 statements, 8 of them savepoints (the token comes with the
-# user, the organisation and its parent: the scope costs no query).  A new petition's search
+# number, audit, stored response): 35 statements, 8 of them savepoints (the token comes with the
+# user, its roles, the organisation and its parent: the scope costs no query).  A new petition's search
 # row, deadline record and dirty days are written without reading first (they cannot exist yet).
 # The petitioner's SMS (5: template, petitioners, outbox row, its phone copied) is written without
 # looking for a duplicate: its key names the registration's own event, new in this transaction.
-MAX_QUERIES = 36
+MAX_QUERIES = 35
 
 
 def test_one_api_registration_runs_a_fixed_number_of_queries(

@@ -34,7 +34,7 @@ from xinfang.audit.services import record_event
 from xinfang.core.crypto import secret_hash
 from xinfang.organisations.choices import GrantKind, RoleCode
 from xinfang.organisations.grants import open_request, register_executor
-from xinfang.organisations.models import GrantRequest, User
+from xinfang.organisations.models import GrantRequest, User, role_codes_of
 
 from .models import ApiToken
 
@@ -270,9 +270,12 @@ def authenticate_token(token: str) -> ApiToken | None:
     # there is no timing signal about how much of a guess was right.
     record = (
         ApiToken.objects.select_related("user", "user__organisation", "user__organisation__parent")
+        .annotate(_role_codes=role_codes_of("user_id"))
         .filter(key_hash=_token_hash(token))
         .first()
     )
+    if record is not None:
+        record.user.set_role_codes(record.__dict__.pop("_role_codes"))
     now = timezone.now()
     if record is None or record.revoked_at is not None or not record.user.is_active:
         return None

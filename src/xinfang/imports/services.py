@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from xinfang.audit.services import record_event
 from xinfang.core import crypto, partitions
+from xinfang.core.statistics import analyze
 from xinfang.organisations.choices import OrganisationKind, RoleCode
 from xinfang.organisations.models import Organisation
 from xinfang.petitions import services as intake
@@ -65,6 +66,7 @@ from .reader import MAX_ROWS, read_rows
 from .signals import petitions_imported
 
 BATCH_SIZE = 500
+ANALYZE_AFTER = 10_000  # rows imported after which the petition tables are analysed (core.statistics)
 MAX_ERRORS = 5000  # rejected rows kept on the run; the counts stay exact beyond it
 IMPORT_NOTE = "历史导入"
 
@@ -862,6 +864,8 @@ def execute(
         _save_progress(run)
         if progress:
             progress(run)
+    if outcome.imported >= ANALYZE_AFTER:  # an office's history: plan its lists from true figures
+        analyze(Petition, Petitioner, PetitionEvent)
     _finish(run, RunStatus.DONE)
     return outcome
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -127,10 +129,14 @@ class User(AbstractUser):
 
     @cached_property
     def role_codes(self) -> frozenset[str]:
-        """The member's role codes, read once per request."""
+        """The member's role codes, read once per request (or with the user: ``role_codes_of``)."""
         if self.pk is None:
             return frozenset()
         return frozenset(self.roles.values_list("code", flat=True))
+
+    def set_role_codes(self, joined: str | None) -> None:
+        """The role codes as ``role_codes_of`` read them along with the user (no query more)."""
+        self.__dict__["role_codes"] = frozenset(code for code in (joined or "").split(",") if code)
 
     def has_role(self, *codes: str) -> bool:
         return bool(self.role_codes.intersection(codes))
@@ -188,3 +194,22 @@ class GrantRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.target}"
+
+
+class _Joined(models.Aggregate):
+    """The values of a group joined by commas (PostgreSQL's string_agg, SQLite's group_concat)."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = models.CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra)
+
+
+def role_codes_of(user_ref: str = "pk") -> models.Subquery:
+    """An expression for the role codes of the user at ``user_ref``, joined by commas, so that a
+    query loading users (the request's user, an API token's) loads their roles too: one query
+    fewer on every request.  Give the value to ``User.set_role_codes``."""
+    links = User.roles.through.objects.filter(user_id=models.OuterRef(user_ref))
+    return models.Subquery(links.values("user_id").annotate(codes=_Joined("role_id")).values("codes"))

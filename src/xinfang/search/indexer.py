@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from django.db import transaction
 from django.utils import timezone
 
+from xinfang.core.statistics import analyze
 from xinfang.petitions.models import Petition
 
 from . import segment
@@ -219,9 +220,17 @@ def batches(
         last = ids[-1]
 
 
+# Rows written at once after which the index's planner statistics are gathered afresh
+# (core.statistics: ``query.is_common`` reads them).
+ANALYZE_AFTER = 10_000
+
+
 def index_all(*, batch: int = 1000) -> int:
     """Index every petition (the seeds call this at their end)."""
-    return sum(index_many(ids) for ids in batches(batch=batch))
+    done = sum(index_many(ids) for ids in batches(batch=batch))
+    if done >= ANALYZE_AFTER:
+        analyze(PetitionText)
+    return done
 
 
 def index_missing(*, batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
@@ -235,6 +244,8 @@ def index_missing(*, batch: int = 2000, progress: Callable[[int], None] | None =
             .values_list("pk", flat=True)[:batch]
         )
         if not ids:
+            if done >= ANALYZE_AFTER:
+                analyze(PetitionText)
             return done
         done += index_many(ids)
         last = ids[-1]

@@ -30,6 +30,8 @@ from django.db.models import CharField, Count, F, Max, Min, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 
+from xinfang.core.statistics import analyze
+
 from .metrics import DIMENSIONS, METRICS, SOURCES, Metric, Source
 from .models import DailyCount, DirtyDay, MonthlyCount, RefreshState
 
@@ -205,6 +207,7 @@ def rebuild() -> int:
             cursor.execute(*_insert_monthly_sql())
         now = timezone.now()
         RefreshState.objects.update_or_create(pk=1, defaults={"refreshed_at": now, "rebuilt_at": now})
+    analyze(DailyCount, MonthlyCount)  # every row is new: plan the pages' sums from true figures
     return len(days)
 
 
