@@ -33,6 +33,9 @@ def _bool(name: str, default: bool) -> bool:
 
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# A web request's queries are short: no parallel workers for them (settings.py, DB_PARALLEL_WORKERS;
+# a site may set its own value in the environment).
+os.environ.setdefault("DB_PARALLEL_WORKERS", "0")
 
 # Sync workers: every request is short CPU work plus a few quick queries, and a sync worker holds
 # exactly one database connection (or one pooled one), so processes × 1 is what PostgreSQL sees.

@@ -169,12 +169,20 @@ else:
         DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    _session = []
     if not env.bool("DB_JIT", default=False):
         # PostgreSQL's JIT compiles any query whose estimated cost passes jit_above_cost: 50–65 ms
         # of compiling per workbench count at a million petitions, for queries that run in 5–50 ms
         # (docs/performance.md, "Workbench and daily urging").  Our queries are short; DB_JIT=1
         # turns it back on (e.g. for a reporting replica).
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        _session.append("-c jit=off")
+    if (_parallel := env.str("DB_PARALLEL_WORKERS", default="")) != "":
+        # max_parallel_workers_per_gather for this process's connections.  The web server sets 0
+        # (gunicorn_conf.py): starting parallel workers cost 15–25 ms of a queue page whose
+        # index walk takes 4 ms; the worker keeps PostgreSQL's default for its big aggregations.
+        _session.append(f"-c max_parallel_workers_per_gather={int(_parallel)}")
+    if _session:
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", " ".join(_session))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Read replica (optional): stale-tolerant reads only, docs/deployment.md "Read replica" ------

@@ -31,7 +31,10 @@ BASE_ENV = {
 
 
 def settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
-    for name in ("DB_POOL_MAX_SIZE", "DB_POOL_MIN_SIZE", "DB_POOL_TIMEOUT", "DB_CONN_MAX_AGE", "CACHE_URL"):
+    for name in (
+        "DB_POOL_MAX_SIZE", "DB_POOL_MIN_SIZE", "DB_POOL_TIMEOUT", "DB_CONN_MAX_AGE", "CACHE_URL",
+        "DB_PARALLEL_WORKERS",
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     for name, value in {**BASE_ENV, **env}.items():
         monkeypatch.setenv(name, value)
@@ -48,6 +51,18 @@ def test_pool_from_the_environment_replaces_persistent_connections(monkeypatch):
     assert db["CONN_MAX_AGE"] == 0
     assert db["OPTIONS"]["pool"]["max_size"] == 4
     assert db["OPTIONS"]["options"] == "-c jit=off"  # the other options are kept
+
+
+def test_the_web_server_asks_for_no_parallel_workers(monkeypatch):
+    """gunicorn_conf sets DB_PARALLEL_WORKERS=0 for the web processes (a queue page's index walk
+    of 4 ms waited 15-25 ms for parallel workers to start); other processes keep the default."""
+    db = settings_with(monkeypatch, DB_PARALLEL_WORKERS="0")["DATABASES"]["default"]
+    assert db["OPTIONS"]["options"] == "-c jit=off -c max_parallel_workers_per_gather=0"
+    assert settings_with(monkeypatch)["DATABASES"]["default"]["OPTIONS"]["options"] == "-c jit=off"
+    monkeypatch.setenv("DB_PARALLEL_WORKERS", "")  # recorded, so what the config sets is undone
+    monkeypatch.delenv("DB_PARALLEL_WORKERS")
+    conf = runpy.run_path(str(SRC / "gunicorn_conf.py"))
+    assert conf["os"].environ["DB_PARALLEL_WORKERS"] == "0"
 
 
 def test_without_the_variable_no_pool_and_persistent_connections(monkeypatch):

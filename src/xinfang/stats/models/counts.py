@@ -47,6 +47,14 @@ class DailyCount(CountBase):
                 name="daily_count_scope_idx",
                 opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "varchar_pattern_ops", "date_ops"],
             ),
+            # A short period over a wide scope (this month, a city): the days first, then the
+            # paths — the scope index above walked every day of every office in the city (28 ms
+            # for 2 days at a million petitions; this one 0.9 ms).  The planner picks per query.
+            models.Index(
+                fields=["metric", "dimension", "day", "organisation_path"],
+                name="daily_count_period_idx",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "date_ops", "varchar_pattern_ops"],
+            ),
             models.Index(fields=["day"], name="daily_count_day_idx"),
         ]
 
