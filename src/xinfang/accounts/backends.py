@@ -2,8 +2,9 @@
 organisation, its parent and the user's role codes in the same query (issue #12 §3).
 
 Every staff page narrows what it shows by ``user.organisation`` and the scope's root (a petition
-office's parent, ``petitions.access.scope_root``); loading them lazily cost two more queries on
-every request."""
+office's parent, ``petitions.access.scope_root``) and checks ``user.role_codes``; loading them
+lazily cost three more queries on every request.  The API's token look-up does the same
+(``api.services.authenticate_token``)."""
 
 from __future__ import annotations
 
